@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for the small base modules: strv, buf, diag, alloc. */
+#include "pf_test.h"
+
+#include "pf/diag.h"
+#include "pf/strv.h"
+
+static void strv_push_join_find(void **state)
+{
+    struct pf_strv sv = PF_STRV_INIT;
+    char *joined;
+
+    (void)state;
+    assert_int_equal(pf_strv_push(&sv, "a"), 0);
+    assert_int_equal(pf_strv_pushf(&sv, "b%d", 2), 0);
+    assert_int_equal(pf_strv_push(&sv, "c"), 0);
+    assert_int_equal(sv.n, 3);
+    assert_null(sv.v[3]);
+    assert_int_equal(pf_strv_find(&sv, "b2"), 1);
+    assert_false(pf_strv_contains(&sv, "d"));
+    joined = pf_strv_join(&sv, ", ");
+    assert_string_equal(joined, "a, b2, c");
+    pf_free(joined);
+    pf_strv_clear(&sv);
+    assert_int_equal(sv.n, 0);
+    joined = pf_strv_join(&sv, ",");
+    assert_string_equal(joined, "");
+    pf_free(joined);
+}
+
+static void buf_respects_maximum(void **state)
+{
+    struct pf_buf b;
+    char *s;
+    size_t len;
+
+    (void)state;
+    pf_buf_init(&b, 8);
+    assert_int_equal(pf_buf_appends(&b, "12345"), 0);
+    assert_int_equal(pf_buf_appends(&b, "6789"), -E2BIG);
+    assert_int_equal(b.len, 5);
+    assert_int_equal(pf_buf_appendf(&b, "%d", 678), 0);
+    assert_string_equal(b.p, "12345678");
+    assert_int_equal(pf_buf_appendf(&b, "%d", 9), -E2BIG);
+    s = pf_buf_steal(&b, &len);
+    assert_int_equal(len, 8);
+    assert_string_equal(s, "12345678");
+    pf_free(s);
+    pf_buf_release(&b);
+}
+
+static void buf_read_missing_file(void **state)
+{
+    struct pf_buf b = PF_BUF_INIT;
+
+    (void)state;
+    assert_int_equal(pf_buf_read_file(&b, "/nonexistent/patchfleet"), -ENOENT);
+    pf_buf_release(&b);
+}
+
+static void diags_sorted_and_formatted(void **state)
+{
+    struct pf_diags d;
+    char *line;
+
+    (void)state;
+    assert_int_equal(pf_diags_init(&d, "bulk.yaml"), 0);
+    assert_int_equal(pf_diags_add(&d, PF_DIAG_ERROR, 9, 3, "second"), 0);
+    assert_int_equal(pf_diags_add(&d, PF_DIAG_WARNING, 2, 1, "first"), 0);
+    assert_int_equal(pf_diags_add(&d, PF_DIAG_ERROR, 0, 0, "no position"), 0);
+    pf_diags_sort(&d);
+    assert_int_equal(d.n_errors, 2);
+    line = pf_diag_format(&d, &d.v[0]);
+    assert_string_equal(line, "bulk.yaml: error: no position");
+    pf_free(line);
+    line = pf_diag_format(&d, &d.v[1]);
+    assert_string_equal(line, "bulk.yaml:2:1: warning: first");
+    pf_free(line);
+    line = pf_diag_format(&d, &d.v[2]);
+    assert_string_equal(line, "bulk.yaml:9:3: error: second");
+    pf_free(line);
+    pf_diags_release(&d);
+}
+
+static void alloc_failure_injection(void **state)
+{
+    struct pf_strv sv = PF_STRV_INIT;
+
+    (void)state;
+    pf_alloc_fail_at(1, false);
+    assert_int_equal(pf_strv_push(&sv, "x"), -ENOMEM);
+    assert_int_equal(sv.n, 0);
+    assert_int_equal(pf_strv_push(&sv, "x"), 0);
+    pf_alloc_fail_at(0, false);
+    pf_strv_clear(&sv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(strv_push_join_find),
+        cmocka_unit_test(buf_respects_maximum),
+        cmocka_unit_test(buf_read_missing_file),
+        cmocka_unit_test(diags_sorted_and_formatted),
+        cmocka_unit_test(alloc_failure_injection),
+    };
+    return cmocka_run_group_tests_name("base", tests, NULL, NULL);
+}
