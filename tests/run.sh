@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The whole test suite, as CI runs it:
+#   1. a warnings-as-errors build and every CTest test (unit + integration against real
+#      components that the integration scripts start themselves on free loopback ports);
+#   2. the unit tests again under ASan+UBSan;
+#   3. the libFuzzer targets replaying their seed corpora (deterministic, no new inputs).
+# Set PF_TEST_LABELS to a CTest label regex to run a subset (e.g. PF_TEST_LABELS=unit).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+echo "== build (warnings as errors)"
+cmake -S . -B build-ci -G Ninja -DPF_WERROR=ON >/dev/null
+cmake --build build-ci -j"$jobs"
+
+echo "== tests"
+label_args=()
+if [ -n "${PF_TEST_LABELS:-}" ]; then
+    label_args=(-L "$PF_TEST_LABELS")
+fi
+ctest --test-dir build-ci --output-on-failure -j"$jobs" "${label_args[@]}"
+
+echo "== unit tests under ASan+UBSan"
+cmake -S . -B build-asan -G Ninja -DPF_WERROR=ON -DPF_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$jobs"
+ctest --test-dir build-asan --output-on-failure -j"$jobs" -L unit
+
+echo "== fuzz targets replay their corpora"
+CC=clang cmake -S . -B build-fuzz -G Ninja -DPF_FUZZ=ON -DPF_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-fuzz -j"$jobs"
+fuzz/run.sh --replay build-fuzz
