@@ -20,14 +20,20 @@ label_args=()
 if [ -n "${PF_TEST_LABELS:-}" ]; then
     label_args=(-L "$PF_TEST_LABELS")
 fi
-ctest --test-dir build-ci --output-on-failure -j"$jobs" "${label_args[@]}"
+ctest --test-dir build-ci --output-on-failure -j"$jobs" "${label_args[@]}" | tee build-ci/ctest.log
 
 echo "== unit tests under ASan+UBSan"
 cmake -S . -B build-asan -G Ninja -DPF_WERROR=ON -DPF_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$jobs"
-ctest --test-dir build-asan --output-on-failure -j"$jobs" -L unit
+ctest --test-dir build-asan --output-on-failure -j"$jobs" -L unit | tee build-asan/ctest.log
 
 echo "== fuzz targets replay their corpora"
 CC=clang cmake -S . -B build-fuzz -G Ninja -DPF_FUZZ=ON -DPF_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-fuzz -j"$jobs"
 fuzz/run.sh --replay build-fuzz
+n_fuzz=$(find build-fuzz/bin -name 'fuzz_*' -type f | wc -l)
+
+# One closing line over the three stages (ctest stops the script on any failure above).
+count() { sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2/p' "$1"; }
+total=$(($(count build-ci/ctest.log) + $(count build-asan/ctest.log) + n_fuzz))
+echo "tests: $total passed, 0 failed"

@@ -25,6 +25,7 @@
 
 #include "pf/alloc.h"
 #include "pf/buf.h"
+#include "pf/err.h"
 #include "pf/dockercfg.h"
 #include "pf/strv.h"
 #include "registry_internal.h"
@@ -33,18 +34,6 @@ extern char **environ;
 
 #define HELPER_OUTPUT_MAX ((size_t)64 << 10)
 #define HELPER_TIMEOUT_MS 30000
-
-PF_PRINTF(4, 5) static int cfg_err(char *errbuf, size_t errlen, int r, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errbuf && errlen) {
-        va_start(ap, fmt);
-        (void)vsnprintf(errbuf, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return r;
-}
 
 static char *wipe_free(char *s)
 {
@@ -213,7 +202,7 @@ static int take_helper(json_t *v, char **ret_helper, char *errbuf, size_t errlen
     const char *name = json_string_value(v);
 
     if (!name || !helper_name_ok(name))
-        return cfg_err(errbuf, errlen, -EINVAL, "invalid credential helper name");
+        return pf_set_error(errbuf, errlen, -EINVAL, "invalid credential helper name");
     *ret_helper = pf_strdup(name);
     return *ret_helper ? 2 : -ENOMEM;
 }
@@ -230,11 +219,11 @@ static int auth_entry(json_t *e, struct pf_cred *ret, char *errbuf, size_t errle
         r = pf__base64_decode(auth, &dec, NULL);
         if (r < 0)
             return r == -ENOMEM ? r
-                                : cfg_err(errbuf, errlen, r, "malformed \"auth\" value");
+                                : pf_set_error(errbuf, errlen, r, "malformed \"auth\" value");
         colon = strchr(dec, ':');
         if (!colon) {
             wipe_free(dec);
-            return cfg_err(errbuf, errlen, -EINVAL, "\"auth\" value is not user:password");
+            return pf_set_error(errbuf, errlen, -EINVAL, "\"auth\" value is not user:password");
         }
         *colon = '\0';
         c.username = pf_strdup(dec);
@@ -266,11 +255,11 @@ int pf__dockercfg_parse(const char *json, size_t len, const char *host, struct p
     int r = 0;
 
     if (pf__dockercfg_key_host(host, want, sizeof(want)) < 0)
-        return cfg_err(errbuf, errlen, -EINVAL, "registry name too long");
+        return pf_set_error(errbuf, errlen, -EINVAL, "registry name too long");
     root = json_loadb(json, len, 0, NULL);
     if (!json_is_object(root)) {
         json_decref(root);
-        return cfg_err(errbuf, errlen, -EINVAL, "not a JSON object");
+        return pf_set_error(errbuf, errlen, -EINVAL, "not a JSON object");
     }
     e = find_host(json_object_get(root, "credHelpers"), want);
     if (e) {
@@ -402,12 +391,12 @@ static int run_helper(const char *helper, const char *host, struct pf_cred *ret,
         return -ENOMEM;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_sv) < 0 ||
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out_sv) < 0) {
-        r = cfg_err(errbuf, errlen, -errno, "cannot create sockets for '%s'", prog);
+        r = pf_set_error(errbuf, errlen, -errno, "cannot create sockets for '%s'", prog);
         goto out;
     }
     r = spawn_helper(prog, in_sv[1], out_sv[1], &pid);
     if (r < 0) {
-        cfg_err(errbuf, errlen, r, "cannot run credential helper '%s': %s", prog, strerror(-r));
+        pf_set_error(errbuf, errlen, r, "cannot run credential helper '%s': %s", prog, strerror(-r));
         pid = -1;
         goto out;
     }
@@ -420,7 +409,7 @@ static int run_helper(const char *helper, const char *host, struct pf_cred *ret,
     r = read_bounded(out_sv[0], &out, now_ms() + HELPER_TIMEOUT_MS);
     if (r < 0) {
         (void)kill(pid, SIGKILL);
-        cfg_err(errbuf, errlen, r, "credential helper '%s' %s", prog,
+        pf_set_error(errbuf, errlen, r, "credential helper '%s' %s", prog,
                 r == -ETIMEDOUT ? "timed out" : "output is too large or unreadable");
     }
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -431,15 +420,15 @@ static int run_helper(const char *helper, const char *host, struct pf_cred *ret,
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         /* The helper's output is its error text ("credentials not found in native keychain")
          * and it is not echoed: some helpers print what they were given. */
-        r = cfg_err(errbuf, errlen, -ENOENT, "credential helper '%s' found no credentials for '%s'",
+        r = pf_set_error(errbuf, errlen, -ENOENT, "credential helper '%s' found no credentials for '%s'",
                     prog, host);
         goto out;
     }
     r = pf__cred_helper_output_parse(out.p ? out.p : "", out.len, ret);
     if (r == -EINVAL)
-        cfg_err(errbuf, errlen, r, "credential helper '%s' printed malformed output", prog);
+        pf_set_error(errbuf, errlen, r, "credential helper '%s' printed malformed output", prog);
     else if (r == -ENOENT)
-        cfg_err(errbuf, errlen, r, "credential helper '%s' returned an empty secret", prog);
+        pf_set_error(errbuf, errlen, r, "credential helper '%s' returned an empty secret", prog);
 out:
     for (int i = 0; i < 2; i++) {
         if (in_sv[i] >= 0)
@@ -493,7 +482,7 @@ int pf_dockercfg_lookup(const char *config_path, const char *host, struct pf_cre
             continue;
         }
         if (r < 0) {
-            cfg_err(errbuf, errlen, r, "cannot read credentials file '%s': %s", files.v[i],
+            pf_set_error(errbuf, errlen, r, "cannot read credentials file '%s': %s", files.v[i],
                     strerror(-r));
             pf_buf_release(&b);
             break;
@@ -503,7 +492,7 @@ int pf_dockercfg_lookup(const char *config_path, const char *host, struct pf_cre
             memset(b.p, 0, b.cap);
         pf_buf_release(&b);
         if (r == -EINVAL)
-            cfg_err(errbuf, errlen, r, "invalid credentials file '%s': %s", files.v[i], why);
+            pf_set_error(errbuf, errlen, r, "invalid credentials file '%s': %s", files.v[i], why);
         if (r == 2) {
             r = run_helper(helper, host, ret, errbuf, errlen);
             if (r == 0)
@@ -516,7 +505,7 @@ int pf_dockercfg_lookup(const char *config_path, const char *host, struct pf_cre
     if (r > 0)
         r = 0;
     else if (r == 0)
-        r = cfg_err(errbuf, errlen, -ENOENT, "no credentials configured for '%s'", host);
+        r = pf_set_error(errbuf, errlen, -ENOENT, "no credentials configured for '%s'", host);
     pf_free(helper);
     pf_strv_clear(&files);
     return r;

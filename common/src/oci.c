@@ -16,20 +16,9 @@
 
 #include "pf/alloc.h"
 #include "pf/buf.h"
+#include "pf/err.h"
 #include "pf/oci.h"
 #include "oci_internal.h"
-
-PF_PRINTF(4, 5) static int set_err(char *errbuf, size_t errlen, int r, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errbuf && errlen) {
-        va_start(ap, fmt);
-        (void)vsnprintf(errbuf, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return r;
-}
 
 /* --- media types ----------------------------------------------------------------------- */
 
@@ -478,7 +467,7 @@ int pf__descriptor_parse(json_t *o, struct pf_descriptor *ret, char *errbuf, siz
 
     memset(&d, 0, sizeof(d));
     if (!json_is_object(o))
-        return set_err(errbuf, errlen, -EINVAL, "descriptor is not an object");
+        return pf_set_error(errbuf, errlen, -EINVAL, "descriptor is not an object");
     r = dup_opt_str(o, "mediaType", &d.media_type);
     if (r == 0)
         r = dup_opt_str(o, "digest", &d.digest);
@@ -491,16 +480,16 @@ int pf__descriptor_parse(json_t *o, struct pf_descriptor *ret, char *errbuf, siz
     if (r == 0)
         r = read_strv(json_object_get(o, "urls"), &d.urls);
     if (r == -EINVAL)
-        set_err(errbuf, errlen, r, "descriptor has a malformed field");
+        pf_set_error(errbuf, errlen, r, "descriptor has a malformed field");
     if (r < 0)
         goto fail;
     size = json_object_get(o, "size");
     if (!d.media_type || !json_is_integer(size) || json_integer_value(size) < 0) {
-        r = set_err(errbuf, errlen, -EINVAL, "descriptor lacks mediaType or a valid size");
+        r = pf_set_error(errbuf, errlen, -EINVAL, "descriptor lacks mediaType or a valid size");
         goto fail;
     }
     if (!pf_digest_sha256_hex(d.digest)) {
-        r = set_err(errbuf, errlen, -EINVAL, "descriptor digest '%.80s' is not a sha256 digest",
+        r = pf_set_error(errbuf, errlen, -EINVAL, "descriptor digest '%.80s' is not a sha256 digest",
                     d.digest ? d.digest : "");
         goto fail;
     }
@@ -559,19 +548,19 @@ static json_t *load_object(const char *body, size_t len, char *errbuf, size_t er
     json_t *root;
 
     if (len > PF_MANIFEST_MAX) {
-        *ret_r = set_err(errbuf, errlen, -E2BIG, "document is larger than %zu bytes",
+        *ret_r = pf_set_error(errbuf, errlen, -E2BIG, "document is larger than %zu bytes",
                          PF_MANIFEST_MAX);
         return NULL;
     }
     root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        *ret_r = set_err(errbuf, errlen, -EINVAL, "invalid JSON at line %d: %s", jerr.line,
+        *ret_r = pf_set_error(errbuf, errlen, -EINVAL, "invalid JSON at line %d: %s", jerr.line,
                          jerr.text);
         return NULL;
     }
     if (!json_is_object(root)) {
         json_decref(root);
-        *ret_r = set_err(errbuf, errlen, -EINVAL, "document is not a JSON object");
+        *ret_r = pf_set_error(errbuf, errlen, -EINVAL, "document is not a JSON object");
         return NULL;
     }
     return root;
@@ -582,11 +571,11 @@ static int check_schema(json_t *root, const char *want_kind, char *errbuf, size_
     json_t *sv = json_object_get(root, "schemaVersion");
 
     if (json_integer_value(sv) == 1)
-        return set_err(errbuf, errlen, -EPROTONOSUPPORT,
+        return pf_set_error(errbuf, errlen, -EPROTONOSUPPORT,
                        "the image uses the deprecated Docker schema 1 manifest format, which is "
                        "not supported");
     if (json_integer_value(sv) != 2)
-        return set_err(errbuf, errlen, -EINVAL, "%s has schemaVersion other than 2", want_kind);
+        return pf_set_error(errbuf, errlen, -EINVAL, "%s has schemaVersion other than 2", want_kind);
     return 0;
 }
 
@@ -598,7 +587,7 @@ static int parse_desc_array(json_t *arr, struct pf_descriptor **ret, size_t *ret
     int r = 0;
 
     if (!json_is_array(arr))
-        return set_err(errbuf, errlen, -EINVAL, "%s is missing or not an array", what);
+        return pf_set_error(errbuf, errlen, -EINVAL, "%s is missing or not an array", what);
     n = json_array_size(arr);
     v = pf_calloc(n ? n : 1, sizeof(*v));
     if (!v)
@@ -658,12 +647,12 @@ int pf_manifest_parse(const char *body, size_t len, struct pf_manifest *ret, cha
     if (r == 0)
         r = read_kv(json_object_get(root, "annotations"), &m.annotations);
     if (r == -EINVAL)
-        set_err(errbuf, errlen, r, "manifest has a malformed mediaType or annotations");
+        pf_set_error(errbuf, errlen, r, "manifest has a malformed mediaType or annotations");
     if (r < 0)
         goto out;
     if (m.media_type && !(strcmp(m.media_type, PF_MT_OCI_MANIFEST) == 0 ||
                           strcmp(m.media_type, PF_MT_DOCKER_MANIFEST) == 0)) {
-        r = set_err(errbuf, errlen, -EINVAL, "mediaType '%.100s' is not an image manifest",
+        r = pf_set_error(errbuf, errlen, -EINVAL, "mediaType '%.100s' is not an image manifest",
                     m.media_type);
         goto out;
     }
@@ -774,11 +763,11 @@ int pf_index_parse(const char *body, size_t len, struct pf_index *ret, char *err
     if (r == 0)
         r = read_kv(json_object_get(root, "annotations"), &ix.annotations);
     if (r == -EINVAL)
-        set_err(errbuf, errlen, r, "index has a malformed mediaType or annotations");
+        pf_set_error(errbuf, errlen, r, "index has a malformed mediaType or annotations");
     if (r < 0)
         goto out;
     if (ix.media_type && !pf_oci_media_type_is_index(ix.media_type)) {
-        r = set_err(errbuf, errlen, -EINVAL, "mediaType '%.100s' is not an index",
+        r = pf_set_error(errbuf, errlen, -EINVAL, "mediaType '%.100s' is not an index",
                     ix.media_type);
         goto out;
     }
@@ -890,11 +879,11 @@ int pf_image_config_parse(const char *body, size_t len, struct pf_image_config *
 
     memset(&c, 0, sizeof(c));
     if (len > PF_CONFIG_MAX)
-        return set_err(errbuf, errlen, -E2BIG, "image config is larger than %zu bytes",
+        return pf_set_error(errbuf, errlen, -E2BIG, "image config is larger than %zu bytes",
                        PF_CONFIG_MAX);
     c.json = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!c.json)
-        return set_err(errbuf, errlen, -EINVAL, "invalid image config JSON at line %d: %s",
+        return pf_set_error(errbuf, errlen, -EINVAL, "invalid image config JSON at line %d: %s",
                        jerr.line, jerr.text);
     r = json_is_object(c.json) ? 0 : -EINVAL;
     if (r == 0)
@@ -922,7 +911,7 @@ int pf_image_config_parse(const char *body, size_t len, struct pf_image_config *
             r = -EINVAL;
     if (r < 0) {
         if (r == -EINVAL)
-            set_err(errbuf, errlen, r,
+            pf_set_error(errbuf, errlen, r,
                     "image config lacks os/architecture/rootfs or has a malformed field");
         pf_image_config_release(&c);
         return r;
