@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "pf/alloc.h"
+#include "pf/err.h"
 #include "pf/oci.h"
 #include "registry_http.h"
 
@@ -77,6 +78,17 @@ static int check_ref(const struct pf_ref *ref, char *errbuf, size_t errlen)
         return -EINVAL;
     }
     return 0;
+}
+
+/* Validates the repository and a blob digest, the arguments of every blob operation. */
+static int check_blob_ref(const struct pf_ref *ref, const char *digest, char *errbuf, size_t errlen)
+{
+    int rc = check_ref(ref, errbuf, errlen);
+
+    if (rc == 0 && !pf_digest_sha256_hex(digest))
+        rc = pf_set_error(errbuf, errlen, -EINVAL, "invalid blob digest '%.80s'",
+                          digest ? digest : "");
+    return rc;
 }
 
 /* Picks and validates the manifest reference: explicit, else the ref's digest, else its tag. */
@@ -490,11 +502,7 @@ static int get_blob(struct pf_registry *r, const struct pf_ref *ref, const char 
     char *tail;
     int rc;
 
-    rc = check_ref(ref, errbuf, errlen);
-    if (rc == 0 && !pf_digest_sha256_hex(digest)) {
-        (void)snprintf(errbuf, errlen, "invalid blob digest '%.80s'", digest ? digest : "");
-        rc = -EINVAL;
-    }
+    rc = check_blob_ref(ref, digest, errbuf, errlen);
     if (rc == 0)
         rc = pf_sha256_init(&sink->h);
     if (rc < 0)
@@ -606,11 +614,7 @@ int pf_registry_blob_exists(struct pf_registry *r, const struct pf_ref *ref, con
     char *tail;
     int rc;
 
-    rc = check_ref(ref, errbuf, errlen);
-    if (rc == 0 && !pf_digest_sha256_hex(digest)) {
-        (void)snprintf(errbuf, errlen, "invalid blob digest '%.80s'", digest ? digest : "");
-        rc = -EINVAL;
-    }
+    rc = check_blob_ref(ref, digest, errbuf, errlen);
     if (rc < 0)
         return rc;
     tail = pf_asprintf("/%s", digest);
