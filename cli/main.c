@@ -23,6 +23,7 @@ static const struct cli_command commands[] = {
     {"config", cli_config, "config validate FILE: check a PatchConfig and report every problem"},
     {"plan", cli_plan, "plan --config FILE [--json]: list the jobs a config expands to"},
     {"copy", cli_copy, "copy SRC DST: copy an image or index between repositories"},
+    {"version-compare", cli_version_compare, "version-compare deb|apk A B: print <, = or >"},
 };
 
 void cli_error(const char *fmt, ...)
@@ -40,8 +41,8 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: patchfleet [--log-level LEVEL] COMMAND [ARGS...]\n\ncommands:\n");
     for (size_t i = 0; i < PF_ARRAY_SIZE(commands); i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "  %-8s %s\n", "version", "print the version");
+        fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "  %-16s %s\n", "version", "print the version");
     fprintf(out, "\nRun 'patchfleet COMMAND --help' for a command's options.\n");
 }
 
