@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "pf/alloc.h"
+#include "pf/err.h"
 #include "pf/ref.h"
 
 /* distribution/reference's NameTotalLengthMax, applied to the normalised name (see below). */
@@ -23,17 +24,6 @@
 #define REF_SHA256_HEX 64
 #define REF_LEGACY_HUB "index.docker.io"
 #define REF_OFFICIAL_PREFIX "library/"
-
-static void PF_PRINTF(3, 4) ref_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!errbuf || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    (void)vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static bool is_lower_alnum(char c)
 {
@@ -103,7 +93,7 @@ static int path_check(const char *input, const char *path, size_t n, char *errbu
     size_t i = 0;
 
     if (n == 0) {
-        ref_err(errbuf, errlen, "invalid reference '%s': missing repository path", input);
+        (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': missing repository path", input);
         return -EINVAL;
     }
     while (i <= n) {
@@ -111,15 +101,15 @@ static int path_check(const char *input, const char *path, size_t n, char *errbu
         size_t len = slash ? (size_t)(slash - (path + i)) : n - i;
 
         if (len == 0) {
-            ref_err(errbuf, errlen, "invalid reference '%s': empty path component", input);
+            (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': empty path component", input);
             return -EINVAL;
         }
         if (!path_component_valid(path + i, len, false)) {
             if (path_component_valid(path + i, len, true))
-                ref_err(errbuf, errlen, "invalid reference '%s': repository name must be lowercase",
+                (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': repository name must be lowercase",
                         input);
             else
-                ref_err(errbuf, errlen,
+                (void)pf_set_error(errbuf, errlen, 0,
                         "invalid reference '%s': invalid reference format: bad path component "
                         "'%.*s'",
                         input, (int)len, path + i);
@@ -238,17 +228,17 @@ static int check_tag_digest(const char *input, const char *tag, size_t tag_len, 
                             char *errbuf, size_t errlen)
 {
     if (tag && tag_len == 0) {
-        ref_err(errbuf, errlen, "invalid reference '%s': empty tag", input);
+        (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': empty tag", input);
         return -EINVAL;
     }
     if (tag && (tag_len > REF_TAG_MAX || !is_word(tag[0]))) {
-        ref_err(errbuf, errlen, "invalid reference '%s': invalid tag '%.*s'%s", input,
+        (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': invalid tag '%.*s'%s", input,
                 (int)tag_len, tag, tag_len > REF_TAG_MAX ? " (longer than 128 characters)" : "");
         return -EINVAL;
     }
     for (size_t i = 0; tag && i < tag_len; i++) {
         if (!is_word(tag[i]) && tag[i] != '.' && tag[i] != '-') {
-            ref_err(errbuf, errlen, "invalid reference '%s': invalid tag '%.*s'", input,
+            (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': invalid tag '%.*s'", input,
                     (int)tag_len, tag);
             return -EINVAL;
         }
@@ -256,17 +246,17 @@ static int check_tag_digest(const char *input, const char *tag, size_t tag_len, 
     if (!digest)
         return 0;
     if (!*digest) {
-        ref_err(errbuf, errlen, "invalid reference '%s': empty digest", input);
+        (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': empty digest", input);
         return -EINVAL;
     }
     if (pf_digest_is_valid(digest))
         return 0;
     if (strncmp(digest, "sha256:", strlen("sha256:")) == 0 || !strchr(digest, ':'))
-        ref_err(errbuf, errlen,
+        (void)pf_set_error(errbuf, errlen, 0,
                 "invalid reference '%s': invalid digest '%s' (expected sha256:<64 lowercase hex>)",
                 input, digest);
     else
-        ref_err(errbuf, errlen,
+        (void)pf_set_error(errbuf, errlen, 0,
                 "invalid reference '%s': invalid digest '%s' (only sha256 digests are supported)",
                 input, digest);
     return -EINVAL;
@@ -292,7 +282,7 @@ static int split_name(const char *input, const char *name, size_t n, char **ret_
         path = slash + 1;
         plen = n - dlen - 1;
         if (!domain_valid(name, dlen)) {
-            ref_err(errbuf, errlen, "invalid reference '%s': invalid registry '%.*s'", input,
+            (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': invalid registry '%.*s'", input,
                     (int)dlen, name);
             return -EINVAL;
         }
@@ -321,7 +311,7 @@ static int split_name(const char *input, const char *name, size_t n, char **ret_
         return -ENOMEM;
     }
     if (strlen(registry) + 1 + strlen(repository) > REF_NAME_MAX) {
-        ref_err(errbuf, errlen,
+        (void)pf_set_error(errbuf, errlen, 0,
                 "invalid reference '%s': repository name too long (%zu characters normalised, "
                 "at most %d)",
                 input, strlen(registry) + 1 + strlen(repository), REF_NAME_MAX);
@@ -343,7 +333,7 @@ int pf_ref_parse(const char *s, struct pf_ref *ret, char *errbuf, size_t errlen)
 
     memset(ret, 0, sizeof(*ret));
     if (!s || !*s) {
-        ref_err(errbuf, errlen, "invalid reference '%s': empty reference", s ? s : "");
+        (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': empty reference", s ? s : "");
         return -EINVAL;
     }
     /* '@' cannot occur in a name or tag, so the first one starts the digest. */
@@ -360,12 +350,12 @@ int pf_ref_parse(const char *s, struct pf_ref *ret, char *errbuf, size_t errlen)
         name_len = (size_t)(last_colon - s);
     }
     if (name_len == 0) {
-        ref_err(errbuf, errlen, "invalid reference '%s': empty repository name", s);
+        (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': empty repository name", s);
         return -EINVAL;
     }
     /* Like ParseNormalizedNamed: a bare 64-hex string is an image ID, not a name. */
     if (is_sha256_hex(s, strlen(s))) {
-        ref_err(errbuf, errlen,
+        (void)pf_set_error(errbuf, errlen, 0,
                 "invalid reference '%s': a 64-character hex string is an image ID, not a name", s);
         return -EINVAL;
     }
@@ -403,7 +393,7 @@ int pf_ref_parse_repository(const char *s, struct pf_ref *ret, char *errbuf, siz
         return r;
     }
     if (ref.tag || ref.digest) {
-        ref_err(errbuf, errlen, "'%s' names a %s; expected a repository", s,
+        (void)pf_set_error(errbuf, errlen, 0, "'%s' names a %s; expected a repository", s,
                 ref.digest ? "digest" : "tag");
         pf_ref_release(&ref);
         memset(ret, 0, sizeof(*ret));
@@ -486,7 +476,7 @@ static int parse_target(const char *what, const char *s, struct pf_ref *ret, cha
 
     r = pf_ref_parse_repository(s, ret, inner, sizeof(inner));
     if (r == -EINVAL)
-        ref_err(errbuf, errlen, "invalid target %s: %s", what, inner);
+        (void)pf_set_error(errbuf, errlen, 0, "invalid target %s: %s", what, inner);
     return r;
 }
 
@@ -521,7 +511,7 @@ int pf_ref_target_repository(const struct pf_ref *source, const struct pf_target
         n--;
     base = pf_ref_basename(source);
     if (n == 0 || !base) {
-        ref_err(errbuf, errlen, "invalid target registry '%s'", target->registry);
+        (void)pf_set_error(errbuf, errlen, 0, "invalid target registry '%s'", target->registry);
         return -EINVAL;
     }
     joined = pf_asprintf("%.*s/%s", (int)n, target->registry, base);

@@ -14,23 +14,11 @@
 #include <strings.h>
 
 #include "pf/alloc.h"
+#include "pf/err.h"
 #include "worker/apt_sources.h"
 #include "worker/deb822.h"
 
 #define KEY_BLOCK_BEGIN "-----BEGIN PGP PUBLIC KEY BLOCK-----"
-
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...) PF_PRINTF(3, 4);
-
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!errbuf || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static void source_release(struct worker_apt_source *e)
 {
@@ -275,11 +263,11 @@ int worker_apt_sources_parse_list(struct worker_apt_sources *s, const char *file
     int r = 0;
 
     if (len > WORKER_APT_SOURCES_MAX_INPUT) {
-        set_err(errbuf, errlen, "%s: file too large", file);
+        (void)pf_set_error(errbuf, errlen, 0, "%s: file too large", file);
         return -E2BIG;
     }
     if (memchr(text, '\0', len)) {
-        set_err(errbuf, errlen, "%s: NUL byte in file", file);
+        (void)pf_set_error(errbuf, errlen, 0, "%s: NUL byte in file", file);
         return -EINVAL;
     }
     while (p < end) {
@@ -301,7 +289,7 @@ int worker_apt_sources_parse_list(struct worker_apt_sources *s, const char *file
         pf_free(line);
         source_release(&proto);
         if (r < 0) {
-            set_err(errbuf, errlen, "%s:%zu: %s", file, lineno, why);
+            (void)pf_set_error(errbuf, errlen, 0, "%s:%zu: %s", file, lineno, why);
             goto out;
         }
         p = e < end ? e + 1 : end;
@@ -445,7 +433,7 @@ int worker_apt_sources_parse_deb822(struct worker_apt_sources *s, const char *fi
 
     r = worker_deb822_parse(text, len, &opts, &doc, msg, sizeof(msg));
     if (r < 0) {
-        set_err(errbuf, errlen, "%s: %s", file, r == -ENOMEM ? "out of memory" : msg);
+        (void)pf_set_error(errbuf, errlen, 0, "%s: %s", file, r == -ENOMEM ? "out of memory" : msg);
         return r;
     }
     for (size_t i = 0; i < doc.n; i++) {
@@ -455,7 +443,7 @@ int worker_apt_sources_parse_deb822(struct worker_apt_sources *s, const char *fi
         r = stanza_entries(&tmp, &doc.paras[i], &proto, file, &why);
         source_release(&proto);
         if (r < 0) {
-            set_err(errbuf, errlen, "%s:%zu: %s", file, doc.paras[i].line, why);
+            (void)pf_set_error(errbuf, errlen, 0, "%s:%zu: %s", file, doc.paras[i].line, why);
             goto out;
         }
     }

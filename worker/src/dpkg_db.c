@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "pf/alloc.h"
+#include "pf/err.h"
 #include "worker/dpkg_db.h"
 
 static const char *const want_table[WORKER_DPKG_WANT__MAX] = {
@@ -70,19 +71,6 @@ const char *worker_dpkg_want_to_string(enum worker_dpkg_want w)
 const char *worker_dpkg_state_to_string(enum worker_dpkg_state s)
 {
     return s >= 0 && s < WORKER_DPKG_STATE__MAX ? state_table[s] : NULL;
-}
-
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...) PF_PRINTF(3, 4);
-
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!errbuf || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
 }
 
 void worker_dpkg_conffiles_free(struct worker_dpkg_conffile *c, size_t n)
@@ -280,7 +268,7 @@ static int pkg_fill(struct worker_dpkg_pkg *p, bool need_status, char *errbuf, s
 
     p->name = worker_deb822_para_get(&p->para, "Package");
     if (!valid_token(p->name)) {
-        set_err(errbuf, errlen, "line %zu: stanza without a valid Package field", line);
+        (void)pf_set_error(errbuf, errlen, 0, "line %zu: stanza without a valid Package field", line);
         return -EINVAL;
     }
     p->version = worker_deb822_para_get(&p->para, "Version");
@@ -294,11 +282,11 @@ static int pkg_fill(struct worker_dpkg_pkg *p, bool need_status, char *errbuf, s
     if (st) {
         r = parse_status_field(p, st);
         if (r < 0) {
-            set_err(errbuf, errlen, "line %zu: invalid Status '%s' for '%s'", line, st, p->name);
+            (void)pf_set_error(errbuf, errlen, 0, "line %zu: invalid Status '%s' for '%s'", line, st, p->name);
             return r;
         }
     } else if (need_status) {
-        set_err(errbuf, errlen, "line %zu: package '%s' has no Status", line, p->name);
+        (void)pf_set_error(errbuf, errlen, 0, "line %zu: package '%s' has no Status", line, p->name);
         return -EINVAL;
     } else {
         p->want = WORKER_DPKG_WANT_INSTALL;
@@ -310,19 +298,19 @@ static int pkg_fill(struct worker_dpkg_pkg *p, bool need_status, char *errbuf, s
                    (p->want == WORKER_DPKG_WANT_INSTALL || p->held);
     /* dpkg keeps a Version for every package that has files on disk. */
     if (p->state != WORKER_DPKG_STATE_NOT_INSTALLED && !valid_token(p->version)) {
-        set_err(errbuf, errlen, "line %zu: package '%s' has no valid Version", line, p->name);
+        (void)pf_set_error(errbuf, errlen, 0, "line %zu: package '%s' has no valid Version", line, p->name);
         return -EINVAL;
     }
     r = parse_source(p);
     if (r == -EINVAL)
-        set_err(errbuf, errlen, "line %zu: invalid Source for '%s'", line, p->name);
+        (void)pf_set_error(errbuf, errlen, 0, "line %zu: invalid Source for '%s'", line, p->name);
     if (r < 0)
         return r;
     cf = worker_deb822_para_get(&p->para, "Conffiles");
     if (cf) {
         r = worker_dpkg_conffiles_parse(cf, &p->conffiles, &p->n_conffiles);
         if (r == -EINVAL)
-            set_err(errbuf, errlen, "line %zu: invalid Conffiles for '%s'", line, p->name);
+            (void)pf_set_error(errbuf, errlen, 0, "line %zu: invalid Conffiles for '%s'", line, p->name);
         if (r < 0)
             return r;
     }
@@ -469,7 +457,7 @@ static int add_doc(struct worker_dpkg_db *db, struct worker_deb822_doc *doc, boo
         for (size_t j = 0; j < i && !eq; j++)
             eq = pkg_cmp(batch[i]->name, batch[i]->arch, batch[j]) == 0;
         if (eq) {
-            set_err(errbuf, errlen, "line %zu: duplicate package '%s' (%s)", batch[i]->para.line,
+            (void)pf_set_error(errbuf, errlen, 0, "line %zu: duplicate package '%s' (%s)", batch[i]->para.line,
                     batch[i]->name, batch[i]->arch);
             r = -EINVAL;
             goto out;
@@ -532,7 +520,7 @@ int worker_dpkg_db_add_statusd_file(struct worker_dpkg_db *db, const char *file_
 
     if (!*file_name || strchr(file_name, '/') || strcmp(file_name, ".") == 0 ||
         strcmp(file_name, "..") == 0) {
-        set_err(errbuf, errlen, "invalid status.d file name '%s'", file_name);
+        (void)pf_set_error(errbuf, errlen, 0, "invalid status.d file name '%s'", file_name);
         return -EINVAL;
     }
     if (has_suffix(file_name, ".md5sums"))
