@@ -1,25 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Credential lookup in Docker/containers auth files and credential helpers. The helper is run
- * with posix_spawnp (argv only, no shell), talking over socketpairs rather than pipes so that
- * writing the server URL uses send(MSG_NOSIGNAL) and a helper that exits early cannot kill us
- * with SIGPIPE. Its output is bounded and it gets a deadline, after which it is killed.
+ * Credential lookup in Docker/containers auth files and credential helpers. A helper is run
+ * through pf_spawn_run() (argv only, no shell, bounded output, killed at its deadline) and is
+ * given the server URL on stdin.
  * Secrets are wiped before they are freed; no message built here contains one.
  */
 #include "pf/setup.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -27,10 +18,9 @@
 #include "pf/buf.h"
 #include "pf/err.h"
 #include "pf/dockercfg.h"
+#include "pf/spawn.h"
 #include "pf/strv.h"
 #include "registry_internal.h"
-
-extern char **environ;
 
 #define HELPER_OUTPUT_MAX ((size_t)64 << 10)
 #define HELPER_TIMEOUT_MS 30000
@@ -317,107 +307,32 @@ out:
 
 /* --- credential helpers ------------------------------------------------------------------ */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Reads the helper's stdout until EOF, the bound or the deadline. */
-static int read_bounded(int fd, struct pf_buf *out, long long deadline)
-{
-    char chunk[4096];
-
-    for (;;) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        long long left = deadline - now_ms();
-        ssize_t n;
-        int pr;
-
-        if (left <= 0)
-            return -ETIMEDOUT;
-        pr = poll(&p, 1, (int)left);
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr < 0)
-            return -errno;
-        if (pr == 0)
-            return -ETIMEDOUT;
-        n = read(fd, chunk, sizeof(chunk));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0)
-            return 0;
-        if (pf_buf_append(out, chunk, (size_t)n) < 0)
-            return -E2BIG;
-    }
-}
-
-static int spawn_helper(const char *prog, int in_fd, int out_fd, pid_t *ret_pid)
-{
-    posix_spawn_file_actions_t fa;
-    char *argv[] = {(char *)(uintptr_t)prog, (char *)(uintptr_t) "get", NULL};
-    int r;
-
-    r = posix_spawn_file_actions_init(&fa);
-    if (r != 0)
-        return -r;
-    r = posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
-    if (r == 0)
-        r = posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-    if (r == 0)
-        r = posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    if (r == 0)
-        r = posix_spawnp(ret_pid, prog, &fa, NULL, argv, environ);
-    (void)posix_spawn_file_actions_destroy(&fa);
-    return -r;
-}
-
 static int run_helper(const char *helper, const char *host, struct pf_cred *ret, char *errbuf,
                       size_t errlen)
 {
     const char *url = pf_dockercfg_server_url(host);
-    int in_sv[2] = {-1, -1}, out_sv[2] = {-1, -1}, status = 0, r;
     char *prog = pf_asprintf("docker-credential-%s", helper);
+    char *argv[] = {prog, (char *)(uintptr_t)"get", NULL};
+    struct pf_spawn_options so = {
+        .argv = argv, .input = url, .input_len = strlen(url), .timeout_ms = HELPER_TIMEOUT_MS,
+    };
     struct pf_buf out;
-    pid_t pid = -1;
+    int status = -1, r;
 
     pf_buf_init(&out, HELPER_OUTPUT_MAX);
     if (!prog)
         return -ENOMEM;
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_sv) < 0 ||
-        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out_sv) < 0) {
-        r = pf_set_error(errbuf, errlen, -errno, "cannot create sockets for '%s'", prog);
+    r = pf_spawn_run(&so, &out, &status);
+    if (r == -ETIMEDOUT || r == -E2BIG) {
+        pf_set_error(errbuf, errlen, r, "credential helper '%s' %s", prog,
+                     r == -ETIMEDOUT ? "timed out" : "output is too large");
         goto out;
     }
-    r = spawn_helper(prog, in_sv[1], out_sv[1], &pid);
     if (r < 0) {
         pf_set_error(errbuf, errlen, r, "cannot run credential helper '%s': %s", prog, strerror(-r));
-        pid = -1;
         goto out;
     }
-    (void)close(in_sv[1]);
-    (void)close(out_sv[1]);
-    in_sv[1] = out_sv[1] = -1;
-    /* A helper that exits without reading just makes this fail; the exit status tells. */
-    (void)send(in_sv[0], url, strlen(url), MSG_NOSIGNAL);
-    (void)shutdown(in_sv[0], SHUT_WR);
-    r = read_bounded(out_sv[0], &out, now_ms() + HELPER_TIMEOUT_MS);
-    if (r < 0) {
-        (void)kill(pid, SIGKILL);
-        pf_set_error(errbuf, errlen, r, "credential helper '%s' %s", prog,
-                r == -ETIMEDOUT ? "timed out" : "output is too large or unreadable");
-    }
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    pid = -1;
-    if (r < 0)
-        goto out;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (status != 0) {
         /* The helper's output is its error text ("credentials not found in native keychain")
          * and it is not echoed: some helpers print what they were given. */
         r = pf_set_error(errbuf, errlen, -ENOENT, "credential helper '%s' found no credentials for '%s'",
@@ -430,12 +345,6 @@ static int run_helper(const char *helper, const char *host, struct pf_cred *ret,
     else if (r == -ENOENT)
         pf_set_error(errbuf, errlen, r, "credential helper '%s' returned an empty secret", prog);
 out:
-    for (int i = 0; i < 2; i++) {
-        if (in_sv[i] >= 0)
-            (void)close(in_sv[i]);
-        if (out_sv[i] >= 0)
-            (void)close(out_sv[i]);
-    }
     if (out.p)
         memset(out.p, 0, out.cap);
     pf_buf_release(&out);
@@ -443,7 +352,6 @@ out:
     return r;
 }
 
-/* Fills `files` with the candidate paths in lookup order. */
 static int candidate_files(const char *config_path, struct pf_strv *files)
 {
     const char *dc = getenv("DOCKER_CONFIG"), *home = getenv("HOME");

@@ -22,6 +22,8 @@ PACKAGES=(
     libcmocka-dev
     # real components and independent oracles for the integration tests
     docker-registry skopeo umoci apache2-utils openssl curl jq python3 ca-certificates
+    # the Debian engine: gpgv checks InRelease (as apt does); the tests build signed repositories
+    gpgv gnupg apt-utils dpkg-dev debian-archive-keyring
 )
 
 missing=()
