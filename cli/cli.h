@@ -11,10 +11,12 @@ enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_FAILED = 1, /* the command ran and something failed (a job, a copy, a network call) */
     CLI_EXIT_USAGE = 2,  /* bad command line or invalid configuration: nothing was attempted */
+    CLI_EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM stopped the run (128 + SIGINT, as shells do) */
 };
 
 int cli_config(int argc, char **argv);
 int cli_plan(int argc, char **argv);
+int cli_patch(int argc, char **argv);
 int cli_copy(int argc, char **argv);
 int cli_version_compare(int argc, char **argv);
 

@@ -22,6 +22,7 @@ struct cli_command {
 static const struct cli_command commands[] = {
     {"config", cli_config, "config validate FILE: check a PatchConfig and report every problem"},
     {"plan", cli_plan, "plan --config FILE [--json]: list the jobs a config expands to"},
+    {"patch", cli_patch, "patch --config FILE --push|--oci-dir DIR|--dry-run: patch them all"},
     {"copy", cli_copy, "copy SRC DST: copy an image or index between repositories"},
     {"version-compare", cli_version_compare, "version-compare deb|apk A B: print <, = or >"},
 };

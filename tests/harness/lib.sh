@@ -408,3 +408,26 @@ pf_jobs() {
 pf_now_ms() {
     date +%s%3N
 }
+
+# pf_http_start NAME DIR: serves DIR read-only over plain http (python3 -m http.server) on a free
+# loopback port, stopped by pf_cleanup. NAME is upper-cased for variables: HTTP_<NAME>_ADDR
+# (127.0.0.1:PORT), HTTP_<NAME>_URL (http://127.0.0.1:PORT), HTTP_<NAME>_LOG (one line per
+# request, to check what a client fetched). Files changed under DIR are served at once.
+pf_http_start() {
+    local name=${1^^} dir=$2 port log attempt rc pid
+    [ -n "$PF_TMP" ] || pf_tmpdir
+    [ -d "$dir" ] || pf_fail "pf_http_start: $dir is not a directory"
+    log="$PF_TMP/http-${name,,}.log"
+    for attempt in 1 2 3; do
+        port=$(pf_free_port)
+        pf_spawn "$log" python3 -u -m http.server --bind 127.0.0.1 --directory "$dir" "$port"
+        pid=$PF_LAST_PID
+        rc=0
+        pf_wait_http "http://127.0.0.1:$port/" "$pid" "$log" || rc=$?
+        [ "$rc" = 0 ] && break
+        # Lost the race for the port (the server exited): try another one.
+        [ "$attempt" = 3 ] && pf_fail "http server '$name' exited during start-up (log: $log)"
+    done
+    export "HTTP_${name}_ADDR=127.0.0.1:$port" "HTTP_${name}_URL=http://127.0.0.1:$port" \
+        "HTTP_${name}_LOG=$log"
+}

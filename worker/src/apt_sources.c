@@ -20,7 +20,7 @@
 
 #define KEY_BLOCK_BEGIN "-----BEGIN PGP PUBLIC KEY BLOCK-----"
 
-static void source_release(struct worker_apt_source *e)
+void worker_apt_source_release(struct worker_apt_source *e)
 {
     pf_free(e->uri);
     pf_free(e->suite);
@@ -36,7 +36,7 @@ void worker_apt_sources_clear(struct worker_apt_sources *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->n; i++)
-        source_release(&s->v[i]);
+        worker_apt_source_release(&s->v[i]);
     pf_free(s->v);
     s->v = NULL;
     s->n = s->cap = 0;
@@ -87,7 +87,7 @@ static int push_entry(struct worker_apt_sources *s, const struct worker_apt_sour
     if (r == 0)
         r = pf_strv_extend(&e.archs, &proto->archs);
     if (r < 0) {
-        source_release(&e);
+        worker_apt_source_release(&e);
         return r;
     }
     s->v[s->n++] = e;
@@ -287,7 +287,7 @@ int worker_apt_sources_parse_list(struct worker_apt_sources *s, const char *file
         }
         r = parse_one_line(&tmp, &proto, file, line, &why);
         pf_free(line);
-        source_release(&proto);
+        worker_apt_source_release(&proto);
         if (r < 0) {
             (void)pf_set_error(errbuf, errlen, 0, "%s:%zu: %s", file, lineno, why);
             goto out;
@@ -441,7 +441,7 @@ int worker_apt_sources_parse_deb822(struct worker_apt_sources *s, const char *fi
         const char *why = "out of memory";
 
         r = stanza_entries(&tmp, &doc.paras[i], &proto, file, &why);
-        source_release(&proto);
+        worker_apt_source_release(&proto);
         if (r < 0) {
             (void)pf_set_error(errbuf, errlen, 0, "%s:%zu: %s", file, doc.paras[i].line, why);
             goto out;

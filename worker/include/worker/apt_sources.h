@@ -51,6 +51,9 @@ int worker_apt_sources_parse_list(struct worker_apt_sources *s, const char *file
 int worker_apt_sources_parse_deb822(struct worker_apt_sources *s, const char *file,
                                     const char *text, size_t len, char *errbuf, size_t errlen);
 
+/* Frees the members of one entry (not the entry itself) and zeroes it. */
+void worker_apt_source_release(struct worker_apt_source *e);
+
 /* Frees every entry; leaves an empty, reusable list. Accepts NULL. */
 void worker_apt_sources_clear(struct worker_apt_sources *s);
 

@@ -138,4 +138,38 @@ int worker_dpkg_conffiles_parse(const char *value, struct worker_dpkg_conffile *
 /* Frees an array from worker_dpkg_conffiles_parse(); accepts NULL. */
 void worker_dpkg_conffiles_free(struct worker_dpkg_conffile *c, size_t n);
 
+/* Writing the database back (dpkg_db_write.c). */
+
+/*
+ * Renders every stanza of `db` as a `var/lib/dpkg/status` text: stanzas in the database's
+ * order (name, then architecture, as dpkg sorts), each one's raw text byte for byte, each
+ * followed by a blank line. Returns 0 with a new NUL-terminated string in *ret (the caller
+ * frees it with pf_free()) and its length in *ret_len, or -ENOMEM; outputs untouched on failure.
+ */
+int worker_dpkg_db_render_status(const struct worker_dpkg_db *db, char **ret, size_t *ret_len);
+
+/*
+ * Renders one status stanza from a package's `control` paragraph in dpkg's field order
+ * (lib/dpkg/parse.c fieldinfos[], unknown fields after in their original order), with
+ * `status` (e.g. "install ok installed"; NULL for none) as the Status field and the
+ * `n_conffiles` entries of `conffiles` as the Conffiles field (none when 0). Status, Conffiles
+ * and Config-Version fields of the control paragraph itself are dropped. Returns 0 with a new
+ * string (ending in one '\n', no blank line) in *ret and its length in *ret_len, or -ENOMEM.
+ */
+int worker_dpkg_render_stanza(const struct worker_deb822_para *control, const char *status,
+                              const struct worker_dpkg_conffile *conffiles, size_t n_conffiles,
+                              char **ret, size_t *ret_len);
+
+/*
+ * Puts the package described by one stanza (`len` bytes) into `db`, replacing the package of
+ * the same name and architecture (whose pointers become invalid) or inserting it in sort
+ * order. A status database needs a Status field; a status.d database takes `statusd_file`, the
+ * file name the stanza is written to. Returns 1 when a package was replaced, 0 when inserted,
+ * or -EINVAL (not exactly one valid stanza; message in errbuf) or -ENOMEM; on failure `db` is
+ * unchanged. On success *ret_pkg (when not NULL) is the new package, borrowed from `db`.
+ */
+int worker_dpkg_db_put(struct worker_dpkg_db *db, const char *stanza, size_t len,
+                       const char *statusd_file, const struct worker_dpkg_pkg **ret_pkg,
+                       char *errbuf, size_t errlen);
+
 #endif

@@ -1,0 +1,741 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `patchfleet patch --config FILE`: Copa's bulk mode on one host. The config is expanded by the
+ * same code as `plan` (catalog.c), then a pool of pthreads takes jobs from a shared queue and
+ * runs each through worker_patch_job_run() with one engine, registry client and blob cache
+ * shared by all. Cancellation is cooperative: the runner polls a per-job callback that turns
+ * true past the job's deadline (--timeout) or after SIGINT/SIGTERM, so a timed-out job really
+ * stops and nothing is left running behind the summary (Copa's R22/R23 gaps). Results and plan
+ * failures become summary rows (summary.c); progress goes to stderr, the summary to stdout.
+ */
+#include "pf/setup.h"
+
+#include <ftw.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "cli.h"
+#include "pf/alloc.h"
+#include "pf/config.h"
+#include "pf/job.h"
+#include "pf/log.h"
+#include "pf/oci.h"
+#include "pf/ref.h"
+#include "pf/registry.h"
+#include "producer/plan.h"
+#include "registry_opts.h"
+#include "summary.h"
+#include "worker/blob_cache.h"
+#include "worker/deb_engine.h"
+#include "worker/patch_job.h"
+
+#define PATCH_DEFAULT_TIMEOUT "5m" /* Copa's default */
+#define PATCH_MAX_CONCURRENCY 256
+
+enum {
+    OPT_PUSH = 0x2000,
+    OPT_OCI_DIR,
+    OPT_DRY_RUN,
+    OPT_TIMEOUT,
+    OPT_IGNORE_ERRORS,
+    OPT_CONCURRENCY,
+    OPT_FORMAT,
+    OPT_PKG_MIRROR,
+    OPT_CACHE_DIR,
+    OPT_WORK_DIR,
+    OPT_KEYRING,
+};
+
+struct patch_args {
+    const char *config;
+    const char *oci_dir;
+    const char *timeout; /* as typed, for "timed out after 15m" */
+    uint64_t timeout_ns;
+    long concurrency; /* 0: online CPUs */
+    bool push, dry_run, ignore_errors, json;
+    const char *image_flag, *tag_flag; /* single-image flags, refused in bulk mode */
+    struct pf_strv mirrors;
+    const char *cache_dir, *work_dir, *keyring;
+    struct cli_registry_opts reg;
+};
+
+/* One queued job and what became of it. The runner may poll the callback from helper
+ * threads of its own, hence the atomics. */
+struct slot {
+    const struct pf_job *job;
+    uint64_t deadline_ns;
+    atomic_bool timed_out;
+    atomic_bool interrupted;
+    struct worker_patch_job_result res;
+    enum worker_patch_status status; /* final, after timeout/interrupt accounting */
+    const char *details;             /* borrowed from res, `owned` or a literal */
+    char *owned;
+};
+
+struct pool {
+    struct worker_patch_job_options base;
+    const char *timeout; /* as typed */
+    uint64_t timeout_ns;
+    struct slot *slots;
+    size_t n;
+    pthread_mutex_t lock; /* guards next, done and the progress lines */
+    size_t next, done;
+};
+
+/* Set by the first SIGINT/SIGTERM; read by every job's cancelled() callback from any thread,
+ * hence a lock-free atomic rather than a volatile sig_atomic_t (both are signal-safe, only the
+ * atomic is race-free across threads). */
+static atomic_int patch_interrupted;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal handler needs a lock-free atomic_int");
+
+static void on_signal(int sig)
+{
+    static const char first[] =
+        "patchfleet: interrupted: cancelling running jobs (signal again to force exit)\n";
+    static const char second[] = "patchfleet: second signal: exiting now\n";
+    ssize_t n;
+
+    (void)sig;
+    if (atomic_exchange(&patch_interrupted, 1)) {
+        n = write(STDERR_FILENO, second, sizeof(second) - 1);
+        (void)n;
+        _exit(CLI_EXIT_INTERRUPTED);
+    }
+    n = write(STDERR_FILENO, first, sizeof(first) - 1);
+    (void)n;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static bool slot_cancelled(void *userdata)
+{
+    struct slot *s = userdata;
+
+    if (atomic_load(&patch_interrupted)) {
+        atomic_store(&s->interrupted, true);
+        return true;
+    }
+    if (now_ns() >= s->deadline_ns) {
+        atomic_store(&s->timed_out, true);
+        return true;
+    }
+    return false;
+}
+
+/* For --push: the tag this run may push to, never an existing one (Copa's tag versioning: a
+ * re-patch goes to "<tag>-1", "<tag>-2", ...). A repository that does not exist yet has no
+ * tags. Returns 0 and a new string, or a negative errno with the reason in errbuf. */
+static int free_target_tag(struct pf_registry *reg, const struct pf_job *job, char **ret,
+                           char *errbuf, size_t errlen)
+{
+    struct pf_strv tags = PF_STRV_INIT;
+    struct pf_ref repo = {0};
+    int r;
+
+    r = pf_ref_parse_repository(job->target_repo, &repo, errbuf, errlen);
+    if (r == 0) {
+        r = pf_registry_list_tags(reg, &repo, &tags, errbuf, errlen);
+        if (r == -ENOENT)
+            pf_strv_clear(&tags);
+        if (r == -ENOENT || r >= 0)
+            r = cli_next_patched_tag(job->target_tag, &tags, ret);
+        if (r == -ERANGE)
+            (void)snprintf(errbuf, errlen, "no free versioned tag after '%s'", job->target_tag);
+    }
+    pf_strv_clear(&tags);
+    pf_ref_release(&repo);
+    return r;
+}
+
+/* Runs one job and settles its final status: a job that failed or stopped after its
+ * cancellation fired is Cancelled with the reason, whatever error the abort surfaced as. */
+static void run_slot(struct pool *p, struct slot *s)
+{
+    struct worker_patch_job_options o = p->base;
+    struct pf_job job = *s->job; /* shallow: only target_tag may point elsewhere */
+    char *tag = NULL, err[512] = "";
+    bool stopped;
+    int r;
+
+    if (atomic_load(&patch_interrupted)) {
+        s->status = WORKER_PATCH_CANCELLED;
+        s->details = "not started: interrupted";
+        return;
+    }
+    o.cancelled = slot_cancelled;
+    o.cancelled_userdata = s;
+    s->deadline_ns = now_ns() + p->timeout_ns;
+    r = o.push ? free_target_tag(o.registry, s->job, &tag, err, sizeof(err)) : 0;
+    if (r < 0) {
+        s->status = WORKER_PATCH_FAILED;
+        s->owned = pf_asprintf("cannot pick the patched tag in %s: %s", s->job->target_repo,
+                               err[0] ? err : strerror(-r));
+        s->details = s->owned ? s->owned : "cannot pick the patched tag";
+        return;
+    }
+    if (tag)
+        job.target_tag = tag;
+    r = worker_patch_job_run(&o, &job, &s->res);
+    pf_free(tag);
+    if (r < 0) {
+        s->status = WORKER_PATCH_FAILED;
+        s->details = "out of memory";
+        return;
+    }
+    s->status = s->res.status;
+    s->details = s->res.details;
+    stopped = s->status == WORKER_PATCH_FAILED || s->status == WORKER_PATCH_CANCELLED;
+    if (stopped && atomic_load(&s->timed_out)) {
+        s->status = WORKER_PATCH_CANCELLED;
+        s->owned = pf_asprintf("timed out after %s", p->timeout);
+        s->details = s->owned ? s->owned : "timed out";
+    } else if (stopped && atomic_load(&s->interrupted)) {
+        s->status = WORKER_PATCH_CANCELLED;
+        s->details = "interrupted";
+    }
+}
+
+static void *pool_worker(void *arg)
+{
+    struct pool *p = arg;
+
+    for (;;) {
+        struct slot *s = NULL;
+
+        (void)pthread_mutex_lock(&p->lock);
+        if (p->next < p->n)
+            s = &p->slots[p->next++];
+        (void)pthread_mutex_unlock(&p->lock);
+        if (!s)
+            return NULL;
+        if (!s->details) /* not settled before the run (an OCI ref collision) */
+            run_slot(p, s);
+        (void)pthread_mutex_lock(&p->lock);
+        p->done++;
+        fprintf(stderr, "[%zu/%zu] %s %s %s\n", p->done, p->n, s->job->name, s->job->source,
+                worker_patch_status_to_string(s->status));
+        (void)pthread_mutex_unlock(&p->lock);
+    }
+}
+
+/* Runs every slot on up to `nthreads` threads and waits for all. The threads block
+ * SIGINT/SIGTERM so the handler runs in the main thread and never interrupts a transfer.
+ * When no thread can be created the jobs run in the calling thread: slower, still complete. */
+static void pool_run(struct pool *p, size_t nthreads)
+{
+    pthread_t *threads = pf_calloc(nthreads, sizeof(*threads));
+    sigset_t block, old;
+    size_t started = 0;
+
+    (void)sigemptyset(&block);
+    (void)sigaddset(&block, SIGINT);
+    (void)sigaddset(&block, SIGTERM);
+    (void)pthread_sigmask(SIG_BLOCK, &block, &old);
+    for (size_t i = 0; threads && i < nthreads; i++) {
+        if (pthread_create(&threads[started], NULL, pool_worker, p) != 0)
+            break;
+        started++;
+    }
+    (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (started < nthreads)
+        pf_log(LOG_WARNING, "started %zu of %zu worker threads", started, nthreads);
+    if (started == 0)
+        (void)pool_worker(p);
+    for (size_t i = 0; i < started; i++)
+        (void)pthread_join(threads[i], NULL);
+    pf_free(threads);
+}
+
+/* --- directories ------------------------------------------------------------------------- */
+
+/* Creates `path` and its missing parents with mode 0700. Returns 0 or a negative errno. */
+static int mkdir_p(const char *path)
+{
+    char *copy;
+    int r = 0;
+
+    if (!path[0])
+        return -EINVAL;
+    copy = pf_strdup(path);
+    if (!copy)
+        return -ENOMEM;
+    for (char *p = copy + 1; r == 0; p++) {
+        bool end = *p == '\0';
+        if (*p != '/' && !end)
+            continue;
+        *p = '\0';
+        if (mkdir(copy, 0700) < 0 && errno != EEXIST)
+            r = -errno;
+        if (end)
+            break;
+        *p = '/';
+    }
+    pf_free(copy);
+    return r;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0)
+        pf_log(LOG_DEBUG, "cannot remove '%s': %s", path, strerror(errno));
+    return 0;
+}
+
+static void remove_tree(const char *dir)
+{
+    if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+        pf_log(LOG_DEBUG, "cannot walk '%s': %s", dir, strerror(errno));
+}
+
+/* --cache-dir, else $XDG_CACHE_HOME/patchfleet, else $HOME/.cache/patchfleet; new string. */
+static char *cache_dir_path(const char *arg)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+    if (arg)
+        return pf_strdup(arg);
+    if (xdg && xdg[0] == '/')
+        return pf_asprintf("%s/patchfleet", xdg);
+    return pf_asprintf("%s/.cache/patchfleet", home && home[0] ? home : "/tmp");
+}
+
+/* Makes the work root: --work-dir (created when missing), else a fresh $TMPDIR/patchfleet-<pid>.
+ * *ret_created tells whether this run made it, and so must remove it at exit. */
+static int make_work_dir(const char *arg, char **ret, bool *ret_created)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *dir = arg ? pf_strdup(arg)
+                    : pf_asprintf("%s/patchfleet-%ld", tmp && tmp[0] ? tmp : "/tmp",
+                                  (long)getpid());
+    bool created = true;
+
+    if (!dir)
+        return -ENOMEM;
+    /* A default path that exists is not ours (a stale run, or someone else's in a shared
+     * /tmp): refuse it rather than write into or later delete it. */
+    if (mkdir(dir, 0700) < 0) {
+        int r = -errno;
+        if (r != -EEXIST || !arg) {
+            cli_error("patch: cannot create the work directory '%s': %s", dir, strerror(-r));
+            pf_free(dir);
+            return r;
+        }
+        created = false;
+    }
+    *ret = dir;
+    *ret_created = created;
+    return 0;
+}
+
+/* --- command line ------------------------------------------------------------------------ */
+
+static void patch_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: patchfleet patch --config FILE (--push | --oci-dir DIR | --dry-run) [options]\n"
+            "\nPatches every image a PatchConfig expands to and prints a summary table.\n\n"
+            "  --config FILE                    the PatchConfig (required; bulk mode)\n"
+            "  --push                           push each patched image to its target tag\n"
+            "  --oci-dir DIR                    write every patched image into this OCI layout\n"
+            "  --dry-run                        plan the upgrades only; nothing is written\n"
+            "  --timeout DURATION               per-job timeout, e.g. 90s, 15m, 1h30m (default "
+            PATCH_DEFAULT_TIMEOUT ")\n"
+            "  --ignore-errors                  exit 0 even when jobs failed\n"
+            "  --concurrency N                  jobs run at once (default: online CPUs)\n"
+            "  --format table|json              summary format on stdout (default table)\n"
+            "  --pkg-mirror FROM=TO             rewrite package repository URLs (repeatable)\n"
+            "  --cache-dir DIR                  blobs and package indexes (default "
+            "$XDG_CACHE_HOME/patchfleet)\n"
+            "  --work-dir DIR                   scratch space (default $TMPDIR/patchfleet-PID)\n"
+            "  --keyring FILE                   apt keyring for sources without Signed-By\n"
+            CLI_REGISTRY_OPTS_HELP
+            "\nexit status: 0 no job failed, 1 a job failed or was cancelled, 2 usage or config "
+            "error,\n130 interrupted\n");
+}
+
+/* Handles one patch-specific option. Returns 1 when taken, 0 when unknown, -EINVAL with the
+ * message printed. */
+static int patch_opt(struct patch_args *a, int opt, const char *arg)
+{
+    char *end = NULL;
+
+    switch (opt) {
+    case 'c': a->config = arg; return 1;
+    case 'i': a->image_flag = arg; return 1;
+    case 't': a->tag_flag = arg; return 1;
+    case OPT_PUSH: a->push = true; return 1;
+    case OPT_OCI_DIR: a->oci_dir = arg; return 1;
+    case OPT_DRY_RUN: a->dry_run = true; return 1;
+    case OPT_TIMEOUT: a->timeout = arg; return 1;
+    case OPT_IGNORE_ERRORS: a->ignore_errors = true; return 1;
+    case OPT_CACHE_DIR: a->cache_dir = arg; return 1;
+    case OPT_WORK_DIR: a->work_dir = arg; return 1;
+    case OPT_KEYRING: a->keyring = arg; return 1;
+    case OPT_CONCURRENCY:
+        errno = 0;
+        a->concurrency = strtol(arg, &end, 10);
+        if (errno || end == arg || *end || a->concurrency < 1 ||
+            a->concurrency > PATCH_MAX_CONCURRENCY) {
+            cli_error("patch: --concurrency wants a number from 1 to %d, not '%s'",
+                      PATCH_MAX_CONCURRENCY, arg);
+            return -EINVAL;
+        }
+        return 1;
+    case OPT_FORMAT:
+        if (strcmp(arg, "table") != 0 && strcmp(arg, "json") != 0) {
+            cli_error("patch: --format wants 'table' or 'json', not '%s'", arg);
+            return -EINVAL;
+        }
+        a->json = strcmp(arg, "json") == 0;
+        return 1;
+    case OPT_PKG_MIRROR: {
+        const char *eq = strchr(arg, '=');
+        if (!eq || eq == arg || !eq[1]) {
+            cli_error("patch: --pkg-mirror wants FROM=TO (two URLs), not '%s'", arg);
+            return -EINVAL;
+        }
+        return pf_strv_push(&a->mirrors, arg) < 0 ? -ENOMEM : 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* Checks the combination of flags once all are read. Returns 0 or -EINVAL (message printed). */
+static int patch_check_args(struct patch_args *a)
+{
+    char err[256] = "";
+    int outputs = (int)a->push + (int)(a->oci_dir != NULL) + (int)a->dry_run;
+
+    if (a->config && (a->image_flag || a->tag_flag)) {
+        cli_error("patch: --config cannot be combined with %s (bulk mode takes its images and "
+                  "tags from the config)", a->image_flag ? "--image/-i" : "--tag/-t");
+        return -EINVAL;
+    }
+    if (!a->config) {
+        cli_error("patch: --config FILE is required (patchfleet patches in bulk mode only)");
+        return -EINVAL;
+    }
+    if (outputs != 1) {
+        cli_error("patch: give exactly one of --push, --oci-dir DIR and --dry-run");
+        return -EINVAL;
+    }
+    if (cli_parse_duration(a->timeout, &a->timeout_ns, err, sizeof(err)) < 0) {
+        cli_error("patch: --timeout: %s", err);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int patch_parse_args(int argc, char **argv, struct patch_args *a)
+{
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"image", required_argument, NULL, 'i'},
+        {"tag", required_argument, NULL, 't'},
+        {"push", no_argument, NULL, OPT_PUSH},
+        {"oci-dir", required_argument, NULL, OPT_OCI_DIR},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"ignore-errors", no_argument, NULL, OPT_IGNORE_ERRORS},
+        {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"pkg-mirror", required_argument, NULL, OPT_PKG_MIRROR},
+        {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+        {"work-dir", required_argument, NULL, OPT_WORK_DIR},
+        {"keyring", required_argument, NULL, OPT_KEYRING},
+        {"help", no_argument, NULL, 'h'},
+        CLI_REGISTRY_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    int opt, r;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "c:i:t:h", options, NULL)) != -1) {
+        if (opt == 'h') {
+            patch_usage(stdout);
+            return 1;
+        }
+        r = patch_opt(a, opt, optarg);
+        if (r == 0)
+            r = cli_registry_opt(&a->reg, opt, optarg);
+        if (r == -ENOMEM)
+            cli_error("out of memory");
+        if (r == 0)
+            patch_usage(stderr);
+        if (r <= 0)
+            return -EINVAL;
+    }
+    if (optind != argc) {
+        cli_error("patch: unexpected argument '%s'", argv[optind]);
+        return -EINVAL;
+    }
+    return patch_check_args(a);
+}
+
+/* --- the run ----------------------------------------------------------------------------- */
+
+struct patch_env {
+    struct pf_registry *reg;
+    struct worker_blob_cache *blobs;
+    struct worker_engine *engine;
+    char *cache_dir, *work_dir;
+    bool work_dir_created;
+};
+
+/* Creates what every job shares besides the registry client (made by expand()). Returns 0, or
+ * a negative errno with the reason printed. */
+static int env_open(const struct patch_args *a, struct patch_env *env)
+{
+    char err[512] = "", *deb_cache = NULL;
+    int r;
+
+    env->cache_dir = cache_dir_path(a->cache_dir);
+    if (!env->cache_dir)
+        return -ENOMEM;
+    r = mkdir_p(env->cache_dir);
+    if (r < 0) {
+        cli_error("patch: cannot create the cache directory '%s': %s", env->cache_dir,
+                  strerror(-r));
+        return r;
+    }
+    r = make_work_dir(a->work_dir, &env->work_dir, &env->work_dir_created);
+    if (r < 0)
+        return r;
+    if (a->oci_dir && pf_oci_layout_init(a->oci_dir, err, sizeof(err)) < 0) {
+        cli_error("patch: cannot create the OCI layout '%s': %s", a->oci_dir, err);
+        return -EIO;
+    }
+    r = worker_blob_cache_new(env->cache_dir, &env->blobs, err, sizeof(err));
+    if (r < 0) {
+        cli_error("patch: cannot open the blob cache in '%s': %s", env->cache_dir, err);
+        return r;
+    }
+    deb_cache = pf_asprintf("%s/deb", env->cache_dir);
+    if (!deb_cache)
+        return -ENOMEM;
+    r = worker_deb_engine_new(&(struct worker_deb_engine_options){.cache_dir = deb_cache,
+                                                                  .mirrors = &a->mirrors,
+                                                                  .default_keyring = a->keyring,
+                                                                  .ca_file = a->reg.ca_file},
+                              &env->engine, err, sizeof(err));
+    pf_free(deb_cache);
+    if (r < 0)
+        cli_error("patch: cannot set up the Debian engine: %s", err[0] ? err : strerror(-r));
+    return r;
+}
+
+static void env_close(struct patch_env *env)
+{
+    env->engine = worker_deb_engine_free(env->engine);
+    env->blobs = worker_blob_cache_free(env->blobs);
+    env->reg = pf_registry_free(env->reg);
+    if (env->work_dir && env->work_dir_created)
+        remove_tree(env->work_dir);
+    env->work_dir = pf_free(env->work_dir);
+    env->cache_dir = pf_free(env->cache_dir);
+}
+
+/* One OCI layout holds every job's result under its target tag as the ref name, so two jobs
+ * with one target tag (in different repositories) would overwrite each other: the later ones
+ * fail up front instead, naming the first. */
+static void mark_oci_collisions(struct slot *slots, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = 0; j < i; j++) {
+            if (slots[j].details || strcmp(slots[i].job->target_tag, slots[j].job->target_tag))
+                continue;
+            slots[i].status = WORKER_PATCH_FAILED;
+            slots[i].owned = pf_asprintf("OCI layout ref '%s' is also the target of %s",
+                                         slots[i].job->target_tag, slots[j].job->source);
+            slots[i].details = slots[i].owned ? slots[i].owned : "OCI layout ref collision";
+            break;
+        }
+}
+
+/* Runs every job of `plan`; slots[i] (zeroed) gets job i's outcome. */
+static void run_jobs(const struct patch_args *a, const struct patch_env *env,
+                     const struct producer_plan *plan, struct slot *slots)
+{
+    struct pool p = {
+        .base = {.engine = env->engine, .registry = env->reg, .blobs = env->blobs,
+                 .work_root = env->work_dir, .oci_dir = a->oci_dir, .push = a->push,
+                 .dry_run = a->dry_run},
+        .timeout = a->timeout,
+        .timeout_ns = a->timeout_ns,
+        .slots = slots,
+        .n = plan->n_jobs,
+    };
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t want = a->concurrency > 0 ? (size_t)a->concurrency : (cpus > 0 ? (size_t)cpus : 1);
+
+    for (size_t i = 0; i < plan->n_jobs; i++)
+        slots[i].job = &plan->jobs[i];
+    if (a->oci_dir)
+        mark_oci_collisions(slots, plan->n_jobs);
+    if (p.n == 0)
+        return;
+    (void)pthread_mutex_init(&p.lock, NULL);
+    pool_run(&p, want < p.n ? want : p.n);
+    (void)pthread_mutex_destroy(&p.lock);
+}
+
+/* Prints the summary of plan failures and job outcomes on stdout; returns the exit status. */
+static int print_summary(const struct patch_args *a, const struct producer_plan *plan,
+                         const struct slot *slots)
+{
+    size_t n = plan->n_failures + plan->n_jobs, k = 0;
+    struct cli_summary_row *rows = pf_calloc(n ? n : 1, sizeof(*rows));
+    char *text = NULL;
+    int r, status;
+
+    if (!rows) {
+        cli_error("patch: out of memory");
+        return CLI_EXIT_FAILED;
+    }
+    for (size_t i = 0; i < plan->n_failures; i++)
+        rows[k++] = (struct cli_summary_row){
+            .name = plan->failures[i].name,
+            .status = WORKER_PATCH_FAILED,
+            .source = plan->failures[i].source,
+            .details = plan->failures[i].reason,
+        };
+    for (size_t i = 0; i < plan->n_jobs; i++)
+        rows[k++] = (struct cli_summary_row){
+            .name = plan->jobs[i].name,
+            .status = slots[i].status,
+            .source = plan->jobs[i].source,
+            .patched = slots[i].status == WORKER_PATCH_PATCHED ? slots[i].res.patched_ref : NULL,
+            .details = slots[i].details,
+            .platforms = slots[i].res.platforms,
+            .n_platforms = slots[i].res.n_platforms,
+        };
+    r = a->json ? cli_summary_json(rows, n, &text) : cli_summary_table(rows, n, &text);
+    status = cli_summary_exit_status(rows, n, a->ignore_errors,
+                                     atomic_load(&patch_interrupted) != 0);
+    if (r < 0) {
+        cli_error("patch: out of memory printing the summary");
+        status = status == CLI_EXIT_OK ? CLI_EXIT_FAILED : status;
+    } else if (fputs(text, stdout) < 0 || fflush(stdout) != 0) {
+        cli_error("patch: cannot write the summary: %s", strerror(errno));
+        status = status == CLI_EXIT_OK ? CLI_EXIT_FAILED : status;
+    }
+    pf_free(text);
+    pf_free(rows);
+    return status;
+}
+
+/* Installs the SIGINT/SIGTERM handler (saving the old actions) and ignores SIGPIPE, which a
+ * closed registry connection must not turn into a silent death. */
+static void signals_install(struct sigaction old[3])
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    (void)sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGINT, &sa, &old[0]);
+    (void)sigaction(SIGTERM, &sa, &old[1]);
+    sa.sa_handler = SIG_IGN;
+    (void)sigaction(SIGPIPE, &sa, &old[2]);
+}
+
+static void signals_restore(const struct sigaction old[3])
+{
+    (void)sigaction(SIGINT, &old[0], NULL);
+    (void)sigaction(SIGTERM, &old[1], NULL);
+    (void)sigaction(SIGPIPE, &old[2], NULL);
+}
+
+/* Expands the config; plan failures stay in *plan as rows-to-be. Returns 0 or an exit status. */
+static int expand(const struct patch_args *a, struct patch_env *env, struct pf_config **cfg,
+                  struct producer_plan *plan)
+{
+    int r = cli_load_config(a->config, cfg);
+
+    if (r < 0)
+        return r == -ENOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE;
+    env->reg = cli_registry_new(&a->reg);
+    if (!env->reg)
+        return CLI_EXIT_FAILED;
+    r = cli_catalog_plan(*cfg, env->reg, plan);
+    if (r < 0) {
+        cli_error("patch: out of memory");
+        return CLI_EXIT_FAILED;
+    }
+    for (size_t i = 0; i < plan->warnings.n; i++)
+        fprintf(stderr, "patchfleet: warning: %s\n", plan->warnings.v[i]);
+    for (size_t i = 0; i < plan->n_failures; i++)
+        fprintf(stderr, "patchfleet: error: image '%s' (%s): %s\n", plan->failures[i].name,
+                plan->failures[i].source, plan->failures[i].reason);
+    return 0;
+}
+
+int cli_patch(int argc, char **argv)
+{
+    struct patch_args a = {.timeout = PATCH_DEFAULT_TIMEOUT, .mirrors = PF_STRV_INIT,
+                           .reg = {PF_STRV_INIT, NULL}};
+    struct patch_env env = {0};
+    struct producer_plan plan = {0};
+    struct pf_config *cfg = NULL;
+    struct slot *slots = NULL;
+    struct sigaction old[3];
+    bool handlers = false;
+    int status, r;
+
+    atomic_store(&patch_interrupted, 0);
+    r = patch_parse_args(argc, argv, &a);
+    if (r != 0) {
+        status = r > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+        goto out;
+    }
+    signals_install(old);
+    handlers = true;
+    status = expand(&a, &env, &cfg, &plan);
+    if (status != 0)
+        goto out;
+    slots = pf_calloc(plan.n_jobs ? plan.n_jobs : 1, sizeof(*slots));
+    if (!slots) {
+        cli_error("patch: out of memory");
+        status = CLI_EXIT_FAILED;
+        goto out;
+    }
+    /* Nothing to run needs no engine: an all-failed or empty plan still gets its summary. */
+    if (plan.n_jobs && env_open(&a, &env) < 0) {
+        status = CLI_EXIT_FAILED;
+        goto out;
+    }
+    run_jobs(&a, &env, &plan, slots);
+    status = print_summary(&a, &plan, slots);
+out:
+    for (size_t i = 0; slots && i < plan.n_jobs; i++) {
+        worker_patch_job_result_release(&slots[i].res);
+        pf_free(slots[i].owned);
+    }
+    pf_free(slots);
+    env_close(&env);
+    producer_plan_release(&plan);
+    cfg = pf_config_free(cfg);
+    if (handlers)
+        signals_restore(old);
+    pf_strv_clear(&a.mirrors);
+    cli_registry_opts_release(&a.reg);
+    return status;
+}

@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Renderers of the `patch` summary (see summary.h). Details come from registries, package
+ * indexes and error strings, so a cell may hold newlines, tabs or bytes that are not UTF-8;
+ * the table must stay one line per job with aligned columns, and jansson refuses invalid
+ * UTF-8 outright, so every string goes through one sanitiser first. Both renderers sort the
+ * same way, so the JSON and the table list jobs in the same order.
+ */
+#include "pf/setup.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "pf/alloc.h"
+#include "pf/buf.h"
+#include "summary.h"
+
+#define SUMMARY_NCOLS 5
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when s[0] does not start one. Strict
+ * like jansson: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static size_t utf8_seq_len(const unsigned char *s)
+{
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t n;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF)
+        n = 2;
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+        n = 3;
+    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+        n = 4;
+    else
+        return 0;
+    if (s[0] == 0xE0)
+        lo = 0xA0;
+    else if (s[0] == 0xED)
+        hi = 0x9F;
+    else if (s[0] == 0xF0)
+        lo = 0x90;
+    else if (s[0] == 0xF4)
+        hi = 0x8F;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return n;
+}
+
+/* Returns a new valid-UTF-8 copy of `s`: invalid bytes become '?', and with `one_line` every
+ * ASCII control character becomes a space. *ret_width (may be NULL) gets the number of
+ * characters, which is the display width for the scripts our tags and errors use. NULL on
+ * OOM. */
+static char *sanitize(const char *s, bool one_line, size_t *ret_width)
+{
+    size_t len = strlen(s), width = 0, o = 0;
+    char *out = pf_malloc(len + 1);
+
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < len;) {
+        const unsigned char *u = (const unsigned char *)s + i;
+        size_t n = utf8_seq_len(u);
+
+        if (n == 0) {
+            out[o++] = '?';
+            i++;
+        } else if (n == 1) {
+            out[o++] = one_line && (u[0] < 0x20 || u[0] == 0x7F) ? ' ' : (char)u[0];
+            i++;
+        } else {
+            memcpy(out + o, u, n);
+            o += n;
+            i += n;
+        }
+        width++;
+    }
+    out[o] = '\0';
+    if (ret_width)
+        *ret_width = width;
+    return out;
+}
+
+static bool is_empty(const char *s)
+{
+    return !s || !s[0];
+}
+
+static int cmp_str(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+/* Orders row pointers by name, then source, then input position: a total order, so equal
+ * keys keep the order the runner produced and the output is deterministic. */
+static int cmp_rows(const void *pa, const void *pb)
+{
+    const struct cli_summary_row *a = *(const struct cli_summary_row *const *)pa;
+    const struct cli_summary_row *b = *(const struct cli_summary_row *const *)pb;
+    int c = cmp_str(a->name, b->name);
+
+    if (c == 0)
+        c = cmp_str(a->source, b->source);
+    if (c == 0)
+        c = a < b ? -1 : a > b;
+    return c;
+}
+
+/* Returns a new array of pointers to the rows in summary order, or NULL on OOM (and for
+ * n == 0, which callers handle first). */
+static const struct cli_summary_row **sorted_rows(const struct cli_summary_row *rows, size_t n)
+{
+    const struct cli_summary_row **v;
+
+    if (n == 0)
+        return NULL;
+    v = pf_calloc(n, sizeof(*v));
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        v[i] = &rows[i];
+    qsort(v, n, sizeof(*v), cmp_rows);
+    return v;
+}
+
+static const char *status_name(enum worker_patch_status s)
+{
+    const char *name = worker_patch_status_to_string(s);
+    return name ? name : "Unknown";
+}
+
+/* Fills the five sanitised cells of one row and their widths; "-" for empty ones. */
+static int row_cells(const struct cli_summary_row *r, char *cells[SUMMARY_NCOLS],
+                     size_t widths[SUMMARY_NCOLS])
+{
+    const char *raw[SUMMARY_NCOLS] = {r->name, status_name(r->status), r->source, r->patched,
+                                      r->details};
+
+    for (size_t c = 0; c < SUMMARY_NCOLS; c++) {
+        cells[c] = sanitize(is_empty(raw[c]) ? "-" : raw[c], true, &widths[c]);
+        if (!cells[c])
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Appends cells separated by two spaces, each padded to its column but the last. */
+static int append_line(struct pf_buf *b, char *const cells[SUMMARY_NCOLS],
+                       const size_t widths[SUMMARY_NCOLS], const size_t colw[SUMMARY_NCOLS])
+{
+    int r = 0;
+
+    for (size_t c = 0; c < SUMMARY_NCOLS && r == 0; c++) {
+        r = pf_buf_appends(b, cells[c]);
+        if (c + 1 < SUMMARY_NCOLS)
+            r = r < 0 ? r : pf_buf_appendf(b, "%*s", (int)(colw[c] - widths[c] + 2), "");
+    }
+    return r < 0 ? r : pf_buf_appends(b, "\n");
+}
+
+static void free_cells(char **cells, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cells[i] = pf_free(cells[i]);
+}
+
+int cli_summary_table(const struct cli_summary_row *rows, size_t n, char **ret)
+{
+    static const char *const header[SUMMARY_NCOLS] = {"NAME", "STATUS", "SOURCE IMAGE",
+                                                      "PATCHED TAG", "DETAILS"};
+    const struct cli_summary_row **order = sorted_rows(rows, n);
+    char **cells = pf_calloc((n + 1) * SUMMARY_NCOLS, sizeof(*cells));
+    size_t *widths = pf_calloc((n + 1) * SUMMARY_NCOLS, sizeof(*widths));
+    size_t colw[SUMMARY_NCOLS] = {0};
+    struct pf_buf b = PF_BUF_INIT;
+    char *text;
+    int r = -ENOMEM;
+
+    if (!cells || !widths || (n && !order))
+        goto out;
+    for (size_t c = 0; c < SUMMARY_NCOLS; c++) {
+        cells[c] = pf_strdup(header[c]);
+        if (!cells[c])
+            goto out;
+        widths[c] = strlen(header[c]);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (row_cells(order[i], cells + (i + 1) * SUMMARY_NCOLS,
+                      widths + (i + 1) * SUMMARY_NCOLS) < 0)
+            goto out;
+    for (size_t i = 0; i < (n + 1) * SUMMARY_NCOLS; i++)
+        if (widths[i] > colw[i % SUMMARY_NCOLS])
+            colw[i % SUMMARY_NCOLS] = widths[i];
+    pf_buf_init(&b, 0);
+    for (size_t i = 0; i <= n; i++) {
+        r = append_line(&b, cells + i * SUMMARY_NCOLS, widths + i * SUMMARY_NCOLS, colw);
+        if (r < 0)
+            goto out;
+    }
+    text = pf_buf_steal(&b, NULL);
+    r = text ? 0 : -ENOMEM;
+    if (text)
+        *ret = text;
+out:
+    if (cells)
+        free_cells(cells, (n + 1) * SUMMARY_NCOLS);
+    pf_buf_release(&b);
+    pf_free(cells);
+    pf_free(widths);
+    pf_free(order);
+    return r;
+}
+
+/* Sets o[key] to the sanitised string, or to null for NULL/"". Returns 0 or -ENOMEM. */
+static int set_str(json_t *o, const char *key, const char *s)
+{
+    json_t *v;
+    char *clean;
+
+    if (is_empty(s))
+        return json_object_set_new(o, key, json_null()) == 0 ? 0 : -ENOMEM;
+    clean = sanitize(s, false, NULL);
+    if (!clean)
+        return -ENOMEM;
+    v = json_string(clean);
+    pf_free(clean);
+    if (!v)
+        return -ENOMEM;
+    return json_object_set_new(o, key, v) == 0 ? 0 : -ENOMEM;
+}
+
+/* Appends a new object to array `a` and returns it borrowed, or NULL on OOM. */
+static json_t *append_object(json_t *a)
+{
+    json_t *o = json_object();
+
+    if (!o || json_array_append_new(a, o) < 0)
+        return NULL;
+    return o;
+}
+
+static int platform_json(const struct worker_patch_platform_result *p, json_t *platforms)
+{
+    json_t *o = append_object(platforms), *ups = json_array();
+    int r = -ENOMEM;
+
+    if (!o || !ups || set_str(o, "platform", p->platform) < 0 || set_str(o, "os", p->os) < 0 ||
+        set_str(o, "error", p->error) < 0)
+        goto out;
+    for (size_t i = 0; i < p->n_upgrades; i++) {
+        const struct worker_engine_upgrade *u = &p->upgrades[i];
+        json_t *uo = append_object(ups);
+        if (!uo || set_str(uo, "name", u->name) < 0 || set_str(uo, "arch", u->arch) < 0 ||
+            set_str(uo, "from", u->from) < 0 || set_str(uo, "to", u->to) < 0)
+            goto out;
+    }
+    r = json_object_set(o, "upgrades", ups) == 0 ? 0 : -ENOMEM;
+out:
+    json_decref(ups);
+    return r;
+}
+
+static int row_json(const struct cli_summary_row *row, json_t *results)
+{
+    json_t *o = append_object(results), *platforms = json_array();
+    int r = -ENOMEM;
+
+    if (!o || !platforms || set_str(o, "name", row->name) < 0 ||
+        set_str(o, "status", status_name(row->status)) < 0 ||
+        set_str(o, "source", row->source) < 0 || set_str(o, "patched", row->patched) < 0 ||
+        set_str(o, "details", row->details) < 0)
+        goto out;
+    for (size_t i = 0; i < row->n_platforms; i++)
+        if (platform_json(&row->platforms[i], platforms) < 0)
+            goto out;
+    r = json_object_set(o, "platforms", platforms) == 0 ? 0 : -ENOMEM;
+out:
+    json_decref(platforms);
+    return r;
+}
+
+int cli_summary_json(const struct cli_summary_row *rows, size_t n, char **ret)
+{
+    const struct cli_summary_row **order = sorted_rows(rows, n);
+    json_t *doc = json_object(), *results = json_array();
+    char *dumped = NULL, *text = NULL;
+    int r = -ENOMEM;
+
+    if (!doc || !results || (n && !order) || json_object_set(doc, "results", results) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (row_json(order[i], results) < 0)
+            goto out;
+    dumped = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (!dumped)
+        goto out;
+    text = pf_asprintf("%s\n", dumped);
+    if (!text)
+        goto out;
+    *ret = text;
+    r = 0;
+out:
+    free(dumped); /* jansson allocates with malloc */
+    json_decref(results);
+    json_decref(doc);
+    pf_free(order);
+    return r;
+}
+
+int cli_summary_exit_status(const struct cli_summary_row *rows, size_t n, bool ignore_errors,
+                            bool interrupted)
+{
+    if (interrupted)
+        return CLI_EXIT_INTERRUPTED;
+    if (ignore_errors)
+        return CLI_EXIT_OK;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].status == WORKER_PATCH_FAILED || rows[i].status == WORKER_PATCH_CANCELLED)
+            return CLI_EXIT_FAILED;
+    return CLI_EXIT_OK;
+}
+
+/* The units of Go's time.ParseDuration, longest spelling first so "ms" is not read as "m". */
+static const struct {
+    const char *name;
+    uint64_t ns;
+} duration_units[] = {
+    {"ns", 1},
+    {"us", 1000},
+    {"\xC2\xB5s", 1000}, /* U+00B5 micro sign */
+    {"\xCE\xBCs", 1000}, /* U+03BC Greek mu */
+    {"ms", 1000000},
+    {"s", 1000000000},
+    {"m", 60 * (uint64_t)1000000000},
+    {"h", 3600 * (uint64_t)1000000000},
+};
+
+/* Matches the unit at the start of s; returns its length (0: none) and its size. */
+static size_t match_unit(const char *s, uint64_t *ret_ns)
+{
+    size_t best = 0;
+
+    for (size_t i = 0; i < PF_ARRAY_SIZE(duration_units); i++) {
+        size_t len = strlen(duration_units[i].name);
+        if (len > best && strncmp(s, duration_units[i].name, len) == 0) {
+            best = len;
+            *ret_ns = duration_units[i].ns;
+        }
+    }
+    return best;
+}
+
+/* Adds one "<int>[.<frac>]<unit>" term of s (at *pos) to *total. */
+static int duration_term(const char *s, size_t *pos, uint64_t *total, char *errbuf,
+                         size_t errlen)
+{
+    const uint64_t max = (uint64_t)INT64_MAX;
+    uint64_t whole = 0, frac = 0, scale = 1, unit = 0, v;
+    size_t i = *pos, ulen;
+    bool digits = false;
+
+    for (; s[i] >= '0' && s[i] <= '9'; i++, digits = true) {
+        if (whole > (max - (uint64_t)(s[i] - '0')) / 10)
+            goto range;
+        whole = whole * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (s[i] == '.')
+        for (i++; s[i] >= '0' && s[i] <= '9'; i++, digits = true)
+            if (scale < 1000000000ULL) { /* nanosecond precision is plenty for a timeout */
+                frac = frac * 10 + (uint64_t)(s[i] - '0');
+                scale *= 10;
+            }
+    if (!digits) {
+        (void)snprintf(errbuf, errlen, "invalid duration '%s' (use e.g. 90s, 15m, 1h30m)", s);
+        return -EINVAL;
+    }
+    ulen = match_unit(s + i, &unit);
+    if (ulen == 0) {
+        if (s[i])
+            (void)snprintf(errbuf, errlen,
+                           "unknown unit in duration '%s' (units: ns, us, ms, s, m, h)", s);
+        else
+            (void)snprintf(errbuf, errlen,
+                           "missing unit in duration '%s' (use e.g. 90s, 15m, 1h30m)", s);
+        return -EINVAL;
+    }
+    if (whole > max / unit)
+        goto range;
+    v = whole * unit;
+    /* frac < scale <= 1e9 and unit <= 3.6e12: split so neither product can overflow. */
+    v += frac * (unit / scale) + (frac * (unit % scale)) / scale;
+    if (v > max - *total)
+        goto range;
+    *total += v;
+    *pos = i + ulen;
+    return 0;
+range:
+    (void)snprintf(errbuf, errlen, "duration '%s' is too large", s);
+    return -ERANGE;
+}
+
+int cli_parse_duration(const char *s, uint64_t *ret_ns, char *errbuf, size_t errlen)
+{
+    uint64_t total = 0;
+    size_t pos = 0;
+    int r;
+
+    if (s[0] == '-') {
+        (void)snprintf(errbuf, errlen, "duration '%s' must be greater than zero", s);
+        return -EINVAL;
+    }
+    if (s[0] == '+')
+        pos++;
+    if (!s[pos]) {
+        (void)snprintf(errbuf, errlen, "empty duration (use e.g. 90s, 15m, 1h30m)");
+        return -EINVAL;
+    }
+    if (strspn(s + pos, "0") == strlen(s + pos)) { /* Go's unitless "0": no time at all */
+        (void)snprintf(errbuf, errlen, "duration '%s' must be greater than zero", s);
+        return -EINVAL;
+    }
+    while (s[pos]) {
+        r = duration_term(s, &pos, &total, errbuf, errlen);
+        if (r < 0)
+            return r;
+    }
+    if (total == 0) {
+        (void)snprintf(errbuf, errlen, "duration '%s' must be greater than zero", s);
+        return -EINVAL;
+    }
+    *ret_ns = total;
+    return 0;
+}
+
+/* The OCI distribution spec's tag grammar allows 128 characters. */
+#define SUMMARY_MAX_TAG 128
+
+int cli_next_patched_tag(const char *base, const struct pf_strv *existing, char **ret)
+{
+    size_t blen = strlen(base);
+    unsigned long long highest = 0;
+    bool taken = false;
+    char *tag;
+
+    for (size_t i = 0; i < existing->n; i++) {
+        const char *t = existing->v[i], *num = t + blen + 1;
+        unsigned long long v;
+        char *end = NULL;
+
+        if (strncmp(t, base, blen) != 0)
+            continue;
+        if (t[blen] == '\0') {
+            taken = true;
+            continue;
+        }
+        /* Only "-<digits>" without a leading zero counts: "-01" or "-1a" are someone else's. */
+        if (t[blen] != '-' || *num < '1' || *num > '9' || strspn(num, "0123456789") != strlen(num))
+            continue;
+        errno = 0;
+        v = strtoull(num, &end, 10);
+        if (errno == 0 && end != num && *end == '\0' && v > highest)
+            highest = v;
+    }
+    if (!taken) {
+        tag = pf_strdup(base);
+    } else {
+        if (highest == ULLONG_MAX)
+            return -ERANGE;
+        tag = pf_asprintf("%s-%llu", base, highest + 1);
+    }
+    if (!tag)
+        return -ENOMEM;
+    if (strlen(tag) > SUMMARY_MAX_TAG) {
+        pf_free(tag);
+        return -ERANGE;
+    }
+    *ret = tag;
+    return 0;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The pure parts of `patchfleet patch`: the end-of-run summary (the aligned table a human
+ * reads, the JSON document a script reads, the exit status they imply), the --timeout parser
+ * and the choice of a free versioned patched tag. Rows in, text out: the output contract of
+ * docs/patch-command.md is unit tested without a registry, and cmd_patch.c only fills rows.
+ */
+#ifndef CLI_SUMMARY_H
+#define CLI_SUMMARY_H
+
+#include "pf/setup.h"
+#include "pf/strv.h"
+#include "worker/patch_job.h"
+
+/* One row: a job's result, or a plan failure (status Failed, no platforms). Every pointer is
+ * borrowed; NULL and "" strings are shown as "-" in the table and as null in JSON. */
+struct cli_summary_row {
+    const char *name;    /* the config's image entry name */
+    enum worker_patch_status status;
+    const char *source;  /* normalised "registry/repository:tag" */
+    const char *patched; /* what was pushed or written ("registry/repo:tag"), or NULL */
+    const char *details; /* one line; control characters are blanked in the table */
+    const struct worker_patch_platform_result *platforms;
+    size_t n_platforms;
+};
+
+/*
+ * Renders the table: a header NAME STATUS SOURCE IMAGE PATCHED TAG DETAILS, then one line per
+ * row sorted by name, then source (stable for equal keys), columns separated by two spaces and
+ * padded to their widest cell (counted in UTF-8 characters), no trailing blanks. Cells are made
+ * single-line and valid UTF-8 (control characters become spaces, invalid bytes '?'). The
+ * header is printed even for zero rows. Returns 0 and a new string in *ret (pf_free() it), or
+ * -ENOMEM.
+ */
+int cli_summary_table(const struct cli_summary_row *rows, size_t n, char **ret);
+
+/*
+ * Renders {"results":[{name,status,source,patched,details,platforms:[{platform,os,error,
+ * upgrades:[{name,arch,from,to}]}]}]} with rows in the table's order, indented, ending in a
+ * newline. Missing strings are null; invalid UTF-8 bytes become '?' (JSON needs UTF-8). Returns
+ * 0 and a new string in *ret (pf_free() it), or -ENOMEM.
+ */
+int cli_summary_json(const struct cli_summary_row *rows, size_t n, char **ret);
+
+/*
+ * The exit status a finished run reports: CLI_EXIT_INTERRUPTED when a signal stopped it,
+ * else CLI_EXIT_OK when `ignore_errors` or when no row is Failed or Cancelled, else
+ * CLI_EXIT_FAILED. Up to date and planned rows are successes.
+ */
+int cli_summary_exit_status(const struct cli_summary_row *rows, size_t n, bool ignore_errors,
+                            bool interrupted);
+
+/*
+ * Parses a Go duration ("90s", "15m", "1h30m", "1.5h", "250ms"; units ns us µs ms s m h) into
+ * nanoseconds, for --timeout. Unlike Go, a bare number ("15", "0") is refused: a timeout needs
+ * a unit, and zero or negative would mean no time at all. Returns 0 and *ret_ns, or -EINVAL
+ * (-ERANGE past about 292 years) with a message naming the input in errbuf.
+ */
+int cli_parse_duration(const char *s, uint64_t *ret_ns, char *errbuf, size_t errlen);
+
+/*
+ * Picks the tag a re-patch pushes to, as Copa does: `base` when no tag in `existing` equals it,
+ * else "<base>-<N>" with N one more than the highest such suffix already present (1 when none),
+ * so an existing patched tag is never overwritten. Returns 0 and a new string in *ret, -ERANGE
+ * when the result would pass the 128-character OCI tag limit, or -ENOMEM.
+ */
+int cli_next_patched_tag(const char *base, const struct pf_strv *existing, char **ret);
+
+#endif

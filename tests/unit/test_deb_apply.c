@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests for applying .debs to a layer. The image is one in-memory layer tar (a
+ * usr-merged Debian with hello 1.0, libfoo 1.0 Multi-Arch: same and two untouched packages),
+ * the packages are the dpkg-deb fixtures of tests/data/deb, and every result is read back from
+ * the finished tar.gz, so the tests check what a registry would receive: names, types, link
+ * targets, content and whiteouts.
+ */
+#include "pf_test.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <unistd.h>
+
+#include "pf/strv.h"
+#include "worker/deb_apply.h"
+#include "worker/dpkg_db.h"
+#include "worker/layer_view.h"
+#include "worker/layer_writer.h"
+
+#define CAP (1u << 20)
+#define MD5_SETTING1 "7d43cb06abb8273056a580aca18d8acb"
+#define MD5_SAME1 "5d5a2bac2daf6b6efb151f5f9c0fad12"
+#define MD5_SETTING2 "d86dd2060a29aeebf763501ad30702b1"
+
+struct tent {
+    const char *name;
+    char type; /* 'f', 'd', 'l' */
+    const char *data;
+};
+
+static const char untouched[] = "Package: aaa\n"
+                                "Status: install ok installed\n"
+                                "Version: 1\n"
+                                "Zeta: odd order kept\n"
+                                "Architecture: amd64\n"
+                                "Maintainer: m\n"
+                                "Description: x\n"
+                                " y\n";
+
+/* The image's status file; `want` is hello's first status word. */
+#define STATUS_TEXT(want)                                                                          \
+    "Package: aaa\nStatus: install ok installed\nVersion: 1\nZeta: odd order kept\n" \
+    "Architecture: amd64\nMaintainer: m\nDescription: x\n y\n" \
+    "\n" \
+    "Package: hello\nStatus: " want " ok installed\nArchitecture: amd64\nVersion: 1.0-1\n" \
+    "Maintainer: Test <test@example.org>\nConffiles:\n /etc/hello.conf " MD5_SETTING1 "\n" \
+    " /etc/hello2.conf " MD5_SAME1 "\nDescription: test package hello\n" \
+    "\n" \
+    "Package: libfoo\nStatus: install ok installed\nMulti-Arch: same\nArchitecture: amd64\n" \
+    "Version: 1.0-1\nMaintainer: m\nDescription: foo\n" \
+    "\n" \
+    "Package: zzz-other\nStatus: install ok installed\nArchitecture: all\nVersion: 1\n" \
+    "Maintainer: m\nDescription: claims shared.txt\n"
+
+static const char status_text[] = STATUS_TEXT("install");
+static const char status_held[] = STATUS_TEXT("hold");
+
+static const struct tent image[] = {
+    {"./", 'd', NULL},
+    {"etc/", 'd', NULL},
+    {"etc/hello.conf", 'f', "setting=1\nuser edit\n"},
+    {"etc/hello2.conf", 'f', "same=1\n"},
+    {"lib", 'l', "usr/lib"},
+    {"usr/", 'd', NULL},
+    {"usr/bin/", 'd', NULL},
+    {"usr/bin/hello", 'f', "hello v1\n"},
+    {"usr/bin/hi", 'l', "hello"},
+    {"usr/lib/", 'd', NULL},
+    {"usr/lib/x86_64-linux-gnu/", 'd', NULL},
+    {"usr/lib/x86_64-linux-gnu/libhello.so.1", 'f', "libhello v1\n"},
+    {"usr/lib/x86_64-linux-gnu/libfoo.so.1", 'f', "libfoo v1\n"},
+    {"usr/share/", 'd', NULL},
+    {"usr/share/doc/", 'd', NULL},
+    {"usr/share/doc/hello/", 'd', NULL},
+    {"usr/share/doc/hello/old.txt", 'f', "old\n"},
+    {"usr/share/doc/hello/shared.txt", 'f', "shared\n"},
+    {"var/", 'd', NULL},
+    {"var/lib/", 'd', NULL},
+    {"var/lib/dpkg/", 'd', NULL},
+    {"var/lib/dpkg/status", 'f', status_text},
+    {"var/lib/dpkg/info/", 'd', NULL},
+    {"var/lib/dpkg/info/hello.list", 'f',
+     "/.\n/etc\n/etc/hello.conf\n/etc/hello2.conf\n/lib\n/lib/x86_64-linux-gnu\n"
+     "/lib/x86_64-linux-gnu/libhello.so.1\n/usr\n/usr/bin\n/usr/bin/hello\n/usr/bin/hi\n/usr/share\n"
+     "/usr/share/doc\n/usr/share/doc/hello\n/usr/share/doc/hello/old.txt\n"
+     "/usr/share/doc/hello/shared.txt\n"},
+    {"var/lib/dpkg/info/hello.md5sums", 'f', "x  usr/bin/hello\n"},
+    {"var/lib/dpkg/info/libfoo:amd64.list", 'f',
+     "/.\n/usr\n/usr/lib\n/usr/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu/libfoo.so.1\n"},
+    {"var/lib/dpkg/info/zzz-other.list", 'f', "/.\n/usr/share/doc/hello/shared.txt\n"},
+};
+
+static const struct tent distroless[] = {
+    {"./", 'd', NULL},
+    {"lib", 'l', "usr/lib"},
+    {"usr/lib/x86_64-linux-gnu/libfoo.so.1", 'f', "libfoo v1\n"},
+    {"var/lib/dpkg/status.d/", 'd', NULL},
+    {"var/lib/dpkg/status.d/bGliZm9v", 'f',
+     "Package: libfoo\nVersion: 1.0-1\nArchitecture: amd64\nMulti-Arch: same\nMaintainer: m\n"
+     "Description: foo\n"},
+    {"var/lib/dpkg/status.d/bGliZm9v.md5sums", 'f',
+     "9b5c47c2f633696e507e2bea25c4e31a  usr/lib/x86_64-linux-gnu/libfoo.so.1\n"},
+    {"var/lib/dpkg/status.d/base", 'f', "Package: base-files\nVersion: 12\nArchitecture: amd64\n"},
+};
+
+static char *mk_tar(const struct tent *ents, size_t n, size_t *ret_len)
+{
+    struct archive *a = archive_write_new();
+    char *buf = pf_malloc(CAP);
+    size_t used = 0;
+
+    assert_non_null(buf);
+    assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+    assert_int_equal(archive_write_open_memory(a, buf, CAP, &used), ARCHIVE_OK);
+    for (size_t i = 0; i < n; i++) {
+        struct archive_entry *e = archive_entry_new();
+        size_t len = ents[i].type == 'f' ? strlen(ents[i].data) : 0;
+
+        archive_entry_set_pathname(e, ents[i].name);
+        archive_entry_set_perm(e, ents[i].type == 'd' ? 0750 : 0644);
+        archive_entry_set_filetype(e, ents[i].type == 'd' ? AE_IFDIR : ents[i].type == 'l' ? AE_IFLNK : AE_IFREG);
+        archive_entry_set_size(e, (la_int64_t)len);
+        if (ents[i].type == 'l')
+            archive_entry_set_symlink(e, ents[i].data);
+        assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+        if (len)
+            assert_int_equal(archive_write_data(a, ents[i].data, len), (la_ssize_t)len);
+        archive_entry_free(e);
+    }
+    assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
+    *ret_len = used;
+    return buf;
+}
+
+/* The engine's keep set: the dpkg database and everything under etc/. */
+static bool keep(const char *path, void *userdata)
+{
+    (void)userdata;
+    return strncmp(path, "etc/", 4) == 0 || strncmp(path, "var/lib/dpkg/", 13) == 0;
+}
+
+struct fixture {
+    struct worker_layer_view *view;
+    struct worker_dpkg_db *db;
+    struct worker_layer_writer *w;
+};
+
+static void fixture_init(struct fixture *f, const struct tent *ents, size_t n, bool statusd)
+{
+    struct worker_layer_view_options o = {.keep = keep};
+    char eb[256] = "", *tar;
+    size_t len;
+    const char *data;
+    size_t dlen;
+
+    memset(f, 0, sizeof(*f));
+    assert_int_equal(worker_layer_view_new(&o, &f->view), 0);
+    tar = mk_tar(ents, n, &len);
+    assert_int_equal(worker_layer_view_apply_memory(f->view, tar, len, eb, sizeof(eb)), 0);
+    pf_free(tar);
+    if (statusd) {
+        struct pf_strv names = PF_STRV_INIT;
+
+        f->db = worker_dpkg_db_new_statusd();
+        assert_true(worker_layer_view_list(f->view, "var/lib/dpkg/status.d", &names) > 0);
+        for (size_t i = 0; i < names.n; i++) {
+            char path[256];
+
+            (void)snprintf(path, sizeof(path), "var/lib/dpkg/status.d/%s", names.v[i]);
+            assert_int_equal(worker_layer_view_read(f->view, path, &data, &dlen), 0);
+            assert_true(worker_dpkg_db_add_statusd_file(f->db, names.v[i], data, dlen, eb, sizeof(eb)) >= 0);
+        }
+        pf_strv_clear(&names);
+    } else {
+        assert_int_equal(worker_layer_view_read(f->view, "var/lib/dpkg/status", &data, &dlen), 0);
+        assert_int_equal(worker_dpkg_db_parse_status(data, dlen, &f->db, eb, sizeof(eb)), 0);
+    }
+    assert_int_equal(worker_layer_writer_new(0, &f->w), 0);
+}
+
+static void fixture_done(struct fixture *f)
+{
+    worker_layer_writer_free(f->w);
+    worker_dpkg_db_free(f->db);
+    worker_layer_view_free(f->view);
+}
+
+/* One entry of the produced layer. */
+struct out_ent {
+    char *name;
+    char type; /* 'f', 'd', 'l', 'h' */
+    char *link;
+    char *data;
+    unsigned mode;
+};
+
+struct out {
+    struct out_ent e[128];
+    size_t n;
+    char digest[PF_DIGEST_BUFSZ];
+};
+
+static void out_free(struct out *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        pf_free(o->e[i].name);
+        pf_free(o->e[i].link);
+        pf_free(o->e[i].data);
+    }
+    o->n = 0;
+}
+
+/* Finishes the writer and reads the layer back. */
+static void finish(struct fixture *f, struct out *o)
+{
+    struct worker_layer_result res;
+    char path[] = "/tmp/test_deb_apply.XXXXXX";
+    struct archive *a = archive_read_new();
+    struct archive_entry *e;
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    unlink(path);
+    assert_int_equal(worker_layer_writer_finish(f->w, fd, &res), 0);
+    memcpy(o->digest, res.digest, sizeof(o->digest));
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    archive_read_support_filter_gzip(a);
+    archive_read_support_format_tar(a);
+    assert_int_equal(archive_read_open_fd(a, fd, 4096), ARCHIVE_OK);
+    o->n = 0;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+        struct out_ent *x = &o->e[o->n++];
+        char buf[4096];
+        la_ssize_t k;
+
+        assert_true(o->n < PF_ARRAY_SIZE(o->e));
+        x->name = pf_strdup(archive_entry_pathname(e));
+        x->mode = (unsigned)archive_entry_perm(e);
+        x->type = archive_entry_hardlink(e) ? 'h' : archive_entry_filetype(e) == AE_IFDIR ? 'd'
+                  : archive_entry_filetype(e) == AE_IFLNK                                ? 'l'
+                                                                                         : 'f';
+        x->link = archive_entry_hardlink(e) ? pf_strdup(archive_entry_hardlink(e))
+                  : archive_entry_symlink(e) ? pf_strdup(archive_entry_symlink(e))
+                                             : NULL;
+        k = archive_read_data(a, buf, sizeof(buf) - 1);
+        assert_true(k >= 0);
+        buf[k] = '\0';
+        x->data = pf_strdup(buf);
+    }
+    archive_read_free(a);
+    close(fd);
+}
+
+static const struct out_ent *find(const struct out *o, const char *name)
+{
+    for (size_t i = 0; i < o->n; i++)
+        if (strcmp(o->e[i].name, name) == 0)
+            return &o->e[i];
+    return NULL;
+}
+
+static void assert_file(const struct out *o, const char *name, const char *data)
+{
+    const struct out_ent *x = find(o, name);
+
+    if (!x)
+        fail_msg("'%s' not in the layer", name);
+    assert_int_equal(x->type, 'f');
+    assert_string_equal(x->data, data);
+}
+
+static const char *deb(const char *name)
+{
+    static char paths[4][512];
+    static unsigned next;
+    char *p = paths[next++ % 4];
+
+    (void)snprintf(p, 512, "%s/deb/%s", PF_TEST_DATA, name);
+    return p;
+}
+
+static int run_classic(struct fixture *f, const char *spool, char *eb, size_t el)
+{
+    struct worker_deb_apply_item items[] = {
+        {deb("hello_2.0-1_amd64.deb"), worker_dpkg_db_find(f->db, "hello", "amd64")},
+        {deb("libfoo_2.0-1_amd64.deb"), worker_dpkg_db_find(f->db, "libfoo", "amd64")},
+        {deb("newpkg_1.0_all.deb"), NULL},
+    };
+    int spool_fd = -1;
+    struct worker_deb_apply_options o = {.spool_dir = spool, .ret_spool_fd = &spool_fd, .native_arch = "amd64"};
+    int r = worker_deb_apply(f->view, f->db, items, PF_ARRAY_SIZE(items), &o, f->w, eb, el);
+
+    return r < 0 ? r : spool_fd;
+}
+
+static void test_upgrade(void **state)
+{
+    struct fixture f;
+    struct out o = {.n = 0};
+    const struct worker_dpkg_pkg *p;
+    const struct out_ent *x;
+    char eb[256] = "";
+    int r;
+
+    (void)state;
+    fixture_init(&f, image, PF_ARRAY_SIZE(image), false);
+    r = run_classic(&f, NULL, eb, sizeof(eb));
+    if (r != -1)
+        fail_msg("apply: %d %s", r, eb);
+    finish(&f, &o);
+    /* Files routed through lib -> usr/lib; the symlink itself is untouched. */
+    assert_file(&o, "usr/lib/x86_64-linux-gnu/libhello.so.1", "libhello v2\n");
+    assert_null(find(&o, "lib/"));
+    assert_null(find(&o, "lib"));
+    assert_null(find(&o, "lib/x86_64-linux-gnu/"));
+    /* Parents the layer needs carry the view's attributes (0750 in the image). */
+    x = find(&o, "usr/lib/x86_64-linux-gnu/");
+    assert_non_null(x);
+    assert_int_equal(x->type, 'd');
+    assert_int_equal(x->mode, 0750);
+    assert_file(&o, "usr/bin/hello", "hello v2\n");
+    assert_int_equal(find(&o, "usr/bin/hello")->mode, 0755);
+    x = find(&o, "usr/bin/hello-hard");
+    assert_non_null(x);
+    assert_int_equal(x->type, 'h');
+    assert_string_equal(x->link, "usr/bin/hello");
+    x = find(&o, "usr/bin/hi");
+    assert_non_null(x);
+    assert_int_equal(x->type, 'l');
+    assert_string_equal(x->link, "hello");
+    /* Conffiles: the edited one is kept, the new one lands beside it; the unedited one is
+     * rewritten. */
+    assert_null(find(&o, "etc/hello.conf"));
+    assert_file(&o, "etc/hello.conf.dpkg-dist", "setting=2\n");
+    assert_file(&o, "etc/hello2.conf", "same=1\n");
+    /* Removed files: whiteout, unless another package still lists them. */
+    assert_file(&o, "usr/share/doc/hello/.wh.old.txt", "");
+    assert_null(find(&o, "usr/share/doc/hello/.wh.shared.txt"));
+    assert_file(&o, "usr/share/doc/hello/new.txt", "new doc\n");
+    assert_file(&o, "usr/lib/x86_64-linux-gnu/.wh.libfoo.so.1", "");
+    assert_file(&o, "usr/lib/x86_64-linux-gnu/libfoo.so.2", "libfoo v2\n");
+    /* Multi-Arch: same names its info files <pkg>:<arch>. */
+    assert_file(&o, "var/lib/dpkg/info/libfoo:amd64.list",
+                "/.\n/usr\n/usr/lib\n/usr/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu/libfoo.so.2\n");
+    assert_null(find(&o, "var/lib/dpkg/info/libfoo.list"));
+    assert_file(&o, "var/lib/dpkg/info/hello.list",
+                "/.\n/etc\n/etc/hello.conf\n/etc/hello2.conf\n/lib\n/lib/x86_64-linux-gnu\n"
+                "/lib/x86_64-linux-gnu/libhello.so.1\n/usr\n/usr/bin\n/usr/bin/hello\n"
+                "/usr/bin/hello-hard\n/usr/share\n/usr/share/doc\n/usr/share/doc/hello\n"
+                "/usr/share/doc/hello/new.txt\n/usr/bin/hi\n");
+    assert_file(&o, "var/lib/dpkg/info/hello.conffiles", "/etc/hello.conf\n/etc/hello2.conf\n");
+    assert_non_null(strstr(find(&o, "var/lib/dpkg/info/hello.md5sums")->data, "  usr/bin/hello\n"));
+    /* A new package. */
+    assert_file(&o, "usr/share/newpkg/data.txt", "new data\n");
+    assert_int_equal(find(&o, "usr/share/newpkg/")->type, 'd');
+    assert_file(&o, "var/lib/dpkg/info/newpkg.list", "/.\n/usr\n/usr/share\n/usr/share/newpkg\n"
+                                                     "/usr/share/newpkg/data.txt\n");
+    /* status: untouched stanzas byte for byte, replaced ones in dpkg's field order. */
+    x = find(&o, "var/lib/dpkg/status");
+    assert_non_null(x);
+    assert_memory_equal(x->data, untouched, strlen(untouched));
+    assert_non_null(strstr(x->data,
+                           "\n\nPackage: hello\nStatus: install ok installed\n"
+                           "Maintainer: Test <test@example.org>\nArchitecture: amd64\nVersion: 2.0-1\n"
+                           "Depends: libfoo (>= 2)\nConffiles:\n /etc/hello.conf " MD5_SETTING2 "\n"
+                           " /etc/hello2.conf " MD5_SAME1 "\nDescription: test package hello\n"
+                           " long line one\n .\n long line two\nHomepage: https://example.org/hello\n\n"
+                           "Package: libfoo\n"));
+    assert_non_null(strstr(x->data, "\n\nPackage: newpkg\nStatus: install ok installed\n"));
+    assert_non_null(strstr(x->data, "Package: zzz-other\nStatus: install ok installed\nArchitecture: all\n"
+                                    "Version: 1\nMaintainer: m\nDescription: claims shared.txt\n\n"));
+    /* The in-memory database follows. */
+    p = worker_dpkg_db_find(f.db, "hello", "amd64");
+    assert_string_equal(p->version, "2.0-1");
+    assert_int_equal(p->n_conffiles, 2);
+    assert_non_null(worker_dpkg_db_find(f.db, "newpkg", "all"));
+    assert_int_equal(f.db->n, 5);
+    out_free(&o);
+    fixture_done(&f);
+}
+
+static void test_deterministic_and_spool(void **state)
+{
+    char digests[3][PF_DIGEST_BUFSZ];
+    char eb[256] = "";
+
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        struct fixture f;
+        struct out o = {.n = 0};
+        int fd;
+
+        fixture_init(&f, image, PF_ARRAY_SIZE(image), false);
+        fd = run_classic(&f, i == 2 ? "/tmp" : NULL, eb, sizeof(eb));
+        if (fd < -1)
+            fail_msg("apply: %d %s", fd, eb);
+        assert_true(i == 2 ? fd >= 0 : fd == -1);
+        finish(&f, &o);
+        memcpy(digests[i], o.digest, sizeof(digests[i]));
+        if (fd >= 0)
+            close(fd);
+        out_free(&o);
+        fixture_done(&f);
+    }
+    assert_string_equal(digests[0], digests[1]);
+    assert_string_equal(digests[0], digests[2]); /* spooled content gives the same bytes */
+}
+
+static void test_distroless(void **state)
+{
+    struct fixture f;
+    struct out o = {.n = 0};
+    struct worker_deb_apply_options opt = {.native_arch = "amd64"};
+    struct worker_deb_apply_item item = {deb("libfoo_2.0-1_amd64.deb"), NULL};
+    const struct worker_dpkg_pkg *p;
+    char eb[256] = "";
+    int r;
+
+    (void)state;
+    fixture_init(&f, distroless, PF_ARRAY_SIZE(distroless), true);
+    item.old = worker_dpkg_db_find(f.db, "libfoo", "amd64");
+    assert_non_null(item.old);
+    r = worker_deb_apply(f.view, f.db, &item, 1, &opt, f.w, eb, sizeof(eb));
+    if (r != 0)
+        fail_msg("apply: %d %s", r, eb);
+    finish(&f, &o);
+    /* The existing (base64) file name is kept; the stanza is the control file as shipped. */
+    assert_file(&o, "var/lib/dpkg/status.d/bGliZm9v",
+                "Package: libfoo\nVersion: 2.0-1\nArchitecture: amd64\nMaintainer: Test <test@example.org>\n"
+                "Multi-Arch: same\nSource: foo (2.0-1)\nDescription: test package libfoo\n long line one\n"
+                " .\n long line two\nHomepage: https://example.org/libfoo\n");
+    assert_non_null(strstr(find(&o, "var/lib/dpkg/status.d/bGliZm9v.md5sums")->data,
+                           "  usr/lib/x86_64-linux-gnu/libfoo.so.2\n"));
+    assert_file(&o, "usr/lib/x86_64-linux-gnu/.wh.libfoo.so.1", "");
+    assert_file(&o, "usr/lib/x86_64-linux-gnu/libfoo.so.2", "libfoo v2\n");
+    assert_null(find(&o, "var/lib/dpkg/status"));
+    assert_null(find(&o, "var/lib/dpkg/info/"));
+    assert_null(find(&o, "var/lib/dpkg/status.d/base"));
+    p = worker_dpkg_db_find(f.db, "libfoo", "amd64");
+    assert_string_equal(p->version, "2.0-1");
+    assert_string_equal(p->statusd_file, "bGliZm9v");
+    assert_string_equal(p->source_name, "foo");
+    out_free(&o);
+    fixture_done(&f);
+}
+
+/* A held package whose admin deleted one conffile and edited another the distribution kept. */
+static void test_conffile_rules(void **state)
+{
+    struct tent ents[PF_ARRAY_SIZE(image)];
+    struct fixture f;
+    struct out o = {.n = 0};
+    size_t n = 0;
+    char eb[256] = "";
+    int r;
+
+    (void)state;
+    for (size_t i = 0; i < PF_ARRAY_SIZE(image); i++) {
+        if (strcmp(image[i].name, "etc/hello.conf") == 0)
+            continue;
+        ents[n] = image[i];
+        if (strcmp(image[i].name, "etc/hello2.conf") == 0)
+            ents[n].data = "same=1\nedited\n";
+        if (strcmp(image[i].name, "var/lib/dpkg/status") == 0)
+            ents[n].data = status_held;
+        n++;
+    }
+    fixture_init(&f, ents, n, false);
+    r = run_classic(&f, NULL, eb, sizeof(eb));
+    if (r != -1)
+        fail_msg("apply: %d %s", r, eb);
+    finish(&f, &o);
+    assert_null(find(&o, "etc/hello.conf"));
+    assert_null(find(&o, "etc/hello.conf.dpkg-dist"));
+    assert_null(find(&o, "etc/hello2.conf"));
+    assert_null(find(&o, "etc/hello2.conf.dpkg-dist"));
+    assert_non_null(strstr(find(&o, "var/lib/dpkg/status")->data,
+                           "Package: hello\nStatus: hold ok installed\n"));
+    /* Conffiles records the new packaged hashes even for kept files. */
+    assert_non_null(strstr(find(&o, "var/lib/dpkg/status")->data,
+                           " /etc/hello.conf " MD5_SETTING2 "\n /etc/hello2.conf " MD5_SAME1 "\n"));
+    assert_true(worker_dpkg_db_find(f.db, "hello", "amd64")->held);
+    out_free(&o);
+    fixture_done(&f);
+}
+
+static void test_refused(void **state)
+{
+    struct worker_deb_apply_options opt = {.native_arch = "amd64"};
+    struct fixture f;
+    char eb[256];
+
+    (void)state;
+    fixture_init(&f, image, PF_ARRAY_SIZE(image), false);
+    {
+        /* A .deb that is not the installed package it claims to replace. */
+        struct worker_deb_apply_item item = {deb("libfoo_2.0-1_amd64.deb"), worker_dpkg_db_find(f.db, "hello", "amd64")};
+
+        assert_int_equal(worker_deb_apply(f.view, f.db, &item, 1, &opt, f.w, eb, sizeof(eb)), -EINVAL);
+        assert_non_null(strstr(eb, "holds libfoo:amd64, not the installed hello:amd64"));
+    }
+    fixture_done(&f);
+    fixture_init(&f, image, PF_ARRAY_SIZE(image), false);
+    {
+        /* Two items writing the same file. */
+        const struct worker_dpkg_pkg *hello = worker_dpkg_db_find(f.db, "hello", "amd64");
+        struct worker_deb_apply_item items[] = {
+            {deb("hello_2.0-1_amd64.deb"), hello},
+            {deb("hello_1.0-1_amd64.deb"), hello},
+        };
+
+        assert_int_equal(worker_deb_apply(f.view, f.db, items, 2, &opt, f.w, eb, sizeof(eb)), -EINVAL);
+        assert_non_null(strstr(eb, "is written by both hello and hello"));
+    }
+    fixture_done(&f);
+    fixture_init(&f, image, PF_ARRAY_SIZE(image), false);
+    {
+        /* A new package of a foreign architecture. */
+        struct worker_deb_apply_options arm = {.native_arch = "arm64"};
+        struct worker_deb_apply_item item = {deb("hello_2.0-1_amd64.deb"), NULL};
+
+        assert_int_equal(worker_deb_apply(f.view, f.db, &item, 1, &arm, f.w, eb, sizeof(eb)), -EINVAL);
+        assert_non_null(strstr(eb, "is for architecture 'amd64', not 'arm64'"));
+    }
+    fixture_done(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_upgrade),
+        cmocka_unit_test(test_deterministic_and_spool),
+        cmocka_unit_test(test_distroless),
+        cmocka_unit_test(test_conffile_rules),
+        cmocka_unit_test(test_refused),
+    };
+
+    return cmocka_run_group_tests_name("deb_apply", tests, NULL, NULL);
+}

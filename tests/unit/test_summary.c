@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests for the pure parts of `patch` (cli/summary.c): the summary renderers, the exit
+ * status, the --timeout parser and the versioned patched tag. The
+ * CLI is an executable, not a library, so the pure summary module is compiled into this test
+ * directly; it depends on nothing but pf_common and the worker's status names.
+ */
+#include "pf_test.h"
+
+#include <jansson.h>
+
+#include "../../cli/summary.c"
+
+/* Rows deliberately out of order, with empty cells and a multi-line detail. */
+static const struct cli_summary_row unsorted_rows[] = {
+    {"redis", WORKER_PATCH_PATCHED, "docker.io/library/redis:7.2", "reg.test/redis:7.2-patched",
+     "2 upgraded", NULL, 0},
+    {"nginx", WORKER_PATCH_FAILED, "docker.io/library/nginx:1.25", NULL,
+     "pull failed:\nconnection\treset", NULL, 0},
+    {"nginx", WORKER_PATCH_UP_TO_DATE, "docker.io/library/nginx:1.24", "", NULL, NULL, 0},
+};
+
+static void table_sorted_aligned_dashes(void **state)
+{
+    char *t = NULL;
+
+    (void)state;
+    assert_int_equal(cli_summary_table(unsorted_rows, PF_ARRAY_SIZE(unsorted_rows), &t), 0);
+    assert_string_equal(
+        t, "NAME   STATUS    SOURCE IMAGE                  PATCHED TAG                 DETAILS\n"
+           "nginx  UpToDate  docker.io/library/nginx:1.24  -                           -\n"
+           "nginx  Failed    docker.io/library/nginx:1.25  -                           "
+           "pull failed: connection reset\n"
+           "redis  Patched   docker.io/library/redis:7.2   reg.test/redis:7.2-patched  "
+           "2 upgraded\n");
+    pf_free(t);
+}
+
+static void table_empty_has_header(void **state)
+{
+    char *t = NULL;
+
+    (void)state;
+    assert_int_equal(cli_summary_table(NULL, 0, &t), 0);
+    assert_string_equal(t, "NAME  STATUS  SOURCE IMAGE  PATCHED TAG  DETAILS\n");
+    pf_free(t);
+}
+
+/* Widths count UTF-8 characters, so a name with "é" still lines up; a byte that is not UTF-8
+ * and control characters (CR, ESC, DEL) cannot break the layout or the terminal. */
+static void table_utf8_and_odd_bytes(void **state)
+{
+    const struct cli_summary_row rows[] = {
+        {"caf\xC3\xA9", WORKER_PATCH_CANCELLED, "r/a:1", NULL, "timed out\r\x1B[31m\x7F", NULL, 0},
+        {"zz", WORKER_PATCH_PLANNED, "r/b:1", NULL, "bad \xFF\xC3 byte", NULL, 0},
+    };
+    char *t = NULL;
+
+    (void)state;
+    assert_int_equal(cli_summary_table(rows, PF_ARRAY_SIZE(rows), &t), 0);
+    assert_string_equal(t, "NAME  STATUS     SOURCE IMAGE  PATCHED TAG  DETAILS\n"
+                           "caf\xC3\xA9  Cancelled  r/a:1         -            timed out  [31m \n"
+                           "zz    Planned    r/b:1         -            bad ?? byte\n");
+    pf_free(t);
+}
+
+/* Equal names and sources keep their input order (stable), so output never flickers. */
+static void table_stable_for_equal_keys(void **state)
+{
+    const struct cli_summary_row rows[] = {
+        {"a", WORKER_PATCH_FAILED, "s", NULL, "first", NULL, 0},
+        {"a", WORKER_PATCH_FAILED, "s", NULL, "second", NULL, 0},
+        {NULL, WORKER_PATCH_FAILED, NULL, NULL, "nameless", NULL, 0},
+    };
+    char *t = NULL;
+
+    (void)state;
+    assert_int_equal(cli_summary_table(rows, PF_ARRAY_SIZE(rows), &t), 0);
+    assert_string_equal(t, "NAME  STATUS  SOURCE IMAGE  PATCHED TAG  DETAILS\n"
+                           "-     Failed  -             -            nameless\n"
+                           "a     Failed  s             -            first\n"
+                           "a     Failed  s             -            second\n");
+    pf_free(t);
+}
+
+/* Every allocation failure yields -ENOMEM, leaves *ret alone and leaks nothing (ASan). */
+static void table_out_of_memory(void **state)
+{
+    unsigned long n;
+    int r = -ENOMEM;
+
+    (void)state;
+    for (n = 1; r == -ENOMEM; n++) {
+        char *t = NULL;
+        pf_alloc_fail_at(n, true);
+        r = cli_summary_table(unsorted_rows, PF_ARRAY_SIZE(unsorted_rows), &t);
+        pf_alloc_fail_at(0, false);
+        if (r == -ENOMEM)
+            assert_null(t);
+        pf_free(t);
+    }
+    assert_int_equal(r, 0);
+    assert_true(n > 5);
+}
+
+static const char *obj_str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    assert_non_null(v);
+    return json_is_null(v) ? NULL : json_string_value(v);
+}
+
+static void json_document(void **state)
+{
+    struct worker_engine_upgrade ups[] = {
+        {"libc6", "amd64", "2.36-9", "2.36-9+deb12u4"},
+        {"libnew1", "amd64", NULL, "1.0-1"},
+    };
+    struct worker_patch_platform_result plats[] = {
+        {"linux/amd64", "debian 12", ups, PF_ARRAY_SIZE(ups), NULL},
+        {"linux/arm64", NULL, NULL, 0, "no such\nmirror \xFF"},
+    };
+    const struct cli_summary_row rows[] = {
+        {"web", WORKER_PATCH_PLANNED, "r/web:2", NULL, "2 to upgrade", plats, 2},
+        {"api", WORKER_PATCH_FAILED, "r/api:1", NULL, "discovery \"failed\"", NULL, 0},
+    };
+    json_t *doc, *results, *web, *p0, *p1, *u1;
+    json_error_t err;
+    char *text = NULL;
+
+    (void)state;
+    assert_int_equal(cli_summary_json(rows, PF_ARRAY_SIZE(rows), &text), 0);
+    assert_int_equal(text[strlen(text) - 1], '\n');
+    doc = json_loads(text, 0, &err);
+    assert_non_null(doc);
+    results = json_object_get(doc, "results");
+    assert_int_equal(json_array_size(results), 2);
+    /* Sorted like the table: api before web. */
+    assert_string_equal(obj_str(json_array_get(results, 0), "name"), "api");
+    assert_string_equal(obj_str(json_array_get(results, 0), "details"), "discovery \"failed\"");
+    assert_int_equal(json_array_size(json_object_get(json_array_get(results, 0), "platforms")),
+                     0);
+    web = json_array_get(results, 1);
+    assert_string_equal(obj_str(web, "status"), "Planned");
+    assert_string_equal(obj_str(web, "source"), "r/web:2");
+    assert_null(obj_str(web, "patched"));
+    p0 = json_array_get(json_object_get(web, "platforms"), 0);
+    p1 = json_array_get(json_object_get(web, "platforms"), 1);
+    assert_string_equal(obj_str(p0, "platform"), "linux/amd64");
+    assert_string_equal(obj_str(p0, "os"), "debian 12");
+    assert_null(obj_str(p0, "error"));
+    assert_int_equal(json_array_size(json_object_get(p0, "upgrades")), 2);
+    u1 = json_array_get(json_object_get(p0, "upgrades"), 1);
+    assert_string_equal(obj_str(u1, "name"), "libnew1");
+    assert_string_equal(obj_str(u1, "arch"), "amd64");
+    assert_null(obj_str(u1, "from"));
+    assert_string_equal(obj_str(u1, "to"), "1.0-1");
+    assert_null(obj_str(p1, "os"));
+    /* JSON keeps the newline (escaped) but must replace the invalid byte. */
+    assert_string_equal(obj_str(p1, "error"), "no such\nmirror ?");
+    assert_int_equal(json_array_size(json_object_get(p1, "upgrades")), 0);
+    json_decref(doc);
+    pf_free(text);
+}
+
+static void json_empty(void **state)
+{
+    char *text = NULL;
+
+    (void)state;
+    assert_int_equal(cli_summary_json(NULL, 0, &text), 0);
+    assert_string_equal(text, "{\n  \"results\": []\n}\n");
+    pf_free(text);
+}
+
+static void exit_status(void **state)
+{
+    static const struct {
+        enum worker_patch_status status;
+        bool ignore_errors, interrupted;
+        int want;
+    } cases[] = {
+        {WORKER_PATCH_PATCHED, false, false, CLI_EXIT_OK},
+        {WORKER_PATCH_UP_TO_DATE, false, false, CLI_EXIT_OK},
+        {WORKER_PATCH_PLANNED, false, false, CLI_EXIT_OK},
+        {WORKER_PATCH_FAILED, false, false, CLI_EXIT_FAILED},
+        {WORKER_PATCH_CANCELLED, false, false, CLI_EXIT_FAILED},
+        {WORKER_PATCH_FAILED, true, false, CLI_EXIT_OK},
+        {WORKER_PATCH_PATCHED, false, true, CLI_EXIT_INTERRUPTED},
+        {WORKER_PATCH_CANCELLED, true, true, CLI_EXIT_INTERRUPTED},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
+        /* An up-to-date row beside the one under test must not mask it (Copa's bug, R25). */
+        const struct cli_summary_row rows[] = {
+            {"a", WORKER_PATCH_UP_TO_DATE, "s", NULL, NULL, NULL, 0},
+            {"b", cases[i].status, "s", NULL, NULL, NULL, 0},
+        };
+        assert_int_equal(cli_summary_exit_status(rows, 2, cases[i].ignore_errors,
+                                                 cases[i].interrupted),
+                         cases[i].want);
+    }
+    assert_int_equal(cli_summary_exit_status(NULL, 0, false, false), CLI_EXIT_OK);
+}
+
+static void duration_valid(void **state)
+{
+    static const struct {
+        const char *in;
+        uint64_t ns;
+    } cases[] = {
+        {"15m", 900000000000ULL},
+        {"1h30m", 5400000000000ULL},
+        {"90s", 90000000000ULL},
+        {"5m", 300000000000ULL},
+        {"1.5h", 5400000000000ULL},
+        {"250ms", 250000000ULL},
+        {"1m30s500ms", 90500000000ULL},
+        {"10us", 10000ULL},
+        {"10\xC2\xB5s", 10000ULL},
+        {"7ns", 7ULL},
+        {"+2s", 2000000000ULL},
+        {".5s", 500000000ULL},
+        {"2562047h", 2562047ULL * 3600 * 1000000000ULL},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
+        uint64_t ns = 0;
+        char err[128] = "";
+        assert_int_equal(cli_parse_duration(cases[i].in, &ns, err, sizeof(err)), 0);
+        assert_int_equal(ns, cases[i].ns);
+    }
+}
+
+static void duration_invalid(void **state)
+{
+    static const struct {
+        const char *in;
+        int r;
+        const char *msg;
+    } cases[] = {
+        {"0", -EINVAL, "duration '0' must be greater than zero"},
+        {"0s", -EINVAL, "duration '0s' must be greater than zero"},
+        {"-5m", -EINVAL, "duration '-5m' must be greater than zero"},
+        {"15", -EINVAL, "missing unit in duration '15' (use e.g. 90s, 15m, 1h30m)"},
+        {"1h30", -EINVAL, "missing unit in duration '1h30' (use e.g. 90s, 15m, 1h30m)"},
+        {"15x", -EINVAL, "unknown unit in duration '15x' (units: ns, us, ms, s, m, h)"},
+        {"15 m", -EINVAL, "unknown unit in duration '15 m' (units: ns, us, ms, s, m, h)"},
+        {"m", -EINVAL, "invalid duration 'm' (use e.g. 90s, 15m, 1h30m)"},
+        {"", -EINVAL, "empty duration (use e.g. 90s, 15m, 1h30m)"},
+        {".s", -EINVAL, "invalid duration '.s' (use e.g. 90s, 15m, 1h30m)"},
+        {"2562048h", -ERANGE, "duration '2562048h' is too large"},
+        {"99999999999999999999s", -ERANGE, "duration '99999999999999999999s' is too large"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
+        uint64_t ns = 42;
+        char err[128] = "";
+        assert_int_equal(cli_parse_duration(cases[i].in, &ns, err, sizeof(err)), cases[i].r);
+        assert_string_equal(err, cases[i].msg);
+        assert_int_equal(ns, 42); /* untouched on failure */
+    }
+}
+
+static void next_patched_tag(void **state)
+{
+    static const struct {
+        const char *existing; /* space-separated */
+        const char *want;
+    } cases[] = {
+        {"", "1.0-patched"},
+        {"1.0 latest 1.0-patched-1", "1.0-patched"}, /* base free: use it, even after a delete */
+        {"1.0 1.0-patched", "1.0-patched-1"},
+        {"1.0-patched 1.0-patched-1 1.0-patched-9 1.0-patched-10", "1.0-patched-11"},
+        {"1.0-patched 1.0-patched-01 1.0-patched-2x 1.0-patched-", "1.0-patched-1"},
+        {"1.0-patched 1.0-patched-1-2 1.0-patchedX-5", "1.0-patched-1"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
+        struct pf_strv tags = PF_STRV_INIT;
+        const char *p = cases[i].existing;
+        char *tag = NULL;
+
+        while (*p) {
+            size_t len = strcspn(p, " ");
+            char *t = pf_strndup(p, len);
+            assert_int_equal(pf_strv_push_take(&tags, t), 0);
+            p += len + (p[len] == ' ');
+        }
+        assert_int_equal(cli_next_patched_tag("1.0-patched", &tags, &tag), 0);
+        assert_string_equal(tag, cases[i].want);
+        pf_free(tag);
+        pf_strv_clear(&tags);
+    }
+}
+
+static void next_patched_tag_limits(void **state)
+{
+    struct pf_strv tags = PF_STRV_INIT;
+    char base[129], *tag = (char *)"untouched";
+
+    (void)state;
+    memset(base, 'a', 128);
+    base[128] = '\0';
+    assert_int_equal(cli_next_patched_tag(base, &tags, &tag), 0); /* 128 is allowed */
+    pf_free(tag);
+    tag = (char *)"untouched";
+    assert_int_equal(pf_strv_push(&tags, base), 0);
+    assert_int_equal(cli_next_patched_tag(base, &tags, &tag), -ERANGE); /* base-1 is 130 */
+    assert_string_equal(tag, "untouched");
+    pf_strv_clear(&tags);
+    assert_int_equal(pf_strv_push(&tags, "p"), 0);
+    assert_int_equal(pf_strv_push(&tags, "p-18446744073709551615"), 0);
+    assert_int_equal(cli_next_patched_tag("p", &tags, &tag), -ERANGE);
+    pf_strv_clear(&tags);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(table_sorted_aligned_dashes),
+        cmocka_unit_test(table_empty_has_header),
+        cmocka_unit_test(table_utf8_and_odd_bytes),
+        cmocka_unit_test(table_stable_for_equal_keys),
+        cmocka_unit_test(table_out_of_memory),
+        cmocka_unit_test(json_document),
+        cmocka_unit_test(json_empty),
+        cmocka_unit_test(exit_status),
+        cmocka_unit_test(duration_valid),
+        cmocka_unit_test(duration_invalid),
+        cmocka_unit_test(next_patched_tag),
+        cmocka_unit_test(next_patched_tag_limits),
+    };
+
+    return cmocka_run_group_tests_name("summary", tests, NULL, NULL);
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The job runner: one job (one source image tag -> one target tag) from pull to push. It
+ * resolves the source (single manifest or index), builds the merged layer view of each
+ * selected platform from cached, verified layers, lets the distro engine decide and build the
+ * patch layer, assembles the patched config, manifests and index, and publishes them blobs
+ * first, manifests by digest next and the tag last, so no half-pushed image is ever visible
+ * under the target tag. Statuses and what is pushed when: docs/patching.md.
+ */
+#ifndef WORKER_PATCH_JOB_H
+#define WORKER_PATCH_JOB_H
+
+#include "pf/setup.h"
+#include "worker/engine.h"
+
+struct pf_job;
+struct pf_registry;
+struct worker_blob_cache;
+
+enum worker_patch_status {
+    WORKER_PATCH_PATCHED,    /* a patched image was pushed / written */
+    WORKER_PATCH_UP_TO_DATE, /* nothing to upgrade on any platform: nothing pushed, not a failure */
+    WORKER_PATCH_PLANNED,    /* --dry-run: the plan is in the result, nothing pushed */
+    WORKER_PATCH_FAILED,
+    WORKER_PATCH_CANCELLED,  /* Ctrl-C or timeout; nothing was pushed for this job's target tag */
+    WORKER_PATCH_STATUS__MAX,
+};
+
+/* "Patched", "UpToDate", "Planned", "Failed", "Cancelled"; NULL for a value out of range. */
+const char *worker_patch_status_to_string(enum worker_patch_status s);
+
+struct worker_patch_platform_result {
+    char *platform;                         /* "linux/amd64" */
+    char *os;                               /* from the engine ("debian 12"), or NULL */
+    struct worker_engine_upgrade *upgrades; /* owned; sorted as the engine gave them */
+    size_t n_upgrades;
+    char *error;                            /* NULL unless this platform failed */
+};
+
+struct worker_patch_job_result {
+    enum worker_patch_status status;
+    char *patched_ref;  /* "registry/repo:tag" (or "oci:<dir>:<tag>") when Patched, else NULL */
+    char *patched_digest; /* digest of what the tag points at when Patched, else NULL */
+    char *source_digest;  /* digest of the source manifest or index, when it was fetched */
+    char *details;      /* one line for the summary table: "3 upgraded" / the error */
+    struct worker_patch_platform_result *platforms;
+    size_t n_platforms;
+};
+
+/* Frees the members of `r` (not the struct) and zeroes it; accepts a zeroed struct. */
+void worker_patch_job_result_release(struct worker_patch_job_result *r);
+
+struct worker_patch_job_options {
+    const struct worker_engine *engine;
+    struct pf_registry *registry;          /* shared, thread-safe */
+    struct worker_blob_cache *blobs;       /* shared */
+    const char *work_root; /* a per-job private dir is made below it and removed after */
+    const char *oci_dir;   /* non-NULL: write into this OCI layout (ref name = target tag) */
+    bool push;                             /* push to job->target_repo:job->target_tag */
+    bool dry_run;
+    worker_engine_cancelled_fn cancelled; /* polled between steps, passed to the engine; or NULL */
+    void *cancelled_userdata;
+};
+
+/*
+ * Runs one job to completion and fills *ret (the caller releases it). A job failure is not an
+ * error of this function: the result says Failed with the reason in details (naming the image
+ * and platform), or Cancelled when o->cancelled() turned true. With neither push nor oci_dir
+ * (and no dry run) a job that has something to patch fails: the patched image would have
+ * nowhere to go. Returns 0, or -ENOMEM only (*ret untouched then).
+ */
+int worker_patch_job_run(const struct worker_patch_job_options *o, const struct pf_job *job,
+                         struct worker_patch_job_result *ret);
+
+#endif

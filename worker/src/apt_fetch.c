@@ -1,0 +1,1195 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * apt fetching on top of the verified-reading modules (gpgv.c, apt_release.c): this file only
+ * moves bytes (file: paths or libcurl) and decides which bytes to ask for. Trust never comes
+ * from the cache: a cached Release is keyed by its URL and the digest of the keyring material
+ * that verified it, a cached index by the SHA256 the Release lists, and a cached .deb is hashed
+ * again before use. Caches only grow during a fetcher's life (entries are immutable), so
+ * readers can keep borrowed pointers after dropping the lock; fetches run unlocked, so two jobs
+ * may occasionally fetch the same file at once, which costs bandwidth but never correctness.
+ */
+#include "pf/setup.h"
+
+#include <archive.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pf/alloc.h"
+#include "pf/buf.h"
+#include "pf/digest.h"
+#include "pf/log.h"
+#include "pf/strv.h"
+#include "worker/apt_fetch.h"
+#include "worker/apt_index.h"
+#include "worker/apt_release.h"
+#include "worker/apt_sources.h"
+#include "worker/gpgv.h"
+#include "worker/layer_view.h"
+#include "worker/os_release.h"
+
+/* A cached blob: a verified Release text, or a decompressed Packages text. */
+struct cache_entry {
+    char *key;
+    char *data; /* NUL-terminated */
+    size_t len;
+};
+
+struct cache {
+    struct cache_entry **v; /* entries are heap objects so borrowed pointers survive growth */
+    size_t n, cap;
+    size_t bytes;
+};
+
+struct worker_apt_fetcher {
+    char *cache_dir;
+    char *deb_dir;
+    char *index_dir;
+    struct pf_strv mirrors;
+    char *default_keyring;
+    char *ca_file;
+    time_t now;
+    pthread_mutex_t lock;
+    struct cache releases;
+    struct cache indexes;
+};
+
+static void set_err(char *errbuf, size_t errlen, const char *fmt, ...) PF_PRINTF(3, 4);
+static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!errbuf || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    (void)vsnprintf(errbuf, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- caches ---- */
+
+static void cache_clear(struct cache *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        pf_free(c->v[i]->key);
+        pf_free(c->v[i]->data);
+        pf_free(c->v[i]);
+    }
+    pf_free(c->v);
+    memset(c, 0, sizeof(*c));
+}
+
+/* Finds `key`; returns a borrowed, immutable entry (valid until the fetcher is freed) or NULL. */
+static const struct cache_entry *cache_get(struct worker_apt_fetcher *f, struct cache *c,
+                                           const char *key)
+{
+    const struct cache_entry *e = NULL;
+
+    pthread_mutex_lock(&f->lock);
+    for (size_t i = 0; i < c->n && !e; i++)
+        if (strcmp(c->v[i]->key, key) == 0)
+            e = c->v[i];
+    pthread_mutex_unlock(&f->lock);
+    return e;
+}
+
+/* Adds a copy of `data` under `key` unless present or over the memory bound (then nothing is
+ * cached, which is not an error). Returns 0 or -ENOMEM. */
+static int cache_put(struct worker_apt_fetcher *f, struct cache *c, const char *key,
+                     const char *data, size_t len)
+{
+    struct cache_entry *e = pf_calloc(1, sizeof(*e));
+    int r = -ENOMEM;
+
+    if (!e)
+        return -ENOMEM;
+    e->key = pf_strdup(key);
+    e->data = pf_malloc(len + 1);
+    if (!e->key || !e->data)
+        goto fail;
+    memcpy(e->data, data, len);
+    e->data[len] = '\0';
+    e->len = len;
+    pthread_mutex_lock(&f->lock);
+    r = 0;
+    for (size_t i = 0; i < c->n && r == 0; i++)
+        if (strcmp(c->v[i]->key, key) == 0)
+            r = 1;
+    if (r == 0 && c->bytes + len > WORKER_APT_FETCH_MEMCACHE_MAX)
+        r = 1;
+    if (r == 0 && c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        struct cache_entry **v = pf_realloc(c->v, cap * sizeof(*v));
+
+        if (v) {
+            c->v = v;
+            c->cap = cap;
+        } else {
+            r = -ENOMEM;
+        }
+    }
+    if (r == 0) {
+        c->v[c->n++] = e;
+        c->bytes += len;
+        e = NULL;
+    }
+    pthread_mutex_unlock(&f->lock);
+    r = r < 0 ? r : 0;
+fail:
+    if (e) {
+        pf_free(e->key);
+        pf_free(e->data);
+        pf_free(e);
+    }
+    return r;
+}
+
+/* ---- transport ---- */
+
+/* The local path of a "file:/p", "file:///p" or "file://localhost/p" URL, or NULL. */
+static const char *file_path(const char *url)
+{
+    const char *p;
+
+    if (strncmp(url, "file://", 7) == 0) {
+        p = url + 7;
+        if (strncmp(p, "localhost/", 10) == 0)
+            p += 9;
+    } else if (strncmp(url, "file:", 5) == 0) {
+        p = url + 5;
+    } else {
+        return NULL;
+    }
+    return p[0] == '/' ? p : NULL;
+}
+
+struct sink {
+    struct pf_buf *buf; /* one of buf or fd */
+    int fd;
+    uint64_t max, got;
+    int err;
+};
+
+static int sink_write(struct sink *s, const void *data, size_t len)
+{
+    const char *p = data;
+
+    if (s->got + len > s->max)
+        return -E2BIG;
+    s->got += len;
+    if (s->buf)
+        return pf_buf_append(s->buf, data, len);
+    while (len > 0) {
+        ssize_t w = write(s->fd, p, len);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -errno;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static size_t curl_write_cb(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    struct sink *s = userdata;
+    int r = sink_write(s, data, size * nmemb);
+
+    if (r < 0) {
+        s->err = r;
+        return 0;
+    }
+    return size * nmemb;
+}
+
+static int curl_fetch(const struct worker_apt_fetcher *f, const char *url, struct sink *s,
+                      char *errbuf, size_t errlen)
+{
+    char cerr[CURL_ERROR_SIZE] = "";
+    CURL *h = curl_easy_init();
+    CURLcode cc;
+    long status = 0;
+    int r = 0;
+
+    if (!h)
+        return -ENOMEM;
+    cc = curl_easy_setopt(h, CURLOPT_URL, url);
+    (void)curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    (void)curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    (void)curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    (void)curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+    (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (f->ca_file)
+        (void)curl_easy_setopt(h, CURLOPT_CAINFO, f->ca_file);
+    (void)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+    /* A stalled mirror is dropped after 60 s below 1 KiB/s rather than hanging a job. */
+    (void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    (void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+    (void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    (void)curl_easy_setopt(h, CURLOPT_USERAGENT, "patchfleet/" PF_VERSION);
+    (void)curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+    (void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_write_cb);
+    (void)curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+    if (cc == CURLE_OK)
+        cc = curl_easy_perform(h);
+    (void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(h);
+    if (s->err < 0) {
+        r = s->err;
+        set_err(errbuf, errlen, "cannot fetch '%s': %s", url,
+                r == -E2BIG ? "larger than allowed" : strerror(-r));
+    } else if (cc != CURLE_OK) {
+        r = cc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO;
+        set_err(errbuf, errlen, "cannot fetch '%s': %s", url,
+                cerr[0] ? cerr : curl_easy_strerror(cc));
+    } else if (status != 200) {
+        r = status == 404 || status == 410 ? -ENOENT : -EIO;
+        set_err(errbuf, errlen, "cannot fetch '%s': HTTP status %ld", url, status);
+    }
+    return r;
+}
+
+static int file_fetch(const char *path, const char *url, struct sink *s, char *errbuf,
+                      size_t errlen)
+{
+    char chunk[65536];
+    int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+    if (fd < 0) {
+        r = -errno;
+        set_err(errbuf, errlen, "cannot read '%s': %s", url, strerror(-r));
+        return r;
+    }
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            r = n < 0 ? -errno : 0;
+            break;
+        }
+        r = sink_write(s, chunk, (size_t)n);
+        if (r < 0)
+            break;
+    }
+    (void)close(fd);
+    if (r < 0)
+        set_err(errbuf, errlen, "cannot read '%s': %s", url,
+                r == -E2BIG ? "larger than allowed" : strerror(-r));
+    return r;
+}
+
+/* Fetches `url` (file:, http:, https:) into the sink, at most s->max bytes. */
+static int fetch(const struct worker_apt_fetcher *f, const char *url, struct sink *s,
+                 char *errbuf, size_t errlen)
+{
+    const char *path = file_path(url);
+
+    pf_log(LOG_DEBUG, "apt: fetching '%s'", url);
+    if (path)
+        return file_fetch(path, url, s, errbuf, errlen);
+    if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0)
+        return curl_fetch(f, url, s, errbuf, errlen);
+    set_err(errbuf, errlen, "unsupported URL '%s' (file:, http: and https: only)", url);
+    return -EPROTONOSUPPORT;
+}
+
+static int fetch_buf(const struct worker_apt_fetcher *f, const char *url, size_t max,
+                     struct pf_buf *out, char *errbuf, size_t errlen)
+{
+    struct sink s = {.buf = out, .fd = -1, .max = max};
+
+    pf_buf_init(out, max + 1);
+    return fetch(f, url, &s, errbuf, errlen);
+}
+
+/* Decompresses a bare .xz/.gz stream (libarchive's raw format) into `out`, at most `max`. */
+static int decompress(const char *data, size_t len, size_t max, struct pf_buf *out)
+{
+    struct archive *a = archive_read_new();
+    struct archive_entry *ae = NULL;
+    char chunk[65536];
+    int r = 0;
+
+    if (!a)
+        return -ENOMEM;
+    pf_buf_init(out, max + 1);
+    (void)archive_read_support_filter_all(a);
+    (void)archive_read_support_format_raw(a);
+    if (archive_read_open_memory(a, data, len) != ARCHIVE_OK ||
+        archive_read_next_header(a, &ae) != ARCHIVE_OK) {
+        r = -EBADMSG;
+        goto out;
+    }
+    for (;;) {
+        la_ssize_t n = archive_read_data(a, chunk, sizeof(chunk));
+
+        if (n < 0) {
+            r = -EBADMSG;
+            break;
+        }
+        if (n == 0)
+            break;
+        if (out->len + (size_t)n > max) {
+            r = -E2BIG;
+            break;
+        }
+        r = pf_buf_append(out, chunk, (size_t)n);
+        if (r < 0)
+            break;
+    }
+out:
+    (void)archive_read_free(a);
+    return r;
+}
+
+/* ---- keyrings ---- */
+
+static int b64_value(int c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Decodes the base64 body of one armor block (lines up to the "=CRC" or END line). */
+static int b64_decode_block(const char *p, const char *end, struct pf_buf *out)
+{
+    uint32_t acc = 0;
+    int bits = 0;
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+
+        if (*p == '=' || *p == '-')
+            break;
+        for (const char *q = p; q < le; q++) {
+            int v = b64_value((unsigned char)*q);
+
+            if (v < 0) {
+                if (*q == '=' || *q == '\r' || *q == ' ' || *q == '\t')
+                    continue;
+                return -EINVAL;
+            }
+            acc = (acc << 6) | (uint32_t)v;
+            bits += 6;
+            if (bits >= 8) {
+                unsigned char byte = (unsigned char)(acc >> (bits - 8));
+                int r;
+
+                bits -= 8;
+                r = pf_buf_append(out, &byte, 1);
+                if (r < 0)
+                    return r;
+            }
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
+/* Converts every "PUBLIC KEY BLOCK" of an armored text into one binary keyring (what
+ * `gpg --dearmor` does), because gpgv reads binary keyrings only. */
+static int dearmor(const char *text, size_t len, struct pf_buf *out)
+{
+    static const char begin[] = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
+    const char *end = text + len, *p = text;
+    bool any = false;
+
+    pf_buf_init(out, WORKER_APT_FETCH_MAX_KEYRING);
+    for (;;) {
+        const char *b = p < end ? strstr(p, begin) : NULL;
+        int r;
+
+        if (!b || b >= end)
+            break;
+        /* Armor headers ("Version: ...") end at the first empty line. */
+        p = strstr(b, "\n\n");
+        if (!p || p >= end)
+            return -EINVAL;
+        p += 2;
+        r = b64_decode_block(p, end, out);
+        if (r < 0)
+            return r;
+        any = true;
+        p = strstr(p, "-----END");
+        if (!p)
+            return -EINVAL;
+        p += 8;
+    }
+    return any && out->len > 0 ? 0 : -EINVAL;
+}
+
+static int write_file(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    struct sink s = {.fd = fd, .max = len};
+    int r;
+
+    if (fd < 0)
+        return -errno;
+    r = sink_write(&s, data, len);
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    return r;
+}
+
+/* Removes the private key directory made by prepare_keyring(). */
+static void remove_key_dir(char *dir)
+{
+    if (!dir)
+        return;
+    for (unsigned i = 0; i < WORKER_GPGV_MAX_KEYRINGS; i++) {
+        char *p = pf_asprintf("%s/k%02u.gpg", dir, i);
+
+        if (p)
+            (void)unlink(p);
+        pf_free(p);
+    }
+    (void)rmdir(dir);
+    pf_free(dir);
+}
+
+/* Writes one keyring found in the image (binary, or armored and converted) as dir/kNN.gpg. */
+static int add_image_key(const char *dir, unsigned n, const char *data, size_t len,
+                         struct pf_strv *digests)
+{
+    struct pf_buf bin = PF_BUF_INIT;
+    char digest[PF_DIGEST_BUFSZ];
+    char *path = pf_asprintf("%s/k%02u.gpg", dir, n);
+    int r = -ENOMEM;
+
+    if (!path)
+        return -ENOMEM;
+    if (len >= 5 && memmem(data, len, "-----BEGIN PGP", 14)) {
+        r = dearmor(data, len, &bin);
+        if (r < 0)
+            goto out;
+        data = bin.p;
+        len = bin.len;
+    }
+    r = write_file(path, data, len);
+    if (r == 0)
+        r = pf_sha256_digest(data, len, digest);
+    if (r == 0)
+        r = pf_strv_push(digests, digest);
+out:
+    pf_buf_release(&bin);
+    pf_free(path);
+    return r;
+}
+
+/*
+ * Chooses the keyring of a source. Signed-By files are read from the image (the image's own
+ * trust root, as apt inside it would use) and copied to a private directory under `workdir`
+ * (*ret_dir, removed by the caller); without Signed-By the default keyring is used. *ret_id
+ * identifies the key material for the Release cache.
+ */
+static int prepare_keyring(const struct worker_apt_fetcher *f, const struct worker_apt_source *src,
+                           const struct worker_layer_view *view, const char *workdir,
+                           char **ret_ring, char **ret_dir, char **ret_id, char *errbuf,
+                           size_t errlen)
+{
+    struct pf_strv digests = PF_STRV_INIT;
+    char *dir = NULL, *id = NULL, *ring = NULL, *sb = NULL, *joined = NULL;
+    unsigned n = 0;
+    int r = -ENOMEM;
+
+    if (!src->signed_by) {
+        if (!f->default_keyring) {
+            set_err(errbuf, errlen, "no Signed-By and no default keyring for '%s' '%s'",
+                    src->uri, src->suite);
+            return -ENOKEY;
+        }
+        ring = pf_strdup(f->default_keyring);
+        id = pf_asprintf("default:%s", f->default_keyring);
+        if (!ring || !id)
+            goto fail;
+        *ret_ring = ring;
+        *ret_id = id;
+        *ret_dir = NULL;
+        return 0;
+    }
+    dir = pf_asprintf("%s/pf-apt-keys-XXXXXX", workdir ? workdir : "/tmp");
+    if (!dir)
+        goto fail;
+    if (!mkdtemp(dir)) {
+        r = -errno;
+        set_err(errbuf, errlen, "cannot create a key directory under '%s': %s", workdir,
+                strerror(-r));
+        goto fail;
+    }
+    if (src->signed_by_inline) {
+        r = add_image_key(dir, n++, src->signed_by, strlen(src->signed_by), &digests);
+        if (r < 0) {
+            set_err(errbuf, errlen, "cannot read the inline Signed-By key of '%s' '%s'",
+                    src->uri, src->suite);
+            goto fail;
+        }
+    } else {
+        sb = pf_strdup(src->signed_by);
+        if (!sb)
+            goto fail;
+        for (char *tok = sb, *next; *tok; tok = next) {
+            const char *data = NULL;
+            size_t len = 0;
+
+            tok += strspn(tok, ", \t\n");
+            next = tok + strcspn(tok, ", \t\n");
+            if (*next)
+                *next++ = '\0';
+            if (*tok != '/')
+                continue; /* a fingerprint: gpgv cannot restrict to one, the file must be given */
+            if (n >= WORKER_GPGV_MAX_KEYRINGS) {
+                r = -E2BIG;
+                goto fail;
+            }
+            r = view ? worker_layer_view_read(view, tok, &data, &len) : -ENOENT;
+            if (r == 0 && len > WORKER_APT_FETCH_MAX_KEYRING)
+                r = -E2BIG;
+            if (r == 0)
+                r = add_image_key(dir, n++, data, len, &digests);
+            if (r < 0) {
+                set_err(errbuf, errlen, "cannot read Signed-By keyring '%s' of '%s' from the "
+                        "image: %s", tok, src->uri, strerror(-r));
+                goto fail;
+            }
+        }
+    }
+    if (n == 0) {
+        r = -ENOKEY;
+        set_err(errbuf, errlen, "Signed-By of '%s' '%s' names no keyring file", src->uri,
+                src->suite);
+        goto fail;
+    }
+    r = -ENOMEM;
+    joined = pf_strv_join(&digests, ",");
+    id = joined ? pf_asprintf("image:%s", joined) : NULL;
+    ring = pf_strdup(dir);
+    if (!id || !ring)
+        goto fail;
+    pf_free(sb);
+    pf_free(joined);
+    pf_strv_clear(&digests);
+    *ret_ring = ring;
+    *ret_dir = dir;
+    *ret_id = id;
+    return 0;
+fail:
+    remove_key_dir(dir);
+    pf_free(sb);
+    pf_free(joined);
+    pf_free(id);
+    pf_free(ring);
+    pf_strv_clear(&digests);
+    return r;
+}
+
+/* ---- Release and indexes ---- */
+
+/* Writes `data` to dir/name through a temp file, fsync and rename (readers never see a part). */
+static int write_atomic(const char *dir, const char *name, const void *data, size_t len)
+{
+    char *tmp = pf_asprintf("%s/.tmp-XXXXXX", dir), *dst = pf_asprintf("%s/%s", dir, name);
+    int fd = -1, r = -ENOMEM;
+
+    if (!tmp || !dst)
+        goto out;
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        r = -errno;
+        goto out;
+    }
+    r = sink_write(&(struct sink){.fd = fd, .max = len}, data, len);
+    if (r == 0 && fsync(fd) < 0)
+        r = -errno;
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    if (r == 0 && rename(tmp, dst) < 0)
+        r = -errno;
+    if (r < 0)
+        (void)unlink(tmp);
+out:
+    pf_free(tmp);
+    pf_free(dst);
+    return r;
+}
+
+/* Fetches and verifies InRelease (or takes the verified text from the cache), then parses it
+ * and checks Valid-Until. */
+static int load_release(struct worker_apt_fetcher *f, const struct worker_apt_source *src,
+                        const struct worker_layer_view *view, const char *workdir,
+                        const char *dist_url, struct worker_apt_release **ret, char *errbuf,
+                        size_t errlen)
+{
+    char *url = pf_asprintf("%s/InRelease", dist_url), *ring = NULL, *dir = NULL, *id = NULL;
+    char *key = NULL, *signed_text = NULL;
+    struct pf_buf raw = PF_BUF_INIT;
+    const struct cache_entry *ce;
+    struct worker_apt_release *rel = NULL;
+    char gerr[512] = "";
+    size_t len = 0;
+    int r = -ENOMEM;
+
+    if (!url)
+        return -ENOMEM;
+    r = prepare_keyring(f, src, view, workdir, &ring, &dir, &id, errbuf, errlen);
+    if (r < 0)
+        goto out;
+    key = pf_asprintf("%s|%s", url, id);
+    if (!key) {
+        r = -ENOMEM;
+        goto out;
+    }
+    ce = cache_get(f, &f->releases, key);
+    if (!ce) {
+        r = fetch_buf(f, url, WORKER_APT_FETCH_MAX_INRELEASE, &raw, errbuf, errlen);
+        if (r < 0)
+            goto out;
+        r = worker_gpgv_verify_clearsigned(ring, raw.p ? raw.p : "", raw.len, &signed_text, &len,
+                                           gerr, sizeof(gerr));
+        if (r == -EBADMSG || r == -ENOKEY) {
+            r = -EBADMSG;
+            set_err(errbuf, errlen, "InRelease '%s' failed verification: %s", url, gerr);
+        } else if (r < 0) {
+            set_err(errbuf, errlen, "cannot verify InRelease '%s': %s", url, gerr);
+        }
+        if (r < 0)
+            goto out;
+        r = cache_put(f, &f->releases, key, signed_text, len);
+        if (r < 0)
+            goto out;
+    }
+    r = worker_apt_release_parse(ce ? ce->data : signed_text, ce ? ce->len : len, &rel, gerr,
+                                 sizeof(gerr));
+    if (r == 0)
+        r = worker_apt_release_check_valid_until(rel, f->now ? f->now : time(NULL), gerr,
+                                                 sizeof(gerr));
+    if (r < 0) {
+        set_err(errbuf, errlen, "Release of '%s' refused: %s", url, gerr);
+        goto out;
+    }
+    *ret = rel;
+    rel = NULL;
+out:
+    worker_apt_release_free(rel);
+    remove_key_dir(dir);
+    pf_buf_release(&raw);
+    pf_free(signed_text);
+    pf_free(url);
+    pf_free(ring);
+    pf_free(id);
+    pf_free(key);
+    return r;
+}
+
+/* Gets the listed bytes of `path`: from the disk cache when they still match, else fetched
+ * (by hash first when the Release offers it) and verified against the Release. */
+static int fetch_index_file(struct worker_apt_fetcher *f, const struct worker_apt_release *rel,
+                            const char *dist_url, const char *path, const char *hex,
+                            struct pf_buf *out, char *errbuf, size_t errlen)
+{
+    char *cached = pf_asprintf("%s/%s", f->index_dir, hex), *url = NULL, *by_hash = NULL;
+    char verr[512] = "";
+    int r;
+
+    if (!cached)
+        return -ENOMEM;
+    pf_buf_init(out, WORKER_APT_FETCH_MAX_INDEX + 1);
+    r = pf_buf_read_file(out, cached);
+    if (r == 0 && worker_apt_verify_index(rel, path, out->p, out->len, NULL, 0) == 0)
+        goto out;
+    pf_buf_release(out);
+    if (rel->acquire_by_hash && worker_apt_release_by_hash_path(rel, path, &by_hash) == 0) {
+        url = pf_asprintf("%s/%s", dist_url, by_hash);
+        r = url ? fetch_buf(f, url, WORKER_APT_FETCH_MAX_INDEX, out, errbuf, errlen) : -ENOMEM;
+        if (r == -ENOENT) {
+            pf_buf_release(out);
+            url = pf_free(url);
+        }
+    }
+    if (!url) {
+        url = pf_asprintf("%s/%s", dist_url, path);
+        r = url ? fetch_buf(f, url, WORKER_APT_FETCH_MAX_INDEX, out, errbuf, errlen) : -ENOMEM;
+    }
+    if (r < 0)
+        goto out;
+    r = worker_apt_verify_index(rel, path, out->p, out->len, verr, sizeof(verr));
+    if (r < 0) {
+        set_err(errbuf, errlen, "index '%s' does not match its Release: %s", url, verr);
+        r = r == -ENOENT ? -EBADMSG : r;
+        goto out;
+    }
+    if (write_atomic(f->index_dir, hex, out->p, out->len) < 0)
+        pf_log(LOG_DEBUG, "apt: cannot cache '%s' in '%s', ignoring", url, f->index_dir);
+out:
+    if (r < 0)
+        pf_buf_release(out);
+    pf_free(cached);
+    pf_free(url);
+    pf_free(by_hash);
+    return r;
+}
+
+/* Loads <base>{.xz,.gz,} of one component and arch into `idx`. Returns 1 when loaded, 0 when
+ * the Release lists none of them, or a negative errno. */
+static int load_index(struct worker_apt_fetcher *f, const struct worker_apt_release *rel,
+                      const char *dist_url, const char *base, const char *base_url,
+                      struct worker_apt_index *idx, char *errbuf, size_t errlen)
+{
+    static const char *const exts[] = {".xz", ".gz", ""};
+    struct pf_buf raw = PF_BUF_INIT, text = PF_BUF_INIT;
+    const struct cache_entry *ce;
+    const char *hex = NULL;
+    char *path = NULL;
+    char perr[512] = "";
+    uint64_t size = 0;
+    size_t e;
+    int r = 0;
+
+    for (e = 0; e < PF_ARRAY_SIZE(exts) && !hex; e++) {
+        path = pf_free(path);
+        path = pf_asprintf("%s%s", base, exts[e]);
+        if (!path)
+            return -ENOMEM;
+        if (worker_apt_release_find(rel, path, &hex, &size) < 0)
+            hex = NULL;
+    }
+    if (!hex)
+        goto out;
+    ce = cache_get(f, &f->indexes, hex);
+    if (!ce) {
+        r = fetch_index_file(f, rel, dist_url, path, hex, &raw, errbuf, errlen);
+        if (r == 0 && *exts[e - 1]) {
+            r = decompress(raw.p, raw.len, WORKER_APT_INDEX_MAX_INPUT, &text);
+            if (r < 0)
+                set_err(errbuf, errlen, "cannot decompress '%s/%s': %s", dist_url, path,
+                        r == -E2BIG ? "too large" : "corrupt data");
+        } else if (r == 0) {
+            text = raw;
+            raw = (struct pf_buf)PF_BUF_INIT;
+        }
+        if (r == 0)
+            r = cache_put(f, &f->indexes, hex, text.p ? text.p : "", text.len);
+        if (r < 0)
+            goto out;
+    }
+    r = worker_apt_index_add_packages(idx, base_url, ce ? ce->data : (text.p ? text.p : ""),
+                                      ce ? ce->len : text.len, perr, sizeof(perr));
+    if (r < 0) {
+        set_err(errbuf, errlen, "'%s/%s': %s", dist_url, path, perr);
+        goto out;
+    }
+    r = 1;
+out:
+    pf_buf_release(&raw);
+    pf_buf_release(&text);
+    pf_free(path);
+    return r;
+}
+
+static char *strip_slashes(char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    while (n > 0 && s[n - 1] == '/')
+        s[--n] = '\0';
+    return s;
+}
+
+/* The URL of the directory holding InRelease: <uri>/dists/<suite>, or for a flat repository
+ * <uri>/<suite> ("./" meaning <uri> itself). */
+static char *dist_url_of(const char *uri, const struct worker_apt_source *src)
+{
+    char *suite;
+    char *u;
+
+    if (!src->flat)
+        return pf_asprintf("%s/dists/%s", uri, src->suite);
+    suite = strip_slashes(pf_strdup(src->suite));
+    if (!suite)
+        return NULL;
+    u = strcmp(suite, ".") == 0 || !*suite ? pf_strdup(uri) : pf_asprintf("%s/%s", uri, suite);
+    pf_free(suite);
+    return u;
+}
+
+static int load_source(struct worker_apt_fetcher *f, const struct worker_apt_source *src,
+                       const struct worker_layer_view *view, const char *arch,
+                       const char *workdir, struct worker_apt_index *idx, char *errbuf,
+                       size_t errlen)
+{
+    struct worker_apt_release *rel = NULL;
+    char *uri = NULL, *dist = NULL, *base = NULL;
+    int r = worker_apt_mirror_rewrite(&f->mirrors, src->uri, &uri);
+
+    if (r < 0) {
+        set_err(errbuf, errlen, "cannot rewrite '%s'", src->uri);
+        return r;
+    }
+    strip_slashes(uri);
+    dist = dist_url_of(uri, src);
+    r = dist ? load_release(f, src, view, workdir, dist, &rel, errbuf, errlen) : -ENOMEM;
+    if (r < 0)
+        goto out;
+    if (src->flat) {
+        r = load_index(f, rel, dist, "Packages", dist, idx, errbuf, errlen);
+        goto out;
+    }
+    for (size_t c = 0; c < src->components.n && r >= 0; c++) {
+        const char *archs[2] = {arch, "all"};
+
+        for (size_t a = 0; a < 2 && r >= 0; a++) {
+            base = pf_free(base);
+            base = pf_asprintf("%s/binary-%s/Packages", src->components.v[c], archs[a]);
+            r = base ? load_index(f, rel, dist, base, uri, idx, errbuf, errlen) : -ENOMEM;
+        }
+    }
+out:
+    worker_apt_release_free(rel);
+    pf_free(uri);
+    pf_free(dist);
+    pf_free(base);
+    return r < 0 ? r : 0;
+}
+
+int worker_apt_fetcher_load(struct worker_apt_fetcher *f, const struct worker_apt_sources *sources,
+                            const struct worker_layer_view *view, const char *arch,
+                            const char *workdir, struct worker_apt_index **ret, char *errbuf,
+                            size_t errlen)
+{
+    struct worker_apt_index *idx = NULL;
+    int r = worker_apt_index_new(&idx);
+
+    for (size_t i = 0; i < sources->n && r >= 0; i++) {
+        const struct worker_apt_source *src = &sources->v[i];
+
+        /* arch= restricts a source; a source not built for this arch has nothing for us. */
+        if (src->archs.n > 0 && !pf_strv_contains(&src->archs, arch))
+            continue;
+        r = load_source(f, src, view, arch, workdir, idx, errbuf, errlen);
+    }
+    if (r < 0) {
+        worker_apt_index_free(idx);
+        return r;
+    }
+    *ret = idx;
+    return 0;
+}
+
+/* ---- .debs ---- */
+
+/* Checks the file at `path` against the candidate's size and SHA256. */
+static int check_deb(const char *path, const struct worker_apt_candidate *c, char *got_hex,
+                     size_t got_len, uint64_t *got_size)
+{
+    char digest[PF_DIGEST_BUFSZ];
+    const char *hex;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+    if (fd < 0)
+        return -errno;
+    r = pf_sha256_fd(fd, digest, got_size);
+    (void)close(fd);
+    if (r < 0)
+        return r;
+    hex = pf_digest_sha256_hex(digest);
+    snprintf(got_hex, got_len, "%s", hex ? hex : "?");
+    return *got_size == c->size && hex && strcmp(hex, c->sha256) == 0 ? 0 : -EBADMSG;
+}
+
+int worker_apt_fetcher_get_deb(struct worker_apt_fetcher *f, const struct worker_apt_candidate *c,
+                               char **ret_path, char *errbuf, size_t errlen)
+{
+    char *path = NULL, *tmp = NULL, *url = NULL;
+    char got[80] = "";
+    uint64_t got_size = 0;
+    int fd = -1, r = -ENOMEM;
+
+    if (!c->sha256 || strlen(c->sha256) != 64 || strspn(c->sha256, "0123456789abcdef") != 64) {
+        set_err(errbuf, errlen, "package '%s' has a malformed SHA256", c->package);
+        return -EINVAL;
+    }
+    path = pf_asprintf("%s/%s.deb", f->deb_dir, c->sha256);
+    if (!path)
+        goto out;
+    /* A cached file is hashed again: the cache directory is not part of the chain of trust. */
+    r = check_deb(path, c, got, sizeof(got), &got_size);
+    if (r == 0)
+        goto done;
+    if (r == -EBADMSG)
+        (void)unlink(path);
+    r = -ENOMEM;
+    url = pf_asprintf("%s/%s", c->base_url, c->filename);
+    tmp = pf_asprintf("%s/.tmp-XXXXXX", f->deb_dir);
+    if (!url || !tmp)
+        goto out;
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        r = -errno;
+        set_err(errbuf, errlen, "cannot create a file in '%s': %s", f->deb_dir, strerror(-r));
+        tmp = pf_free(tmp);
+        goto out;
+    }
+    r = fetch(f, url, &(struct sink){.fd = fd, .max = c->size}, errbuf, errlen);
+    if (r == -E2BIG)
+        r = -EBADMSG;
+    if (r == 0 && fsync(fd) < 0)
+        r = -errno;
+    if (r == 0) {
+        r = check_deb(tmp, c, got, sizeof(got), &got_size);
+        if (r == -EBADMSG)
+            set_err(errbuf, errlen,
+                    "package '%s' %s from '%s' does not match its index: %" PRIu64
+                    " bytes sha256 %s, expected %" PRIu64 " bytes sha256 %s",
+                    c->package, c->version, url, got_size, got, c->size, c->sha256);
+    } else if (r == -EBADMSG) {
+        set_err(errbuf, errlen, "package '%s' %s from '%s' is larger than its index says (%" PRIu64
+                " bytes)", c->package, c->version, url, c->size);
+    }
+    if (r == 0 && rename(tmp, path) < 0)
+        r = -errno;
+    if (r < 0)
+        goto out;
+    tmp = pf_free(tmp);
+done:
+    *ret_path = path;
+    path = NULL;
+    r = 0;
+out:
+    if (fd >= 0)
+        (void)close(fd);
+    if (tmp)
+        (void)unlink(tmp);
+    pf_free(tmp);
+    pf_free(path);
+    pf_free(url);
+    return r;
+}
+
+/* ---- sources and mirrors ---- */
+
+int worker_apt_mirror_rewrite(const struct pf_strv *mirrors, const char *url, char **ret)
+{
+    size_t best_len = 0;
+    const char *best = NULL;
+    char *out;
+
+    for (size_t i = 0; mirrors && i < mirrors->n; i++) {
+        const char *rule = mirrors->v[i], *eq = strchr(rule, '=');
+        size_t l = eq ? (size_t)(eq - rule) : 0;
+
+        if (l == 0)
+            return -EINVAL;
+        if (l > best_len && strncmp(url, rule, l) == 0) {
+            best_len = l;
+            best = eq + 1;
+        }
+    }
+    out = best ? pf_asprintf("%s%s", best, url + best_len) : pf_strdup(url);
+    if (!out)
+        return -ENOMEM;
+    *ret = out;
+    return 0;
+}
+
+static int append_source(struct worker_apt_sources *s, const char *uri, const char *suite)
+{
+    struct worker_apt_source e = {0};
+
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4;
+        struct worker_apt_source *v = pf_realloc(s->v, cap * sizeof(*v));
+
+        if (!v)
+            return -ENOMEM;
+        s->v = v;
+        s->cap = cap;
+    }
+    e.uri = pf_strdup(uri);
+    e.suite = pf_strdup(suite);
+    e.file = pf_strdup("(default)");
+    if (!e.uri || !e.suite || !e.file || pf_strv_push(&e.components, "main") < 0) {
+        pf_free(e.uri);
+        pf_free(e.suite);
+        pf_free(e.file);
+        pf_strv_clear(&e.components);
+        return -ENOMEM;
+    }
+    s->v[s->n++] = e;
+    return 0;
+}
+
+int worker_apt_default_sources(const struct worker_os_release *osr, const char *arch,
+                               struct worker_apt_sources *ret)
+{
+    static const char *const debian_sfx[] = {"", "-updates"};
+    static const char *const ubuntu_sfx[] = {"", "-updates", "-security"};
+    const char *code = osr->version_codename;
+    const char *const *sfx;
+    const char *uri;
+    size_t n_sfx, before = ret->n;
+    char suite[128];
+    int r = 0;
+
+    if (osr->family == WORKER_DISTRO_UBUNTU) {
+        if (!code || !*code)
+            code = osr->ubuntu_codename;
+        bool x86 = arch && (strcmp(arch, "amd64") == 0 || strcmp(arch, "i386") == 0);
+
+        uri = x86 ? "http://archive.ubuntu.com/ubuntu" : "http://ports.ubuntu.com/ubuntu-ports";
+        sfx = ubuntu_sfx;
+        n_sfx = PF_ARRAY_SIZE(ubuntu_sfx);
+    } else if (osr->family == WORKER_DISTRO_DEBIAN) {
+        uri = "http://deb.debian.org/debian";
+        sfx = debian_sfx;
+        n_sfx = PF_ARRAY_SIZE(debian_sfx);
+    } else {
+        return -ENOTSUP;
+    }
+    /* The codename becomes part of a URL: lowercase letters, digits and '-' only. */
+    if (!code || !*code || strlen(code) > 64 ||
+        strspn(code, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(code))
+        return -ENOTSUP;
+    /* sid (unstable) has neither -updates nor -security suites. */
+    if (strcmp(code, "sid") == 0)
+        n_sfx = 1;
+    for (size_t i = 0; i < n_sfx && r == 0; i++) {
+        snprintf(suite, sizeof(suite), "%s%s", code, sfx[i]);
+        r = append_source(ret, uri, suite);
+    }
+    if (r == 0 && osr->family == WORKER_DISTRO_DEBIAN && strcmp(code, "sid") != 0) {
+        snprintf(suite, sizeof(suite), "%s-security", code);
+        r = append_source(ret, "http://deb.debian.org/debian-security", suite);
+    }
+    if (r < 0) {
+        while (ret->n > before) {
+            struct worker_apt_source *e = &ret->v[--ret->n];
+
+            pf_free(e->uri);
+            pf_free(e->suite);
+            pf_free(e->file);
+            pf_strv_clear(&e->components);
+        }
+        return r;
+    }
+    return (int)(ret->n - before);
+}
+
+/* ---- lifecycle ---- */
+
+static int mkdir_p(const char *path)
+{
+    char *p = pf_strdup(path);
+    int r = 0;
+
+    if (!p)
+        return -ENOMEM;
+    for (char *s = p + 1; r == 0; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+
+        *s = '\0';
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+            r = -errno;
+        *s = c;
+        if (c == '\0')
+            break;
+    }
+    pf_free(p);
+    return r;
+}
+
+int worker_apt_fetcher_new(const struct worker_apt_fetch_options *o,
+                           struct worker_apt_fetcher **ret, char *errbuf, size_t errlen)
+{
+    struct worker_apt_fetcher *f;
+    char *probe = NULL;
+    int r = -ENOMEM;
+
+    if (!o || !o->cache_dir || !*o->cache_dir) {
+        set_err(errbuf, errlen, "the apt fetcher needs a cache directory");
+        return -EINVAL;
+    }
+    if (o->mirrors && worker_apt_mirror_rewrite(o->mirrors, "", &probe) == -EINVAL) {
+        set_err(errbuf, errlen, "malformed package mirror rule (want FROM=TO)");
+        return -EINVAL;
+    }
+    pf_free(probe);
+    f = pf_calloc(1, sizeof(*f));
+    if (!f)
+        return -ENOMEM;
+    (void)pthread_mutex_init(&f->lock, NULL);
+    f->now = o->now;
+    f->cache_dir = pf_strdup(o->cache_dir);
+    f->deb_dir = pf_asprintf("%s/debs", o->cache_dir);
+    f->index_dir = pf_asprintf("%s/indexes", o->cache_dir);
+    if (o->default_keyring)
+        f->default_keyring = pf_strdup(o->default_keyring);
+    if (o->ca_file)
+        f->ca_file = pf_strdup(o->ca_file);
+    if (!f->cache_dir || !f->deb_dir || !f->index_dir ||
+        (o->default_keyring && !f->default_keyring) || (o->ca_file && !f->ca_file) ||
+        (o->mirrors && pf_strv_extend(&f->mirrors, o->mirrors) < 0))
+        goto fail;
+    r = mkdir_p(f->deb_dir);
+    if (r == 0)
+        r = mkdir_p(f->index_dir);
+    if (r < 0) {
+        set_err(errbuf, errlen, "cannot create cache directory '%s': %s", o->cache_dir,
+                strerror(-r));
+        goto fail;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        r = -EIO;
+        set_err(errbuf, errlen, "cannot initialise libcurl");
+        goto fail;
+    }
+    *ret = f;
+    return 0;
+fail:
+    if (r == -ENOMEM)
+        set_err(errbuf, errlen, "out of memory");
+    f->deb_dir = pf_free(f->deb_dir); /* keeps free from calling curl_global_cleanup() */
+    worker_apt_fetcher_free(f);
+    return r;
+}
+
+struct worker_apt_fetcher *worker_apt_fetcher_free(struct worker_apt_fetcher *f)
+{
+    if (!f)
+        return NULL;
+    if (f->deb_dir)
+        curl_global_cleanup();
+    cache_clear(&f->releases);
+    cache_clear(&f->indexes);
+    pthread_mutex_destroy(&f->lock);
+    pf_strv_clear(&f->mirrors);
+    pf_free(f->cache_dir);
+    pf_free(f->deb_dir);
+    pf_free(f->index_dir);
+    pf_free(f->default_keyring);
+    pf_free(f->ca_file);
+    return pf_free(f);
+}
