@@ -35,7 +35,7 @@
 #include "registry_opts.h"
 #include "summary.h"
 #include "worker/blob_cache.h"
-#include "worker/deb_engine.h"
+#include "worker/engines.h"
 #include "worker/patch_job.h"
 
 #define PATCH_DEFAULT_TIMEOUT "5m" /* Copa's default */
@@ -504,7 +504,7 @@ struct patch_env {
  * a negative errno with the reason printed. */
 static int env_open(const struct patch_args *a, struct patch_env *env)
 {
-    char err[512] = "", *deb_cache = NULL;
+    char err[512] = "";
     int r;
 
     env->cache_dir = cache_dir_path(a->cache_dir);
@@ -528,23 +528,19 @@ static int env_open(const struct patch_args *a, struct patch_env *env)
         cli_error("patch: cannot open the blob cache in '%s': %s", env->cache_dir, err);
         return r;
     }
-    deb_cache = pf_asprintf("%s/deb", env->cache_dir);
-    if (!deb_cache)
-        return -ENOMEM;
-    r = worker_deb_engine_new(&(struct worker_deb_engine_options){.cache_dir = deb_cache,
-                                                                  .mirrors = &a->mirrors,
-                                                                  .default_keyring = a->keyring,
-                                                                  .ca_file = a->reg.ca_file},
-                              &env->engine, err, sizeof(err));
-    pf_free(deb_cache);
+    r = worker_engines_new(&(struct worker_engines_options){.cache_dir = env->cache_dir,
+                                                            .mirrors = &a->mirrors,
+                                                            .keyring = a->keyring,
+                                                            .ca_file = a->reg.ca_file},
+                           &env->engine, err, sizeof(err));
     if (r < 0)
-        cli_error("patch: cannot set up the Debian engine: %s", err[0] ? err : strerror(-r));
+        cli_error("patch: cannot set up the patch engines: %s", err[0] ? err : strerror(-r));
     return r;
 }
 
 static void env_close(struct patch_env *env)
 {
-    env->engine = worker_deb_engine_free(env->engine);
+    env->engine = worker_engines_free(env->engine);
     env->blobs = worker_blob_cache_free(env->blobs);
     env->reg = pf_registry_free(env->reg);
     if (env->work_dir && env->work_dir_created)
