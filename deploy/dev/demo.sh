@@ -3,7 +3,11 @@
 # The demo sweep, on one host with no external registry: starts Debian's docker-registry on a
 # free loopback port, seeds it with a few small images (nginx-, alpine-, debian- and app-like
 # repositories, one multi-platform), then runs patchfleet on deploy/dev/demo-bulk.yaml:
-# validate the config, plan the sweep (table and JSON), and copy a multi-platform image.
+# validate the config, plan the sweep (table and JSON), and copy a multi-platform image. Then
+# the real thing: small Debian images (built with dpkg, one multi-platform, one distroless)
+# whose packages have updates in a signed local apt archive are patched by
+# `patchfleet patch --config deploy/dev/demo-patch.yaml --push`, and one result is checked
+# with dpkg itself.
 # Everything it starts is stopped on exit; PF_KEEP=1 keeps the temp dir for a look.
 # Run ./deploy/dev/setup.sh first (or use the README's one-liner).
 set -euo pipefail
@@ -14,6 +18,8 @@ PF=${PF_BIN:-$PF_SRC/build/bin}/patchfleet
 
 . "$PF_SRC/tests/harness/lib.sh"
 . "$PF_SRC/tests/harness/seed.sh"
+. "$PF_SRC/tests/harness/apt_repo.sh"
+. "$PF_SRC/tests/harness/deb_fixture.sh"
 
 pf_tmpdir
 pf_say "starting a local registry"
@@ -62,5 +68,48 @@ pf_say "patchfleet copy (a multi-platform index, mounted within the registry)"
 "$PF" copy "$ADDR/demo/debian:12.4-slim" "$ADDR/mirror/debian:12.4-slim"
 skopeo inspect --raw --tls-verify=false "docker://$ADDR/mirror/debian:12.4-slim" |
     jq -c '[.manifests[].platform | "\(.os)/\(.architecture)"]'
+
+pf_say "building Debian images (dpkg-installed) and a signed apt archive with their updates"
+D=$PF_TMP/deb
+deb_build_all "$D/debs" >/dev/null
+apt_gpg_home "$D/gnupg"
+apt_export_keyring "$D/keyring.gpg"
+deb_repo_suite "$D/www/repo" stable "amd64 arm64" "$D"/debs/v2/*.deb >/dev/null
+deb_repo_suite "$D/www/debian" bookworm "amd64 arm64" "$D"/debs/v1/libdemo1_*.deb >/dev/null
+deb_repo_suite "$D/www/debian" bookworm-updates "amd64 arm64" "$D"/debs/v2/demo-data_*.deb >/dev/null
+deb_repo_suite "$D/www/debian-security" bookworm-security "amd64 arm64" "$D"/debs/v2/libdemo1_*.deb >/dev/null
+apt_gpg_stop
+pf_http_start APT "$D/www"
+L=$D/layout
+{
+    deb_image_full "$L" base-amd64 amd64 "$D/debs/v1" "$HTTP_APT_URL/repo/" "$D/keyring.gpg"
+    deb_image_full "$L" base-arm64 arm64 "$D/debs/v1" "$HTTP_APT_URL/repo/" "$D/keyring.gpg"
+    seed_index "$L" multi base-amd64 base-arm64
+    deb_image_uptodate "$L" current amd64 "$D/debs/v2" "$HTTP_APT_URL/repo/" "$D/keyring.gpg"
+    deb_image_distroless "$L" distroless amd64 "$D/debs/v1"
+    deb_push "$L" base-amd64 "$ADDR/demo/app-base:1.0"
+    deb_push_all "$L" multi "$ADDR/demo/app-multi:1.0"
+    deb_push "$L" current "$ADDR/demo/current:1.0"
+    deb_push "$L" distroless "$ADDR/demo/distroless:1.0"
+} >/dev/null
+echo "   archive at $HTTP_APT_URL, images demo/app-base, demo/app-multi, demo/distroless, demo/current"
+sed "s/__REGISTRY__/$ADDR/g" "$PF_SRC/deploy/dev/demo-patch.yaml" >"$PF_TMP/patch.yaml"
+# The distroless image has no sources of its own: its default suites (deb.debian.org) are
+# redirected to the local archive, whose key stands in for Debian's.
+PATCH=(--config "$PF_TMP/patch.yaml" --cache-dir "$PF_TMP/cache" --keyring "$D/keyring.gpg"
+    --pkg-mirror "http://deb.debian.org=$HTTP_APT_URL")
+
+pf_say "patchfleet patch --dry-run (what would be upgraded)"
+"$PF" patch "${PATCH[@]}" --dry-run 2>/dev/null
+
+pf_say "patchfleet patch --push (the sweep)"
+"$PF" patch "${PATCH[@]}" --push
+
+pf_say "the patched image, checked with Debian's own tools"
+deb_pull_root "$ADDR" demo/app-base:1.0-patched "$D/patched" >/dev/null
+dpkg-query --root="$D/patched/root" -W -f='   ${Package} ${Version} ${db:Status-Abbrev}\n'
+echo "   dpkg --verify: $(dpkg --root="$D/patched/root" --verify | wc -l) changed file(s) (the conffile the image's user edited)"
+skopeo inspect --tls-verify=false "docker://$ADDR/demo/app-base:1.0-patched" |
+    jq -r '"   layers: \(.Layers | length), base digest label: \(.Labels["sh.patchfleet.base.digest"])"'
 
 pf_say "demo done"
