@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "pf/alloc.h"
+#include "pf/io.h"
 #include "pf/copy.h"
 #include "pf/oci.h"
 
@@ -35,19 +36,7 @@ struct blob_fetch {
 
 static int write_fd(const void *data, size_t len, void *ud)
 {
-    int fd = *(int *)ud;
-    const char *p = data;
-
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return pf_write_all(*(int *)ud, data, len);
 }
 
 /* Downloads the blob into an anonymous temp file; called by put_blob only when needed. */

@@ -101,7 +101,7 @@ static int dump_cb(const char *buffer, size_t size, void *data)
     return pf_buf_append(data, buffer, size) < 0 ? -1 : 0;
 }
 
-int pf__json_dump(const json_t *root, char **ret, size_t *ret_len)
+int pf_json_dump(const json_t *root, char **ret, size_t *ret_len)
 {
     struct pf_buf b = PF_BUF_INIT;
     char *s;
@@ -726,7 +726,7 @@ int pf_manifest_build(const struct pf_manifest *m, char **ret, size_t *ret_len)
     if (m->annotations.n &&
         json_object_set_new(root, "annotations", kv_to_json(&m->annotations)) < 0)
         goto out;
-    r = pf__json_dump(root, ret, ret_len);
+    r = pf_json_dump(root, ret, ret_len);
 out:
     json_decref(root);
     return r;
@@ -805,7 +805,7 @@ int pf_index_build(const struct pf_index *ix, char **ret, size_t *ret_len)
     if (ix->annotations.n &&
         json_object_set_new(root, "annotations", kv_to_json(&ix->annotations)) < 0)
         goto out;
-    r = pf__json_dump(root, ret, ret_len);
+    r = pf_json_dump(root, ret, ret_len);
 out:
     json_decref(root);
     return r;
@@ -977,5 +977,5 @@ int pf_image_config_add_layer(struct pf_image_config *c, const char *diff_id,
 
 int pf_image_config_build(const struct pf_image_config *c, char **ret, size_t *ret_len)
 {
-    return pf__json_dump(c->json, ret, ret_len);
+    return pf_json_dump(c->json, ret, ret_len);
 }

@@ -8,13 +8,13 @@
 
 #include <jansson.h>
 
+#include "pf/json.h"
+
 #include "pf/oci.h"
 
 /* Parses a descriptor object. Returns 0, -EINVAL (reason in errbuf) or -ENOMEM. */
 int pf__descriptor_parse(json_t *o, struct pf_descriptor *ret, char *errbuf, size_t errlen);
 /* New reference, or NULL on OOM. */
 json_t *pf__descriptor_to_json(const struct pf_descriptor *d);
-/* Compact JSON of `root` in a new pf_malloc'ed string. Returns 0 or -ENOMEM. */
-int pf__json_dump(const json_t *root, char **ret, size_t *ret_len);
 
 #endif

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "pf/alloc.h"
+#include "pf/io.h"
 #include "pf/buf.h"
 #include "pf/oci.h"
 #include "oci_internal.h"
@@ -48,23 +49,6 @@ static int mkdir_p1(const char *path)
     return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Writes `data` to `<path>` via a temp file beside it: fsync, rename. */
 static int write_atomic(const char *path, const void *data, size_t len)
 {
@@ -79,7 +63,7 @@ static int write_atomic(const char *path, const void *data, size_t len)
         pf_free(tmp);
         return r;
     }
-    r = write_all(fd, data, len);
+    r = pf_write_all(fd, data, len);
     if (r == 0 && fchmod(fd, 0644) < 0)
         r = -errno;
     if (r == 0 && fsync(fd) < 0)
@@ -150,7 +134,7 @@ static int put_blob(const char *dir, const char *digest, const void *data, size_
     if (data) {
         r = pf_sha256_update(&h, data, len);
         if (r == 0)
-            r = write_all(fd, data, len);
+            r = pf_write_all(fd, data, len);
     }
     while (!data && r == 0) {
         ssize_t n = pread(src_fd, chunk, sizeof(chunk), (off_t)off);
@@ -163,7 +147,7 @@ static int put_blob(const char *dir, const char *digest, const void *data, size_
         off += (uint64_t)n;
         r = pf_sha256_update(&h, chunk, (size_t)n);
         if (r == 0)
-            r = write_all(fd, chunk, (size_t)n);
+            r = pf_write_all(fd, chunk, (size_t)n);
     }
     if (r == 0)
         r = pf_sha256_final(&h, computed);
@@ -309,7 +293,7 @@ int pf_oci_layout_add_ref(const char *dir, const struct pf_descriptor *desc, con
     }
     r = index_replace(root, desc, ref_name);
     if (r == 0)
-        r = pf__json_dump(root, &text, &len);
+        r = pf_json_dump(root, &text, &len);
     if (r == 0)
         r = write_atomic(index_path, text, len);
     if (r < 0)

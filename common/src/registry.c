@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "pf/alloc.h"
+#include "pf/io.h"
 #include "pf/err.h"
 #include "pf/oci.h"
 #include "registry_http.h"
@@ -463,19 +464,8 @@ static int sink_write(const void *data, size_t len, void *ud)
     s->n += len;
     if (s->buf)
         return pf_buf_append(s->buf, data, len);
-    if (s->fd >= 0) {
-        const char *p = data;
-        while (len > 0) {
-            ssize_t w = write(s->fd, p, len);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0)
-                return -errno;
-            p += w;
-            len -= (size_t)w;
-        }
-        return 0;
-    }
+    if (s->fd >= 0)
+        return pf_write_all(s->fd, data, len);
     return s->cb(data, len, s->ud);
 }
 

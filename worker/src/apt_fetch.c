@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,8 @@
 #include <unistd.h>
 
 #include "pf/alloc.h"
+#include "pf/io.h"
+#include "pf/err.h"
 #include "pf/buf.h"
 #include "pf/digest.h"
 #include "pf/log.h"
@@ -60,18 +61,6 @@ struct worker_apt_fetcher {
     struct cache releases;
     struct cache indexes;
 };
-
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...) PF_PRINTF(3, 4);
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!errbuf || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    (void)vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- caches ---- */
 
@@ -179,24 +168,12 @@ struct sink {
 
 static int sink_write(struct sink *s, const void *data, size_t len)
 {
-    const char *p = data;
-
     if (s->got + len > s->max)
         return -E2BIG;
     s->got += len;
     if (s->buf)
         return pf_buf_append(s->buf, data, len);
-    while (len > 0) {
-        ssize_t w = write(s->fd, p, len);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
+    return pf_write_all(s->fd, data, len);
 }
 
 static size_t curl_write_cb(char *data, size_t size, size_t nmemb, void *userdata)
@@ -246,15 +223,15 @@ static int curl_fetch(const struct worker_apt_fetcher *f, const char *url, struc
     curl_easy_cleanup(h);
     if (s->err < 0) {
         r = s->err;
-        set_err(errbuf, errlen, "cannot fetch '%s': %s", url,
+        (void)pf_set_error(errbuf, errlen, 0, "cannot fetch '%s': %s", url,
                 r == -E2BIG ? "larger than allowed" : strerror(-r));
     } else if (cc != CURLE_OK) {
         r = cc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO;
-        set_err(errbuf, errlen, "cannot fetch '%s': %s", url,
+        (void)pf_set_error(errbuf, errlen, 0, "cannot fetch '%s': %s", url,
                 cerr[0] ? cerr : curl_easy_strerror(cc));
     } else if (status != 200) {
         r = status == 404 || status == 410 ? -ENOENT : -EIO;
-        set_err(errbuf, errlen, "cannot fetch '%s': HTTP status %ld", url, status);
+        (void)pf_set_error(errbuf, errlen, 0, "cannot fetch '%s': HTTP status %ld", url, status);
     }
     return r;
 }
@@ -267,7 +244,7 @@ static int file_fetch(const char *path, const char *url, struct sink *s, char *e
 
     if (fd < 0) {
         r = -errno;
-        set_err(errbuf, errlen, "cannot read '%s': %s", url, strerror(-r));
+        (void)pf_set_error(errbuf, errlen, 0, "cannot read '%s': %s", url, strerror(-r));
         return r;
     }
     for (;;) {
@@ -285,7 +262,7 @@ static int file_fetch(const char *path, const char *url, struct sink *s, char *e
     }
     (void)close(fd);
     if (r < 0)
-        set_err(errbuf, errlen, "cannot read '%s': %s", url,
+        (void)pf_set_error(errbuf, errlen, 0, "cannot read '%s': %s", url,
                 r == -E2BIG ? "larger than allowed" : strerror(-r));
     return r;
 }
@@ -301,7 +278,7 @@ static int fetch(const struct worker_apt_fetcher *f, const char *url, struct sin
         return file_fetch(path, url, s, errbuf, errlen);
     if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0)
         return curl_fetch(f, url, s, errbuf, errlen);
-    set_err(errbuf, errlen, "unsupported URL '%s' (file:, http: and https: only)", url);
+    (void)pf_set_error(errbuf, errlen, 0, "unsupported URL '%s' (file:, http: and https: only)", url);
     return -EPROTONOSUPPORT;
 }
 
@@ -517,7 +494,7 @@ static int prepare_keyring(const struct worker_apt_fetcher *f, const struct work
 
     if (!src->signed_by) {
         if (!f->default_keyring) {
-            set_err(errbuf, errlen, "no Signed-By and no default keyring for '%s' '%s'",
+            (void)pf_set_error(errbuf, errlen, 0, "no Signed-By and no default keyring for '%s' '%s'",
                     src->uri, src->suite);
             return -ENOKEY;
         }
@@ -535,14 +512,14 @@ static int prepare_keyring(const struct worker_apt_fetcher *f, const struct work
         goto fail;
     if (!mkdtemp(dir)) {
         r = -errno;
-        set_err(errbuf, errlen, "cannot create a key directory under '%s': %s", workdir,
+        (void)pf_set_error(errbuf, errlen, 0, "cannot create a key directory under '%s': %s", workdir,
                 strerror(-r));
         goto fail;
     }
     if (src->signed_by_inline) {
         r = add_image_key(dir, n++, src->signed_by, strlen(src->signed_by), &digests);
         if (r < 0) {
-            set_err(errbuf, errlen, "cannot read the inline Signed-By key of '%s' '%s'",
+            (void)pf_set_error(errbuf, errlen, 0, "cannot read the inline Signed-By key of '%s' '%s'",
                     src->uri, src->suite);
             goto fail;
         }
@@ -570,7 +547,7 @@ static int prepare_keyring(const struct worker_apt_fetcher *f, const struct work
             if (r == 0)
                 r = add_image_key(dir, n++, data, len, &digests);
             if (r < 0) {
-                set_err(errbuf, errlen, "cannot read Signed-By keyring '%s' of '%s' from the "
+                (void)pf_set_error(errbuf, errlen, 0, "cannot read Signed-By keyring '%s' of '%s' from the "
                         "image: %s", tok, src->uri, strerror(-r));
                 goto fail;
             }
@@ -578,7 +555,7 @@ static int prepare_keyring(const struct worker_apt_fetcher *f, const struct work
     }
     if (n == 0) {
         r = -ENOKEY;
-        set_err(errbuf, errlen, "Signed-By of '%s' '%s' names no keyring file", src->uri,
+        (void)pf_set_error(errbuf, errlen, 0, "Signed-By of '%s' '%s' names no keyring file", src->uri,
                 src->suite);
         goto fail;
     }
@@ -670,9 +647,9 @@ static int load_release(struct worker_apt_fetcher *f, const struct worker_apt_so
                                            gerr, sizeof(gerr));
         if (r == -EBADMSG || r == -ENOKEY) {
             r = -EBADMSG;
-            set_err(errbuf, errlen, "InRelease '%s' failed verification: %s", url, gerr);
+            (void)pf_set_error(errbuf, errlen, 0, "InRelease '%s' failed verification: %s", url, gerr);
         } else if (r < 0) {
-            set_err(errbuf, errlen, "cannot verify InRelease '%s': %s", url, gerr);
+            (void)pf_set_error(errbuf, errlen, 0, "cannot verify InRelease '%s': %s", url, gerr);
         }
         if (r < 0)
             goto out;
@@ -686,7 +663,7 @@ static int load_release(struct worker_apt_fetcher *f, const struct worker_apt_so
         r = worker_apt_release_check_valid_until(rel, f->now ? f->now : time(NULL), gerr,
                                                  sizeof(gerr));
     if (r < 0) {
-        set_err(errbuf, errlen, "Release of '%s' refused: %s", url, gerr);
+        (void)pf_set_error(errbuf, errlen, 0, "Release of '%s' refused: %s", url, gerr);
         goto out;
     }
     *ret = rel;
@@ -736,7 +713,7 @@ static int fetch_index_file(struct worker_apt_fetcher *f, const struct worker_ap
         goto out;
     r = worker_apt_verify_index(rel, path, out->p, out->len, verr, sizeof(verr));
     if (r < 0) {
-        set_err(errbuf, errlen, "index '%s' does not match its Release: %s", url, verr);
+        (void)pf_set_error(errbuf, errlen, 0, "index '%s' does not match its Release: %s", url, verr);
         r = r == -ENOENT ? -EBADMSG : r;
         goto out;
     }
@@ -783,7 +760,7 @@ static int load_index(struct worker_apt_fetcher *f, const struct worker_apt_rele
         if (r == 0 && *exts[e - 1]) {
             r = decompress(raw.p, raw.len, WORKER_APT_INDEX_MAX_INPUT, &text);
             if (r < 0)
-                set_err(errbuf, errlen, "cannot decompress '%s/%s': %s", dist_url, path,
+                (void)pf_set_error(errbuf, errlen, 0, "cannot decompress '%s/%s': %s", dist_url, path,
                         r == -E2BIG ? "too large" : "corrupt data");
         } else if (r == 0) {
             text = raw;
@@ -797,7 +774,7 @@ static int load_index(struct worker_apt_fetcher *f, const struct worker_apt_rele
     r = worker_apt_index_add_packages(idx, base_url, ce ? ce->data : (text.p ? text.p : ""),
                                       ce ? ce->len : text.len, perr, sizeof(perr));
     if (r < 0) {
-        set_err(errbuf, errlen, "'%s/%s': %s", dist_url, path, perr);
+        (void)pf_set_error(errbuf, errlen, 0, "'%s/%s': %s", dist_url, path, perr);
         goto out;
     }
     r = 1;
@@ -844,7 +821,7 @@ static int load_source(struct worker_apt_fetcher *f, const struct worker_apt_sou
     int r = worker_apt_mirror_rewrite(&f->mirrors, src->uri, &uri);
 
     if (r < 0) {
-        set_err(errbuf, errlen, "cannot rewrite '%s'", src->uri);
+        (void)pf_set_error(errbuf, errlen, 0, "cannot rewrite '%s'", src->uri);
         return r;
     }
     strip_slashes(uri);
@@ -927,7 +904,7 @@ int worker_apt_fetcher_get_deb(struct worker_apt_fetcher *f, const struct worker
     int fd = -1, r = -ENOMEM;
 
     if (!c->sha256 || strlen(c->sha256) != 64 || strspn(c->sha256, "0123456789abcdef") != 64) {
-        set_err(errbuf, errlen, "package '%s' has a malformed SHA256", c->package);
+        (void)pf_set_error(errbuf, errlen, 0, "package '%s' has a malformed SHA256", c->package);
         return -EINVAL;
     }
     path = pf_asprintf("%s/%s.deb", f->deb_dir, c->sha256);
@@ -947,7 +924,7 @@ int worker_apt_fetcher_get_deb(struct worker_apt_fetcher *f, const struct worker
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         r = -errno;
-        set_err(errbuf, errlen, "cannot create a file in '%s': %s", f->deb_dir, strerror(-r));
+        (void)pf_set_error(errbuf, errlen, 0, "cannot create a file in '%s': %s", f->deb_dir, strerror(-r));
         tmp = pf_free(tmp);
         goto out;
     }
@@ -959,12 +936,12 @@ int worker_apt_fetcher_get_deb(struct worker_apt_fetcher *f, const struct worker
     if (r == 0) {
         r = check_deb(tmp, c, got, sizeof(got), &got_size);
         if (r == -EBADMSG)
-            set_err(errbuf, errlen,
+            (void)pf_set_error(errbuf, errlen, 0,
                     "package '%s' %s from '%s' does not match its index: %" PRIu64
                     " bytes sha256 %s, expected %" PRIu64 " bytes sha256 %s",
                     c->package, c->version, url, got_size, got, c->size, c->sha256);
     } else if (r == -EBADMSG) {
-        set_err(errbuf, errlen, "package '%s' %s from '%s' is larger than its index says (%" PRIu64
+        (void)pf_set_error(errbuf, errlen, 0, "package '%s' %s from '%s' is larger than its index says (%" PRIu64
                 " bytes)", c->package, c->version, url, c->size);
     }
     if (r == 0 && rename(tmp, path) < 0)
@@ -1129,11 +1106,11 @@ int worker_apt_fetcher_new(const struct worker_apt_fetch_options *o,
     int r = -ENOMEM;
 
     if (!o || !o->cache_dir || !*o->cache_dir) {
-        set_err(errbuf, errlen, "the apt fetcher needs a cache directory");
+        (void)pf_set_error(errbuf, errlen, 0, "the apt fetcher needs a cache directory");
         return -EINVAL;
     }
     if (o->mirrors && worker_apt_mirror_rewrite(o->mirrors, "", &probe) == -EINVAL) {
-        set_err(errbuf, errlen, "malformed package mirror rule (want FROM=TO)");
+        (void)pf_set_error(errbuf, errlen, 0, "malformed package mirror rule (want FROM=TO)");
         return -EINVAL;
     }
     pf_free(probe);
@@ -1157,20 +1134,20 @@ int worker_apt_fetcher_new(const struct worker_apt_fetch_options *o,
     if (r == 0)
         r = mkdir_p(f->index_dir);
     if (r < 0) {
-        set_err(errbuf, errlen, "cannot create cache directory '%s': %s", o->cache_dir,
+        (void)pf_set_error(errbuf, errlen, 0, "cannot create cache directory '%s': %s", o->cache_dir,
                 strerror(-r));
         goto fail;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         r = -EIO;
-        set_err(errbuf, errlen, "cannot initialise libcurl");
+        (void)pf_set_error(errbuf, errlen, 0, "cannot initialise libcurl");
         goto fail;
     }
     *ret = f;
     return 0;
 fail:
     if (r == -ENOMEM)
-        set_err(errbuf, errlen, "out of memory");
+        (void)pf_set_error(errbuf, errlen, 0, "out of memory");
     f->deb_dir = pf_free(f->deb_dir); /* keeps free from calling curl_global_cleanup() */
     worker_apt_fetcher_free(f);
     return r;

@@ -10,12 +10,12 @@
 #include "pf/setup.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pf/alloc.h"
+#include "pf/err.h"
 #include "pf/strv.h"
 #include "worker/apt_index.h"
 #include "worker/deb822.h"
@@ -42,18 +42,6 @@ struct worker_apt_index {
     size_t n_prov, cap_prov;
     size_t seq;
 };
-
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...) PF_PRINTF(3, 4);
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!errbuf || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    (void)vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static void cand_free(struct worker_apt_candidate *c)
 {
@@ -214,40 +202,40 @@ static int check_stanza(const struct worker_deb822_para *p, char *errbuf, size_t
 
     for (size_t i = 0; i < PF_ARRAY_SIZE(required); i++) {
         if (!worker_deb822_para_get(p, required[i])) {
-            set_err(errbuf, errlen, "Packages line %zu: stanza '%s' has no %s field", p->line,
+            (void)pf_set_error(errbuf, errlen, 0, "Packages line %zu: stanza '%s' has no %s field", p->line,
                     name ? name : "?", required[i]);
             return -EINVAL;
         }
     }
     if (!valid_pkg_name(name)) {
-        set_err(errbuf, errlen, "Packages line %zu: invalid package name '%s'", p->line, name);
+        (void)pf_set_error(errbuf, errlen, 0, "Packages line %zu: invalid package name '%s'", p->line, name);
         return -EINVAL;
     }
     v = worker_deb822_para_get(p, "Version");
     if (worker_deb_version_compare(v, v, &(int){0}) < 0) {
-        set_err(errbuf, errlen, "Packages line %zu: '%s' has invalid version '%s'", p->line,
+        (void)pf_set_error(errbuf, errlen, 0, "Packages line %zu: '%s' has invalid version '%s'", p->line,
                 name, v);
         return -EINVAL;
     }
     v = worker_deb822_para_get(p, "Architecture");
     if (!valid_word(v)) {
-        set_err(errbuf, errlen, "Packages line %zu: '%s' has invalid architecture '%s'",
+        (void)pf_set_error(errbuf, errlen, 0, "Packages line %zu: '%s' has invalid architecture '%s'",
                 p->line, name, v);
         return -EINVAL;
     }
     v = worker_deb822_para_get(p, "Filename");
     if (!valid_filename(v)) {
-        set_err(errbuf, errlen, "Packages line %zu: '%s' has unsafe Filename '%s'", p->line,
+        (void)pf_set_error(errbuf, errlen, 0, "Packages line %zu: '%s' has unsafe Filename '%s'", p->line,
                 name, v);
         return -EINVAL;
     }
     v = worker_deb822_para_get(p, "SHA256");
     if (strlen(v) != 64 || strspn(v, "0123456789abcdefABCDEF") != 64) {
-        set_err(errbuf, errlen, "Packages line %zu: '%s' has malformed SHA256", p->line, name);
+        (void)pf_set_error(errbuf, errlen, 0, "Packages line %zu: '%s' has malformed SHA256", p->line, name);
         return -EINVAL;
     }
     if (parse_size(worker_deb822_para_get(p, "Size"), &size) < 0) {
-        set_err(errbuf, errlen, "Packages line %zu: '%s' has malformed Size '%s'", p->line, name,
+        (void)pf_set_error(errbuf, errlen, 0, "Packages line %zu: '%s' has malformed Size '%s'", p->line, name,
                 worker_deb822_para_get(p, "Size"));
         return -EINVAL;
     }
@@ -375,7 +363,7 @@ int worker_apt_index_add_packages(struct worker_apt_index *idx, const char *base
     int r;
 
     if (len > WORKER_APT_INDEX_MAX_INPUT) {
-        set_err(errbuf, errlen, "Packages index of '%s' is larger than %zu bytes", base_url,
+        (void)pf_set_error(errbuf, errlen, 0, "Packages index of '%s' is larger than %zu bytes", base_url,
                 WORKER_APT_INDEX_MAX_INPUT);
         return -E2BIG;
     }
@@ -401,7 +389,7 @@ int worker_apt_index_add_packages(struct worker_apt_index *idx, const char *base
         pc.cand = cands[n];
         r = worker_apt_provides_foreach(cands[n]->c.provides, prov_collect_cb, &pc);
         if (r == -EINVAL)
-            set_err(errbuf, errlen, "Packages line %zu: '%s' has malformed Provides",
+            (void)pf_set_error(errbuf, errlen, 0, "Packages line %zu: '%s' has malformed Provides",
                     doc.paras[n].line, cands[n]->c.package);
         if (r < 0) {
             n++;
@@ -424,7 +412,7 @@ out:
     pf_free(cands);
     worker_deb822_doc_clear(&doc);
     if (r == -ENOMEM)
-        set_err(errbuf, errlen, "out of memory while indexing Packages of '%s'", base_url);
+        (void)pf_set_error(errbuf, errlen, 0, "out of memory while indexing Packages of '%s'", base_url);
     return r;
 }
 

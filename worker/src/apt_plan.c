@@ -11,12 +11,12 @@
 #include "pf/setup.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pf/alloc.h"
+#include "pf/err.h"
 #include "worker/apt_index.h"
 #include "worker/apt_plan.h"
 #include "worker/deb822.h"
@@ -65,18 +65,6 @@ struct planner {
     char *errbuf;
     size_t errlen;
 };
-
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...) PF_PRINTF(3, 4);
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!errbuf || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    (void)vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static void clause_clear(struct clause *c)
 {
@@ -683,11 +671,11 @@ static int resolve_clause(struct planner *pl, const struct worker_apt_candidate 
     }
     clause_text(cl, text, sizeof(text));
     if (blocked != SIZE_MAX)
-        set_err(pl->errbuf, pl->errlen,
+        (void)pf_set_error(pl->errbuf, pl->errlen, 0,
                 "'%s' %s needs held package '%s:%s' to be upgraded to satisfy '%s'", c->package,
                 c->version, pl->st[blocked].name, pl->st[blocked].arch, text);
     else
-        set_err(pl->errbuf, pl->errlen, "'%s' %s depends on '%s', which no candidate satisfies",
+        (void)pf_set_error(pl->errbuf, pl->errlen, 0, "'%s' %s depends on '%s', which no candidate satisfies",
                 c->package, c->version, text);
     return -EINVAL;
 }
@@ -703,7 +691,7 @@ static int process_entry(struct planner *pl, size_t i, struct queue *q)
         int r = parse_deps(fields[f], &d);
 
         if (r == -EINVAL)
-            set_err(pl->errbuf, pl->errlen, "'%s' %s has a malformed %s field", c->package,
+            (void)pf_set_error(pl->errbuf, pl->errlen, 0, "'%s' %s has a malformed %s field", c->package,
                     c->version, f == 0 ? "Pre-Depends" : "Depends");
         for (size_t k = 0; k < d.n && r == 0; k++) {
             bool ok = clause_satisfied(pl, &d.v[k], c->arch, true);
@@ -771,7 +759,7 @@ int worker_apt_plan_build(const struct worker_dpkg_db *db, const struct worker_a
     if (r == 0)
         r = collect_items(&pl, &p);
     if (r == -ENOMEM)
-        set_err(errbuf, errlen, "out of memory while planning upgrades");
+        (void)pf_set_error(errbuf, errlen, 0, "out of memory while planning upgrades");
     if (r < 0) {
         worker_apt_plan_release(&p);
     } else {

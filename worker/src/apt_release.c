@@ -8,28 +8,16 @@
  */
 #include "pf/setup.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "pf/alloc.h"
+#include "pf/err.h"
 #include "pf/digest.h"
 #include "worker/apt_release.h"
 #include "worker/deb822.h"
-
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...) PF_PRINTF(3, 4);
-static void set_err(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!errbuf || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    (void)vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static bool is_blank(char c)
 {
@@ -268,7 +256,7 @@ static int parse_sha256(struct worker_apt_release *rel, const char *value, char 
         if (strspn(p, " \t") < n) {
             r = parse_hash_line(p, n, &rel->files[rel->n_files]);
             if (r == -EINVAL)
-                set_err(errbuf, errlen, "malformed SHA256 entry %zu of Release", line);
+                (void)pf_set_error(errbuf, errlen, 0, "malformed SHA256 entry %zu of Release", line);
             if (r < 0)
                 return r;
             rel->n_files++;
@@ -276,13 +264,13 @@ static int parse_sha256(struct worker_apt_release *rel, const char *value, char 
         p = nl ? nl + 1 : NULL;
     }
     if (rel->n_files == 0) {
-        set_err(errbuf, errlen, "Release has an empty SHA256 list");
+        (void)pf_set_error(errbuf, errlen, 0, "Release has an empty SHA256 list");
         return -EBADMSG;
     }
     qsort(rel->files, rel->n_files, sizeof(*rel->files), cmp_file);
     for (size_t i = 1; i < rel->n_files; i++) {
         if (strcmp(rel->files[i - 1].path, rel->files[i].path) == 0) {
-            set_err(errbuf, errlen, "Release lists '%s' twice", rel->files[i].path);
+            (void)pf_set_error(errbuf, errlen, 0, "Release lists '%s' twice", rel->files[i].path);
             return -EINVAL;
         }
     }
@@ -308,7 +296,7 @@ static int fill_dates(struct worker_apt_release *rel, const struct worker_deb822
     for (size_t i = 0; i < PF_ARRAY_SIZE(names); i++) {
         const char *v = worker_deb822_para_get(para, names[i]);
         if (v && !parse_date(v, dst[i])) {
-            set_err(errbuf, errlen, "Release has a malformed %s date", names[i]);
+            (void)pf_set_error(errbuf, errlen, 0, "Release has a malformed %s date", names[i]);
             return -EINVAL;
         }
     }
@@ -335,7 +323,7 @@ static int fill(struct worker_apt_release *rel, const struct worker_deb822_para 
     if (r < 0)
         return r;
     if (!sha) {
-        set_err(errbuf, errlen, "Release has no SHA256 list");
+        (void)pf_set_error(errbuf, errlen, 0, "Release has no SHA256 list");
         return -EBADMSG;
     }
     return parse_sha256(rel, sha, errbuf, errlen);
@@ -359,11 +347,11 @@ int worker_apt_release_parse(const char *text, size_t len, struct worker_apt_rel
         return -EINVAL;
     r = worker_deb822_parse(text ? text : "", len, &opts, &doc, msg, sizeof(msg));
     if (r < 0) {
-        set_err(errbuf, errlen, "cannot parse Release: %s", msg);
+        (void)pf_set_error(errbuf, errlen, 0, "cannot parse Release: %s", msg);
         goto out;
     }
     if (doc.n != 1) {
-        set_err(errbuf, errlen, "Release has %zu stanzas, expected one", doc.n);
+        (void)pf_set_error(errbuf, errlen, 0, "Release has %zu stanzas, expected one", doc.n);
         r = -EINVAL;
         goto out;
     }
@@ -407,12 +395,12 @@ int worker_apt_release_check_valid_until(const struct worker_apt_release *rel, t
     if (!rel)
         return -EINVAL;
     if (rel->valid_until != 0 && now >= rel->valid_until) {
-        set_err(errbuf, errlen, "Release expired %lld seconds ago (Valid-Until)",
+        (void)pf_set_error(errbuf, errlen, 0, "Release expired %lld seconds ago (Valid-Until)",
                 (long long)now - (long long)rel->valid_until);
         return -ESTALE;
     }
     if (rel->date != 0 && rel->date > now && rel->date - now > WORKER_APT_RELEASE_MAX_FUTURE) {
-        set_err(errbuf, errlen, "Release Date is %lld seconds in the future",
+        (void)pf_set_error(errbuf, errlen, 0, "Release Date is %lld seconds in the future",
                 (long long)rel->date - (long long)now);
         return -ERANGE;
     }
@@ -454,22 +442,22 @@ int worker_apt_verify_index(const struct worker_apt_release *rel, const char *pa
     int r;
 
     if (!f) {
-        set_err(errbuf, errlen, "Release does not list '%s'", path ? path : "(null)");
+        (void)pf_set_error(errbuf, errlen, 0, "Release does not list '%s'", path ? path : "(null)");
         return -ENOENT;
     }
     if ((uint64_t)len != f->size) {
-        set_err(errbuf, errlen, "'%s' has %zu bytes, Release says %llu", path, len,
+        (void)pf_set_error(errbuf, errlen, 0, "'%s' has %zu bytes, Release says %llu", path, len,
                 (unsigned long long)f->size);
         return -EBADMSG;
     }
     r = pf_sha256_digest(data ? data : "", len, digest);
     if (r < 0) {
-        set_err(errbuf, errlen, "cannot hash '%s'", path);
+        (void)pf_set_error(errbuf, errlen, 0, "cannot hash '%s'", path);
         return r;
     }
     hex = pf_digest_sha256_hex(digest);
     if (!hex || strcmp(hex, f->sha256) != 0) {
-        set_err(errbuf, errlen, "'%s' has SHA256 %s, Release says %s", path,
+        (void)pf_set_error(errbuf, errlen, 0, "'%s' has SHA256 %s, Release says %s", path,
                 hex ? hex : "(none)", f->sha256);
         return -EBADMSG;
     }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "pf/alloc.h"
+#include "pf/io.h"
 #include "pf/buf.h"
 #include "pf/err.h"
 #include "pf/spawn.h"
@@ -124,23 +125,12 @@ static int collect_keyrings(const char *path, struct pf_strv *ret, char *errbuf,
 
 static int write_file(const char *path, const void *data, size_t len)
 {
-    const char *p = data;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    int r = 0;
+    int r;
 
     if (fd < 0)
         return -errno;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            r = -errno;
-            break;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
+    r = pf_write_all(fd, data, len);
     if (close(fd) < 0 && r == 0)
         r = -errno;
     return r;

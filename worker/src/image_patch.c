@@ -16,6 +16,7 @@
 #include "pf/alloc.h"
 #include "pf/buf.h"
 #include "pf/err.h"
+#include "pf/json.h"
 #include "pf/oci.h"
 #include "pf/ref.h"
 #include "pf/strv.h"
@@ -41,28 +42,6 @@ static int load_object(const char *text, size_t len, size_t max, const char *wha
         return pf_set_error(errbuf, errlen, -EINVAL, "%s is not a JSON object", what);
     }
     *ret = root;
-    return 0;
-}
-
-static int dump_cb(const char *buffer, size_t size, void *data)
-{
-    return pf_buf_append(data, buffer, size) < 0 ? -1 : 0;
-}
-
-/* Compact JSON, members in document order (jansson keeps insertion order). */
-static int dump(const json_t *root, char **ret, size_t *ret_len)
-{
-    struct pf_buf b = PF_BUF_INIT;
-    char *s;
-
-    if (json_dump_callback(root, dump_cb, &b, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0) {
-        pf_buf_release(&b);
-        return -ENOMEM;
-    }
-    s = pf_buf_steal(&b, ret_len);
-    if (!s)
-        return -ENOMEM;
-    *ret = s;
     return 0;
 }
 
@@ -177,7 +156,7 @@ int worker_image_patch_config(const char *config, size_t len, const char *layer_
     }
     r = set_string(labels, WORKER_IMAGE_PATCH_LABEL_BASE, base_manifest_digest);
     if (r == 0)
-        r = dump(root, ret, ret_len);
+        r = pf_json_dump(root, ret, ret_len);
 out:
     json_decref(root);
     return r;
@@ -295,7 +274,7 @@ int worker_image_patch_manifest(const char *manifest, size_t len,
     if (r == -EINVAL)
         pf_set_error(errbuf, errlen, r, "manifest annotations is not an object");
     if (r == 0)
-        r = dump(root, ret, ret_len);
+        r = pf_json_dump(root, ret, ret_len);
 out:
     json_decref(root);
     return r;
@@ -368,7 +347,7 @@ int worker_image_patch_index(const char *index, size_t len,
     if (r == -EINVAL)
         pf_set_error(errbuf, errlen, r, "index annotations is not an object");
     if (r == 0)
-        r = dump(root, ret, ret_len);
+        r = pf_json_dump(root, ret, ret_len);
 out:
     json_decref(root);
     pf_index_release(&ix);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "pf/alloc.h"
+#include "pf/io.h"
 #include "pf/buf.h"
 #include "worker/layer_writer.h"
 
@@ -442,30 +443,13 @@ static int entries_prepare(struct worker_layer_writer *w)
     return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const unsigned char *p = buf;
-
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int sink_emit(struct lw_sink *s, const void *buf, size_t len)
 {
     int r = pf_sha256_update(&s->gz_hash, buf, len);
 
     if (r < 0)
         return r;
-    r = write_all(s->fd, buf, len);
+    r = pf_write_all(s->fd, buf, len);
     if (r < 0)
         return r;
     s->gz_size += len;

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The one way JSON leaves patchfleet: compact, members in document order, into a pf_buf, so
+ * every byte that gets hashed or sent is produced the same way (manifests, configs, messages).
+ */
+#ifndef PF_JSON_H
+#define PF_JSON_H
+
+#include "pf/setup.h"
+
+struct json_t;
+
+/* Serialises `root` compactly, members in insertion order. Returns 0 with a new NUL-terminated
+ * string in *ret and its length in *ret_len, or -ENOMEM. */
+int pf_json_dump(const struct json_t *root, char **ret, size_t *ret_len);
+
+#endif
