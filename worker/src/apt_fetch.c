@@ -818,6 +818,7 @@ static int load_source(struct worker_apt_fetcher *f, const struct worker_apt_sou
 {
     struct worker_apt_release *rel = NULL;
     char *uri = NULL, *dist = NULL, *base = NULL;
+    size_t n_archs;
     int r = worker_apt_mirror_rewrite(&f->mirrors, src->uri, &uri);
 
     if (r < 0) {
@@ -833,10 +834,14 @@ static int load_source(struct worker_apt_fetcher *f, const struct worker_apt_sou
         r = load_index(f, rel, dist, "Packages", dist, idx, errbuf, errlen);
         goto out;
     }
+    /* As apt: binary-all/ only when the Release lists "all" among its architectures. Debian's
+     * archive does not (its arch-all packages are in every binary-<arch>/Packages), and a
+     * mirror's stale binary-all/ must not fail a patch apt itself would not even read. */
+    n_archs = pf_strv_contains(&rel->architectures, "all") ? 2 : 1;
     for (size_t c = 0; c < src->components.n && r >= 0; c++) {
         const char *archs[2] = {arch, "all"};
 
-        for (size_t a = 0; a < 2 && r >= 0; a++) {
+        for (size_t a = 0; a < n_archs && r >= 0; a++) {
             base = pf_free(base);
             base = pf_asprintf("%s/binary-%s/Packages", src->components.v[c], archs[a]);
             r = base ? load_index(f, rel, dist, base, uri, idx, errbuf, errlen) : -ENOMEM;
