@@ -10,6 +10,7 @@
 
 #include "pf/alloc.h"
 #include "pf/err.h"
+#include "worker/apk_engine.h"
 #include "worker/deb_engine.h"
 #include "worker/engines.h"
 
@@ -53,7 +54,7 @@ static int engines_patch(void *ctx, const struct worker_engine_request *req,
 
     if (!e)
         return pf_set_error(errbuf, errlen, -ENOTSUP,
-                            "no engine recognises the image (supported: Debian, Ubuntu)");
+                            "no engine recognises the image (supported: Debian, Ubuntu, Alpine)");
     return e->patch(e->ctx, req, ret, errbuf, errlen);
 }
 
@@ -61,14 +62,15 @@ int worker_engines_new(const struct worker_engines_options *o, struct worker_eng
                        char *errbuf, size_t errlen)
 {
     struct engines *s;
-    char *deb_cache = NULL;
+    char *deb_cache = NULL, *apk_cache = NULL;
     int r;
 
     if (!o || !o->cache_dir)
         return pf_set_error(errbuf, errlen, -EINVAL, "the engines need a cache directory");
     s = pf_calloc(1, sizeof(*s));
     deb_cache = pf_asprintf("%s/deb", o->cache_dir);
-    if (!s || !deb_cache) {
+    apk_cache = pf_asprintf("%s/apk", o->cache_dir);
+    if (!s || !deb_cache || !apk_cache) {
         r = -ENOMEM;
         goto fail;
     }
@@ -80,7 +82,16 @@ int worker_engines_new(const struct worker_engines_options *o, struct worker_eng
     if (r < 0)
         goto fail;
     s->free_member[s->n++] = worker_deb_engine_free;
+    r = worker_apk_engine_new(&(struct worker_apk_engine_options){.cache_dir = apk_cache,
+                                                                  .mirrors = o->mirrors,
+                                                                  .keys_dir = o->apk_keys_dir,
+                                                                  .ca_file = o->ca_file},
+                              &s->member[s->n], errbuf, errlen);
+    if (r < 0)
+        goto fail;
+    s->free_member[s->n++] = worker_apk_engine_free;
     pf_free(deb_cache);
+    pf_free(apk_cache);
     s->engine = (struct worker_engine){
         .name = "composite", .ctx = s, .keep = engines_keep, .detect = engines_detect,
         .patch = engines_patch,
@@ -89,6 +100,7 @@ int worker_engines_new(const struct worker_engines_options *o, struct worker_eng
     return 0;
 fail:
     pf_free(deb_cache);
+    pf_free(apk_cache);
     if (s)
         worker_engines_free(&s->engine);
     return r;

@@ -26,11 +26,10 @@ void pf_log_internal(int level, const char *component, const char *fmt, ...) PF_
 /* Writes "2026-11-26T19:55:38Z warning patchfleet[123]: message" to stderr. */
 void pf_log_stderr_sink(int level, const char *component, const char *msg, void *userdata);
 
+/* An expression, so pf_log_errno() below can chain it with a value. */
 #define pf_log(level, ...)                                                                         \
-    do {                                                                                           \
-        if ((level) <= pf_log_get_level())                                                        \
-            pf_log_internal((level), PF_LOG_COMPONENT, __VA_ARGS__);                              \
-    } while (0)
+    ((level) <= pf_log_get_level() ? pf_log_internal((level), PF_LOG_COMPONENT, __VA_ARGS__)     \
+                                   : (void)0)
 
 /* Logs and returns `err` (a negative errno), for `return pf_log_errno(LOG_ERR, r, "...")`. */
 #define pf_log_errno(level, err, ...) (pf_log(level, __VA_ARGS__), (err))

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# labels: registry apk
+#
+# `patchfleet patch` on an Alpine-like image, end to end: real apk v2 packages and a signed
+# APKINDEX made the way abuild makes them (tests/harness/apk_fixture.sh), served over http at
+# the path of Alpine's CDN and reached through --pkg-mirror; the image (v1 packages installed,
+# /lib -> usr/lib, a user-edited file under /etc, the test key in /etc/apk/keys) pushed to a real
+# registry. The patched image is pulled back with skopeo and unpacked with umoci, and its
+# installed database is read by an independent parser (python, below) that checks every file
+# it lists against its Z: checksum. A tampered package is refused and nothing is pushed.
+set -euo pipefail
+
+. "${PF_SRC:?}/tests/harness/lib.sh"
+. "$PF_SRC/tests/harness/apk_fixture.sh"
+. "$PF_SRC/tests/harness/deb_fixture.sh"
+
+pf_require_cli patch
+apk_fixture_require
+pf_tmpdir
+T=$PF_TMP
+
+pf_say "fixtures: apk packages, signed index, http mirror, registry, image"
+apk_key "$T/keys" test@patchfleet-it
+apk_build_all "$T/out" "$T/keys/test@patchfleet-it.rsa" x86_64 >/dev/null
+REPO_DIR=$T/www/alpine/v3.20/main/x86_64
+mkdir -p "$REPO_DIR"
+cp "$T/out/v2/x86_64/APKINDEX.tar.gz" "$T/out/v2/x86_64/"*-1.0-r1.apk "$T/out/v2/x86_64/"demo-new-*.apk \
+    "$REPO_DIR/"
+pf_http_start APK "$T/www"
+pf_registry_start plain A
+A=$REG_A_ADDR
+
+# The root: v1 packages extracted, their installed-db stanzas as apk writes them, the database
+# under usr/lib/apk/db with lib -> usr/lib (apko's layout), the user's edit of demo.conf.
+R=$T/root
+mkdir -p "$R/etc/apk/keys" "$R/usr/lib/apk/db"
+printf 'ID=alpine\nVERSION_ID=3.20.0\nPRETTY_NAME="Alpine Linux v3.20"\n' >"$R/etc/os-release"
+printf 'http://dl-cdn.alpinelinux.org/alpine/v3.20/main\n' >"$R/etc/apk/repositories"
+printf 'demo-base\ndemo-conf\n' >"$R/etc/apk/world"
+cp "$T/keys/test@patchfleet-it.rsa.pub" "$R/etc/apk/keys/"
+for p in "$T/out/v1/x86_64"/*.apk; do
+    python3 - "$p" "$T/x" <<'PY'
+import gzip, io, sys, tarfile, zlib
+raw = open(sys.argv[1], "rb").read(); pos = 0; members = []
+while pos < len(raw):
+    d = zlib.decompressobj(31); d.decompress(raw[pos:]); end = len(raw) - len(d.unused_data)
+    members.append(raw[pos:end]); pos = end
+tarfile.open(fileobj=io.BytesIO(gzip.decompress(members[-1]))).extractall(sys.argv[2])
+PY
+    apk_installed_stanza "$p" >>"$R/usr/lib/apk/db/installed"
+done
+mv "$T/x/lib/demo-helper" "$R/usr/lib/demo-helper"
+rm -rf "$T/x/lib"
+cp -a "$T/x/." "$R/"
+ln -s usr/lib "$R/lib"
+deb_tar "$R" "$T/layer1.tar"
+printf 'setting=user-edit\n' >"$R/etc/demo/demo.conf"
+deb_tar "$R" "$T/layer2.tar" ./etc/demo/demo.conf
+deb_image_new "$T/layout" alpine amd64 "$T/layer1.tar" "$T/layer2.tar"
+deb_push "$T/layout" alpine "$A/demo/alpine:3.20"
+pf_ok "demo/alpine:3.20 pushed (2 layers)"
+
+cat >"$T/patch.yaml" <<EOF
+apiVersion: copa.sh/v1alpha1
+kind: PatchConfig
+images:
+  - name: alpine
+    image: "$A/demo/alpine"
+    tags:
+      strategy: list
+      list: ["3.20"]
+EOF
+COMMON=(--config "$T/patch.yaml" --cache-dir "$T/cache"
+    --pkg-mirror "http://dl-cdn.alpinelinux.org=$HTTP_APK_URL")
+
+pf_say "patch --dry-run: the plan"
+pf_run 0 "$T/dry.out" "$T/dry.err" "$PF" patch "${COMMON[@]}" --dry-run --format json
+pf_assert_eq "dry run: status" Planned "$(jq -r '.results[0].status' "$T/dry.out")"
+pf_assert_eq "dry run: upgrades" "demo-base 1.0-r0 1.0-r1,demo-conf 1.0-r0 1.0-r1,demo-new null 2.0-r0" \
+    "$(jq -r '[.results[0].platforms[0].upgrades[] | "\(.name) \(.from) \(.to)"] | join(",")' "$T/dry.out")"
+
+pf_say "patch --push, then the image read back by skopeo + umoci"
+pf_run 0 "$T/push.out" "$T/push.err" "$PF" patch "${COMMON[@]}" --push
+grep -q "^alpine  *Patched " "$T/push.out" || pf_fail "no Patched row: $(cat "$T/push.out")"
+pf_assert_eq "layers: base + 1" 3 \
+    "$(skopeo inspect --tls-verify=false "docker://$A/demo/alpine:3.20-patched" | jq '.Layers | length')"
+deb_pull_root "$A" demo/alpine:3.20-patched "$T/patched"
+P=$T/patched/root
+[ -L "$P/lib" ] && [ "$(readlink "$P/lib")" = usr/lib ] || pf_fail "/lib is no longer the symlink to usr/lib"
+pf_ok "/lib is still a symlink to usr/lib"
+[ ! -e "$P/usr/share/demo/OLDFILE" ] || pf_fail "OLDFILE, dropped by demo-base 1.0-r1, is still there"
+pf_ok "a file dropped by the new version is gone"
+pf_assert_eq "the user's edit of demo.conf is kept" "setting=user-edit" "$(cat "$P/etc/demo/demo.conf")"
+pf_assert_eq "the new demo.conf lies beside it" "setting=1.0-r1" "$(cat "$P/etc/demo/demo.conf.apk-new")"
+pf_assert_eq "lib/demo-helper landed in usr/lib" "helper 1.0-r1" "$(cat "$P/usr/lib/demo-helper")"
+[ ! -e "$T/patched/root/tmp/ran-post-install" ] || pf_fail "a package script ran"
+pf_ok "no package script ran"
+
+# The independent reader of apk's installed database: stanzas of K:V lines; F: sets the
+# directory, R: names a file in it, Z: its checksum (Q1 + base64 SHA-1) — every listed file must
+# exist with that checksum (symlinks: the SHA-1 of the target string). A protected file the user
+# changed keeps the user's content, and the package's version lies beside it as .apk-new: the
+# database describes the package's file, as apk's own does (apk audit then reports the edit).
+python3 - "$P" >"$T/db.txt" <<'PY' || pf_fail "the installed database does not match the files"
+import base64, hashlib, os, sys
+root = sys.argv[1]
+text = open(os.path.join(root, "usr/lib/apk/db/installed")).read()
+bad, pkgs = [], []
+for stanza in filter(None, text.split("\n\n")):
+    name = ver = d = None
+    last = None
+    for line in stanza.splitlines():
+        k, _, v = line.partition(":")
+        if k == "P": name = v
+        elif k == "V": ver = v
+        elif k == "F": d = v
+        elif k == "R": last = os.path.join(root, d or "", v)
+        elif k == "Z" and last:
+            if os.path.exists(last + ".apk-new"): last += ".apk-new"
+            want = base64.b64decode(v[2:]).hex()
+            if os.path.islink(last):
+                got = hashlib.sha1(os.readlink(last).encode()).hexdigest()
+            elif os.path.isfile(last):
+                got = hashlib.sha1(open(last, "rb").read()).hexdigest()
+            else:
+                got = "missing"
+            if got != want: bad.append("%s: %s" % (last[len(root):], got))
+    pkgs.append("%s %s" % (name, ver))
+print("\n".join(sorted(pkgs)))
+if bad:
+    print("\n".join(bad), file=sys.stderr); sys.exit(1)
+PY
+pf_assert_eq "installed database: versions" "demo-base 1.0-r1
+demo-conf 1.0-r1
+demo-new 2.0-r0" "$(cat "$T/db.txt")"
+pf_ok "every file the new database lists exists with its Z: checksum"
+
+pf_say "a tampered package in the mirror is refused, nothing is pushed"
+f=$(ls "$REPO_DIR"/demo-base-*.apk)
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-1] ^= 1; open(sys.argv[1], "wb").write(b)' "$f"
+cat >"$T/patch2.yaml" <<EOF
+apiVersion: copa.sh/v1alpha1
+kind: PatchConfig
+images:
+  - name: alpine
+    image: "$A/demo/alpine"
+    tags:
+      strategy: list
+      list: ["3.20"]
+    target:
+      tag: "{{ .SourceTag }}-tampered"
+EOF
+pf_run 1 "$T/bad.out" "$T/bad.err" "$PF" patch --config "$T/patch2.yaml" --cache-dir "$T/cache2" \
+    --pkg-mirror "http://dl-cdn.alpinelinux.org=$HTTP_APK_URL" --push --format json
+pf_assert_eq "tampered: status" Failed "$(jq -r '.results[0].status' "$T/bad.out")"
+jq -r '.results[0].details' "$T/bad.out" | grep -qi 'demo-base' ||
+    pf_fail "the error does not name the package: $(jq -r '.results[0].details' "$T/bad.out")"
+pf_ok "tampered: the error names demo-base"
+if skopeo inspect --raw --tls-verify=false "docker://$A/demo/alpine:3.20-tampered" >/dev/null 2>&1; then
+    pf_fail "tampered: demo/alpine:3.20-tampered was pushed"
+fi
+pf_ok "tampered: nothing pushed"
