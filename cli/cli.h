@@ -19,6 +19,7 @@ int cli_plan(int argc, char **argv);
 int cli_patch(int argc, char **argv);
 int cli_copy(int argc, char **argv);
 int cli_version_compare(int argc, char **argv);
+int cli_summary(int argc, char **argv);
 
 /* Prints "patchfleet: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -32,6 +32,7 @@
 #include "pf/ref.h"
 #include "pf/registry.h"
 #include "producer/plan.h"
+#include "producer/reports.h"
 #include "registry_opts.h"
 #include "summary.h"
 #include "worker/blob_cache.h"
@@ -40,6 +41,7 @@
 
 #define PATCH_DEFAULT_TIMEOUT "5m" /* Copa's default */
 #define PATCH_MAX_CONCURRENCY 256
+#define PATCH_LIST_ATTEMPTS 3 /* tag listing: tries before failing open */
 
 enum {
     OPT_PUSH = 0x2000,
@@ -53,6 +55,8 @@ enum {
     OPT_CACHE_DIR,
     OPT_WORK_DIR,
     OPT_KEYRING,
+    OPT_SCANNER,
+    OPT_PKG_TYPES,
 };
 
 struct patch_args {
@@ -61,7 +65,9 @@ struct patch_args {
     const char *timeout; /* as typed, for "timed out after 15m" */
     uint64_t timeout_ns;
     long concurrency; /* 0: online CPUs */
-    bool push, dry_run, ignore_errors, json;
+    bool push, dry_run, ignore_errors, json, wide;
+    const char *report_dir, *scanner, *pkg_types; /* skip detection (-r) */
+    bool library;                                 /* --pkg-types os,library */
     const char *image_flag, *tag_flag; /* single-image flags, refused in bulk mode */
     struct pf_strv mirrors;
     const char *cache_dir, *work_dir, *keyring;
@@ -76,13 +82,17 @@ struct slot {
     atomic_bool timed_out;
     atomic_bool interrupted;
     struct worker_patch_job_result res;
+    struct producer_patch_decision dec; /* tag and skip decision, before the run */
     enum worker_patch_status status; /* final, after timeout/interrupt accounting */
     const char *details;             /* borrowed from res, `owned` or a literal */
     char *owned;
+    char *patched; /* Skipped by a report: target_repo:tag */
+    char *shown;   /* the DETAILS cell: "OK" / reason, plus warnings */
 };
 
 struct pool {
     struct worker_patch_job_options base;
+    const struct producer_reports *reports; /* -r, or NULL */
     const char *timeout; /* as typed */
     uint64_t timeout_ns;
     struct slot *slots;
@@ -137,28 +147,63 @@ static bool slot_cancelled(void *userdata)
     return false;
 }
 
-/* For --push: the tag this run may push to, never an existing one (Copa's tag versioning: a
- * re-patch goes to "<tag>-1", "<tag>-2", ...). A repository that does not exist yet has no
- * tags. Returns 0 and a new string, or a negative errno with the reason in errbuf. */
-static int free_target_tag(struct pf_registry *reg, const struct pf_job *job, char **ret,
-                           char *errbuf, size_t errlen)
+static void sleep_ms(long ms)
 {
-    struct pf_strv tags = PF_STRV_INIT;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    (void)nanosleep(&ts, NULL);
+}
+
+/* Lists the target repository's tags, retrying a failure twice (a repository that does not
+ * exist yet has no tags). Returns 0 or the last error with the reason in errbuf. */
+static int list_target_tags(struct pf_registry *reg, struct slot *s, struct pf_strv *ret,
+                            char *errbuf, size_t errlen)
+{
     struct pf_ref repo = {0};
     int r;
 
-    r = pf_ref_parse_repository(job->target_repo, &repo, errbuf, errlen);
-    if (r == 0) {
-        r = pf_registry_list_tags(reg, &repo, &tags, errbuf, errlen);
-        if (r == -ENOENT)
-            pf_strv_clear(&tags);
-        if (r == -ENOENT || r >= 0)
-            r = cli_next_patched_tag(job->target_tag, &tags, ret);
-        if (r == -ERANGE)
-            (void)snprintf(errbuf, errlen, "no free versioned tag after '%s'", job->target_tag);
+    r = pf_ref_parse_repository(s->job->target_repo, &repo, errbuf, errlen);
+    for (int attempt = 0; r == 0 && attempt < PATCH_LIST_ATTEMPTS; attempt++) {
+        if (attempt)
+            sleep_ms(500L * attempt);
+        pf_strv_clear(ret);
+        r = pf_registry_list_tags(reg, &repo, ret, errbuf, errlen);
+        if (r == -ENOENT) {
+            pf_strv_clear(ret);
+            r = 0;
+        }
+        if (r >= 0) {
+            r = 0;
+            break;
+        }
+        if (r == -ENOMEM || slot_cancelled(s))
+            break;
+        pf_log(LOG_DEBUG, "listing the tags of %s failed (attempt %d): %s", s->job->target_repo,
+               attempt + 1, errbuf);
+        r = attempt + 1 < PATCH_LIST_ATTEMPTS ? 0 : r;
     }
-    pf_strv_clear(&tags);
     pf_ref_release(&repo);
+    return r;
+}
+
+/* Copa's per-job decision before any patching (tag versioning, then the report of the newest
+ * patched tag): fills s->dec. Returns 0 or a negative errno with the reason in errbuf. */
+static int decide(struct pool *p, struct slot *s, char *errbuf, size_t errlen)
+{
+    struct pf_strv tags = PF_STRV_INIT;
+    char why[512] = "";
+    int r;
+
+    r = list_target_tags(p->base.registry, s, &tags, why, sizeof(why));
+    if (r == -ENOMEM) {
+        pf_strv_clear(&tags);
+        return r;
+    }
+    r = producer_patch_decide(p->reports, s->job->target_repo, s->job->target_tag,
+                              r < 0 ? NULL : &tags, why[0] ? why : strerror(-r), &s->dec);
+    if (r == -ERANGE)
+        (void)snprintf(errbuf, errlen, "no free versioned tag after '%s'", s->job->target_tag);
+    pf_strv_clear(&tags);
     return r;
 }
 
@@ -167,8 +212,8 @@ static int free_target_tag(struct pf_registry *reg, const struct pf_job *job, ch
 static void run_slot(struct pool *p, struct slot *s)
 {
     struct worker_patch_job_options o = p->base;
-    struct pf_job job = *s->job; /* shallow: only target_tag may point elsewhere */
-    char *tag = NULL, err[512] = "";
+    struct pf_job job = *s->job; /* shallow: only target_tag may point elsewhere (s->dec) */
+    char err[512] = "";
     bool stopped;
     int r;
 
@@ -180,18 +225,26 @@ static void run_slot(struct pool *p, struct slot *s)
     o.cancelled = slot_cancelled;
     o.cancelled_userdata = s;
     s->deadline_ns = now_ns() + p->timeout_ns;
-    r = o.push ? free_target_tag(o.registry, s->job, &tag, err, sizeof(err)) : 0;
+    r = o.push || o.dry_run ? decide(p, s, err, sizeof(err)) : 0;
     if (r < 0) {
-        s->status = WORKER_PATCH_FAILED;
+        s->status = WORKER_PATCH_ERROR;
         s->owned = pf_asprintf("cannot pick the patched tag in %s: %s", s->job->target_repo,
                                err[0] ? err : strerror(-r));
         s->details = s->owned ? s->owned : "cannot pick the patched tag";
         return;
     }
-    if (tag)
-        job.target_tag = tag;
+    if (s->dec.skip) {
+        s->status = WORKER_PATCH_SKIPPED;
+        s->details = "no fixable vulnerabilities";
+        s->patched = pf_asprintf("%s:%s", s->job->target_repo, s->dec.tag);
+        return;
+    }
+    if (s->dec.tag && o.push) {
+        job.target_tag = s->dec.tag;
+        o.unchanged_tag = s->dec.latest;
+        o.no_overwrite = true;
+    }
     r = worker_patch_job_run(&o, &job, &s->res);
-    pf_free(tag);
     if (r < 0) {
         s->status = WORKER_PATCH_FAILED;
         s->details = "out of memory";
@@ -210,6 +263,19 @@ static void run_slot(struct pool *p, struct slot *s)
     }
 }
 
+/* The DETAILS cell: Copa's "OK" for a success (the upgrades are in the JSON), else the skip
+ * reason or error; then every warning (fail-open decisions, absent platforms: R16). */
+static void compose_details(struct slot *s)
+{
+    const char *base = s->status == WORKER_PATCH_PATCHED ? "OK" : s->details;
+    const char *w1 = s->dec.warning, *w2 = s->res.warnings;
+
+    if (!w1 && !w2 && s->status != WORKER_PATCH_PATCHED)
+        return;
+    s->shown = pf_asprintf("%s%s%s%s%s", base ? base : "-", w1 ? "; warning: " : "",
+                           w1 ? w1 : "", w2 ? "; warning: " : "", w2 ? w2 : "");
+}
+
 static void *pool_worker(void *arg)
 {
     struct pool *p = arg;
@@ -225,6 +291,7 @@ static void *pool_worker(void *arg)
             return NULL;
         if (!s->details) /* not settled before the run (an OCI ref collision) */
             run_slot(p, s);
+        compose_details(s);
         (void)pthread_mutex_lock(&p->lock);
         p->done++;
         fprintf(stderr, "[%zu/%zu] %s %s %s\n", p->done, p->n, s->job->name, s->job->source,
@@ -359,7 +426,12 @@ static void patch_usage(FILE *out)
             PATCH_DEFAULT_TIMEOUT ")\n"
             "  --ignore-errors                  exit 0 even when jobs failed\n"
             "  --concurrency N                  jobs run at once (default: online CPUs)\n"
-            "  --format table|json              summary format on stdout (default table)\n"
+            "  --format table|wide|json         summary format on stdout (default table; wide:\n"
+            "                                   full reference in PATCHED TAG)\n"
+            "  -r, --report DIR                 vulnerability reports of patched images: skip\n"
+            "                                   jobs whose newest patched tag has none fixable\n"
+            "  --scanner trivy|native           format of the reports (default trivy)\n"
+            "  --pkg-types os|os,library        findings that count as fixable (default os)\n"
             "  --pkg-mirror FROM=TO             rewrite package repository URLs (repeatable)\n"
             "  --cache-dir DIR                  blobs and package indexes (default "
             "$XDG_CACHE_HOME/patchfleet)\n"
@@ -388,6 +460,9 @@ static int patch_opt(struct patch_args *a, int opt, const char *arg)
     case OPT_CACHE_DIR: a->cache_dir = arg; return 1;
     case OPT_WORK_DIR: a->work_dir = arg; return 1;
     case OPT_KEYRING: a->keyring = arg; return 1;
+    case 'r': a->report_dir = arg; return 1;
+    case OPT_SCANNER: a->scanner = arg; return 1;
+    case OPT_PKG_TYPES: a->pkg_types = arg; return 1;
     case OPT_CONCURRENCY:
         errno = 0;
         a->concurrency = strtol(arg, &end, 10);
@@ -399,11 +474,12 @@ static int patch_opt(struct patch_args *a, int opt, const char *arg)
         }
         return 1;
     case OPT_FORMAT:
-        if (strcmp(arg, "table") != 0 && strcmp(arg, "json") != 0) {
-            cli_error("patch: --format wants 'table' or 'json', not '%s'", arg);
+        if (strcmp(arg, "table") != 0 && strcmp(arg, "json") != 0 && strcmp(arg, "wide") != 0) {
+            cli_error("patch: --format wants 'table', 'wide' or 'json', not '%s'", arg);
             return -EINVAL;
         }
         a->json = strcmp(arg, "json") == 0;
+        a->wide = strcmp(arg, "wide") == 0;
         return 1;
     case OPT_PKG_MIRROR: {
         const char *eq = strchr(arg, '=');
@@ -437,6 +513,21 @@ static int patch_check_args(struct patch_args *a)
         cli_error("patch: give exactly one of --push, --oci-dir DIR and --dry-run");
         return -EINVAL;
     }
+    if ((a->scanner || a->pkg_types) && !a->report_dir) {
+        cli_error("patch: %s only applies with -r/--report DIR (skip detection)",
+                  a->scanner ? "--scanner" : "--pkg-types");
+        return -EINVAL;
+    }
+    if (a->scanner && producer_report_scanner_from_string(a->scanner) < 0) {
+        cli_error("patch: --scanner wants 'trivy' or 'native', not '%s'", a->scanner);
+        return -EINVAL;
+    }
+    if (a->pkg_types && strcmp(a->pkg_types, "os") != 0 &&
+        strcmp(a->pkg_types, "os,library") != 0 && strcmp(a->pkg_types, "library,os") != 0) {
+        cli_error("patch: --pkg-types wants 'os' or 'os,library', not '%s'", a->pkg_types);
+        return -EINVAL;
+    }
+    a->library = a->pkg_types && strcmp(a->pkg_types, "os") != 0;
     if (cli_parse_duration(a->timeout, &a->timeout_ns, err, sizeof(err)) < 0) {
         cli_error("patch: --timeout: %s", err);
         return -EINVAL;
@@ -461,6 +552,9 @@ static int patch_parse_args(int argc, char **argv, struct patch_args *a)
         {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
         {"work-dir", required_argument, NULL, OPT_WORK_DIR},
         {"keyring", required_argument, NULL, OPT_KEYRING},
+        {"report", required_argument, NULL, 'r'},
+        {"scanner", required_argument, NULL, OPT_SCANNER},
+        {"pkg-types", required_argument, NULL, OPT_PKG_TYPES},
         {"help", no_argument, NULL, 'h'},
         CLI_REGISTRY_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
@@ -468,7 +562,7 @@ static int patch_parse_args(int argc, char **argv, struct patch_args *a)
     int opt, r;
 
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "c:i:t:h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:i:t:r:h", options, NULL)) != -1) {
         if (opt == 'h') {
             patch_usage(stdout);
             return 1;
@@ -494,6 +588,7 @@ static int patch_parse_args(int argc, char **argv, struct patch_args *a)
 
 struct patch_env {
     struct pf_registry *reg;
+    struct producer_reports *reports;
     struct worker_blob_cache *blobs;
     struct worker_engine *engine;
     char *cache_dir, *work_dir;
@@ -541,6 +636,7 @@ static int env_open(const struct patch_args *a, struct patch_env *env)
 static void env_close(struct patch_env *env)
 {
     env->engine = worker_engines_free(env->engine);
+    env->reports = producer_reports_free(env->reports);
     env->blobs = worker_blob_cache_free(env->blobs);
     env->reg = pf_registry_free(env->reg);
     if (env->work_dir && env->work_dir_created)
@@ -549,18 +645,20 @@ static void env_close(struct patch_env *env)
     env->cache_dir = pf_free(env->cache_dir);
 }
 
-/* One OCI layout holds every job's result under its target tag as the ref name, so two jobs
- * with one target tag (in different repositories) would overwrite each other: the later ones
- * fail up front instead, naming the first. */
+/* One OCI layout holds every job's result under its target reference as the ref name, so two
+ * jobs with one target (which the plan normally refuses already) would overwrite each other:
+ * the later ones fail up front instead, naming the first. */
 static void mark_oci_collisions(struct slot *slots, size_t n)
 {
     for (size_t i = 1; i < n; i++)
         for (size_t j = 0; j < i; j++) {
-            if (slots[j].details || strcmp(slots[i].job->target_tag, slots[j].job->target_tag))
+            if (slots[j].details || strcmp(slots[i].job->target_tag, slots[j].job->target_tag) ||
+                strcmp(slots[i].job->target_repo, slots[j].job->target_repo))
                 continue;
             slots[i].status = WORKER_PATCH_FAILED;
-            slots[i].owned = pf_asprintf("OCI layout ref '%s' is also the target of %s",
-                                         slots[i].job->target_tag, slots[j].job->source);
+            slots[i].owned = pf_asprintf("OCI layout ref '%s:%s' is also the target of %s",
+                                         slots[i].job->target_repo, slots[i].job->target_tag,
+                                         slots[j].job->source);
             slots[i].details = slots[i].owned ? slots[i].owned : "OCI layout ref collision";
             break;
         }
@@ -574,6 +672,7 @@ static void run_jobs(const struct patch_args *a, const struct patch_env *env,
         .base = {.engine = env->engine, .registry = env->reg, .blobs = env->blobs,
                  .work_root = env->work_dir, .oci_dir = a->oci_dir, .push = a->push,
                  .dry_run = a->dry_run},
+        .reports = env->reports,
         .timeout = a->timeout,
         .timeout_ns = a->timeout_ns,
         .slots = slots,
@@ -609,21 +708,24 @@ static int print_summary(const struct patch_args *a, const struct producer_plan 
     for (size_t i = 0; i < plan->n_failures; i++)
         rows[k++] = (struct cli_summary_row){
             .name = plan->failures[i].name,
-            .status = WORKER_PATCH_FAILED,
+            .status = WORKER_PATCH_ERROR,
             .source = plan->failures[i].source,
             .details = plan->failures[i].reason,
         };
-    for (size_t i = 0; i < plan->n_jobs; i++)
+    for (size_t i = 0; i < plan->n_jobs; i++) {
+        const struct slot *s = &slots[i];
+        bool shows_ref = s->status == WORKER_PATCH_PATCHED || s->status == WORKER_PATCH_SKIPPED;
         rows[k++] = (struct cli_summary_row){
             .name = plan->jobs[i].name,
-            .status = slots[i].status,
+            .status = s->status,
             .source = plan->jobs[i].source,
-            .patched = slots[i].status == WORKER_PATCH_PATCHED ? slots[i].res.patched_ref : NULL,
-            .details = slots[i].details,
-            .platforms = slots[i].res.platforms,
-            .n_platforms = slots[i].res.n_platforms,
+            .patched = !shows_ref ? NULL : s->patched ? s->patched : s->res.patched_ref,
+            .details = s->shown ? s->shown : s->details,
+            .platforms = s->res.platforms,
+            .n_platforms = s->res.n_platforms,
         };
-    r = a->json ? cli_summary_json(rows, n, &text) : cli_summary_table(rows, n, &text);
+    }
+    r = a->json ? cli_summary_json(rows, n, &text) : cli_summary_table(rows, n, a->wide, &text);
     status = cli_summary_exit_status(rows, n, a->ignore_errors,
                                      atomic_load(&patch_interrupted) != 0);
     if (r < 0) {
@@ -660,6 +762,34 @@ static void signals_restore(const struct sigaction old[3])
     (void)sigaction(SIGPIPE, &old[2], NULL);
 }
 
+/* Reads the -r directory once for all jobs. A directory that cannot be read is a usage error
+ * (a typo must not silently mean "no reports"); a bad file inside is a warning. Returns 0 or
+ * an exit status. */
+static int load_reports(const struct patch_args *a, struct patch_env *env)
+{
+    enum producer_report_scanner sc = a->scanner ? producer_report_scanner_from_string(a->scanner)
+                                                 : PRODUCER_REPORT_TRIVY;
+    const struct pf_strv *w;
+    char err[512] = "";
+    int r;
+
+    r = producer_reports_load(a->report_dir, sc, a->library, &env->reports, err, sizeof(err));
+    if (r == -ENOMEM) {
+        cli_error("patch: out of memory");
+        return CLI_EXIT_FAILED;
+    }
+    if (r < 0) {
+        cli_error("patch: -r: %s", err[0] ? err : strerror(-r));
+        return CLI_EXIT_USAGE;
+    }
+    w = producer_reports_warnings(env->reports);
+    for (size_t i = 0; i < w->n; i++)
+        fprintf(stderr, "patchfleet: warning: %s\n", w->v[i]);
+    pf_log(LOG_INFO, "indexed %zu reports from '%s'", producer_reports_count(env->reports),
+           a->report_dir);
+    return 0;
+}
+
 /* Expands the config; plan failures stay in *plan as rows-to-be. Returns 0 or an exit status. */
 static int expand(const struct patch_args *a, struct patch_env *env, struct pf_config **cfg,
                   struct producer_plan *plan)
@@ -678,6 +808,11 @@ static int expand(const struct patch_args *a, struct patch_env *env, struct pf_c
     }
     for (size_t i = 0; i < plan->warnings.n; i++)
         fprintf(stderr, "patchfleet: warning: %s\n", plan->warnings.v[i]);
+    if (a->report_dir) {
+        r = load_reports(a, env);
+        if (r != 0)
+            return r;
+    }
     for (size_t i = 0; i < plan->n_failures; i++)
         fprintf(stderr, "patchfleet: error: image '%s' (%s): %s\n", plan->failures[i].name,
                 plan->failures[i].source, plan->failures[i].reason);
@@ -723,7 +858,10 @@ int cli_patch(int argc, char **argv)
 out:
     for (size_t i = 0; slots && i < plan.n_jobs; i++) {
         worker_patch_job_result_release(&slots[i].res);
+        producer_patch_decision_release(&slots[i].dec);
         pf_free(slots[i].owned);
+        pf_free(slots[i].patched);
+        pf_free(slots[i].shown);
     }
     pf_free(slots);
     env_close(&env);

@@ -24,6 +24,7 @@ static const struct cli_command commands[] = {
     {"plan", cli_plan, "plan --config FILE [--json]: list the jobs a config expands to"},
     {"patch", cli_patch, "patch --config FILE --push|--oci-dir DIR|--dry-run: patch them all"},
     {"copy", cli_copy, "copy SRC DST: copy an image or index between repositories"},
+    {"summary", cli_summary, "summary --redis URL (--run ID | --latest): a fleet run from Redis"},
     {"version-compare", cli_version_compare, "version-compare deb|apk A B: print <, = or >"},
 };
 

@@ -9,7 +9,6 @@
 #include "pf/setup.h"
 
 #include <jansson.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,11 +135,24 @@ static const char *status_name(enum worker_patch_status s)
     return name ? name : "Unknown";
 }
 
+const char *cli_summary_tag_of(const char *ref)
+{
+    const char *slash, *colon;
+
+    if (!ref)
+        return NULL;
+    slash = strrchr(ref, '/');
+    colon = strrchr(slash ? slash : ref, ':');
+    /* "host:5000/repo" has no tag: the colon before the last slash is a port. */
+    return colon ? colon + 1 : ref;
+}
+
 /* Fills the five sanitised cells of one row and their widths; "-" for empty ones. */
-static int row_cells(const struct cli_summary_row *r, char *cells[SUMMARY_NCOLS],
+static int row_cells(const struct cli_summary_row *r, bool wide, char *cells[SUMMARY_NCOLS],
                      size_t widths[SUMMARY_NCOLS])
 {
-    const char *raw[SUMMARY_NCOLS] = {r->name, status_name(r->status), r->source, r->patched,
+    const char *raw[SUMMARY_NCOLS] = {r->name, status_name(r->status), r->source,
+                                      wide ? r->patched : cli_summary_tag_of(r->patched),
                                       r->details};
 
     for (size_t c = 0; c < SUMMARY_NCOLS; c++) {
@@ -171,7 +183,7 @@ static void free_cells(char **cells, size_t n)
         cells[i] = pf_free(cells[i]);
 }
 
-int cli_summary_table(const struct cli_summary_row *rows, size_t n, char **ret)
+int cli_summary_table(const struct cli_summary_row *rows, size_t n, bool wide, char **ret)
 {
     static const char *const header[SUMMARY_NCOLS] = {"NAME", "STATUS", "SOURCE IMAGE",
                                                       "PATCHED TAG", "DETAILS"};
@@ -192,7 +204,7 @@ int cli_summary_table(const struct cli_summary_row *rows, size_t n, char **ret)
         widths[c] = strlen(header[c]);
     }
     for (size_t i = 0; i < n; i++)
-        if (row_cells(order[i], cells + (i + 1) * SUMMARY_NCOLS,
+        if (row_cells(order[i], wide, cells + (i + 1) * SUMMARY_NCOLS,
                       widths + (i + 1) * SUMMARY_NCOLS) < 0)
             goto out;
     for (size_t i = 0; i < (n + 1) * SUMMARY_NCOLS; i++)
@@ -275,6 +287,7 @@ static int row_json(const struct cli_summary_row *row, json_t *results)
     if (!o || !platforms || set_str(o, "name", row->name) < 0 ||
         set_str(o, "status", status_name(row->status)) < 0 ||
         set_str(o, "source", row->source) < 0 || set_str(o, "patched", row->patched) < 0 ||
+        set_str(o, "patched_tag", cli_summary_tag_of(row->patched)) < 0 ||
         set_str(o, "details", row->details) < 0)
         goto out;
     for (size_t i = 0; i < row->n_platforms; i++)
@@ -322,7 +335,8 @@ int cli_summary_exit_status(const struct cli_summary_row *rows, size_t n, bool i
     if (ignore_errors)
         return CLI_EXIT_OK;
     for (size_t i = 0; i < n; i++)
-        if (rows[i].status == WORKER_PATCH_FAILED || rows[i].status == WORKER_PATCH_CANCELLED)
+        if (rows[i].status == WORKER_PATCH_FAILED || rows[i].status == WORKER_PATCH_CANCELLED ||
+            rows[i].status == WORKER_PATCH_ERROR)
             return CLI_EXIT_FAILED;
     return CLI_EXIT_OK;
 }
@@ -436,51 +450,5 @@ int cli_parse_duration(const char *s, uint64_t *ret_ns, char *errbuf, size_t err
         return -EINVAL;
     }
     *ret_ns = total;
-    return 0;
-}
-
-/* The OCI distribution spec's tag grammar allows 128 characters. */
-#define SUMMARY_MAX_TAG 128
-
-int cli_next_patched_tag(const char *base, const struct pf_strv *existing, char **ret)
-{
-    size_t blen = strlen(base);
-    unsigned long long highest = 0;
-    bool taken = false;
-    char *tag;
-
-    for (size_t i = 0; i < existing->n; i++) {
-        const char *t = existing->v[i], *num = t + blen + 1;
-        unsigned long long v;
-        char *end = NULL;
-
-        if (strncmp(t, base, blen) != 0)
-            continue;
-        if (t[blen] == '\0') {
-            taken = true;
-            continue;
-        }
-        /* Only "-<digits>" without a leading zero counts: "-01" or "-1a" are someone else's. */
-        if (t[blen] != '-' || *num < '1' || *num > '9' || strspn(num, "0123456789") != strlen(num))
-            continue;
-        errno = 0;
-        v = strtoull(num, &end, 10);
-        if (errno == 0 && end != num && *end == '\0' && v > highest)
-            highest = v;
-    }
-    if (!taken) {
-        tag = pf_strdup(base);
-    } else {
-        if (highest == ULLONG_MAX)
-            return -ERANGE;
-        tag = pf_asprintf("%s-%llu", base, highest + 1);
-    }
-    if (!tag)
-        return -ENOMEM;
-    if (strlen(tag) > SUMMARY_MAX_TAG) {
-        pf_free(tag);
-        return -ERANGE;
-    }
-    *ret = tag;
     return 0;
 }

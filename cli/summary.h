@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The pure parts of `patchfleet patch`: the end-of-run summary (the aligned table a human
- * reads, the JSON document a script reads, the exit status they imply), the --timeout parser
- * and the choice of a free versioned patched tag. Rows in, text out: the output contract of
- * docs/patch-command.md is unit tested without a registry, and cmd_patch.c only fills rows.
+ * reads, the JSON document a script reads, the exit status they imply) and the --timeout
+ * parser; tag versioning lives in producer/reports.h, shared with the fleet producer. Rows
+ * in, text out: the output contract of docs/patch-command.md is unit tested without a
+ * registry, and cmd_patch.c only fills rows.
  */
 #ifndef CLI_SUMMARY_H
 #define CLI_SUMMARY_H
@@ -27,16 +28,21 @@ struct cli_summary_row {
 /*
  * Renders the table: a header NAME STATUS SOURCE IMAGE PATCHED TAG DETAILS, then one line per
  * row sorted by name, then source (stable for equal keys), columns separated by two spaces and
- * padded to their widest cell (counted in UTF-8 characters), no trailing blanks. Cells are made
- * single-line and valid UTF-8 (control characters become spaces, invalid bytes '?'). The
+ * padded to their widest cell (counted in UTF-8 characters), no trailing blanks. PATCHED TAG
+ * shows the tag of row->patched, or with `wide` (--format wide) the whole reference. Cells are
+ * made single-line and valid UTF-8 (control characters become spaces, invalid bytes '?'). The
  * header is printed even for zero rows. Returns 0 and a new string in *ret (pf_free() it), or
  * -ENOMEM.
  */
-int cli_summary_table(const struct cli_summary_row *rows, size_t n, char **ret);
+int cli_summary_table(const struct cli_summary_row *rows, size_t n, bool wide, char **ret);
+
+/* The tag part of a reference ("1.0-patched" of "host:5000/repo:1.0-patched" or of
+ * "oci:DIR:host/repo:1.0-patched"); `ref` itself when it has none; NULL for NULL. Borrowed. */
+const char *cli_summary_tag_of(const char *ref);
 
 /*
- * Renders {"results":[{name,status,source,patched,details,platforms:[{platform,os,error,
- * upgrades:[{name,arch,from,to}]}]}]} with rows in the table's order, indented, ending in a
+ * Renders {"results":[{name,status,source,patched,patched_tag,details,platforms:[{platform,
+ * os,error,upgrades:[{name,arch,from,to}]}]}]} with rows in the table's order, indented, ending in a
  * newline. Missing strings are null; invalid UTF-8 bytes become '?' (JSON needs UTF-8). Returns
  * 0 and a new string in *ret (pf_free() it), or -ENOMEM.
  */
@@ -44,8 +50,8 @@ int cli_summary_json(const struct cli_summary_row *rows, size_t n, char **ret);
 
 /*
  * The exit status a finished run reports: CLI_EXIT_INTERRUPTED when a signal stopped it,
- * else CLI_EXIT_OK when `ignore_errors` or when no row is Failed or Cancelled, else
- * CLI_EXIT_FAILED. Up to date and planned rows are successes.
+ * else CLI_EXIT_OK when `ignore_errors` or when no row is Failed, Cancelled or Error, else
+ * CLI_EXIT_FAILED. UpToDate, Planned and Skipped rows are successes.
  */
 int cli_summary_exit_status(const struct cli_summary_row *rows, size_t n, bool ignore_errors,
                             bool interrupted);
@@ -57,13 +63,5 @@ int cli_summary_exit_status(const struct cli_summary_row *rows, size_t n, bool i
  * (-ERANGE past about 292 years) with a message naming the input in errbuf.
  */
 int cli_parse_duration(const char *s, uint64_t *ret_ns, char *errbuf, size_t errlen);
-
-/*
- * Picks the tag a re-patch pushes to, as Copa does: `base` when no tag in `existing` equals it,
- * else "<base>-<N>" with N one more than the highest such suffix already present (1 when none),
- * so an existing patched tag is never overwritten. Returns 0 and a new string in *ret, -ERANGE
- * when the result would pass the 128-character OCI tag limit, or -ENOMEM.
- */
-int cli_next_patched_tag(const char *base, const struct pf_strv *existing, char **ret);
 
 #endif

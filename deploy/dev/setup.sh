@@ -15,15 +15,22 @@ fi
 PACKAGES=(
     # build
     build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+    # the aggregator's HTTP server (dashboard, API, /metrics)
+    libmicrohttpd-dev
     # the design card's libraries, and what serves beside them
     librdkafka-dev libyaml-dev libcurl4-openssl-dev libjansson-dev libhiredis-dev
     libpcre2-dev libarchive-dev libssl-dev zlib1g-dev
     # unit tests
     libcmocka-dev
     # real components and independent oracles for the integration tests
-    docker-registry skopeo umoci apache2-utils openssl curl jq python3 ca-certificates
+    docker-registry skopeo umoci apache2-utils openssl curl jq python3 python3-yaml ca-certificates
     # the Debian engine: gpgv checks InRelease (as apt does); the tests build signed repositories
     gpgv gnupg apt-utils dpkg-dev debian-archive-keyring
+    # the dashboard test loads the page in headless Chromium
+    chromium
+    # fleet mode: a real redis-server; a real Kafka broker (KRaft, jars from Maven Central,
+    # fetched by tests/harness/kafka.sh into ~/.cache/patchfleet) and kcat as the oracle
+    redis-server kcat maven openjdk-17-jre-headless
 )
 
 missing=()

@@ -309,14 +309,15 @@ pf_assert_eq "index platforms" "amd64 arm64" \
 deb_pull_root "$A" demo/multi:1.0-patched "$T/out-arm64" arm64
 check_full_root "$T/out-arm64/root" arm64
 
-pf_say "second --push (--format json): versioned tag, same layer digest (reproducible)"
+pf_say "second --push (--format json): same source, same digest: Skipped, no new tag (R13)"
 pf_run 0 "$T/push2.out" "$T/push2.err" "$PF" patch "${COMMON[@]}" --push --format json \
     --cache-dir "$T/cache" --work-dir "$T/work2"
 jq -e . "$T/push2.out" >/dev/null || pf_fail "--format json output is not JSON"
-pf_assert_eq "json: statuses" "distroless Patched
-full Patched
-multi Patched
-uptodate UpToDate" "$(jq -r '.results[] | "\(.name) \(.status)"' "$T/push2.out" | LC_ALL=C sort)"
+pf_assert_eq "json: statuses" "distroless Skipped unchanged since 1.0-patched
+full Skipped unchanged since 1.0-patched
+multi Skipped unchanged since 1.0-patched
+uptodate UpToDate up to date" \
+    "$(jq -r '.results[] | "\(.name) \(.status) \(.details)"' "$T/push2.out" | LC_ALL=C sort)"
 pf_assert_eq "json: full amd64 upgrades (heldpkg not among them)" \
     "demo-data all 1.0-1 1.0-2
 democonf amd64 1.0-1 1.0-2
@@ -325,12 +326,24 @@ libdemo1 amd64 1.0-1 1.0-2
 libnew1 amd64  1.0-1" \
     "$(jq -r '.results[] | select(.name == "full") | .platforms[] | .upgrades[] |
         "\(.name) \(.arch) \(.from // "") \(.to)"' "$T/push2.out" | LC_ALL=C sort)"
-P2=$(jq -r '.results[] | select(.name == "full") | .patched' "$T/push2.out")
-case "$P2" in "$A"/*) ;; *) P2="$A/demo/full:$P2" ;; esac
-[ "$P2" != "$A/demo/full:1.0-patched" ] || pf_fail "second run overwrote the existing tag 1.0-patched"
-pf_ok "second run pushed a new tag: $P2"
+pf_assert_eq "json: a skipped row names the tag it matched" "$A/demo/multi:1.0-patched 1.0-patched" \
+    "$(jq -r '.results[] | select(.name == "multi") | "\(.patched) \(.patched_tag)"' "$T/push2.out")"
+for n in full multi distroless; do
+    absent "demo/$n:1.0-patched-1" "unchanged rerun minted no tag"
+done
+
+pf_say "third --push after 1.0-patched changed: versioned tag 1.0-patched-1, same layer digest"
+skopeo copy -q --src-tls-verify=false --dest-tls-verify=false "docker://$A/demo/uptodate:1.0" \
+    "docker://$A/demo/full:1.0-patched" >/dev/null || pf_fail "retag demo/full:1.0-patched"
+pf_run 0 "$T/push3.out" "$T/push3.err" "$PF" patch "${COMMON[@]}" --push --format json \
+    --cache-dir "$T/cache" --work-dir "$T/work2"
+pf_assert_eq "json: full Patched OK as 1.0-patched-1" "Patched $A/demo/full:1.0-patched-1" \
+    "$(jq -r '.results[] | select(.name == "full") | "\(.status) \(.patched)"' "$T/push3.out")"
+P2="$A/demo/full:1.0-patched-1"
 pf_assert_eq "same patch layer digest in both runs" "$(jq -r '.Layers[-1]' "$T/full.inspect")" \
     "$(skopeo inspect --tls-verify=false "docker://$P2" | jq -r '.Layers[-1]')"
+pf_assert_eq "1.0-patched-1 is the first run's image again" "$(jq -r .Digest "$T/full.inspect")" \
+    "$(skopeo inspect --tls-verify=false "docker://$P2" | jq -r .Digest)"
 
 pf_say "--oci-dir: an OCI layout, checked with umoci"
 cat >"$T/oci.yaml" <<EOF

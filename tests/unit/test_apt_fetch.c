@@ -3,8 +3,9 @@
  * Unit tests for worker/apt_fetch against the file:// repository in tests/data/apt-fetch
  * (apt-ftparchive + gpg, made by tests/harness/make_apt_fetch_fixture.sh; Valid-Until ten years
  * after 2026-11-26): a verified load, Signed-By read from an image layer, tampered InRelease,
- * Packages and .deb refused with -EBADMSG, expired Valid-Until, mirror rewrites, the index and
- * .deb caches, and the default sources of distroless images. Each test works on a private copy
+ * Packages and .deb refused with -EBADMSG, expired Valid-Until, mirror rewrites, the index
+ * caches (decompressed text kept under the plain Packages hash, re-verified on every read) and
+ * the .deb cache, and the default sources of distroless images. Each test works on a private copy
  * of the repository so it can tamper with it.
  */
 #include "pf_test.h"
@@ -421,13 +422,66 @@ static void test_default_sources(void **state)
     assert_int_equal(s.n, 0);
 }
 
+/* The Release's SHA256 of the plain amd64 Packages and of its .xz (the fixture's InRelease). */
+#define PLAIN_HEX "6ce99be8ede4f51a249d1c93192144484013c86156dd99c0bfcb8dfc4a0615da"
+#define XZ_HEX "a641b676b241813c620185ec07b50177bf175991c4cda95e76fbdd48f1c3d74c"
+
+static void env_new_fetcher(struct env *e)
+{
+    struct worker_apt_fetch_options o = {.cache_dir = e->cache,
+                                         .default_keyring = FIXTURE "/keyring.gpg",
+                                         .now = NOW};
+
+    worker_apt_fetcher_free(e->f);
+    e->f = NULL;
+    assert_int_equal(worker_apt_fetcher_new(&o, &e->f, e->err, sizeof(e->err)), 0);
+}
+
+static void test_plain_index_cache(void **state)
+{
+    struct env e;
+    char xz[256], plain[256], cached_xz[256];
+
+    (void)state;
+    env_setup(&e, FIXTURE "/keyring.gpg");
+    env_sources(&e, "", NULL);
+    snprintf(xz, sizeof(xz), "%s/" PKGS ".xz", e.repo);
+    snprintf(plain, sizeof(plain), "%s/indexes/" PLAIN_HEX, e.cache);
+    snprintf(cached_xz, sizeof(cached_xz), "%s/indexes/" XZ_HEX, e.cache);
+    assert_int_equal(env_load(&e, NULL), 0);
+    /* The decompressed text is cached under the Release's hash of the plain Packages, and the
+     * .xz, which a warm run no longer needs, is not kept. */
+    assert_int_equal(access(plain, F_OK), 0);
+    assert_int_equal(access(cached_xz, F_OK), -1);
+
+    /* A damaged cache file is refused and replaced by a fresh, verified copy. */
+    flip_last_byte(plain);
+    env_new_fetcher(&e);
+    assert_int_equal(env_load(&e, NULL), 0);
+    assert_string_equal(best(&e, "pf-hello")->version, "1.1-1");
+
+    /* Warm: the repository's .xz is gone, the plain text on disk is enough. */
+    assert_int_equal(unlink(xz), 0);
+    env_new_fetcher(&e);
+    assert_int_equal(env_load(&e, NULL), 0);
+    assert_string_equal(best(&e, "pf-hello")->version, "1.1-1");
+    assert_int_equal(worker_apt_index_size(e.idx), 4);
+
+    /* Damaged again with no .xz to fall back on: the load fails rather than trusting it. */
+    flip_last_byte(plain);
+    env_new_fetcher(&e);
+    assert_int_equal(env_load(&e, NULL), -ENOENT);
+    env_done(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load_verified),     cmocka_unit_test(test_bad_inrelease),
         cmocka_unit_test(test_bad_packages),      cmocka_unit_test(test_expired),
         cmocka_unit_test(test_signed_by_from_image), cmocka_unit_test(test_get_deb),
-        cmocka_unit_test(test_mirror),            cmocka_unit_test(test_signed_by_inline),            cmocka_unit_test(test_default_sources),
+        cmocka_unit_test(test_mirror),            cmocka_unit_test(test_signed_by_inline),
+        cmocka_unit_test(test_default_sources),   cmocka_unit_test(test_plain_index_cache),
     };
 
     return cmocka_run_group_tests_name("apt_fetch", tests, NULL, NULL);

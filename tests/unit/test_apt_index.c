@@ -2,7 +2,8 @@
 /*
  * Unit tests for worker/apt_index: parsing the real apt-ftparchive fixture, best-first lookup
  * across repositories and architectures, Provides lookups, and strict refusal (with the stanza's
- * line number) of stanzas missing a field or carrying an unsafe Filename, hash or size.
+ * line number) of stanzas missing a field or carrying an unsafe Filename, hash or size, and
+ * the scanner's deb822 reading (CRLF, continuation lines, duplicate and malformed fields).
  */
 #include "pf_test.h"
 
@@ -193,12 +194,57 @@ static void test_provides_split(void **state)
     pf_buf_release(&b);
 }
 
+/* The dedicated scanner reads values as the generic deb822 parser did and keeps its refusals. */
+static void test_scanner(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *msg;
+    } bad[] = {
+        {"Package: a\nPackage: b\n", "Packages line 2: duplicate field"},
+        {"# comment\nPackage: a\n", "Packages line 1: comment line not allowed here"},
+        {" cont\nPackage: a\n", "Packages line 1: continuation line outside a field"},
+        {"Package: a\nno colon\n", "Packages line 2: field has no ':'"},
+        {"Package: a\n-X: 1\n", "Packages line 2: invalid field name"},
+    };
+    struct worker_apt_index *idx = new_index();
+    const struct worker_apt_candidate *const *c = NULL;
+    char err[256] = "";
+
+    (void)state;
+    /* CRLF, case-insensitive names, a multi-line Depends and an unknown continued field. */
+    assert_int_equal(add(idx, "http://a",
+                         "package:  ml \r\nVersion: 1.0\r\nArchitecture: amd64\r\n"
+                         "Description: x\r\n  more text\r\n .\r\n"
+                         "DEPENDS: a,\r\n b (>= 1)  \r\n"
+                         "Filename: pool/ml.deb\r\nSize: 7\r\nSHA256: " HEX64 "\r\n\r\n"
+                         "\n  \t\n" STANZA("nl", "2", "all", ""),
+                         err, sizeof(err)),
+                     2);
+    assert_int_equal(worker_apt_index_lookup(idx, "ml", &c), 1);
+    assert_string_equal(c[0]->depends, "a,\n b (>= 1)");
+    assert_string_equal(c[0]->version, "1.0");
+    assert_int_equal(c[0]->size, 7);
+    assert_null(c[0]->provides);
+    assert_int_equal(worker_apt_index_lookup(idx, "nl", &c), 1);
+    for (size_t i = 0; i < PF_ARRAY_SIZE(bad); i++) {
+        assert_int_equal(add(idx, "http://a", bad[i].text, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, bad[i].msg);
+    }
+    assert_int_equal(worker_apt_index_add_packages(idx, "http://a", "Package: a\n\0", 12, err,
+                                                   sizeof(err)),
+                     -EINVAL);
+    assert_string_equal(err, "Packages line 2: NUL byte in input");
+    assert_int_equal(worker_apt_index_size(idx), 2);
+    worker_apt_index_free(idx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixture),     cmocka_unit_test(test_best_first),
         cmocka_unit_test(test_providers),   cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_provides_split),
+        cmocka_unit_test(test_provides_split), cmocka_unit_test(test_scanner),
     };
 
     return cmocka_run_group_tests_name("apt_index", tests, NULL, NULL);

@@ -25,7 +25,7 @@ static void table_sorted_aligned_dashes(void **state)
     char *t = NULL;
 
     (void)state;
-    assert_int_equal(cli_summary_table(unsorted_rows, PF_ARRAY_SIZE(unsorted_rows), &t), 0);
+    assert_int_equal(cli_summary_table(unsorted_rows, PF_ARRAY_SIZE(unsorted_rows), true, &t), 0);
     assert_string_equal(
         t, "NAME   STATUS    SOURCE IMAGE                  PATCHED TAG                 DETAILS\n"
            "nginx  UpToDate  docker.io/library/nginx:1.24  -                           -\n"
@@ -41,7 +41,7 @@ static void table_empty_has_header(void **state)
     char *t = NULL;
 
     (void)state;
-    assert_int_equal(cli_summary_table(NULL, 0, &t), 0);
+    assert_int_equal(cli_summary_table(NULL, 0, true, &t), 0);
     assert_string_equal(t, "NAME  STATUS  SOURCE IMAGE  PATCHED TAG  DETAILS\n");
     pf_free(t);
 }
@@ -57,7 +57,7 @@ static void table_utf8_and_odd_bytes(void **state)
     char *t = NULL;
 
     (void)state;
-    assert_int_equal(cli_summary_table(rows, PF_ARRAY_SIZE(rows), &t), 0);
+    assert_int_equal(cli_summary_table(rows, PF_ARRAY_SIZE(rows), true, &t), 0);
     assert_string_equal(t, "NAME  STATUS     SOURCE IMAGE  PATCHED TAG  DETAILS\n"
                            "caf\xC3\xA9  Cancelled  r/a:1         -            timed out  [31m \n"
                            "zz    Planned    r/b:1         -            bad ?? byte\n");
@@ -75,7 +75,7 @@ static void table_stable_for_equal_keys(void **state)
     char *t = NULL;
 
     (void)state;
-    assert_int_equal(cli_summary_table(rows, PF_ARRAY_SIZE(rows), &t), 0);
+    assert_int_equal(cli_summary_table(rows, PF_ARRAY_SIZE(rows), true, &t), 0);
     assert_string_equal(t, "NAME  STATUS  SOURCE IMAGE  PATCHED TAG  DETAILS\n"
                            "-     Failed  -             -            nameless\n"
                            "a     Failed  s             -            first\n"
@@ -93,7 +93,7 @@ static void table_out_of_memory(void **state)
     for (n = 1; r == -ENOMEM; n++) {
         char *t = NULL;
         pf_alloc_fail_at(n, true);
-        r = cli_summary_table(unsorted_rows, PF_ARRAY_SIZE(unsorted_rows), &t);
+        r = cli_summary_table(unsorted_rows, PF_ARRAY_SIZE(unsorted_rows), true, &t);
         pf_alloc_fail_at(0, false);
         if (r == -ENOMEM)
             assert_null(t);
@@ -185,6 +185,9 @@ static void exit_status(void **state)
         {WORKER_PATCH_PLANNED, false, false, CLI_EXIT_OK},
         {WORKER_PATCH_FAILED, false, false, CLI_EXIT_FAILED},
         {WORKER_PATCH_CANCELLED, false, false, CLI_EXIT_FAILED},
+        {WORKER_PATCH_SKIPPED, false, false, CLI_EXIT_OK},
+        {WORKER_PATCH_ERROR, false, false, CLI_EXIT_FAILED}, /* discovery failures count (R12) */
+        {WORKER_PATCH_ERROR, true, false, CLI_EXIT_OK},
         {WORKER_PATCH_FAILED, true, false, CLI_EXIT_OK},
         {WORKER_PATCH_PATCHED, false, true, CLI_EXIT_INTERRUPTED},
         {WORKER_PATCH_CANCELLED, true, true, CLI_EXIT_INTERRUPTED},
@@ -265,58 +268,36 @@ static void duration_invalid(void **state)
     }
 }
 
-static void next_patched_tag(void **state)
+/* Copa's columns: PATCHED TAG holds the tag, the full reference with --format wide; every
+ * status word of the docs appears as written. */
+static void table_narrow_and_wide(void **state)
 {
-    static const struct {
-        const char *existing; /* space-separated */
-        const char *want;
-    } cases[] = {
-        {"", "1.0-patched"},
-        {"1.0 latest 1.0-patched-1", "1.0-patched"}, /* base free: use it, even after a delete */
-        {"1.0 1.0-patched", "1.0-patched-1"},
-        {"1.0-patched 1.0-patched-1 1.0-patched-9 1.0-patched-10", "1.0-patched-11"},
-        {"1.0-patched 1.0-patched-01 1.0-patched-2x 1.0-patched-", "1.0-patched-1"},
-        {"1.0-patched 1.0-patched-1-2 1.0-patchedX-5", "1.0-patched-1"},
+    static const struct cli_summary_row rows[] = {
+        {"a", WORKER_PATCH_PATCHED, "r:5000/x/a:1", "r:5000/x/a:1-patched", "OK", NULL, 0},
+        {"b", WORKER_PATCH_SKIPPED, "r:5000/x/b:2", "r:5000/x/b:2-patched-3",
+         "no fixable vulnerabilities", NULL, 0},
+        {"c", WORKER_PATCH_ERROR, "r:5000/x/c", NULL, "cannot list tags", NULL, 0},
+        {"d", WORKER_PATCH_PATCHED, "r/d:1", "oci:/o:r/d:1-patched", "OK", NULL, 0},
     };
+    char *t = NULL;
 
     (void)state;
-    for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
-        struct pf_strv tags = PF_STRV_INIT;
-        const char *p = cases[i].existing;
-        char *tag = NULL;
-
-        while (*p) {
-            size_t len = strcspn(p, " ");
-            char *t = pf_strndup(p, len);
-            assert_int_equal(pf_strv_push_take(&tags, t), 0);
-            p += len + (p[len] == ' ');
-        }
-        assert_int_equal(cli_next_patched_tag("1.0-patched", &tags, &tag), 0);
-        assert_string_equal(tag, cases[i].want);
-        pf_free(tag);
-        pf_strv_clear(&tags);
-    }
-}
-
-static void next_patched_tag_limits(void **state)
-{
-    struct pf_strv tags = PF_STRV_INIT;
-    char base[129], *tag = (char *)"untouched";
-
-    (void)state;
-    memset(base, 'a', 128);
-    base[128] = '\0';
-    assert_int_equal(cli_next_patched_tag(base, &tags, &tag), 0); /* 128 is allowed */
-    pf_free(tag);
-    tag = (char *)"untouched";
-    assert_int_equal(pf_strv_push(&tags, base), 0);
-    assert_int_equal(cli_next_patched_tag(base, &tags, &tag), -ERANGE); /* base-1 is 130 */
-    assert_string_equal(tag, "untouched");
-    pf_strv_clear(&tags);
-    assert_int_equal(pf_strv_push(&tags, "p"), 0);
-    assert_int_equal(pf_strv_push(&tags, "p-18446744073709551615"), 0);
-    assert_int_equal(cli_next_patched_tag("p", &tags, &tag), -ERANGE);
-    pf_strv_clear(&tags);
+    assert_int_equal(cli_summary_table(rows, PF_ARRAY_SIZE(rows), false, &t), 0);
+    assert_string_equal(t, "NAME  STATUS   SOURCE IMAGE  PATCHED TAG  DETAILS\n"
+                           "a     Patched  r:5000/x/a:1  1-patched    OK\n"
+                           "b     Skipped  r:5000/x/b:2  2-patched-3  no fixable vulnerabilities\n"
+                           "c     Error    r:5000/x/c    -            cannot list tags\n"
+                           "d     Patched  r/d:1         1-patched    OK\n");
+    pf_free(t);
+    assert_int_equal(cli_summary_table(rows, 2, true, &t), 0);
+    assert_non_null(strstr(t, "Skipped  r:5000/x/b:2  r:5000/x/b:2-patched-3  no fixable"));
+    pf_free(t);
+    assert_string_equal(cli_summary_tag_of("host:5000/repo"), "host:5000/repo");
+    assert_null(cli_summary_tag_of(NULL));
+    for (int s = 0; s < WORKER_PATCH_STATUS__MAX; s++)
+        assert_non_null(worker_patch_status_to_string((enum worker_patch_status)s));
+    assert_string_equal(worker_patch_status_to_string(WORKER_PATCH_SKIPPED), "Skipped");
+    assert_string_equal(worker_patch_status_to_string(WORKER_PATCH_ERROR), "Error");
 }
 
 int main(void)
@@ -327,13 +308,12 @@ int main(void)
         cmocka_unit_test(table_utf8_and_odd_bytes),
         cmocka_unit_test(table_stable_for_equal_keys),
         cmocka_unit_test(table_out_of_memory),
+        cmocka_unit_test(table_narrow_and_wide),
         cmocka_unit_test(json_document),
         cmocka_unit_test(json_empty),
         cmocka_unit_test(exit_status),
         cmocka_unit_test(duration_valid),
         cmocka_unit_test(duration_invalid),
-        cmocka_unit_test(next_patched_tag),
-        cmocka_unit_test(next_patched_tag_limits),
     };
 
     return cmocka_run_group_tests_name("summary", tests, NULL, NULL);

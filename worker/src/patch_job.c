@@ -13,6 +13,8 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +79,8 @@ struct run {
 static const char *const status_names[WORKER_PATCH_STATUS__MAX] = {
     [WORKER_PATCH_PATCHED] = "Patched",     [WORKER_PATCH_UP_TO_DATE] = "UpToDate",
     [WORKER_PATCH_PLANNED] = "Planned",     [WORKER_PATCH_FAILED] = "Failed",
-    [WORKER_PATCH_CANCELLED] = "Cancelled",
+    [WORKER_PATCH_CANCELLED] = "Cancelled", [WORKER_PATCH_SKIPPED] = "Skipped",
+    [WORKER_PATCH_ERROR] = "Error",
 };
 
 const char *worker_patch_status_to_string(enum worker_patch_status s)
@@ -112,6 +115,7 @@ void worker_patch_job_result_release(struct worker_patch_job_result *r)
     pf_free(r->patched_digest);
     pf_free(r->source_digest);
     pf_free(r->details);
+    pf_free(r->warnings);
     *r = (struct worker_patch_job_result){0};
 }
 
@@ -542,6 +546,118 @@ static int patch_platform(struct run *run, size_t i)
     return assemble(run, p, pr);
 }
 
+/* A platform the job asks for that no selected platform matches is a warning, not a failure
+ * (the image may simply not be built for it); none matching at all failed in selection. */
+static int absent_platforms(struct run *run)
+{
+    const struct pf_strv *want = &run->job->platforms;
+    struct pf_strv absent = PF_STRV_INIT;
+    int r = 0;
+
+    for (size_t i = 0; r == 0 && i < want->n; i++) {
+        struct pf_platform w = {0};
+        bool found = false;
+
+        r = pf_platform_parse(want->v[i], &w);
+        if (r < 0)
+            break;
+        for (size_t k = 0; !found && k < run->n_plats; k++)
+            found = pf_platform_match(&w, &run->plats[k].platform);
+        pf_platform_release(&w);
+        if (!found)
+            r = pf_strv_pushf(&absent, "platform %s is not in the image", want->v[i]);
+    }
+    if (r == 0 && absent.n) {
+        run->res->warnings = pf_strv_join(&absent, "; ");
+        r = run->res->warnings ? 0 : -ENOMEM;
+    }
+    pf_strv_clear(&absent);
+    return r == -EINVAL ? 0 : r; /* an unparsable platform already failed selection */
+}
+
+/* The platforms of one index run on a few threads. Each thread works on a shallow copy of
+ * the run with its own error buffer: plats[i] and res->platforms[i] are touched only by the
+ * thread that took i, and the workdir subdirectory is per platform. */
+struct plat_pool {
+    struct run *run;
+    pthread_mutex_t lock;
+    size_t next;
+    atomic_bool failed; /* stop taking platforms after the first failure */
+    int first_r;
+    long first_i;
+    char first_err[ERRLEN];
+};
+
+static void *plat_worker(void *arg)
+{
+    struct plat_pool *pp = arg;
+
+    for (;;) {
+        struct run sub = *pp->run;
+        size_t i;
+        int r;
+
+        (void)pthread_mutex_lock(&pp->lock);
+        i = pp->next++;
+        (void)pthread_mutex_unlock(&pp->lock);
+        if (i >= sub.n_plats || atomic_load(&pp->failed))
+            return NULL;
+        sub.err[0] = '\0';
+        r = check_cancelled(&sub, "patching");
+        if (r == 0)
+            r = patch_platform(&sub, i);
+        if (r == 0)
+            continue;
+        (void)pthread_mutex_lock(&pp->lock);
+        /* Keep the failure of the lowest platform index: the same one every run. */
+        if (!atomic_load(&pp->failed) || (long)i < pp->first_i) {
+            pp->first_r = r;
+            pp->first_i = (long)i;
+            memcpy(pp->first_err, sub.err, sizeof(pp->first_err));
+        }
+        atomic_store(&pp->failed, true);
+        (void)pthread_mutex_unlock(&pp->lock);
+    }
+}
+
+/* Patches every selected platform, up to o->platform_threads at once. Returns 0 or the first
+ * failure (reason in run->err, run->failed_plat set). */
+static int patch_platforms(struct run *run)
+{
+    unsigned want = run->o->platform_threads ? run->o->platform_threads
+                                             : WORKER_PATCH_PLATFORM_THREADS;
+    pthread_t threads[WORKER_PATCH_PLATFORM_THREADS_MAX];
+    struct plat_pool *pp;
+    size_t n = 0;
+    int r;
+
+    if (want > WORKER_PATCH_PLATFORM_THREADS_MAX)
+        want = WORKER_PATCH_PLATFORM_THREADS_MAX;
+    if (want > run->n_plats)
+        want = (unsigned)run->n_plats;
+    pp = pf_calloc(1, sizeof(*pp)); /* first_err is large: not on a thread's stack */
+    if (!pp)
+        return -ENOMEM;
+    pp->run = run;
+    pp->first_i = -1;
+    (void)pthread_mutex_init(&pp->lock, NULL);
+    for (; want > 1 && n < want; n++)
+        if (pthread_create(&threads[n], NULL, plat_worker, pp) != 0)
+            break;
+    if (n == 0)
+        (void)plat_worker(pp); /* one platform, or no thread could start: run them here */
+    for (size_t i = 0; i < n; i++)
+        (void)pthread_join(threads[i], NULL);
+    (void)pthread_mutex_destroy(&pp->lock);
+    r = atomic_load(&pp->failed) ? pp->first_r : 0;
+    if (r < 0) {
+        run->failed_plat = pp->first_i;
+        memcpy(run->err, pp->first_err, sizeof(run->err));
+    }
+    pf_free(pp);
+    return r;
+}
+
 /* --- publishing --------------------------------------------------------------------------- */
 
 static bool same_repository(const struct run *run)
@@ -701,6 +817,46 @@ static int build_top(struct run *run, struct top_doc *ret)
     return r;
 }
 
+/* Never overwrite a tag (Copa's tag versioning): checked right before the tag put, so a tag
+ * that appeared after the listing (another run, a listing that failed) is still kept. */
+static int refuse_existing(struct run *run)
+{
+    char digest[PF_DIGEST_BUFSZ], why[256] = "";
+    int r;
+
+    r = pf_registry_head_manifest(run->o->registry, &run->dst, run->job->target_tag, digest,
+                                  NULL, NULL, why, sizeof(why));
+    if (r == 0)
+        return pf_set_error(run->err, sizeof(run->err), -EEXIST,
+                            "target tag %s:%s exists already (%s): not overwritten",
+                            run->job->target_repo, run->job->target_tag, digest);
+    if (r == -ENOENT)
+        return 0;
+    return pf_set_error(run->err, sizeof(run->err), r,
+                        "cannot check whether %s:%s exists (%s): not pushing, so as never to "
+                        "overwrite it", run->job->target_repo, run->job->target_tag,
+                        why[0] ? why : strerror(-r));
+}
+
+/* True when the newest patched tag (o->unchanged_tag) already holds exactly `top`: pushing
+ * again would only mint a new tag for identical content (R13). A failed check is "changed". */
+static bool unchanged(struct run *run, const struct top_doc *top)
+{
+    char digest[PF_DIGEST_BUFSZ], why[256] = "";
+    int r;
+
+    if (!run->o->push || !run->o->unchanged_tag)
+        return false;
+    r = pf_registry_head_manifest(run->o->registry, &run->dst, run->o->unchanged_tag, digest,
+                                  NULL, NULL, why, sizeof(why));
+    if (r < 0) {
+        pf_log(LOG_DEBUG, "%s: cannot read %s:%s: %s", run->job->source, run->job->target_repo,
+               run->o->unchanged_tag, why[0] ? why : strerror(-r));
+        return false;
+    }
+    return strcmp(digest, top->digest) == 0;
+}
+
 static int publish_registry(struct run *run, const struct top_doc *top)
 {
     int r = 0;
@@ -715,6 +871,8 @@ static int publish_registry(struct run *run, const struct top_doc *top)
                                      top->data, top->len, NULL, run->err, sizeof(run->err));
     if (r == 0)
         r = check_cancelled(run, "tagging");
+    if (r == 0 && run->o->no_overwrite)
+        r = refuse_existing(run);
     if (r == 0)
         r = pf_registry_put_manifest(run->o->registry, &run->dst, run->job->target_tag,
                                      top->media_type, top->data, top->len, NULL, run->err,
@@ -809,6 +967,7 @@ static int publish_oci(struct run *run, const struct top_doc *top)
 {
     const char *dir = run->o->oci_dir;
     struct pf_descriptor desc = {0};
+    char *ref;
     int r;
 
     r = pf_oci_layout_init(dir, run->err, sizeof(run->err));
@@ -835,11 +994,13 @@ static int publish_oci(struct run *run, const struct top_doc *top)
     desc.size = (int64_t)top->len;
     if (!run->is_index)
         desc.platform = &run->plats[0].platform;
-    r = desc.media_type && desc.digest ? pf_oci_layout_add_ref(dir, &desc, run->job->target_tag,
-                                                               run->err, sizeof(run->err))
-                                       : -ENOMEM;
+    ref = pf_asprintf("%s:%s", run->job->target_repo, run->job->target_tag);
+    r = desc.media_type && desc.digest && ref
+            ? pf_oci_layout_add_ref(dir, &desc, ref, run->err, sizeof(run->err))
+            : -ENOMEM;
     pf_free(desc.media_type);
     pf_free(desc.digest);
+    pf_free(ref);
     return r;
 }
 
@@ -858,14 +1019,24 @@ static int publish(struct run *run)
                             "the patched image has nowhere to go: neither push nor an OCI "
                             "layout was asked for");
     r = build_top(run, &top);
+    if (r == 0 && unchanged(run, &top)) {
+        res->status = WORKER_PATCH_SKIPPED;
+        res->details = pf_asprintf("unchanged since %s", o->unchanged_tag);
+        res->patched_ref = pf_asprintf("%s:%s", run->job->target_repo, o->unchanged_tag);
+        res->patched_digest = pf_strdup(top.digest);
+        pf_free(top.owned);
+        return res->details && res->patched_ref && res->patched_digest ? 0 : -ENOMEM;
+    }
     if (r == 0 && o->push)
         r = publish_registry(run, &top);
     if (r == 0 && o->oci_dir)
         r = publish_oci(run, &top);
     if (r == 0) {
+        res->status = WORKER_PATCH_PATCHED;
         res->patched_ref = o->push ? pf_asprintf("%s:%s", run->job->target_repo,
                                                  run->job->target_tag)
-                                   : pf_asprintf("oci:%s:%s", o->oci_dir, run->job->target_tag);
+                                   : pf_asprintf("oci:%s:%s:%s", o->oci_dir,
+                                                 run->job->target_repo, run->job->target_tag);
         res->patched_digest = pf_strdup(top.digest);
         if (!res->patched_ref || !res->patched_digest)
             r = -ENOMEM;
@@ -972,17 +1143,15 @@ static int run_phases(struct run *run)
     if (!res->source_digest)
         return -ENOMEM;
     r = run->top.kind == PF_MANIFEST_INDEX ? select_index(run) : select_single(run);
-    for (size_t i = 0; r == 0 && i < run->n_plats; i++) {
-        r = check_cancelled(run, "patching");
-        if (r == 0)
-            r = patch_platform(run, i);
-        if (r < 0)
-            run->failed_plat = (long)i;
-        else if (run->plats[i].patched)
-            patched++;
-    }
+    if (r == 0)
+        r = absent_platforms(run);
+    if (r == 0)
+        r = patch_platforms(run);
     if (r < 0)
         return r;
+    for (size_t i = 0; i < run->n_plats; i++)
+        if (run->plats[i].patched)
+            patched++;
     if (o->dry_run && count_upgrades(res) > 0) {
         res->status = WORKER_PATCH_PLANNED;
         res->details = summarise(res, "to upgrade");
@@ -993,8 +1162,8 @@ static int run_phases(struct run *run)
         r = publish(run);
         if (r < 0)
             return r;
-        res->status = WORKER_PATCH_PATCHED;
-        res->details = summarise(res, "upgraded");
+        if (res->status == WORKER_PATCH_PATCHED)
+            res->details = summarise(res, "upgraded");
     }
     return res->details ? 0 : -ENOMEM;
 }

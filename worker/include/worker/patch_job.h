@@ -23,10 +23,14 @@ enum worker_patch_status {
     WORKER_PATCH_PLANNED,    /* --dry-run: the plan is in the result, nothing pushed */
     WORKER_PATCH_FAILED,
     WORKER_PATCH_CANCELLED,  /* Ctrl-C or timeout; nothing was pushed for this job's target tag */
+    WORKER_PATCH_SKIPPED,    /* nothing pushed on purpose: unchanged since the latest patched tag
+                              * (set by the runner), or a clean report (set by the caller) */
+    WORKER_PATCH_ERROR,      /* set by callers: the job could not even be set up (discovery) */
     WORKER_PATCH_STATUS__MAX,
 };
 
-/* "Patched", "UpToDate", "Planned", "Failed", "Cancelled"; NULL for a value out of range. */
+/* "Patched", "UpToDate", "Planned", "Failed", "Cancelled", "Skipped", "Error"; NULL for a value
+ * out of range. */
 const char *worker_patch_status_to_string(enum worker_patch_status s);
 
 struct worker_patch_platform_result {
@@ -43,6 +47,7 @@ struct worker_patch_job_result {
     char *patched_digest; /* digest of what the tag points at when Patched, else NULL */
     char *source_digest;  /* digest of the source manifest or index, when it was fetched */
     char *details;      /* one line for the summary table: "3 upgraded" / the error */
+    char *warnings;     /* NULL, or "; "-joined notes (a requested platform the image lacks) */
     struct worker_patch_platform_result *platforms;
     size_t n_platforms;
 };
@@ -50,15 +55,28 @@ struct worker_patch_job_result {
 /* Frees the members of `r` (not the struct) and zeroes it; accepts a zeroed struct. */
 void worker_patch_job_result_release(struct worker_patch_job_result *r);
 
+#define WORKER_PATCH_PLATFORM_THREADS 2
+#define WORKER_PATCH_PLATFORM_THREADS_MAX 8
+
 struct worker_patch_job_options {
     const struct worker_engine *engine;
     struct pf_registry *registry;          /* shared, thread-safe */
     struct worker_blob_cache *blobs;       /* shared */
     const char *work_root; /* a per-job private dir is made below it and removed after */
-    const char *oci_dir;   /* non-NULL: write into this OCI layout (ref name = target tag) */
+    const char *oci_dir;   /* non-NULL: write into this OCI layout (ref name = the target
+                            * reference "registry/repo:tag", so one layout holds many jobs) */
     bool push;                             /* push to job->target_repo:job->target_tag */
     bool dry_run;
     worker_engine_cancelled_fn cancelled; /* polled between steps, passed to the engine; or NULL */
+    /* With push: the newest patched tag already in the target repository, or NULL. When the
+     * image this run built has the same digest as that tag, nothing is pushed and the result
+     * is Skipped, "unchanged since TAG" (our layers are reproducible). */
+    const char *unchanged_tag;
+    /* With push: right before tagging, refuse (Failed) when the target tag exists already. */
+    bool no_overwrite;
+    /* Platforms of one index patched at once: 0 means WORKER_PATCH_PLATFORM_THREADS; capped
+     * at WORKER_PATCH_PLATFORM_THREADS_MAX (each holds one merged view in memory). */
+    unsigned platform_threads;
     void *cancelled_userdata;
 };
 

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * patchfleet-producer: expands a PatchConfig exactly as `patchfleet patch` does (the same
+ * registry-backed catalog), then publishes the run on Kafka (publish.h): the run message with
+ * the expected result count, one job message per job and one Failed result per plan failure.
+ * Workers need no shared disk: everything a job needs is in its message. The run id is the
+ * last line on stdout so scripts can capture it; progress and errors go to stderr.
+ */
+#include "pf/setup.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pf/alloc.h"
+#include "pf/buf.h"
+#include "pf/config.h"
+#include "pf/digest.h"
+#include "pf/log.h"
+#include "pf/msg.h"
+#include "pf/registry.h"
+#include "producer/catalog.h"
+#include "producer/plan.h"
+#include "producer/publish.h"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+enum {
+    OPT_BROKERS = 0x100,
+    OPT_PUSH,
+    OPT_OCI_DIR,
+    OPT_DRY_RUN,
+    OPT_TIMEOUT,
+    OPT_IGNORE_ERRORS,
+    OPT_RUN_ID,
+    OPT_INSECURE,
+    OPT_CA_FILE,
+    OPT_DELIVERY_TIMEOUT,
+};
+
+struct args {
+    const char *config, *brokers, *oci_dir, *run_id, *reports, *ca_file;
+    bool push, dry_run, ignore_errors;
+    int64_t timeout_ms, delivery_timeout_ms;
+    struct pf_strv insecure;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: patchfleet-producer --config FILE --brokers HOST:PORT[,...]\n"
+            "                           (--push | --oci-dir DIR | --dry-run) [options]\n"
+            "\nExpands a PatchConfig and publishes its jobs to Kafka (topic patchfleet.jobs).\n\n"
+            "  --timeout DURATION        per-job timeout carried in each job (e.g. 90s, 15m)\n"
+            "  --ignore-errors           exit 0 even when the plan had failures\n"
+            "  --run-id ID               use this run id (default: time + random)\n"
+            "  -r DIR                    scanner reports (not supported by the fleet yet)\n"
+            "  --delivery-timeout D      wait this long for the broker's acks (default 60s)\n"
+            "  --insecure-registry HOST[:PORT]  plain http for this registry (repeatable)\n"
+            "  --ca-file FILE            trust this CA bundle\n"
+            "\nThe run id is printed as the last line on stdout.\n"
+            "exit status: 0 published, 1 a delivery or plan failure, 2 usage or config error\n");
+}
+
+/* Parses "1h30m", "90s", "500ms" into milliseconds (> 0). Returns 0 or -EINVAL. */
+static int parse_duration_ms(const char *s, int64_t *ret)
+{
+    int64_t total = 0;
+    const char *p = s;
+
+    if (!*p)
+        return -EINVAL;
+    while (*p) {
+        char *end = NULL;
+        long long v;
+        int64_t unit;
+
+        errno = 0;
+        v = strtoll(p, &end, 10);
+        if (errno || end == p || v < 0 || v > 1000000000LL)
+            return -EINVAL;
+        if (strncmp(end, "ms", 2) == 0) {
+            unit = 1;
+            end += 2;
+        } else if (*end == 's' || *end == 'm' || *end == 'h') {
+            unit = *end == 's' ? 1000 : *end == 'm' ? 60000 : 3600000;
+            end++;
+        } else {
+            return -EINVAL;
+        }
+        total += (int64_t)v * unit;
+        p = end;
+    }
+    if (total <= 0)
+        return -EINVAL;
+    *ret = total;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"brokers", required_argument, NULL, OPT_BROKERS},
+        {"push", no_argument, NULL, OPT_PUSH},
+        {"oci-dir", required_argument, NULL, OPT_OCI_DIR},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"ignore-errors", no_argument, NULL, OPT_IGNORE_ERRORS},
+        {"run-id", required_argument, NULL, OPT_RUN_ID},
+        {"report-dir", required_argument, NULL, 'r'},
+        {"insecure-registry", required_argument, NULL, OPT_INSECURE},
+        {"ca-file", required_argument, NULL, OPT_CA_FILE},
+        {"delivery-timeout", required_argument, NULL, OPT_DELIVERY_TIMEOUT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+
+    while ((opt = getopt_long(argc, argv, "c:r:h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'h': usage(stdout); return 1;
+        case 'c': a->config = optarg; break;
+        case 'r': a->reports = optarg; break;
+        case OPT_BROKERS: a->brokers = optarg; break;
+        case OPT_PUSH: a->push = true; break;
+        case OPT_OCI_DIR: a->oci_dir = optarg; break;
+        case OPT_DRY_RUN: a->dry_run = true; break;
+        case OPT_IGNORE_ERRORS: a->ignore_errors = true; break;
+        case OPT_RUN_ID: a->run_id = optarg; break;
+        case OPT_CA_FILE: a->ca_file = optarg; break;
+        case OPT_INSECURE:
+            if (pf_strv_push(&a->insecure, optarg) < 0)
+                return -ENOMEM;
+            break;
+        case OPT_TIMEOUT:
+        case OPT_DELIVERY_TIMEOUT:
+            if (parse_duration_ms(optarg, opt == OPT_TIMEOUT ? &a->timeout_ms
+                                                             : &a->delivery_timeout_ms) < 0) {
+                fprintf(stderr, "patchfleet-producer: invalid duration '%s' (e.g. 90s, 15m)\n",
+                        optarg);
+                return -EINVAL;
+            }
+            break;
+        default: usage(stderr); return -EINVAL;
+        }
+    }
+    if (optind != argc || !a->config || !a->brokers ||
+        (int)a->push + (int)(a->oci_dir != NULL) + (int)a->dry_run != 1) {
+        fprintf(stderr, "patchfleet-producer: --config, --brokers and exactly one of --push, "
+                        "--oci-dir and --dry-run are required\n");
+        return -EINVAL;
+    }
+    if (a->reports) {
+        /* Verdicts from reports need the issue-5 report index in the producer; refusing is
+         * better than silently patching images the user asked to skip. */
+        fprintf(stderr, "patchfleet-producer: -r is not supported in fleet mode yet\n");
+        return -EINVAL;
+    }
+    if (a->run_id && (!a->run_id[0] || strlen(a->run_id) > 128 ||
+                      strspn(a->run_id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789._-") != strlen(a->run_id))) {
+        fprintf(stderr, "patchfleet-producer: --run-id wants 1-128 of [A-Za-z0-9._-]\n");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* "20261126T231500Z-<8 random hex>": sortable by time, unique across producers. */
+static char *new_run_id(void)
+{
+    unsigned char rnd[4] = {0};
+    time_t t = time(NULL);
+    struct tm tm;
+    char stamp[32];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+    if (fd >= 0) {
+        if (read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
+            pf_log(LOG_DEBUG, "short read from /dev/urandom");
+        (void)close(fd);
+    }
+    (void)gmtime_r(&t, &tm);
+    (void)strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    return pf_asprintf("%s-%02x%02x%02x%02x%04x", stamp, rnd[0], rnd[1], rnd[2], rnd[3],
+                       (unsigned)(getpid() & 0xffff));
+}
+
+/* The job id: hex sha256 of "run\nsource\ntarget_repo:target_tag" (docs/fleet.md). */
+static char *job_id(const char *run, const char *a, const char *b, const char *c)
+{
+    char *s = pf_asprintf("%s\n%s\n%s:%s", run, a ? a : "", b ? b : "", c ? c : "");
+    char d[PF_DIGEST_BUFSZ];
+    int r;
+
+    if (!s)
+        return NULL;
+    r = pf_sha256_digest(s, strlen(s), d);
+    pf_free(s);
+    return r < 0 ? NULL : pf_strdup(pf_digest_sha256_hex(d));
+}
+
+/* Fills msgs[i] from plan->jobs[i] (deep copies, so the plan can be released separately). */
+static int make_jobs(const struct args *a, const char *run, const struct producer_plan *plan,
+                     struct pf_msg_job *msgs)
+{
+    int64_t now = now_ms();
+
+    for (size_t i = 0; i < plan->n_jobs; i++) {
+        const struct pf_job *j = &plan->jobs[i];
+        struct pf_msg_job *m = &msgs[i];
+
+        m->run_id = pf_strdup(run);
+        m->job_id = job_id(run, j->source, j->target_repo, j->target_tag);
+        m->job.name = j->name ? pf_strdup(j->name) : NULL;
+        m->job.source = pf_strdup(j->source);
+        m->job.source_tag = j->source_tag ? pf_strdup(j->source_tag) : NULL;
+        m->job.target_repo = pf_strdup(j->target_repo);
+        m->job.target_tag = pf_strdup(j->target_tag);
+        m->oci_dir = a->oci_dir ? pf_strdup(a->oci_dir) : NULL;
+        m->push = a->push;
+        m->dry_run = a->dry_run;
+        m->timeout_ms = a->timeout_ms;
+        m->verdict = PF_MSG_VERDICT_PATCH;
+        m->created_ms = now;
+        if (!m->run_id || !m->job_id || !m->job.source || !m->job.target_repo ||
+            !m->job.target_tag || (j->name && !m->job.name) || (a->oci_dir && !m->oci_dir) ||
+            (j->source_tag && !m->job.source_tag) ||
+            pf_strv_extend(&m->job.platforms, &j->platforms) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static int make_failures(const char *run, const struct producer_plan *plan,
+                         struct pf_msg_result *res)
+{
+    int64_t now = now_ms();
+
+    for (size_t i = 0; i < plan->n_failures; i++) {
+        const struct producer_plan_failure *f = &plan->failures[i];
+        struct pf_msg_result *m = &res[i];
+
+        m->run_id = pf_strdup(run);
+        m->job_id = job_id(run, "plan-failure", f->name, f->source);
+        m->name = pf_strdup(f->name ? f->name : "");
+        m->source = pf_strdup(f->source ? f->source : "");
+        m->status = pf_strdup("Failed");
+        m->details = pf_strdup(f->reason ? f->reason : "plan failure");
+        m->worker = pf_strdup("producer");
+        m->started_ms = m->finished_ms = now;
+        m->attempt = 1;
+        if (!m->run_id || !m->job_id || !m->name || !m->source || !m->status || !m->details ||
+            !m->worker)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static int config_digest(const char *path, char **ret)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    char d[PF_DIGEST_BUFSZ];
+    int r = pf_buf_read_file(&b, path);
+
+    r = r < 0 ? r : pf_sha256_digest(b.p ? b.p : "", b.len, d);
+    pf_buf_release(&b);
+    if (r < 0)
+        return r;
+    *ret = pf_strdup(d);
+    return *ret ? 0 : -ENOMEM;
+}
+
+static struct pf_registry *registry_new(const struct args *a)
+{
+    struct pf_registry_options o;
+    struct pf_registry *reg = NULL;
+    char err[256] = "";
+
+    pf_registry_options_init(&o);
+    o.insecure_hosts = &a->insecure;
+    o.ca_file = a->ca_file;
+    o.force_tls = a->ca_file != NULL;
+    if (pf_registry_new(&o, &reg, err, sizeof(err)) < 0)
+        fprintf(stderr, "patchfleet-producer: cannot create the registry client: %s\n", err);
+    return reg;
+}
+
+/* Builds and publishes the run. Returns an exit status. */
+static int run(const struct args *a, const struct pf_config *cfg, const struct producer_plan *plan)
+{
+    struct pf_msg_run rm = {.warnings = PF_STRV_INIT};
+    struct pf_msg_job *jobs = pf_calloc(plan->n_jobs + 1, sizeof(*jobs));
+    struct pf_msg_result *fails = pf_calloc(plan->n_failures + 1, sizeof(*fails));
+    struct producer_publish_options po = {.brokers = a->brokers,
+                                          .timeout_ms = a->delivery_timeout_ms};
+    struct producer_publish_stats st = {0};
+    const char *base = strrchr(a->config, '/');
+    char err[512] = "";
+    int status = EXIT_FAILED, r;
+
+    (void)cfg;
+    rm.run_id = a->run_id ? pf_strdup(a->run_id) : new_run_id();
+    rm.config_name = pf_strdup(base ? base + 1 : a->config);
+    rm.mode = pf_strdup(a->push ? "push" : a->oci_dir ? "oci" : "dry-run");
+    rm.expected = plan->n_jobs + plan->n_failures;
+    rm.created_ms = now_ms();
+    r = jobs && fails && rm.run_id && rm.config_name && rm.mode ? 0 : -ENOMEM;
+    r = r < 0 ? r : config_digest(a->config, &rm.config_digest);
+    r = r < 0 ? r : pf_strv_extend(&rm.warnings, &plan->warnings);
+    r = r < 0 ? r : make_jobs(a, rm.run_id, plan, jobs);
+    r = r < 0 ? r : make_failures(rm.run_id, plan, fails);
+    if (r < 0) {
+        fprintf(stderr, "patchfleet-producer: cannot build the messages: %s\n", strerror(-r));
+        goto out;
+    }
+    r = producer_publish(&po, &rm, jobs, plan->n_jobs, fails, plan->n_failures, &st, err,
+                         sizeof(err));
+    fprintf(stderr, "patchfleet-producer: run %s: %zu jobs, %zu plan failures, %zu messages "
+                    "delivered\n", rm.run_id, plan->n_jobs, plan->n_failures, st.delivered);
+    if (r < 0) {
+        fprintf(stderr, "patchfleet-producer: publishing failed: %s\n",
+                err[0] ? err : strerror(-r));
+        goto out;
+    }
+    printf("%s\n", rm.run_id);
+    status = plan->n_failures && !a->ignore_errors ? EXIT_FAILED : EXIT_OK;
+out:
+    for (size_t i = 0; jobs && i < plan->n_jobs; i++)
+        pf_msg_job_release(&jobs[i]);
+    for (size_t i = 0; fails && i < plan->n_failures; i++)
+        pf_msg_result_release(&fails[i]);
+    pf_free(jobs);
+    pf_free(fails);
+    pf_msg_run_release(&rm);
+    return fflush(stdout) == 0 ? status : EXIT_FAILED;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a = {.insecure = PF_STRV_INIT};
+    struct producer_plan plan = {0};
+    struct pf_config *cfg = NULL;
+    struct pf_registry *reg = NULL;
+    const char *lvl = getenv("PATCHFLEET_LOG");
+    int status, r;
+
+    pf_log_set_sink(pf_log_stderr_sink, NULL);
+    if (lvl && pf_log_level_from_string(lvl) >= 0)
+        pf_log_set_level(pf_log_level_from_string(lvl));
+    r = parse_args(argc, argv, &a);
+    if (r != 0) {
+        status = r > 0 ? EXIT_OK : EXIT_USAGE;
+        goto out;
+    }
+    r = producer_catalog_load_config(a.config, stderr, &cfg);
+    if (r < 0) {
+        status = r == -ENOMEM ? EXIT_FAILED : EXIT_USAGE;
+        goto out;
+    }
+    reg = registry_new(&a);
+    if (!reg) {
+        status = EXIT_FAILED;
+        goto out;
+    }
+    if (producer_catalog_plan(cfg, reg, &plan) < 0) {
+        fprintf(stderr, "patchfleet-producer: out of memory\n");
+        status = EXIT_FAILED;
+        goto out;
+    }
+    for (size_t i = 0; i < plan.warnings.n; i++)
+        fprintf(stderr, "patchfleet-producer: warning: %s\n", plan.warnings.v[i]);
+    for (size_t i = 0; i < plan.n_failures; i++)
+        fprintf(stderr, "patchfleet-producer: error: image '%s' (%s): %s\n",
+                plan.failures[i].name, plan.failures[i].source, plan.failures[i].reason);
+    status = run(&a, cfg, &plan);
+out:
+    producer_plan_release(&plan);
+    reg = pf_registry_free(reg);
+    cfg = pf_config_free(cfg);
+    pf_strv_clear(&a.insecure);
+    return status;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * pf_store_feed: a test driver for the Redis store. It opens one store on the URL given and
+ * applies operations read from stdin, one per line, fields separated by tabs:
+ *     run     RUN_ID EXPECTED [CREATED_MS]
+ *     result  RUN_ID JOB_ID NAME SOURCE STATUS ATTEMPT FINISHED_MS [PATCHED_TAG [DETAILS]]
+ * and prints what happened, one line each: "recorded", "inserted", "replaced", "ignored" or
+ * "error <errno text>". One connection for the whole input is the point: a test can restart
+ * redis-server between two lines and see the store reconnect by itself.
+ */
+#include "pf/setup.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator/store.h"
+#include "pf/alloc.h"
+#include "pf/log.h"
+#include "pf/msg.h"
+
+#define MAX_FIELDS 10
+
+static int split(char *line, char **f)
+{
+    int n = 0;
+    char *save = NULL, *t;
+
+    line[strcspn(line, "\r\n")] = '\0';
+    for (t = strtok_r(line, "\t", &save); t && n < MAX_FIELDS; t = strtok_r(NULL, "\t", &save))
+        f[n++] = t;
+    return n;
+}
+
+static int parse_i64(const char *s, int64_t *ret)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < 0)
+        return -EINVAL;
+    *ret = v;
+    return 0;
+}
+
+static int do_line(struct aggregator_store *st, char **f, int n)
+{
+    int64_t a = 0, b = 0;
+
+    if (n >= 3 && strcmp(f[0], "run") == 0) {
+        struct pf_msg_run run = {.run_id = f[1], .config_name = "feed.yaml", .mode = "dry-run"};
+
+        if (parse_i64(f[2], &a) < 0 || (n >= 4 && parse_i64(f[3], &b) < 0))
+            return -EINVAL;
+        run.expected = (size_t)a;
+        run.created_ms = b;
+        (void)pf_strv_push(&run.warnings, "a warning with \"quotes\"");
+        a = aggregator_store_record_run(st, &run);
+        pf_strv_clear(&run.warnings);
+        return a < 0 ? (int)a : 3;
+    }
+    if (n >= 8 && strcmp(f[0], "result") == 0) {
+        struct pf_msg_result res = {.run_id = f[1], .job_id = f[2], .name = f[3],
+                                    .source = f[4], .status = f[5], .worker = "feed:1"};
+
+        if (parse_i64(f[6], &a) < 0 || parse_i64(f[7], &b) < 0)
+            return -EINVAL;
+        res.attempt = (unsigned)a;
+        res.finished_ms = b;
+        res.patched_tag = n >= 9 ? f[8] : NULL;
+        res.details = n >= 10 ? f[9] : NULL;
+        return aggregator_store_apply_result(st, &res);
+    }
+    return -EINVAL;
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const words[] = {"ignored", "inserted", "replaced", "recorded"};
+    struct aggregator_store *st = NULL;
+    char err[256] = "", line[4096];
+    int r;
+
+    pf_log_set_sink(pf_log_stderr_sink, NULL);
+    if (getenv("PF_DEBUG"))
+        pf_log_set_level(LOG_DEBUG);
+    if (argc != 2) {
+        fprintf(stderr, "usage: pf_store_feed redis://HOST:PORT[/DB] < OPS\n");
+        return 2;
+    }
+    r = aggregator_store_open(argv[1], &st, err, sizeof(err));
+    if (r < 0) {
+        fprintf(stderr, "pf_store_feed: cannot open store: %s\n", err);
+        return 1;
+    }
+    while (fgets(line, sizeof(line), stdin)) {
+        char *f[MAX_FIELDS];
+        int n = split(line, f);
+
+        if (n == 0)
+            continue;
+        r = do_line(st, f, n);
+        if (r < 0)
+            printf("error %s\n", strerror(-r));
+        else
+            printf("%s\n", words[r]);
+        fflush(stdout);
+    }
+    aggregator_store_close(st);
+    return 0;
+}

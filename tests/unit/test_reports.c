@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests for producer/reports.c: judging Trivy and native reports (Copa's own fixtures in
+ * ../shared/fixtures/reports plus inline documents for the cases Copa ships none of), the
+ * directory index with ArtifactName normalisation, duplicates and unreadable files, Copa's
+ * tag versioning, and the per-job skip decision including its fail-open paths.
+ */
+#include "pf_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pf/strv.h"
+#include "producer/reports.h"
+
+static char *read_fixture(const char *name, size_t *len)
+{
+    struct pf_buf b = PF_BUF_INIT;
+    char path[4096];
+
+    (void)snprintf(path, sizeof(path), "%s/fixtures/reports/%s", PF_SHARED_DIR, name);
+    assert_int_equal(pf_buf_read_file(&b, path), 0);
+    return pf_buf_steal(&b, len);
+}
+
+static void judge_copa_fixtures(void **state)
+{
+    static const struct {
+        const char *file;
+        enum producer_report_scanner scanner;
+        int verdict;
+        const char *artifact; /* NULL: none */
+    } cases[] = {
+        {"trivy_valid.json", PRODUCER_REPORT_TRIVY, PRODUCER_REPORT_FIXABLE, "alpine:3.14.0"},
+        {"trivy_no_history.json", PRODUCER_REPORT_TRIVY, PRODUCER_REPORT_FIXABLE,
+         "quay.io/prometheus/alertmanager:v0.28.1"},
+        {"frontend_simple-report.json", PRODUCER_REPORT_NATIVE, PRODUCER_REPORT_FIXABLE, NULL},
+        /* The wrong scanner: unreadable, never "clean" (Copa would call it clean). */
+        {"frontend_simple-report.json", PRODUCER_REPORT_TRIVY, PRODUCER_REPORT_UNREADABLE, NULL},
+        {"trivy_valid.json", PRODUCER_REPORT_NATIVE, PRODUCER_REPORT_UNREADABLE, "alpine:3.14.0"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
+        size_t len;
+        char *data = read_fixture(cases[i].file, &len), *art = (char *)"x", err[256] = "";
+
+        assert_int_equal(producer_report_judge(data, len, cases[i].scanner, false, &art, err,
+                                               sizeof(err)),
+                         cases[i].verdict);
+        if (cases[i].artifact)
+            assert_string_equal(art, cases[i].artifact);
+        else
+            assert_null(art);
+        if (cases[i].verdict == PRODUCER_REPORT_UNREADABLE)
+            assert_true(err[0] != '\0');
+        pf_free(art);
+        pf_free(data);
+    }
+}
+
+static void judge_inline(void **state)
+{
+    static const struct {
+        const char *doc;
+        enum producer_report_scanner scanner;
+        bool library;
+        int verdict;
+    } cases[] = {
+        /* Trivy: clean forms. */
+        {"{\"SchemaVersion\":2,\"ArtifactName\":\"a:1\"}", PRODUCER_REPORT_TRIVY, false,
+         PRODUCER_REPORT_CLEAN},
+        {"{\"SchemaVersion\":2,\"Results\":[{\"Class\":\"os-pkgs\"}]}", PRODUCER_REPORT_TRIVY,
+         false, PRODUCER_REPORT_CLEAN},
+        {"{\"SchemaVersion\":2,\"Results\":[{\"Class\":\"os-pkgs\",\"Vulnerabilities\":"
+         "[{\"PkgName\":\"a\",\"FixedVersion\":\"\"}]}]}",
+         PRODUCER_REPORT_TRIVY, false, PRODUCER_REPORT_CLEAN},
+        /* Library findings count only with --pkg-types os,library, and only Copa's types. */
+        {"{\"SchemaVersion\":2,\"Results\":[{\"Class\":\"lang-pkgs\",\"Type\":\"gomod\","
+         "\"Vulnerabilities\":[{\"FixedVersion\":\"1.2\"}]}]}",
+         PRODUCER_REPORT_TRIVY, false, PRODUCER_REPORT_CLEAN},
+        {"{\"SchemaVersion\":2,\"Results\":[{\"Class\":\"lang-pkgs\",\"Type\":\"gomod\","
+         "\"Vulnerabilities\":[{\"FixedVersion\":\"1.2\"}]}]}",
+         PRODUCER_REPORT_TRIVY, true, PRODUCER_REPORT_FIXABLE},
+        {"{\"SchemaVersion\":2,\"Results\":[{\"Class\":\"lang-pkgs\",\"Type\":\"jar\","
+         "\"Vulnerabilities\":[{\"FixedVersion\":\"1.2\"}]}]}",
+         PRODUCER_REPORT_TRIVY, true, PRODUCER_REPORT_CLEAN},
+        /* Broken. */
+        {"{\"SchemaVersion\":2,\"Results\":{}}", PRODUCER_REPORT_TRIVY, false,
+         PRODUCER_REPORT_UNREADABLE},
+        {"{\"SchemaVersion\":2,\"Results\":[{\"Class\":\"os-pkgs\",\"Vulnerabilities\":3}]}",
+         PRODUCER_REPORT_TRIVY, false, PRODUCER_REPORT_UNREADABLE},
+        {"[1,2]", PRODUCER_REPORT_TRIVY, false, PRODUCER_REPORT_UNREADABLE},
+        {"{\"SchemaVersion\":2,", PRODUCER_REPORT_TRIVY, false, PRODUCER_REPORT_UNREADABLE},
+        /* Native: any listed update, v1alpha1 with or without apiVersion, v1alpha2. */
+        {"{\"updates\":[]}", PRODUCER_REPORT_NATIVE, false, PRODUCER_REPORT_CLEAN},
+        {"{\"apiVersion\":\"v1alpha1\",\"updates\":[{\"name\":\"a\"}]}", PRODUCER_REPORT_NATIVE,
+         false, PRODUCER_REPORT_FIXABLE},
+        {"{\"apiVersion\":\"v1alpha2\",\"osupdates\":[],\"langupdates\":[{\"name\":\"x\"}]}",
+         PRODUCER_REPORT_NATIVE, false, PRODUCER_REPORT_FIXABLE},
+        {"{\"apiVersion\":\"v1alpha2\",\"osupdates\":[]}", PRODUCER_REPORT_NATIVE, false,
+         PRODUCER_REPORT_CLEAN},
+        {"{\"apiVersion\":\"v9\",\"updates\":[]}", PRODUCER_REPORT_NATIVE, false,
+         PRODUCER_REPORT_UNREADABLE},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
+        char err[256] = "";
+        int v = producer_report_judge(cases[i].doc, strlen(cases[i].doc), cases[i].scanner,
+                                      cases[i].library, NULL, err, sizeof(err));
+        if (v != cases[i].verdict)
+            fail_msg("case %zu (%s): verdict %d, want %d (%s)", i, cases[i].doc, v,
+                     cases[i].verdict, err);
+    }
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[4096];
+    FILE *f;
+
+    (void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void copy_fixture(const char *dir, const char *name, const char *as)
+{
+    size_t len;
+    char *data = read_fixture(name, &len);
+
+    write_file(dir, as, data);
+    pf_free(data);
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[4200];
+
+    (void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static bool warned(const struct producer_reports *reps, const char *needle)
+{
+    const struct pf_strv *w = producer_reports_warnings(reps);
+
+    for (size_t i = 0; i < w->n; i++)
+        if (strstr(w->v[i], needle))
+            return true;
+    return false;
+}
+
+static void index_directory(void **state)
+{
+    char dir[] = "/tmp/pf-test-reports-XXXXXX", sub[4200];
+    struct producer_reports *reps = NULL;
+    const char *why = NULL;
+    char err[256];
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    copy_fixture(dir, "trivy_valid.json", "a.json");          /* alpine:3.14.0, fixable */
+    copy_fixture(dir, "frontend_simple-report.json", "n.json"); /* no ArtifactName */
+    write_file(dir, "clean.json",
+               "{\"SchemaVersion\":2,\"ArtifactName\":\"index.docker.io/library/nginx:1-p\"}");
+    write_file(dir, "broken.json", "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/x:1\","
+                                   "\"Results\":7}");
+    write_file(dir, "garbage.json", "not json at all");
+    write_file(dir, "dup1.json", "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/d:1\"}");
+    write_file(dir, "dup2.json", "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/d:1\"}");
+    write_file(dir, "ignored.txt", "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/t:1\"}");
+    (void)snprintf(sub, sizeof(sub), "%s/sub", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    write_file(sub, "deep.json", "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/s:1\"}");
+
+    assert_int_equal(producer_reports_load(dir, PRODUCER_REPORT_TRIVY, false, &reps, err,
+                                           sizeof(err)),
+                     0);
+    assert_int_equal(producer_reports_count(reps), 4); /* alpine, nginx, x, d */
+    /* Normalisation: three spellings of one image. */
+    assert_int_equal(producer_reports_lookup(reps, "docker.io/library/alpine:3.14.0", &why),
+                     PRODUCER_REPORT_FIXABLE);
+    assert_string_equal(why, "a.json");
+    assert_int_equal(producer_reports_lookup(reps, "index.docker.io/library/alpine:3.14.0", NULL),
+                     PRODUCER_REPORT_FIXABLE);
+    assert_int_equal(producer_reports_lookup(reps, "nginx:1-p", NULL), PRODUCER_REPORT_CLEAN);
+    assert_int_equal(producer_reports_lookup(reps, "r.test/x:1", &why),
+                     PRODUCER_REPORT_UNREADABLE);
+    assert_non_null(strstr(why, "broken.json"));
+    assert_int_equal(producer_reports_lookup(reps, "r.test/d:1", &why),
+                     PRODUCER_REPORT_UNREADABLE);
+    assert_non_null(strstr(why, "'dup1.json', 'dup2.json'"));
+    assert_int_equal(producer_reports_lookup(reps, "r.test/t:1", &why), PRODUCER_REPORT_NONE);
+    assert_null(why);
+    assert_int_equal(producer_reports_lookup(reps, "r.test/s:1", NULL), PRODUCER_REPORT_NONE);
+    assert_int_equal(producer_reports_lookup(reps, "Not A Ref", NULL), PRODUCER_REPORT_NONE);
+    assert_true(warned(reps, "'garbage.json'"));
+    assert_true(warned(reps, "'n.json' names no image"));
+    assert_true(warned(reps, "'broken.json' is unreadable"));
+    assert_true(warned(reps, "2 reports name r.test/d:1"));
+    reps = producer_reports_free(reps);
+    remove_dir(dir);
+
+    assert_int_equal(producer_reports_load("/nonexistent/pf-reports", PRODUCER_REPORT_TRIVY,
+                                           false, &reps, err, sizeof(err)),
+                     -ENOENT);
+    assert_null(reps);
+    assert_non_null(strstr(err, "/nonexistent/pf-reports"));
+}
+
+static void split(const char *s, struct pf_strv *ret)
+{
+    while (*s) {
+        size_t len = strcspn(s, " ");
+        assert_int_equal(pf_strv_push_take(ret, pf_strndup(s, len)), 0);
+        s += len + (s[len] == ' ');
+    }
+}
+
+static void patched_tags(void **state)
+{
+    static const struct {
+        const char *existing; /* space-separated */
+        const char *latest;   /* NULL: none */
+        const char *next;
+    } cases[] = {
+        {"", NULL, "1.0-patched"},
+        {"1.0 latest", NULL, "1.0-patched"},
+        {"1.0 1.0-patched", "1.0-patched", "1.0-patched-1"},
+        {"1.0-patched 1.0-patched-1 1.0-patched-9 1.0-patched-10", "1.0-patched-10",
+         "1.0-patched-11"},
+        /* Copa: only versioned tags present still counts, gaps are not reused. */
+        {"1.0-patched-2 1.0-patched-5", "1.0-patched-5", "1.0-patched-6"},
+        {"1.0-patched 1.0-patched-1 1.0-patched-3", "1.0-patched-3", "1.0-patched-4"},
+        /* Not versions: leading zero, letters, nested, other base. */
+        {"1.0-patched 1.0-patched-01 1.0-patched-2x 1.0-patched- 1.0-patched-1-2 "
+         "1.0-patchedX-5",
+         "1.0-patched", "1.0-patched-1"},
+        /* Arch side tags are not versions ("-386" would otherwise be N = 386). */
+        {"1.0-patched 1.0-patched-386 1.0-patched-amd64 1.0-patched-arm64-v8", "1.0-patched",
+         "1.0-patched-1"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
+        struct pf_strv tags = PF_STRV_INIT;
+        char *latest = NULL, *next = NULL;
+
+        split(cases[i].existing, &tags);
+        assert_int_equal(producer_patched_tags("1.0-patched", &tags, &latest, &next), 0);
+        if (cases[i].latest)
+            assert_string_equal(latest, cases[i].latest);
+        else
+            assert_null(latest);
+        assert_string_equal(next, cases[i].next);
+        pf_free(latest);
+        pf_free(next);
+        pf_strv_clear(&tags);
+    }
+    assert_true(producer_tag_is_arch_side_tag("b", "b-386"));
+    assert_true(producer_tag_is_arch_side_tag("b", "b-riscv64"));
+    assert_false(producer_tag_is_arch_side_tag("b", "b-1"));
+    assert_false(producer_tag_is_arch_side_tag("b", "c-amd64"));
+}
+
+static void patched_tags_limits(void **state)
+{
+    struct pf_strv tags = PF_STRV_INIT;
+    char base[129], *latest = (char *)"untouched", *next = (char *)"untouched";
+
+    (void)state;
+    memset(base, 'a', 128);
+    base[128] = '\0';
+    assert_int_equal(producer_patched_tags(base, &tags, &latest, &next), 0); /* 128 is allowed */
+    assert_null(latest);
+    pf_free(next);
+    latest = next = (char *)"untouched";
+    assert_int_equal(pf_strv_push(&tags, base), 0);
+    assert_int_equal(producer_patched_tags(base, &tags, &latest, &next), -ERANGE);
+    assert_string_equal(next, "untouched");
+    assert_string_equal(latest, "untouched");
+    pf_strv_clear(&tags);
+}
+
+static void decide(void **state)
+{
+    char dir[] = "/tmp/pf-test-decide-XXXXXX", err[256];
+    struct producer_reports *reps = NULL;
+    struct pf_strv tags = PF_STRV_INIT;
+    static const struct {
+        bool with_reports;
+        const char *existing; /* NULL: listing failed */
+        bool skip;
+        const char *tag;
+        const char *warning; /* substring, or NULL for none */
+    } cases[] = {
+        {true, "", false, "1-p", NULL},                       /* first patch */
+        {false, "1-p", false, "1-p-1", NULL},                 /* no -r: re-patch */
+        {true, "1-p 1-p-1", true, "1-p-1", NULL},             /* clean report of 1-p-1 */
+        {true, "1-p", false, "1-p-1", NULL},                  /* fixable report of 1-p */
+        {true, "1-p-1 1-p-2", false, "1-p-3", "'bad.json' is unreadable"},
+        {true, "1-p-1 1-p-2 1-p-3", false, "1-p-4", NULL},   /* no report for 1-p-3 */
+        {true, NULL, false, "1-p", "cannot list the tags of r.test/app (boom)"},
+    };
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    write_file(dir, "clean.json", "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/app:1-p-1\"}");
+    write_file(dir, "fix.json", "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/app:1-p\","
+                                "\"Results\":[{\"Class\":\"os-pkgs\",\"Vulnerabilities\":"
+                                "[{\"FixedVersion\":\"2\"}]}]}");
+    write_file(dir, "bad.json", "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/app:1-p-2\","
+                                "\"Results\":\"x\"}");
+    assert_int_equal(producer_reports_load(dir, PRODUCER_REPORT_TRIVY, false, &reps, err,
+                                           sizeof(err)),
+                     0);
+    for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
+        struct producer_patch_decision d = {0};
+
+        pf_strv_clear(&tags);
+        if (cases[i].existing)
+            split(cases[i].existing, &tags);
+        assert_int_equal(producer_patch_decide(cases[i].with_reports ? reps : NULL,
+                                               "r.test/app", "1-p",
+                                               cases[i].existing ? &tags : NULL, "boom", &d),
+                         0);
+        assert_int_equal(d.skip, cases[i].skip);
+        assert_string_equal(d.tag, cases[i].tag);
+        if (cases[i].warning) {
+            assert_non_null(d.warning);
+            if (!strstr(d.warning, cases[i].warning))
+                fail_msg("case %zu: warning '%s' lacks '%s'", i, d.warning, cases[i].warning);
+        } else {
+            assert_null(d.warning);
+        }
+        producer_patch_decision_release(&d);
+    }
+    pf_strv_clear(&tags);
+    producer_reports_free(reps);
+    remove_dir(dir);
+}
+
+static void scanner_names(void **state)
+{
+    (void)state;
+    assert_int_equal(producer_report_scanner_from_string("trivy"), PRODUCER_REPORT_TRIVY);
+    assert_int_equal(producer_report_scanner_from_string("native"), PRODUCER_REPORT_NATIVE);
+    assert_int_equal(producer_report_scanner_from_string("grype"),
+                     PRODUCER_REPORT_SCANNER_INVALID);
+    assert_int_equal(producer_report_scanner_from_string(NULL), PRODUCER_REPORT_SCANNER_INVALID);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(judge_copa_fixtures), cmocka_unit_test(judge_inline),
+        cmocka_unit_test(index_directory),     cmocka_unit_test(patched_tags),
+        cmocka_unit_test(patched_tags_limits), cmocka_unit_test(decide),
+        cmocka_unit_test(scanner_names),
+    };
+
+    return cmocka_run_group_tests_name("reports", tests, NULL, NULL);
+}

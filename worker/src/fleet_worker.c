@@ -1,0 +1,950 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The fleet worker (fleet_worker.h), the pattern of kafka-redis.md §1.8: one poll thread owns
+ * the consumer and runs the producer's delivery reports; N pool threads run jobs. A message
+ * pauses its partition until its result is delivered, then the offset (+1) is stored and the
+ * partition resumed, so "stored offset" always means "this job and all before it have a
+ * result" (at-least-once, no gap tracking). When every slot is busy every idle partition is
+ * paused too, so nothing waits in a prefetch queue while another worker could run it. Attempts
+ * are counted in a one-partition topic that every worker reads in full: a job started
+ * max_attempts times without a result (it keeps killing workers) goes to the dead-letter topic.
+ */
+#include "pf/setup.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "pf/alloc.h"
+#include "pf/err.h"
+#include "pf/job.h"
+#include "pf/log.h"
+#include "pf/msg.h"
+#include "pf/ref.h"
+#include "pf/registry.h"
+#include "worker/fleet_worker.h"
+#include "worker/patch_job.h"
+
+#define FLEET_ATTEMPTS_MAX 65536 /* job ids remembered; older ones are forgotten first */
+#define FLEET_ATTEMPT_WAIT_MS 10000
+#define FLEET_ABORT_WAIT_MS 15000 /* after the grace period: how long cancelled jobs may take */
+#define FLEET_MAX_TAG 128
+
+enum slot_state {
+    SLOT_FREE,
+    SLOT_QUEUED,  /* handed over, waiting for a pool thread */
+    SLOT_RUNNING, /* a pool thread owns it */
+    SLOT_SENT,    /* result (or DLQ copy) produced; `pending` deliveries outstanding */
+    SLOT_DROPPED, /* no result: the job is left for redelivery */
+};
+
+struct fleet;
+struct slot;
+
+/* The opaque of a produced message: which slot, and whether it is the attempt record. */
+struct dr_tag {
+    struct slot *slot;
+    bool attempt;
+};
+
+struct slot {
+    struct fleet *f;
+    enum slot_state state;
+    int32_t partition;
+    int64_t offset;
+    char *payload;
+    size_t len;
+    int pending;       /* deliveries outstanding (result, DLQ copy) */
+    bool failed;       /* a delivery failed: redo the job */
+    int attempt_state; /* 0 waiting, 1 delivered, -1 failed */
+    int64_t deadline_ms;
+    atomic_bool timed_out;
+    struct dr_tag tag_result, tag_attempt;
+};
+
+struct part {
+    int32_t partition;
+    bool paused;
+};
+
+struct attempt_entry {
+    char job_id[72];
+    unsigned n;
+};
+
+struct fleet {
+    const struct worker_fleet_options *o;
+    rd_kafka_t *cons, *prod, *att;
+    pthread_mutex_t lock; /* guards slots' states, the attempts table, quit */
+    pthread_cond_t cond;
+    struct slot *slots;
+    unsigned n_slots;
+    struct part *parts; /* the current assignment of the jobs topic; poll thread only */
+    size_t n_parts;
+    bool stopping;      /* poll thread only */
+    bool quit;
+    unsigned active;    /* pool threads not yet exited */
+    atomic_int abort;   /* the grace period is over: cancel running jobs, drop their results */
+    atomic_int fatal;
+    struct attempt_entry *attempts;
+    size_t n_attempts, next_attempt;
+    int64_t attempts_pos; /* next offset of the attempts partition not read yet */
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- attempts ---------------------------------------------------------------------------- */
+
+/* Records that `job_id` was started `n` times (the highest count seen wins). Locked. */
+static void attempts_note(struct fleet *f, const char *job_id, unsigned n)
+{
+    for (size_t i = 0; i < f->n_attempts; i++)
+        if (strcmp(f->attempts[i].job_id, job_id) == 0) {
+            if (n > f->attempts[i].n)
+                f->attempts[i].n = n;
+            return;
+        }
+    if (strlen(job_id) >= sizeof(f->attempts[0].job_id))
+        return;
+    (void)snprintf(f->attempts[f->next_attempt].job_id, sizeof(f->attempts[0].job_id), "%s",
+                   job_id);
+    f->attempts[f->next_attempt].n = n;
+    f->next_attempt = (f->next_attempt + 1) % FLEET_ATTEMPTS_MAX;
+    if (f->n_attempts < FLEET_ATTEMPTS_MAX)
+        f->n_attempts++;
+}
+
+static unsigned attempts_get(const struct fleet *f, const char *job_id)
+{
+    for (size_t i = 0; i < f->n_attempts; i++)
+        if (strcmp(f->attempts[i].job_id, job_id) == 0)
+            return f->attempts[i].n;
+    return 0;
+}
+
+/* Reads what the attempts consumer has (poll thread). Records are "<job_id> <n> <worker>". */
+static void attempts_consume(struct fleet *f)
+{
+    rd_kafka_message_t *m;
+
+    while ((m = rd_kafka_consumer_poll(f->att, 0)) != NULL) {
+        if (!m->err && m->len < 256) {
+            char line[256], id[72];
+            unsigned n;
+
+            memcpy(line, m->payload, m->len);
+            line[m->len] = '\0';
+            (void)pthread_mutex_lock(&f->lock);
+            if (sscanf(line, "%71s %u", id, &n) == 2)
+                attempts_note(f, id, n);
+            f->attempts_pos = m->offset + 1;
+            (void)pthread_cond_broadcast(&f->cond);
+            (void)pthread_mutex_unlock(&f->lock);
+        } else if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            pf_log(LOG_DEBUG, "attempts topic: %s", rd_kafka_message_errstr(m));
+        }
+        rd_kafka_message_destroy(m);
+    }
+}
+
+/* The attempt number this start of `job_id` is: one more than every start recorded so far by
+ * any worker. Waits (bounded) until this worker has read the attempts topic up to its end. */
+static unsigned attempts_next(struct fleet *f, const char *job_id)
+{
+    int64_t lo = 0, hi = 0, deadline = mono_ms() + FLEET_ATTEMPT_WAIT_MS;
+    rd_kafka_resp_err_t err;
+    unsigned n;
+
+    err = rd_kafka_query_watermark_offsets(f->att, WORKER_FLEET_TOPIC_ATTEMPTS, 0, &lo, &hi,
+                                           5000);
+    if (err)
+        hi = 0; /* no topic yet: no attempts */
+    (void)pthread_mutex_lock(&f->lock);
+    while (f->attempts_pos < hi && mono_ms() < deadline && !atomic_load(&f->abort)) {
+        struct timespec ts;
+
+        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        (void)pthread_cond_timedwait(&f->cond, &f->lock, &ts);
+    }
+    n = attempts_get(f, job_id);
+    (void)pthread_mutex_unlock(&f->lock);
+    return n + 1;
+}
+
+/* Produces the attempt record and waits for its delivery (the poll thread runs the report). */
+static void attempts_record(struct fleet *f, struct slot *s, const char *job_id, unsigned n)
+{
+    char *rec = pf_asprintf("%s %u %s", job_id, n, f->o->worker_id);
+    rd_kafka_resp_err_t err;
+
+    if (!rec)
+        return;
+    (void)pthread_mutex_lock(&f->lock);
+    s->attempt_state = 0;
+    (void)pthread_mutex_unlock(&f->lock);
+    err = rd_kafka_producev(f->prod, RD_KAFKA_V_TOPIC(WORKER_FLEET_TOPIC_ATTEMPTS),
+                            RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_KEY(job_id, strlen(job_id)),
+                            RD_KAFKA_V_VALUE(rec, strlen(rec)),
+                            RD_KAFKA_V_OPAQUE(&s->tag_attempt), RD_KAFKA_V_END);
+    pf_free(rec);
+    if (err) {
+        pf_log(LOG_WARNING, "cannot record attempt %u of job %s: %s, ignoring", n, job_id,
+               rd_kafka_err2str(err));
+        return;
+    }
+    (void)pthread_mutex_lock(&f->lock);
+    while (s->attempt_state == 0)
+        (void)pthread_cond_wait(&f->cond, &f->lock);
+    (void)pthread_mutex_unlock(&f->lock);
+}
+
+/* --- results ----------------------------------------------------------------------------- */
+
+/* Produces one message for slot `s` (copied), counted in s->pending. Returns 0 or -EIO. */
+static int slot_produce(struct slot *s, const char *topic, const char *key, const void *data,
+                        size_t len, const char *header)
+{
+    struct fleet *f = s->f;
+    rd_kafka_resp_err_t err;
+
+    (void)pthread_mutex_lock(&f->lock);
+    s->pending++;
+    (void)pthread_mutex_unlock(&f->lock);
+    err = rd_kafka_producev(
+        f->prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+        RD_KAFKA_V_VALUE((void *)(uintptr_t)data, len),
+        RD_KAFKA_V_HEADER("pf-reason", header, header ? (ssize_t)strlen(header) : 0),
+        RD_KAFKA_V_OPAQUE(&s->tag_result), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        return 0;
+    pf_log(LOG_ERR, "cannot produce to %s: %s", topic, rd_kafka_err2str(err));
+    (void)pthread_mutex_lock(&f->lock);
+    s->pending--;
+    s->failed = true;
+    (void)pthread_mutex_unlock(&f->lock);
+    return -EIO;
+}
+
+static void msg_upgrades_free(struct pf_msg_platform *p, size_t n)
+{
+    for (size_t i = 0; p && i < n; i++)
+        pf_free(p[i].upgrades);
+    pf_free(p);
+}
+
+/* Encodes and produces the result of `job`; strings of `res` are borrowed. */
+static void publish_result(struct slot *s, const struct pf_msg_job *job, const char *status,
+                           const char *tag, const struct worker_patch_job_result *res,
+                           const char *details, unsigned attempt, int64_t started)
+{
+    struct pf_msg_result m = {
+        .run_id = job->run_id, .job_id = job->job_id, .name = job->job.name,
+        .source = job->job.source, .status = (char *)(uintptr_t)status,
+        .details = (char *)(uintptr_t)details, .worker = (char *)(uintptr_t)s->f->o->worker_id,
+        .started_ms = started, .finished_ms = wall_ms(), .attempt = attempt,
+    };
+    struct pf_msg_platform *plats = NULL;
+    char *out = NULL;
+    size_t len = 0;
+    int r = 0;
+
+    if (res && strcmp(status, "Patched") == 0) {
+        m.patched_tag = (char *)(uintptr_t)tag;
+        m.patched_ref = res->patched_ref;
+        m.patched_digest = res->patched_digest;
+    } else if (strcmp(status, "Skipped") == 0) {
+        m.patched_tag = (char *)(uintptr_t)tag;
+    }
+    if (res && res->n_platforms) {
+        plats = pf_calloc(res->n_platforms, sizeof(*plats));
+        for (size_t i = 0; plats && i < res->n_platforms; i++) {
+            const struct worker_patch_platform_result *p = &res->platforms[i];
+
+            plats[i] = (struct pf_msg_platform){.platform = p->platform, .os = p->os,
+                                                .error = p->error, .n_upgrades = p->n_upgrades};
+            plats[i].upgrades =
+                p->n_upgrades ? pf_calloc(p->n_upgrades, sizeof(struct pf_msg_upgrade)) : NULL;
+            if (p->n_upgrades && !plats[i].upgrades) {
+                plats[i].n_upgrades = 0;
+                r = -ENOMEM;
+            }
+            for (size_t k = 0; k < plats[i].n_upgrades; k++)
+                plats[i].upgrades[k] = (struct pf_msg_upgrade){
+                    .name = p->upgrades[k].name, .arch = p->upgrades[k].arch,
+                    .from = p->upgrades[k].from, .to = p->upgrades[k].to};
+        }
+        if (plats && r == 0) {
+            m.platforms = plats;
+            m.n_platforms = res->n_platforms;
+        }
+    }
+    r = pf_msg_result_encode(&m, &out, &len);
+    if (r < 0) {
+        /* The full result does not fit (or OOM): a bare Failed result still completes the job. */
+        m.platforms = NULL;
+        m.n_platforms = 0;
+        m.status = (char *)(uintptr_t)"Failed";
+        m.details = (char *)(uintptr_t)"result too large to publish";
+        r = pf_msg_result_encode(&m, &out, &len);
+    }
+    if (r == 0)
+        (void)slot_produce(s, WORKER_FLEET_TOPIC_RESULTS, job->job_id, out, len, NULL);
+    else
+        s->failed = true;
+    pf_free(out);
+    msg_upgrades_free(plats, res ? res->n_platforms : 0);
+}
+
+/* --- running a job ----------------------------------------------------------------------- */
+
+static bool slot_cancelled(void *userdata)
+{
+    struct slot *s = userdata;
+
+    if (atomic_load(&s->f->abort))
+        return true;
+    if (mono_ms() >= s->deadline_ms) {
+        atomic_store(&s->timed_out, true);
+        return true;
+    }
+    return false;
+}
+
+/* Copa's tag versioning for --push: `base` when free, else base-(highest N + 1). */
+static int next_tag(const char *base, const struct pf_strv *tags, char **ret)
+{
+    size_t blen = strlen(base);
+    unsigned long long highest = 0;
+    bool taken = false;
+    char *tag;
+
+    for (size_t i = 0; i < tags->n; i++) {
+        const char *t = tags->v[i], *num;
+        unsigned long long v;
+        char *end = NULL;
+
+        if (strncmp(t, base, blen) != 0)
+            continue;
+        if (t[blen] == '\0') {
+            taken = true;
+            continue;
+        }
+        num = t + blen + 1;
+        if (t[blen] != '-' || *num < '1' || *num > '9' ||
+            strspn(num, "0123456789") != strlen(num))
+            continue;
+        errno = 0;
+        v = strtoull(num, &end, 10);
+        if (errno == 0 && *end == '\0' && v > highest)
+            highest = v;
+    }
+    if (taken && highest == ULLONG_MAX)
+        return -ERANGE;
+    tag = taken ? pf_asprintf("%s-%llu", base, highest + 1) : pf_strdup(base);
+    if (!tag)
+        return -ENOMEM;
+    if (strlen(tag) > FLEET_MAX_TAG) {
+        pf_free(tag);
+        return -ERANGE;
+    }
+    *ret = tag;
+    return 0;
+}
+
+static int free_target_tag(struct pf_registry *reg, const struct pf_job *job, char **ret,
+                           char *errbuf, size_t errlen)
+{
+    struct pf_strv tags = PF_STRV_INIT;
+    struct pf_ref repo = {0};
+    int r = pf_ref_parse_repository(job->target_repo, &repo, errbuf, errlen);
+
+    if (r == 0) {
+        r = pf_registry_list_tags(reg, &repo, &tags, errbuf, errlen);
+        if (r == -ENOENT)
+            pf_strv_clear(&tags);
+        if (r == -ENOENT || r >= 0)
+            r = next_tag(job->target_tag, &tags, ret);
+        if (r == -ERANGE)
+            (void)snprintf(errbuf, errlen, "no free versioned tag after '%s'", job->target_tag);
+    }
+    pf_strv_clear(&tags);
+    pf_ref_release(&repo);
+    return r;
+}
+
+/* Runs the decoded job and publishes its result (or drops it after an abort). */
+static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attempt)
+{
+    const struct worker_fleet_options *o = s->f->o;
+    struct worker_patch_job_options po = {
+        .engine = o->engine, .registry = o->registry, .blobs = o->blobs,
+        .work_root = o->work_root, .oci_dir = job->oci_dir, .push = job->push,
+        .dry_run = job->dry_run, .cancelled = slot_cancelled, .cancelled_userdata = s,
+    };
+    struct worker_patch_job_result res = {0};
+    int64_t timeout = job->timeout_ms > 0 ? job->timeout_ms : o->default_timeout_ms;
+    int64_t started = wall_ms();
+    struct pf_job pj = job->job;
+    char err[512] = "", *tag = NULL, *details = NULL;
+    const char *status;
+    int r;
+
+    atomic_store(&s->timed_out, false);
+    s->deadline_ms = mono_ms() + timeout;
+    r = job->push ? free_target_tag(o->registry, &job->job, &tag, err, sizeof(err)) : 0;
+    if (r < 0) {
+        details = pf_asprintf("cannot pick the patched tag in %s: %s", job->job.target_repo,
+                              err[0] ? err : strerror(-r));
+        publish_result(s, job, "Failed", NULL, NULL, details ? details : "cannot pick a tag",
+                       attempt, started);
+        pf_free(details);
+        return;
+    }
+    if (tag)
+        pj.target_tag = tag;
+    r = worker_patch_job_run(&po, &pj, &res);
+    status = r < 0 ? "Failed" : worker_patch_status_to_string(res.status);
+    if (r == 0 && (res.status == WORKER_PATCH_FAILED || res.status == WORKER_PATCH_CANCELLED)) {
+        if (atomic_load(&s->f->abort)) {
+            /* Shutdown past the grace period: no result, the job is redelivered. */
+            (void)pthread_mutex_lock(&s->f->lock);
+            s->state = SLOT_DROPPED;
+            (void)pthread_mutex_unlock(&s->f->lock);
+            goto out;
+        }
+        if (atomic_load(&s->timed_out)) {
+            status = "Cancelled";
+            details = pf_asprintf("timed out after %lld ms", (long long)timeout);
+        }
+    }
+    publish_result(s, job, status, pj.target_tag, r < 0 ? NULL : &res,
+                   details ? details : r < 0 ? "out of memory" : res.details, attempt, started);
+out:
+    pf_free(details);
+    pf_free(tag);
+    worker_patch_job_result_release(&res);
+}
+
+/* One job from its message to its result, on a pool thread. */
+static void process_slot(struct slot *s)
+{
+    struct fleet *f = s->f;
+    struct pf_msg_job job = {0};
+    char err[512] = "", *reason = NULL;
+    unsigned attempt;
+
+    if (pf_msg_job_decode(s->payload, s->len, &job, err, sizeof(err)) < 0) {
+        /* Unreadable: no job id to report under; the DLQ keeps it with the reason. */
+        pf_log(LOG_ERR, "job message at partition %d offset %lld refused: %s", (int)s->partition,
+               (long long)s->offset, err);
+        (void)slot_produce(s, WORKER_FLEET_TOPIC_DLQ, NULL, s->payload, s->len, err);
+        return;
+    }
+    if (job.verdict == PF_MSG_VERDICT_SKIP_CLEAN) {
+        publish_result(s, &job, "Skipped", job.skip_tag, NULL, "no fixable vulnerabilities", 1,
+                       wall_ms());
+        goto out;
+    }
+    attempt = attempts_next(f, job.job_id);
+    if (f->o->max_attempts && attempt > f->o->max_attempts) {
+        reason = pf_asprintf("moved to %s after %u attempts without a result (the job kept "
+                             "stopping its workers)", WORKER_FLEET_TOPIC_DLQ, attempt - 1);
+        pf_log(LOG_WARNING, "job %s (%s): %s", job.job_id, job.job.source,
+               reason ? reason : "dead-lettered");
+        (void)slot_produce(s, WORKER_FLEET_TOPIC_DLQ, job.job_id, s->payload, s->len, reason);
+        publish_result(s, &job, "Failed", NULL, NULL, reason ? reason : "dead-lettered", attempt,
+                       wall_ms());
+        goto out;
+    }
+    attempts_record(f, s, job.job_id, attempt);
+    pf_log(LOG_INFO, "job %s: %s (attempt %u)", job.job_id, job.job.source, attempt);
+    run_job(s, &job, attempt);
+out:
+    pf_free(reason);
+    pf_msg_job_release(&job);
+}
+
+static void *pool_thread(void *arg)
+{
+    struct fleet *f = arg;
+
+    (void)pthread_mutex_lock(&f->lock);
+    for (;;) {
+        struct slot *s = NULL;
+
+        for (unsigned i = 0; i < f->n_slots && !s; i++)
+            if (f->slots[i].state == SLOT_QUEUED)
+                s = &f->slots[i];
+        if (!s && f->quit)
+            break;
+        if (!s) {
+            (void)pthread_cond_wait(&f->cond, &f->lock);
+            continue;
+        }
+        s->state = SLOT_RUNNING;
+        (void)pthread_mutex_unlock(&f->lock);
+        process_slot(s);
+        (void)pthread_mutex_lock(&f->lock);
+        if (s->state == SLOT_RUNNING)
+            s->state = SLOT_SENT;
+    }
+    f->active--;
+    (void)pthread_mutex_unlock(&f->lock);
+    return NULL;
+}
+
+/* --- the poll thread --------------------------------------------------------------------- */
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct dr_tag *t = m->_private;
+    struct fleet *f = opaque;
+
+    (void)rk;
+    if (!t)
+        return;
+    (void)pthread_mutex_lock(&f->lock);
+    if (t->attempt) {
+        t->slot->attempt_state = m->err ? -1 : 1;
+    } else {
+        t->slot->pending--;
+        if (m->err) {
+            t->slot->failed = true;
+            pf_log(LOG_ERR, "delivery to %s failed: %s", rd_kafka_topic_name(m->rkt),
+                   rd_kafka_err2str(m->err));
+        }
+    }
+    (void)pthread_cond_broadcast(&f->cond);
+    (void)pthread_mutex_unlock(&f->lock);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct fleet *f = opaque;
+    char buf[256];
+
+    pf_log(LOG_DEBUG, "kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        (void)rd_kafka_fatal_error(rk, buf, sizeof(buf));
+        pf_log(LOG_ERR, "fatal kafka error: %s", buf);
+        atomic_store(&f->fatal, 1);
+    }
+}
+
+static bool partition_busy(const struct fleet *f, int32_t p)
+{
+    for (unsigned i = 0; i < f->n_slots; i++)
+        if (f->slots[i].state != SLOT_FREE && f->slots[i].partition == p)
+            return true;
+    return false;
+}
+
+static bool any_free(const struct fleet *f)
+{
+    for (unsigned i = 0; i < f->n_slots; i++)
+        if (f->slots[i].state == SLOT_FREE)
+            return true;
+    return false;
+}
+
+static void pause_one(struct fleet *f, struct part *p, bool pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+
+    if (!l)
+        return;
+    (void)rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, p->partition);
+    if (pause)
+        (void)rd_kafka_pause_partitions(f->cons, l);
+    else
+        (void)rd_kafka_resume_partitions(f->cons, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    p->paused = pause;
+}
+
+/* Pauses exactly the partitions that must not deliver: busy ones, all when no slot is free or
+ * when stopping. `force` sets every state explicitly (after ASSIGN: librdkafka keeps a
+ * partition's old pause flag across a rebalance). Locked. */
+static void apply_pause(struct fleet *f, bool force)
+{
+    bool full = !any_free(f);
+
+    for (size_t i = 0; i < f->n_parts; i++) {
+        struct part *p = &f->parts[i];
+        bool want = f->stopping || full || partition_busy(f, p->partition);
+
+        if (force || want != p->paused)
+            pause_one(f, p, want);
+    }
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct fleet *f = opaque;
+
+    (void)pthread_mutex_lock(&f->lock);
+    f->parts = pf_free(f->parts);
+    f->n_parts = 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        (void)rd_kafka_assign(rk, parts);
+        f->parts = pf_calloc((size_t)parts->cnt + 1, sizeof(*f->parts));
+        for (int i = 0; f->parts && i < parts->cnt; i++)
+            f->parts[f->n_parts++] = (struct part){.partition = parts->elems[i].partition};
+        pf_log(LOG_INFO, "assigned %d partitions", parts->cnt);
+        apply_pause(f, true);
+    } else {
+        /* Eager revoke (or an error): in-flight jobs finish, but their offsets can no longer
+         * be stored (__STATE), so the next owner redoes them. */
+        pf_log(LOG_INFO, "partitions revoked (%s)", rd_kafka_err2name(err));
+        (void)rd_kafka_assign(rk, NULL);
+    }
+    (void)pthread_mutex_unlock(&f->lock);
+}
+
+/* Settles slots whose deliveries are all in: store offset + 1 and free, or redo. Locked. */
+static void settle_slots(struct fleet *f)
+{
+    for (unsigned i = 0; i < f->n_slots; i++) {
+        struct slot *s = &f->slots[i];
+        rd_kafka_topic_partition_list_t *l;
+
+        if (!((s->state == SLOT_SENT && s->pending == 0) || s->state == SLOT_DROPPED))
+            continue;
+        l = rd_kafka_topic_partition_list_new(1);
+        if (l) {
+            rd_kafka_topic_partition_t *tp =
+                rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, s->partition);
+            rd_kafka_resp_err_t err;
+
+            if (s->state == SLOT_SENT && !s->failed) {
+                tp->offset = s->offset + 1;
+                err = rd_kafka_offsets_store(f->cons, l);
+                if (err)
+                    pf_log(LOG_INFO, "offset of partition %d not stored (%s): the job will be "
+                           "redone", (int)s->partition, rd_kafka_err2str(err));
+            } else if (!f->stopping) {
+                /* No result went out: rewind so this job comes again. */
+                tp->offset = s->offset;
+                rd_kafka_error_t *e = rd_kafka_seek_partitions(f->cons, l, 5000);
+                if (e)
+                    rd_kafka_error_destroy(e);
+            }
+            rd_kafka_topic_partition_list_destroy(l);
+        }
+        s->payload = pf_free(s->payload);
+        s->state = SLOT_FREE;
+        s->pending = 0;
+        s->failed = false;
+    }
+}
+
+/* Hands a consumed job message to a free slot and pauses its partition. Locked. */
+static void dispatch(struct fleet *f, const rd_kafka_message_t *m)
+{
+    struct slot *s = NULL;
+
+    for (unsigned i = 0; i < f->n_slots && !s; i++)
+        if (f->slots[i].state == SLOT_FREE)
+            s = &f->slots[i];
+    if (!s || f->stopping || partition_busy(f, m->partition) || m->len > PF_MSG_MAX_BYTES) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+
+        if (m->len > PF_MSG_MAX_BYTES)
+            pf_log(LOG_ERR, "job message of %zu bytes ignored", m->len);
+        if (l && m->len <= PF_MSG_MAX_BYTES) {
+            rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, m->partition)->offset =
+                m->offset;
+            rd_kafka_error_t *e = rd_kafka_seek_partitions(f->cons, l, 5000);
+            if (e)
+                rd_kafka_error_destroy(e);
+        }
+        if (l)
+            rd_kafka_topic_partition_list_destroy(l);
+        return;
+    }
+    s->payload = pf_malloc(m->len + 1);
+    if (!s->payload)
+        return;
+    memcpy(s->payload, m->payload, m->len);
+    s->payload[m->len] = '\0';
+    s->len = m->len;
+    s->partition = m->partition;
+    s->offset = m->offset;
+    s->pending = 0;
+    s->failed = false;
+    s->state = SLOT_QUEUED;
+    (void)pthread_cond_broadcast(&f->cond);
+}
+
+static bool any_busy(const struct fleet *f)
+{
+    for (unsigned i = 0; i < f->n_slots; i++)
+        if (f->slots[i].state != SLOT_FREE)
+            return true;
+    return false;
+}
+
+/* The poll loop; returns when stopped and drained (or the abort wait ran out). */
+static void poll_loop(struct fleet *f)
+{
+    int64_t grace_end = 0, abort_end = 0;
+
+    for (;;) {
+        rd_kafka_message_t *m;
+        bool busy;
+
+        if (!f->stopping && (atomic_load(f->o->stop) || atomic_load(&f->fatal))) {
+            f->stopping = true;
+            grace_end = mono_ms() + f->o->grace_ms;
+            pf_log(LOG_NOTICE, "stopping: no new jobs; in-flight jobs get %lld ms",
+                   (long long)f->o->grace_ms);
+        }
+        m = rd_kafka_consumer_poll(f->cons, 100);
+        (void)pthread_mutex_lock(&f->lock);
+        if (m && !m->err)
+            dispatch(f, m);
+        else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            pf_log(LOG_DEBUG, "consumer: %s", rd_kafka_message_errstr(m));
+        (void)pthread_mutex_unlock(&f->lock);
+        if (m)
+            rd_kafka_message_destroy(m);
+        (void)rd_kafka_poll(f->prod, 0);
+        attempts_consume(f);
+        (void)pthread_mutex_lock(&f->lock);
+        settle_slots(f);
+        apply_pause(f, false);
+        busy = any_busy(f);
+        (void)pthread_mutex_unlock(&f->lock);
+        if (f->stopping && !busy)
+            return;
+        if (f->stopping && !atomic_load(&f->abort) && mono_ms() >= grace_end) {
+            pf_log(LOG_WARNING, "grace period over: cancelling in-flight jobs (redelivered)");
+            atomic_store(&f->abort, 1);
+            abort_end = mono_ms() + FLEET_ABORT_WAIT_MS;
+        }
+        if (atomic_load(&f->abort) && mono_ms() >= abort_end)
+            return;
+    }
+}
+
+/* --- set-up ------------------------------------------------------------------------------ */
+
+/* librdkafka's own log lines go through pf_log instead of straight to stderr. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    pf_log(level <= LOG_WARNING ? LOG_WARNING : LOG_DEBUG, "kafka %s: %s", fac, buf);
+}
+
+static int conf_apply(rd_kafka_conf_t *conf, const char *const *kv, char *errbuf, size_t errlen)
+{
+    char e[256];
+
+    for (size_t i = 0; kv[i]; i += 2)
+        if (rd_kafka_conf_set(conf, kv[i], kv[i + 1], e, sizeof(e)) != RD_KAFKA_CONF_OK)
+            return pf_set_error(errbuf, errlen, -EINVAL, "kafka option %s: %s", kv[i], e);
+    return 0;
+}
+
+static int make_client(struct fleet *f, rd_kafka_type_t type, const char *const *kv, bool group,
+                       rd_kafka_t **ret, char *errbuf, size_t errlen)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *common[] = {"bootstrap.servers", f->o->brokers, "client.id", f->o->worker_id,
+                            NULL};
+    char e[512];
+    int r;
+
+    if (!conf)
+        return -ENOMEM;
+    r = conf_apply(conf, common, errbuf, errlen);
+    r = r < 0 ? r : conf_apply(conf, kv, errbuf, errlen);
+    if (r < 0) {
+        rd_kafka_conf_destroy(conf);
+        return r;
+    }
+    rd_kafka_conf_set_opaque(conf, f);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    if (type == RD_KAFKA_PRODUCER)
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    if (group)
+        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    *ret = rd_kafka_new(type, conf, e, sizeof(e));
+    if (!*ret) {
+        rd_kafka_conf_destroy(conf);
+        return pf_set_error(errbuf, errlen, -EIO, "cannot create a kafka client: %s", e);
+    }
+    if (type == RD_KAFKA_CONSUMER)
+        (void)rd_kafka_poll_set_consumer(*ret);
+    return 0;
+}
+
+static int clients_open(struct fleet *f, char *errbuf, size_t errlen)
+{
+    static const char *const prod_kv[] = {"enable.idempotence", "true", "linger.ms", "2", NULL};
+    const char *cons_kv[] = {
+        "group.id", f->o->group ? f->o->group : "patchfleet-workers",
+        /* Eager: librdkafka 2.0.2's cooperative-sticky has known bugs (kafka-redis.md §2). */
+        "partition.assignment.strategy", "roundrobin",
+        "enable.auto.offset.store", "false",
+        "enable.auto.commit", "true",
+        "auto.commit.interval.ms", "1000",
+        "auto.offset.reset", "earliest",
+        "session.timeout.ms", "10000",
+        "heartbeat.interval.ms", "1000",
+        "max.poll.interval.ms", "120000",
+        NULL,
+    };
+    char att_group[160];
+    const char *att_kv[] = {"group.id", att_group, "enable.auto.commit", "false",
+                            "auto.offset.reset", "earliest", NULL};
+    rd_kafka_topic_partition_list_t *l;
+    int r;
+
+    (void)snprintf(att_group, sizeof(att_group), "patchfleet-attempts-%s", f->o->worker_id);
+    r = make_client(f, RD_KAFKA_PRODUCER, prod_kv, false, &f->prod, errbuf, errlen);
+    r = r < 0 ? r : make_client(f, RD_KAFKA_CONSUMER, cons_kv, true, &f->cons, errbuf, errlen);
+    r = r < 0 ? r : make_client(f, RD_KAFKA_CONSUMER, att_kv, false, &f->att, errbuf, errlen);
+    if (r < 0)
+        return r;
+    l = rd_kafka_topic_partition_list_new(1);
+    if (!l)
+        return -ENOMEM;
+    rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_ATTEMPTS, 0)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+    (void)rd_kafka_assign(f->att, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    l = rd_kafka_topic_partition_list_new(1);
+    if (!l)
+        return -ENOMEM;
+    rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, RD_KAFKA_PARTITION_UA);
+    if (rd_kafka_subscribe(f->cons, l) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        r = pf_set_error(errbuf, errlen, -EIO, "cannot subscribe to %s", WORKER_FLEET_TOPIC_JOBS);
+    rd_kafka_topic_partition_list_destroy(l);
+    return r;
+}
+
+/* Flushes results, stores their offsets, commits synchronously, leaves the group, frees. */
+static void clients_close(struct fleet *f)
+{
+    if (f->prod) {
+        (void)rd_kafka_flush(f->prod, 10000);
+        (void)pthread_mutex_lock(&f->lock);
+        settle_slots(f);
+        (void)pthread_mutex_unlock(&f->lock);
+    }
+    if (f->cons) {
+        rd_kafka_resp_err_t err = rd_kafka_commit(f->cons, NULL, 0);
+
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            pf_log(LOG_WARNING, "final commit failed: %s", rd_kafka_err2str(err));
+        (void)rd_kafka_consumer_close(f->cons);
+        rd_kafka_destroy(f->cons);
+    }
+    if (f->att) {
+        (void)rd_kafka_consumer_close(f->att);
+        rd_kafka_destroy(f->att);
+    }
+    if (f->prod)
+        rd_kafka_destroy(f->prod);
+}
+
+int worker_fleet_run(const struct worker_fleet_options *o, char *errbuf, size_t errlen)
+{
+    struct fleet f = {.o = o};
+    pthread_t *threads = NULL;
+    unsigned started = 0;
+    int r;
+
+    if (o->concurrency < 1 || o->concurrency > WORKER_FLEET_MAX_SLOTS || !o->brokers ||
+        !o->worker_id || !o->stop)
+        return pf_set_error(errbuf, errlen, -EINVAL, "invalid fleet worker options");
+    (void)pthread_mutex_init(&f.lock, NULL);
+    (void)pthread_cond_init(&f.cond, NULL);
+    f.n_slots = o->concurrency;
+    f.slots = pf_calloc(f.n_slots, sizeof(*f.slots));
+    f.attempts = pf_calloc(FLEET_ATTEMPTS_MAX, sizeof(*f.attempts));
+    threads = pf_calloc(f.n_slots, sizeof(*threads));
+    r = f.slots && f.attempts && threads ? 0 : -ENOMEM;
+    for (unsigned i = 0; r == 0 && i < f.n_slots; i++) {
+        f.slots[i].f = &f;
+        f.slots[i].tag_result = (struct dr_tag){.slot = &f.slots[i], .attempt = false};
+        f.slots[i].tag_attempt = (struct dr_tag){.slot = &f.slots[i], .attempt = true};
+    }
+    r = r < 0 ? r : clients_open(&f, errbuf, errlen);
+    for (unsigned i = 0; r == 0 && i < f.n_slots; i++) {
+        (void)pthread_mutex_lock(&f.lock);
+        f.active++; /* counted before it runs, so the drain below cannot miss it */
+        (void)pthread_mutex_unlock(&f.lock);
+        if (pthread_create(&threads[i], NULL, pool_thread, &f) != 0) {
+            (void)pthread_mutex_lock(&f.lock);
+            f.active--;
+            (void)pthread_mutex_unlock(&f.lock);
+            r = pf_set_error(errbuf, errlen, -EAGAIN, "cannot start job threads");
+            break;
+        }
+        started++;
+    }
+    if (r == 0)
+        poll_loop(&f);
+    /* Stop the pool: threads finish what they run (cancelled after an abort) and exit. */
+    (void)pthread_mutex_lock(&f.lock);
+    f.quit = true;
+    f.stopping = true;
+    (void)pthread_cond_broadcast(&f.cond);
+    (void)pthread_mutex_unlock(&f.lock);
+    /* A thread may wait for a delivery report: keep polling the producer until all exited. */
+    for (;;) {
+        unsigned active;
+
+        (void)pthread_mutex_lock(&f.lock);
+        active = f.active;
+        (void)pthread_mutex_unlock(&f.lock);
+        if (active == 0 || !f.prod)
+            break;
+        (void)rd_kafka_poll(f.prod, 100);
+    }
+    for (unsigned i = 0; i < started; i++)
+        (void)pthread_join(threads[i], NULL);
+    clients_close(&f);
+    if (r == 0 && atomic_load(&f.fatal))
+        r = pf_set_error(errbuf, errlen, -EIO, "stopped after a fatal kafka error");
+    for (unsigned i = 0; f.slots && i < f.n_slots; i++)
+        pf_free(f.slots[i].payload);
+    pf_free(f.slots);
+    pf_free(f.attempts);
+    pf_free(f.parts);
+    pf_free(threads);
+    (void)pthread_cond_destroy(&f.cond);
+    (void)pthread_mutex_destroy(&f.lock);
+    return r;
+}
