@@ -10,7 +10,6 @@
  */
 #include "pf/setup.h"
 
-#include <ftw.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +24,8 @@
 #include "cli.h"
 #include "pf/alloc.h"
 #include "pf/config.h"
+#include "pf/duration.h"
+#include "pf/fs.h"
 #include "pf/job.h"
 #include "pf/log.h"
 #include "pf/oci.h"
@@ -33,7 +33,9 @@
 #include "pf/registry.h"
 #include "producer/plan.h"
 #include "producer/reports.h"
+#include "producer/run.h"
 #include "registry_opts.h"
+#include "patch_record.h"
 #include "summary.h"
 #include "worker/blob_cache.h"
 #include "worker/engines.h"
@@ -57,6 +59,7 @@ enum {
     OPT_KEYRING,
     OPT_SCANNER,
     OPT_PKG_TYPES,
+    OPT_REDIS,
 };
 
 struct patch_args {
@@ -71,6 +74,7 @@ struct patch_args {
     const char *image_flag, *tag_flag; /* single-image flags, refused in bulk mode */
     struct pf_strv mirrors;
     const char *cache_dir, *work_dir, *keyring;
+    const char *redis; /* --redis URL: record the run like the fleet's aggregator */
     struct cli_registry_opts reg;
 };
 
@@ -99,6 +103,7 @@ struct pool {
     size_t n;
     pthread_mutex_t lock; /* guards next, done and the progress lines */
     size_t next, done;
+    struct cli_patch_record *record; /* --redis, or NULL */
 };
 
 /* Set by the first SIGINT/SIGTERM; read by every job's cancelled() callback from any thread,
@@ -276,12 +281,22 @@ static void compose_details(struct slot *s)
                            w1 ? w1 : "", w2 ? "; warning: " : "", w2 ? w2 : "");
 }
 
+/* What the PATCHED TAG cell shows for a settled slot: the reference pushed, or the patched
+ * tag a report found clean; NULL otherwise. */
+static const char *slot_patched(const struct slot *s)
+{
+    if (s->status != WORKER_PATCH_PATCHED && s->status != WORKER_PATCH_SKIPPED)
+        return NULL;
+    return s->patched ? s->patched : s->res.patched_ref;
+}
+
 static void *pool_worker(void *arg)
 {
     struct pool *p = arg;
 
     for (;;) {
         struct slot *s = NULL;
+        int64_t started;
 
         (void)pthread_mutex_lock(&p->lock);
         if (p->next < p->n)
@@ -289,9 +304,13 @@ static void *pool_worker(void *arg)
         (void)pthread_mutex_unlock(&p->lock);
         if (!s)
             return NULL;
+        started = producer_now_ms();
         if (!s->details) /* not settled before the run (an OCI ref collision) */
             run_slot(p, s);
         compose_details(s);
+        cli_patch_record_job(p->record, s->job, s->status, slot_patched(s),
+                             s->shown ? s->shown : s->details, &s->res, started,
+                             producer_now_ms());
         (void)pthread_mutex_lock(&p->lock);
         p->done++;
         fprintf(stderr, "[%zu/%zu] %s %s %s\n", p->done, p->n, s->job->name, s->job->source,
@@ -330,47 +349,6 @@ static void pool_run(struct pool *p, size_t nthreads)
 
 /* --- directories ------------------------------------------------------------------------- */
 
-/* Creates `path` and its missing parents with mode 0700. Returns 0 or a negative errno. */
-static int mkdir_p(const char *path)
-{
-    char *copy;
-    int r = 0;
-
-    if (!path[0])
-        return -EINVAL;
-    copy = pf_strdup(path);
-    if (!copy)
-        return -ENOMEM;
-    for (char *p = copy + 1; r == 0; p++) {
-        bool end = *p == '\0';
-        if (*p != '/' && !end)
-            continue;
-        *p = '\0';
-        if (mkdir(copy, 0700) < 0 && errno != EEXIST)
-            r = -errno;
-        if (end)
-            break;
-        *p = '/';
-    }
-    pf_free(copy);
-    return r;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0)
-        pf_log(LOG_DEBUG, "cannot remove '%s': %s", path, strerror(errno));
-    return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-    if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
-        pf_log(LOG_DEBUG, "cannot walk '%s': %s", dir, strerror(errno));
-}
-
 /* --cache-dir, else $XDG_CACHE_HOME/patchfleet, else $HOME/.cache/patchfleet; new string. */
 static char *cache_dir_path(const char *arg)
 {
@@ -387,24 +365,19 @@ static char *cache_dir_path(const char *arg)
  * *ret_created tells whether this run made it, and so must remove it at exit. */
 static int make_work_dir(const char *arg, char **ret, bool *ret_created)
 {
-    const char *tmp = getenv("TMPDIR");
-    char *dir = arg ? pf_strdup(arg)
-                    : pf_asprintf("%s/patchfleet-%ld", tmp && tmp[0] ? tmp : "/tmp",
-                                  (long)getpid());
-    bool created = true;
+    char *dir = arg ? pf_strdup(arg) : pf_fs_work_dir_default("patchfleet");
+    bool created = false;
+    int r;
 
     if (!dir)
         return -ENOMEM;
     /* A default path that exists is not ours (a stale run, or someone else's in a shared
      * /tmp): refuse it rather than write into or later delete it. */
-    if (mkdir(dir, 0700) < 0) {
-        int r = -errno;
-        if (r != -EEXIST || !arg) {
-            cli_error("patch: cannot create the work directory '%s': %s", dir, strerror(-r));
-            pf_free(dir);
-            return r;
-        }
-        created = false;
+    r = pf_fs_make_work_dir(dir, arg != NULL, &created);
+    if (r < 0) {
+        cli_error("patch: cannot create the work directory '%s': %s", dir, strerror(-r));
+        pf_free(dir);
+        return r;
     }
     *ret = dir;
     *ret_created = created;
@@ -437,6 +410,8 @@ static void patch_usage(FILE *out)
             "$XDG_CACHE_HOME/patchfleet)\n"
             "  --work-dir DIR                   scratch space (default $TMPDIR/patchfleet-PID)\n"
             "  --keyring FILE                   apt keyring for sources without Signed-By\n"
+            "  --redis URL                      record the run in Redis (redis://HOST:PORT[/DB]),\n"
+            "                                   as the fleet does: `patchfleet summary`, dashboard\n"
             CLI_REGISTRY_OPTS_HELP
             "\nexit status: 0 no job failed, 1 a job failed or was cancelled, 2 usage or config "
             "error,\n130 interrupted\n");
@@ -463,6 +438,7 @@ static int patch_opt(struct patch_args *a, int opt, const char *arg)
     case 'r': a->report_dir = arg; return 1;
     case OPT_SCANNER: a->scanner = arg; return 1;
     case OPT_PKG_TYPES: a->pkg_types = arg; return 1;
+    case OPT_REDIS: a->redis = arg; return 1;
     case OPT_CONCURRENCY:
         errno = 0;
         a->concurrency = strtol(arg, &end, 10);
@@ -528,7 +504,7 @@ static int patch_check_args(struct patch_args *a)
         return -EINVAL;
     }
     a->library = a->pkg_types && strcmp(a->pkg_types, "os") != 0;
-    if (cli_parse_duration(a->timeout, &a->timeout_ns, err, sizeof(err)) < 0) {
+    if (pf_duration_parse(a->timeout, &a->timeout_ns, err, sizeof(err)) < 0) {
         cli_error("patch: --timeout: %s", err);
         return -EINVAL;
     }
@@ -555,6 +531,7 @@ static int patch_parse_args(int argc, char **argv, struct patch_args *a)
         {"report", required_argument, NULL, 'r'},
         {"scanner", required_argument, NULL, OPT_SCANNER},
         {"pkg-types", required_argument, NULL, OPT_PKG_TYPES},
+        {"redis", required_argument, NULL, OPT_REDIS},
         {"help", no_argument, NULL, 'h'},
         CLI_REGISTRY_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
@@ -593,6 +570,7 @@ struct patch_env {
     struct worker_engine *engine;
     char *cache_dir, *work_dir;
     bool work_dir_created;
+    struct cli_patch_record *record; /* --redis */
 };
 
 /* Creates what every job shares besides the registry client (made by expand()). Returns 0, or
@@ -605,7 +583,7 @@ static int env_open(const struct patch_args *a, struct patch_env *env)
     env->cache_dir = cache_dir_path(a->cache_dir);
     if (!env->cache_dir)
         return -ENOMEM;
-    r = mkdir_p(env->cache_dir);
+    r = pf_fs_mkdir_p(env->cache_dir, 0700);
     if (r < 0) {
         cli_error("patch: cannot create the cache directory '%s': %s", env->cache_dir,
                   strerror(-r));
@@ -637,10 +615,11 @@ static void env_close(struct patch_env *env)
 {
     env->engine = worker_engines_free(env->engine);
     env->reports = producer_reports_free(env->reports);
+    env->record = cli_patch_record_close(env->record);
     env->blobs = worker_blob_cache_free(env->blobs);
     env->reg = pf_registry_free(env->reg);
     if (env->work_dir && env->work_dir_created)
-        remove_tree(env->work_dir);
+        (void)pf_fs_remove_tree(env->work_dir);
     env->work_dir = pf_free(env->work_dir);
     env->cache_dir = pf_free(env->cache_dir);
 }
@@ -673,6 +652,7 @@ static void run_jobs(const struct patch_args *a, const struct patch_env *env,
                  .work_root = env->work_dir, .oci_dir = a->oci_dir, .push = a->push,
                  .dry_run = a->dry_run},
         .reports = env->reports,
+        .record = env->record,
         .timeout = a->timeout,
         .timeout_ns = a->timeout_ns,
         .slots = slots,
@@ -714,12 +694,12 @@ static int print_summary(const struct patch_args *a, const struct producer_plan 
         };
     for (size_t i = 0; i < plan->n_jobs; i++) {
         const struct slot *s = &slots[i];
-        bool shows_ref = s->status == WORKER_PATCH_PATCHED || s->status == WORKER_PATCH_SKIPPED;
+
         rows[k++] = (struct cli_summary_row){
             .name = plan->jobs[i].name,
             .status = s->status,
             .source = plan->jobs[i].source,
-            .patched = !shows_ref ? NULL : s->patched ? s->patched : s->res.patched_ref,
+            .patched = slot_patched(s),
             .details = s->shown ? s->shown : s->details,
             .platforms = s->res.platforms,
             .n_platforms = s->res.n_platforms,
@@ -848,6 +828,12 @@ int cli_patch(int argc, char **argv)
         status = CLI_EXIT_FAILED;
         goto out;
     }
+    if (a.redis && cli_patch_record_open(a.redis, a.config,
+                                         a.push ? "push" : a.oci_dir ? "oci" : "dry-run", &plan,
+                                         &env.record) < 0) {
+        status = CLI_EXIT_FAILED;
+        goto out;
+    }
     /* Nothing to run needs no engine: an all-failed or empty plan still gets its summary. */
     if (plan.n_jobs && env_open(&a, &env) < 0) {
         status = CLI_EXIT_FAILED;
@@ -855,6 +841,9 @@ int cli_patch(int argc, char **argv)
     }
     run_jobs(&a, &env, &plan, slots);
     status = print_summary(&a, &plan, slots);
+    if (env.record)
+        fprintf(stderr, "patchfleet: run %s recorded in redis\n",
+                cli_patch_record_run_id(env.record));
 out:
     for (size_t i = 0; slots && i < plan.n_jobs; i++) {
         worker_patch_job_result_release(&slots[i].res);

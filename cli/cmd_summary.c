@@ -215,8 +215,7 @@ static int show(const struct summary_opts *o)
     }
     status = info.completed_ms >= 0 && info.n_counts ? CLI_EXIT_OK : CLI_EXIT_FAILED;
     for (size_t i = 0; i < info.n_counts; i++)
-        if (strcmp(info.counts[i].status, "Failed") == 0 ||
-            strcmp(info.counts[i].status, "Cancelled") == 0)
+        if (pf_msg_status_is_failure(info.counts[i].status))
             status = CLI_EXIT_FAILED;
 out:
     for (size_t i = 0; i < n; i++)
@@ -239,7 +238,7 @@ static void summary_usage(FILE *out)
             "  --latest           the most recently created run\n"
             "  --format FORMAT    table (default) or json: {run, counts, jobs}\n"
             "  --wait             follow a running sweep until it completes\n"
-            "\nexit status: 0 run complete and nothing Failed or Cancelled, 1 otherwise, "
+            "\nexit status: 0 run complete and nothing Failed, Cancelled or Error, 1 otherwise, "
             "2 usage\n");
 }
 

@@ -56,12 +56,4 @@ int cli_summary_json(const struct cli_summary_row *rows, size_t n, char **ret);
 int cli_summary_exit_status(const struct cli_summary_row *rows, size_t n, bool ignore_errors,
                             bool interrupted);
 
-/*
- * Parses a Go duration ("90s", "15m", "1h30m", "1.5h", "250ms"; units ns us µs ms s m h) into
- * nanoseconds, for --timeout. Unlike Go, a bare number ("15", "0") is refused: a timeout needs
- * a unit, and zero or negative would mean no time at all. Returns 0 and *ret_ns, or -EINVAL
- * (-ERANGE past about 292 years) with a message naming the input in errbuf.
- */
-int cli_parse_duration(const char *s, uint64_t *ret_ns, char *errbuf, size_t errlen);
-
 #endif

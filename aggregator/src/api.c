@@ -40,8 +40,6 @@ static const char text_ctype[] = "text/plain; charset=utf-8";
 static const char metrics_ctype[] = "text/plain; version=0.0.4; charset=utf-8";
 static const char html_ctype[] = "text/html; charset=utf-8";
 
-static const char *const known_statuses[] = {"Patched", "UpToDate", "Skipped",
-                                             "Planned", "Failed",   "Cancelled"};
 
 struct aggregator_api {
     char *url;
@@ -365,10 +363,10 @@ static int filter_check(const char *filter, char *ret_bad, size_t badlen)
     for (const char *p = filter ? filter : ""; *p;) {
         size_t len = strcspn(p, ","), i;
 
-        for (i = 0; i < PF_ARRAY_SIZE(known_statuses); i++)
-            if (strlen(known_statuses[i]) == len && strncmp(p, known_statuses[i], len) == 0)
+        for (i = 0; i < PF_MSG_N_STATUSES; i++)
+            if (strlen(pf_msg_statuses[i]) == len && strncmp(p, pf_msg_statuses[i], len) == 0)
                 break;
-        if (i == PF_ARRAY_SIZE(known_statuses)) {
+        if (i == PF_MSG_N_STATUSES) {
             (void)snprintf(ret_bad, badlen, "%.*s", (int)(len > 64 ? 64 : len), p);
             return -EINVAL;
         }

@@ -82,8 +82,13 @@ static int handle(struct aggregator_store *store, const rd_kafka_message_t *m)
 
 static rd_kafka_t *consumer_new(const char *brokers)
 {
+    /* A short session (as the worker's): an aggregator restarted after a crash joins a group
+     * that still lists its dead predecessor, and the rebalance waits for that member's session
+     * to expire; with librdkafka's 45 s default no result was applied for that long. */
     static const char *const conf_kv[][2] = {
         {"group.id", AGGREGATOR_GROUP},
+        {"session.timeout.ms", "10000"},
+        {"heartbeat.interval.ms", "1000"},
         {"enable.auto.offset.store", "false"},
         {"enable.auto.commit", "true"},
         {"auto.offset.reset", "earliest"},

@@ -18,8 +18,6 @@
 #include "pf/buf.h"
 #include "pf/msg.h"
 
-static const char *const known_statuses[] = {"Patched", "UpToDate", "Skipped",
-                                             "Planned", "Failed",   "Cancelled"};
 
 static int add_status(struct aggregator_metrics *m, const char *status, int64_t n)
 {
@@ -115,8 +113,8 @@ static int64_t status_count(const struct aggregator_metrics *m, const char *stat
 
 static bool is_known(const char *status)
 {
-    for (size_t i = 0; i < PF_ARRAY_SIZE(known_statuses); i++)
-        if (strcmp(known_statuses[i], status) == 0)
+    for (size_t i = 0; i < PF_MSG_N_STATUSES; i++)
+        if (strcmp(pf_msg_statuses[i], status) == 0)
             return true;
     return false;
 }
@@ -128,8 +126,8 @@ static int render_statuses(const struct aggregator_metrics *m, struct pf_buf *ou
                            "result, over the runs in the store.\n"
                            "# TYPE patchfleet_results_total counter\n");
 
-    for (size_t i = 0; r == 0 && i < PF_ARRAY_SIZE(known_statuses); i++)
-        r = append_status_sample(out, known_statuses[i], status_count(m, known_statuses[i]));
+    for (size_t i = 0; r == 0 && i < PF_MSG_N_STATUSES; i++)
+        r = append_status_sample(out, pf_msg_statuses[i], status_count(m, pf_msg_statuses[i]));
     for (size_t i = 0; r == 0 && i < m->n_statuses; i++)
         if (!is_known(m->statuses[i].status))
             r = append_status_sample(out, m->statuses[i].status, m->statuses[i].n);

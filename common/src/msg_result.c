@@ -20,16 +20,22 @@
 #include "pf/err.h"
 #include "pf/msg.h"
 
-static const char *const result_statuses[] = {
-    "Patched", "UpToDate", "Skipped", "Planned", "Failed", "Cancelled",
+const char *const pf_msg_statuses[PF_MSG_N_STATUSES] = {
+    "Patched", "UpToDate", "Skipped", "Planned", "Failed", "Cancelled", "Error",
 };
 
-static bool status_known(const char *s)
+bool pf_msg_status_known(const char *s)
 {
-    for (size_t i = 0; i < PF_ARRAY_SIZE(result_statuses); i++)
-        if (strcmp(s, result_statuses[i]) == 0)
+    for (size_t i = 0; s && i < PF_MSG_N_STATUSES; i++)
+        if (strcmp(s, pf_msg_statuses[i]) == 0)
             return true;
     return false;
+}
+
+bool pf_msg_status_is_failure(const char *s)
+{
+    return s && (strcmp(s, "Failed") == 0 || strcmp(s, "Cancelled") == 0 ||
+                 strcmp(s, "Error") == 0);
 }
 
 /* --- encoding ---------------------------------------------------------------------------- */
@@ -127,7 +133,7 @@ int pf_msg_result_encode(const struct pf_msg_result *m, char **ret, size_t *ret_
     char *s;
     int r;
 
-    if (!m->run_id || !m->job_id || !m->source || !m->status || !status_known(m->status))
+    if (!m->run_id || !m->job_id || !m->source || !m->status || !pf_msg_status_known(m->status))
         return -EINVAL;
     pf_buf_init(&b, PF_MSG_MAX_BYTES);
     o = json_object();
@@ -311,7 +317,7 @@ static int decode_fields(json_t *root, struct pf_msg_result *m, char *errbuf, si
     r = r < 0 ? r : get_str(root, "", "name", false, &m->name, errbuf, errlen);
     r = r < 0 ? r : get_str(root, "", "source", true, &m->source, errbuf, errlen);
     r = r < 0 ? r : get_str(root, "", "status", true, &m->status, errbuf, errlen);
-    if (r == 0 && !status_known(m->status))
+    if (r == 0 && !pf_msg_status_known(m->status))
         r = pf_set_error(errbuf, errlen, -EINVAL, "field 'status' has unknown value '%s'",
                          m->status);
     r = r < 0 ? r : get_str(root, "", "patched_tag", false, &m->patched_tag, errbuf, errlen);

@@ -8,24 +8,23 @@
  */
 #include "pf/setup.h"
 
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "pf/alloc.h"
 #include "pf/buf.h"
 #include "pf/config.h"
 #include "pf/digest.h"
+#include "pf/duration.h"
 #include "pf/log.h"
 #include "pf/msg.h"
 #include "pf/registry.h"
 #include "producer/catalog.h"
 #include "producer/plan.h"
 #include "producer/publish.h"
+#include "producer/run.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -66,41 +65,6 @@ static void usage(FILE *out)
             "exit status: 0 published, 1 a delivery or plan failure, 2 usage or config error\n");
 }
 
-/* Parses "1h30m", "90s", "500ms" into milliseconds (> 0). Returns 0 or -EINVAL. */
-static int parse_duration_ms(const char *s, int64_t *ret)
-{
-    int64_t total = 0;
-    const char *p = s;
-
-    if (!*p)
-        return -EINVAL;
-    while (*p) {
-        char *end = NULL;
-        long long v;
-        int64_t unit;
-
-        errno = 0;
-        v = strtoll(p, &end, 10);
-        if (errno || end == p || v < 0 || v > 1000000000LL)
-            return -EINVAL;
-        if (strncmp(end, "ms", 2) == 0) {
-            unit = 1;
-            end += 2;
-        } else if (*end == 's' || *end == 'm' || *end == 'h') {
-            unit = *end == 's' ? 1000 : *end == 'm' ? 60000 : 3600000;
-            end++;
-        } else {
-            return -EINVAL;
-        }
-        total += (int64_t)v * unit;
-        p = end;
-    }
-    if (total <= 0)
-        return -EINVAL;
-    *ret = total;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, struct args *a)
 {
     static const struct option options[] = {
@@ -139,8 +103,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case OPT_TIMEOUT:
         case OPT_DELIVERY_TIMEOUT:
-            if (parse_duration_ms(optarg, opt == OPT_TIMEOUT ? &a->timeout_ms
-                                                             : &a->delivery_timeout_ms) < 0) {
+            if (pf_duration_parse_ms(optarg,
+                                     opt == OPT_TIMEOUT ? &a->timeout_ms : &a->delivery_timeout_ms,
+                                     NULL, 0) < 0) {
                 fprintf(stderr, "patchfleet-producer: invalid duration '%s' (e.g. 90s, 15m)\n",
                         optarg);
                 return -EINVAL;
@@ -170,60 +135,18 @@ static int parse_args(int argc, char **argv, struct args *a)
     return 0;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-
-    (void)clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* "20261126T231500Z-<8 random hex>": sortable by time, unique across producers. */
-static char *new_run_id(void)
-{
-    unsigned char rnd[4] = {0};
-    time_t t = time(NULL);
-    struct tm tm;
-    char stamp[32];
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-    if (fd >= 0) {
-        if (read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
-            pf_log(LOG_DEBUG, "short read from /dev/urandom");
-        (void)close(fd);
-    }
-    (void)gmtime_r(&t, &tm);
-    (void)strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-    return pf_asprintf("%s-%02x%02x%02x%02x%04x", stamp, rnd[0], rnd[1], rnd[2], rnd[3],
-                       (unsigned)(getpid() & 0xffff));
-}
-
-/* The job id: hex sha256 of "run\nsource\ntarget_repo:target_tag" (docs/fleet.md). */
-static char *job_id(const char *run, const char *a, const char *b, const char *c)
-{
-    char *s = pf_asprintf("%s\n%s\n%s:%s", run, a ? a : "", b ? b : "", c ? c : "");
-    char d[PF_DIGEST_BUFSZ];
-    int r;
-
-    if (!s)
-        return NULL;
-    r = pf_sha256_digest(s, strlen(s), d);
-    pf_free(s);
-    return r < 0 ? NULL : pf_strdup(pf_digest_sha256_hex(d));
-}
-
 /* Fills msgs[i] from plan->jobs[i] (deep copies, so the plan can be released separately). */
 static int make_jobs(const struct args *a, const char *run, const struct producer_plan *plan,
                      struct pf_msg_job *msgs)
 {
-    int64_t now = now_ms();
+    int64_t now = producer_now_ms();
 
     for (size_t i = 0; i < plan->n_jobs; i++) {
         const struct pf_job *j = &plan->jobs[i];
         struct pf_msg_job *m = &msgs[i];
 
         m->run_id = pf_strdup(run);
-        m->job_id = job_id(run, j->source, j->target_repo, j->target_tag);
+        m->job_id = producer_job_id(run, j->source, j->target_repo, j->target_tag);
         m->job.name = j->name ? pf_strdup(j->name) : NULL;
         m->job.source = pf_strdup(j->source);
         m->job.source_tag = j->source_tag ? pf_strdup(j->source_tag) : NULL;
@@ -247,40 +170,15 @@ static int make_jobs(const struct args *a, const char *run, const struct produce
 static int make_failures(const char *run, const struct producer_plan *plan,
                          struct pf_msg_result *res)
 {
-    int64_t now = now_ms();
+    int64_t now = producer_now_ms();
 
     for (size_t i = 0; i < plan->n_failures; i++) {
-        const struct producer_plan_failure *f = &plan->failures[i];
-        struct pf_msg_result *m = &res[i];
+        int r = producer_plan_failure_result(run, &plan->failures[i], now, &res[i]);
 
-        m->run_id = pf_strdup(run);
-        m->job_id = job_id(run, "plan-failure", f->name, f->source);
-        m->name = pf_strdup(f->name ? f->name : "");
-        m->source = pf_strdup(f->source ? f->source : "");
-        m->status = pf_strdup("Failed");
-        m->details = pf_strdup(f->reason ? f->reason : "plan failure");
-        m->worker = pf_strdup("producer");
-        m->started_ms = m->finished_ms = now;
-        m->attempt = 1;
-        if (!m->run_id || !m->job_id || !m->name || !m->source || !m->status || !m->details ||
-            !m->worker)
-            return -ENOMEM;
+        if (r < 0)
+            return r;
     }
     return 0;
-}
-
-static int config_digest(const char *path, char **ret)
-{
-    struct pf_buf b = PF_BUF_INIT;
-    char d[PF_DIGEST_BUFSZ];
-    int r = pf_buf_read_file(&b, path);
-
-    r = r < 0 ? r : pf_sha256_digest(b.p ? b.p : "", b.len, d);
-    pf_buf_release(&b);
-    if (r < 0)
-        return r;
-    *ret = pf_strdup(d);
-    return *ret ? 0 : -ENOMEM;
 }
 
 static struct pf_registry *registry_new(const struct args *a)
@@ -312,13 +210,13 @@ static int run(const struct args *a, const struct pf_config *cfg, const struct p
     int status = EXIT_FAILED, r;
 
     (void)cfg;
-    rm.run_id = a->run_id ? pf_strdup(a->run_id) : new_run_id();
+    rm.run_id = a->run_id ? pf_strdup(a->run_id) : producer_run_id_new();
     rm.config_name = pf_strdup(base ? base + 1 : a->config);
     rm.mode = pf_strdup(a->push ? "push" : a->oci_dir ? "oci" : "dry-run");
     rm.expected = plan->n_jobs + plan->n_failures;
-    rm.created_ms = now_ms();
+    rm.created_ms = producer_now_ms();
     r = jobs && fails && rm.run_id && rm.config_name && rm.mode ? 0 : -ENOMEM;
-    r = r < 0 ? r : config_digest(a->config, &rm.config_digest);
+    r = r < 0 ? r : producer_config_digest(a->config, &rm.config_digest);
     r = r < 0 ? r : pf_strv_extend(&rm.warnings, &plan->warnings);
     r = r < 0 ? r : make_jobs(a, rm.run_id, plan, jobs);
     r = r < 0 ? r : make_failures(rm.run_id, plan, fails);

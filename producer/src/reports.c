@@ -11,7 +11,6 @@
 
 #include <dirent.h>
 #include <jansson.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +19,10 @@
 #include "pf/alloc.h"
 #include "pf/buf.h"
 #include "pf/err.h"
+#include "pf/patched_tags.h"
 #include "pf/ref.h"
 #include "producer/reports.h"
 
-#define REPORT_MAX_TAG 128
 #define REPORT_WHY 512
 
 struct entry {
@@ -421,78 +420,7 @@ enum producer_report_verdict producer_reports_lookup(const struct producer_repor
     return e ? e->verdict : PRODUCER_REPORT_NONE;
 }
 
-/* --- tag versioning ---------------------------------------------------------------------- */
-
-bool producer_tag_is_arch_side_tag(const char *base, const char *tag)
-{
-    /* Copa's patch.ArchTagSuffixes(): only "-386" could pass for a version, the rest are
-     * listed so the rule is the same everywhere. */
-    static const char *const suffixes[] = {"386",   "amd64",   "arm",      "arm-v5",
-                                           "arm-v6", "arm-v7", "arm64",    "arm64-v8",
-                                           "ppc64le", "s390x", "riscv64"};
-    size_t blen = strlen(base);
-
-    if (strncmp(tag, base, blen) != 0 || tag[blen] != '-')
-        return false;
-    for (size_t i = 0; i < PF_ARRAY_SIZE(suffixes); i++)
-        if (strcmp(tag + blen + 1, suffixes[i]) == 0)
-            return true;
-    return false;
-}
-
-/* The version of `tag` as a patch of `base`: 0 for base itself, N for base-N; -1 otherwise. */
-static long long patch_version(const char *base, const char *tag)
-{
-    size_t blen = strlen(base);
-    const char *num = tag + blen + 1;
-    unsigned long long v;
-    char *end = NULL;
-
-    if (strncmp(tag, base, blen) != 0)
-        return -1;
-    if (tag[blen] == '\0')
-        return 0;
-    /* Only "-<digits>" without a leading zero counts: "-01" or "-1a" are someone else's. */
-    if (tag[blen] != '-' || *num < '1' || *num > '9' || strspn(num, "0123456789") != strlen(num) ||
-        producer_tag_is_arch_side_tag(base, tag))
-        return -1;
-    errno = 0;
-    v = strtoull(num, &end, 10);
-    if (errno || end == num || *end || v >= (unsigned long long)LLONG_MAX)
-        return -1;
-    return (long long)v;
-}
-
-int producer_patched_tags(const char *base, const struct pf_strv *existing, char **ret_latest,
-                          char **ret_next)
-{
-    long long highest = -1;
-    char *latest = NULL, *next;
-
-    for (size_t i = 0; existing && i < existing->n; i++) {
-        long long v = patch_version(base, existing->v[i]);
-        if (v > highest)
-            highest = v;
-    }
-    if (highest >= 0) {
-        latest = highest == 0 ? pf_strdup(base) : pf_asprintf("%s-%lld", base, highest);
-        if (!latest)
-            return -ENOMEM;
-    }
-    next = highest < 0 ? pf_strdup(base) : pf_asprintf("%s-%lld", base, highest + 1);
-    if (!next) {
-        pf_free(latest);
-        return -ENOMEM;
-    }
-    if (strlen(next) > REPORT_MAX_TAG) {
-        pf_free(latest);
-        pf_free(next);
-        return -ERANGE;
-    }
-    *ret_latest = latest;
-    *ret_next = next;
-    return 0;
-}
+/* --- skip decision (tag versioning is pf/patched_tags.h) ------------------------------- */
 
 void producer_patch_decision_release(struct producer_patch_decision *d)
 {
@@ -525,7 +453,7 @@ int producer_patch_decide(const struct producer_reports *reps, const char *targe
         *ret = d;
         return 0;
     }
-    r = producer_patched_tags(base, existing, &d.latest, &d.tag);
+    r = pf_patched_tags_find(base, existing, &d.latest, &d.tag);
     if (r < 0)
         return r;
     if (reps && d.latest) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for the pure parts of `patch` (cli/summary.c): the summary renderers, the exit
- * status, the --timeout parser and the versioned patched tag. The
+ * status and the versioned patched tag. The
  * CLI is an executable, not a library, so the pure summary module is compiled into this test
  * directly; it depends on nothing but pf_common and the worker's status names.
  */
@@ -207,67 +207,6 @@ static void exit_status(void **state)
     assert_int_equal(cli_summary_exit_status(NULL, 0, false, false), CLI_EXIT_OK);
 }
 
-static void duration_valid(void **state)
-{
-    static const struct {
-        const char *in;
-        uint64_t ns;
-    } cases[] = {
-        {"15m", 900000000000ULL},
-        {"1h30m", 5400000000000ULL},
-        {"90s", 90000000000ULL},
-        {"5m", 300000000000ULL},
-        {"1.5h", 5400000000000ULL},
-        {"250ms", 250000000ULL},
-        {"1m30s500ms", 90500000000ULL},
-        {"10us", 10000ULL},
-        {"10\xC2\xB5s", 10000ULL},
-        {"7ns", 7ULL},
-        {"+2s", 2000000000ULL},
-        {".5s", 500000000ULL},
-        {"2562047h", 2562047ULL * 3600 * 1000000000ULL},
-    };
-
-    (void)state;
-    for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
-        uint64_t ns = 0;
-        char err[128] = "";
-        assert_int_equal(cli_parse_duration(cases[i].in, &ns, err, sizeof(err)), 0);
-        assert_int_equal(ns, cases[i].ns);
-    }
-}
-
-static void duration_invalid(void **state)
-{
-    static const struct {
-        const char *in;
-        int r;
-        const char *msg;
-    } cases[] = {
-        {"0", -EINVAL, "duration '0' must be greater than zero"},
-        {"0s", -EINVAL, "duration '0s' must be greater than zero"},
-        {"-5m", -EINVAL, "duration '-5m' must be greater than zero"},
-        {"15", -EINVAL, "missing unit in duration '15' (use e.g. 90s, 15m, 1h30m)"},
-        {"1h30", -EINVAL, "missing unit in duration '1h30' (use e.g. 90s, 15m, 1h30m)"},
-        {"15x", -EINVAL, "unknown unit in duration '15x' (units: ns, us, ms, s, m, h)"},
-        {"15 m", -EINVAL, "unknown unit in duration '15 m' (units: ns, us, ms, s, m, h)"},
-        {"m", -EINVAL, "invalid duration 'm' (use e.g. 90s, 15m, 1h30m)"},
-        {"", -EINVAL, "empty duration (use e.g. 90s, 15m, 1h30m)"},
-        {".s", -EINVAL, "invalid duration '.s' (use e.g. 90s, 15m, 1h30m)"},
-        {"2562048h", -ERANGE, "duration '2562048h' is too large"},
-        {"99999999999999999999s", -ERANGE, "duration '99999999999999999999s' is too large"},
-    };
-
-    (void)state;
-    for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
-        uint64_t ns = 42;
-        char err[128] = "";
-        assert_int_equal(cli_parse_duration(cases[i].in, &ns, err, sizeof(err)), cases[i].r);
-        assert_string_equal(err, cases[i].msg);
-        assert_int_equal(ns, 42); /* untouched on failure */
-    }
-}
-
 /* Copa's columns: PATCHED TAG holds the tag, the full reference with --format wide; every
  * status word of the docs appears as written. */
 static void table_narrow_and_wide(void **state)
@@ -312,8 +251,6 @@ int main(void)
         cmocka_unit_test(json_document),
         cmocka_unit_test(json_empty),
         cmocka_unit_test(exit_status),
-        cmocka_unit_test(duration_valid),
-        cmocka_unit_test(duration_invalid),
     };
 
     return cmocka_run_group_tests_name("summary", tests, NULL, NULL);

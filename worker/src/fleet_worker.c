@@ -11,7 +11,6 @@
  */
 #include "pf/setup.h"
 
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,15 +25,21 @@
 #include "pf/job.h"
 #include "pf/log.h"
 #include "pf/msg.h"
+#include "pf/patched_tags.h"
 #include "pf/ref.h"
 #include "pf/registry.h"
 #include "worker/fleet_worker.h"
+#include "worker/result_msg.h"
 #include "worker/patch_job.h"
 
 #define FLEET_ATTEMPTS_MAX 65536 /* job ids remembered; older ones are forgotten first */
 #define FLEET_ATTEMPT_WAIT_MS 10000
 #define FLEET_ABORT_WAIT_MS 15000 /* after the grace period: how long cancelled jobs may take */
-#define FLEET_MAX_TAG 128
+/* Latency, not throughput, bounds a worker: a job waits for two deliveries (attempt record,
+ * result), whose reports this thread serves between consumer polls, and for its partition's
+ * next fetch after the resume. bench/README.md has the measurements. */
+#define FLEET_POLL_MS 5
+#define FLEET_FETCH_WAIT_MS "10"
 
 enum slot_state {
     SLOT_FREE,
@@ -88,6 +93,7 @@ struct fleet {
     struct part *parts; /* the current assignment of the jobs topic; poll thread only */
     size_t n_parts;
     bool stopping;      /* poll thread only */
+    int32_t wake_part;  /* a partition just resumed (-1 none); poll thread only */
     bool quit;
     unsigned active;    /* pool threads not yet exited */
     atomic_int abort;   /* the grace period is over: cancel running jobs, drop their results */
@@ -252,13 +258,6 @@ static int slot_produce(struct slot *s, const char *topic, const char *key, cons
     return -EIO;
 }
 
-static void msg_upgrades_free(struct pf_msg_platform *p, size_t n)
-{
-    for (size_t i = 0; p && i < n; i++)
-        pf_free(p[i].upgrades);
-    pf_free(p);
-}
-
 /* Encodes and produces the result of `job`; strings of `res` are borrowed. */
 static void publish_result(struct slot *s, const struct pf_msg_job *job, const char *status,
                            const char *tag, const struct worker_patch_job_result *res,
@@ -273,7 +272,7 @@ static void publish_result(struct slot *s, const struct pf_msg_job *job, const c
     struct pf_msg_platform *plats = NULL;
     char *out = NULL;
     size_t len = 0;
-    int r = 0;
+    int r;
 
     if (res && strcmp(status, "Patched") == 0) {
         m.patched_tag = (char *)(uintptr_t)tag;
@@ -282,28 +281,9 @@ static void publish_result(struct slot *s, const struct pf_msg_job *job, const c
     } else if (strcmp(status, "Skipped") == 0) {
         m.patched_tag = (char *)(uintptr_t)tag;
     }
-    if (res && res->n_platforms) {
-        plats = pf_calloc(res->n_platforms, sizeof(*plats));
-        for (size_t i = 0; plats && i < res->n_platforms; i++) {
-            const struct worker_patch_platform_result *p = &res->platforms[i];
-
-            plats[i] = (struct pf_msg_platform){.platform = p->platform, .os = p->os,
-                                                .error = p->error, .n_upgrades = p->n_upgrades};
-            plats[i].upgrades =
-                p->n_upgrades ? pf_calloc(p->n_upgrades, sizeof(struct pf_msg_upgrade)) : NULL;
-            if (p->n_upgrades && !plats[i].upgrades) {
-                plats[i].n_upgrades = 0;
-                r = -ENOMEM;
-            }
-            for (size_t k = 0; k < plats[i].n_upgrades; k++)
-                plats[i].upgrades[k] = (struct pf_msg_upgrade){
-                    .name = p->upgrades[k].name, .arch = p->upgrades[k].arch,
-                    .from = p->upgrades[k].from, .to = p->upgrades[k].to};
-        }
-        if (plats && r == 0) {
-            m.platforms = plats;
-            m.n_platforms = res->n_platforms;
-        }
+    if (res && worker_result_msg_platforms(res, &plats) == 0 && plats) {
+        m.platforms = plats;
+        m.n_platforms = res->n_platforms;
     }
     r = pf_msg_result_encode(&m, &out, &len);
     if (r < 0) {
@@ -319,7 +299,7 @@ static void publish_result(struct slot *s, const struct pf_msg_job *job, const c
     else
         s->failed = true;
     pf_free(out);
-    msg_upgrades_free(plats, res ? res->n_platforms : 0);
+    worker_result_msg_platforms_free(plats, res ? res->n_platforms : 0);
 }
 
 /* --- running a job ----------------------------------------------------------------------- */
@@ -337,52 +317,12 @@ static bool slot_cancelled(void *userdata)
     return false;
 }
 
-/* Copa's tag versioning for --push: `base` when free, else base-(highest N + 1). */
-static int next_tag(const char *base, const struct pf_strv *tags, char **ret)
-{
-    size_t blen = strlen(base);
-    unsigned long long highest = 0;
-    bool taken = false;
-    char *tag;
-
-    for (size_t i = 0; i < tags->n; i++) {
-        const char *t = tags->v[i], *num;
-        unsigned long long v;
-        char *end = NULL;
-
-        if (strncmp(t, base, blen) != 0)
-            continue;
-        if (t[blen] == '\0') {
-            taken = true;
-            continue;
-        }
-        num = t + blen + 1;
-        if (t[blen] != '-' || *num < '1' || *num > '9' ||
-            strspn(num, "0123456789") != strlen(num))
-            continue;
-        errno = 0;
-        v = strtoull(num, &end, 10);
-        if (errno == 0 && *end == '\0' && v > highest)
-            highest = v;
-    }
-    if (taken && highest == ULLONG_MAX)
-        return -ERANGE;
-    tag = taken ? pf_asprintf("%s-%llu", base, highest + 1) : pf_strdup(base);
-    if (!tag)
-        return -ENOMEM;
-    if (strlen(tag) > FLEET_MAX_TAG) {
-        pf_free(tag);
-        return -ERANGE;
-    }
-    *ret = tag;
-    return 0;
-}
-
 static int free_target_tag(struct pf_registry *reg, const struct pf_job *job, char **ret,
                            char *errbuf, size_t errlen)
 {
     struct pf_strv tags = PF_STRV_INIT;
     struct pf_ref repo = {0};
+    char *latest = NULL;
     int r = pf_ref_parse_repository(job->target_repo, &repo, errbuf, errlen);
 
     if (r == 0) {
@@ -390,10 +330,11 @@ static int free_target_tag(struct pf_registry *reg, const struct pf_job *job, ch
         if (r == -ENOENT)
             pf_strv_clear(&tags);
         if (r == -ENOENT || r >= 0)
-            r = next_tag(job->target_tag, &tags, ret);
+            r = pf_patched_tags_find(job->target_tag, &tags, &latest, ret);
         if (r == -ERANGE)
             (void)snprintf(errbuf, errlen, "no free versioned tag after '%s'", job->target_tag);
     }
+    pf_free(latest);
     pf_strv_clear(&tags);
     pf_ref_release(&repo);
     return r;
@@ -586,6 +527,8 @@ static void pause_one(struct fleet *f, struct part *p, bool pause)
     else
         (void)rd_kafka_resume_partitions(f->cons, l);
     rd_kafka_topic_partition_list_destroy(l);
+    if (!pause)
+        f->wake_part = p->partition;
     p->paused = pause;
 }
 
@@ -712,6 +655,21 @@ static bool any_busy(const struct fleet *f)
     return false;
 }
 
+/* librdkafka 2.0.2 applies a resume on the broker thread only when that thread wakes up, which
+ * with every partition paused (no fetch outstanding) is its 1 s idle tick: each job then waited
+ * ~1 s for its partition to be fetched again (bench/README.md). Any request to the partition
+ * leader wakes the thread; a watermark query is a cheap one (one loopback round trip). */
+static void wake_fetcher(struct fleet *f)
+{
+    int64_t lo, hi;
+
+    if (f->wake_part < 0)
+        return;
+    (void)rd_kafka_query_watermark_offsets(f->cons, WORKER_FLEET_TOPIC_JOBS, f->wake_part, &lo,
+                                           &hi, 1000);
+    f->wake_part = -1;
+}
+
 /* The poll loop; returns when stopped and drained (or the abort wait ran out). */
 static void poll_loop(struct fleet *f)
 {
@@ -727,7 +685,7 @@ static void poll_loop(struct fleet *f)
             pf_log(LOG_NOTICE, "stopping: no new jobs; in-flight jobs get %lld ms",
                    (long long)f->o->grace_ms);
         }
-        m = rd_kafka_consumer_poll(f->cons, 100);
+        m = rd_kafka_consumer_poll(f->cons, FLEET_POLL_MS);
         (void)pthread_mutex_lock(&f->lock);
         if (m && !m->err)
             dispatch(f, m);
@@ -743,6 +701,7 @@ static void poll_loop(struct fleet *f)
         apply_pause(f, false);
         busy = any_busy(f);
         (void)pthread_mutex_unlock(&f->lock);
+        wake_fetcher(f);
         if (f->stopping && !busy)
             return;
         if (f->stopping && !atomic_load(&f->abort) && mono_ms() >= grace_end) {
@@ -822,11 +781,15 @@ static int clients_open(struct fleet *f, char *errbuf, size_t errlen)
         "session.timeout.ms", "10000",
         "heartbeat.interval.ms", "1000",
         "max.poll.interval.ms", "120000",
+        /* A resumed partition joins the next fetch request; librdkafka's default lets the
+         * outstanding one wait 500 ms for data from the partitions that are not paused. */
+        "fetch.wait.max.ms", FLEET_FETCH_WAIT_MS,
         NULL,
     };
     char att_group[160];
     const char *att_kv[] = {"group.id", att_group, "enable.auto.commit", "false",
-                            "auto.offset.reset", "earliest", NULL};
+                            "auto.offset.reset", "earliest",
+                            "fetch.wait.max.ms", FLEET_FETCH_WAIT_MS, NULL};
     rd_kafka_topic_partition_list_t *l;
     int r;
 
@@ -880,7 +843,7 @@ static void clients_close(struct fleet *f)
 
 int worker_fleet_run(const struct worker_fleet_options *o, char *errbuf, size_t errlen)
 {
-    struct fleet f = {.o = o};
+    struct fleet f = {.o = o, .wake_part = -1};
     pthread_t *threads = NULL;
     unsigned started = 0;
     int r;

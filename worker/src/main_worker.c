@@ -7,17 +7,17 @@
  */
 #include "pf/setup.h"
 
-#include <ftw.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pf/alloc.h"
+#include "pf/duration.h"
+#include "pf/fs.h"
 #include "pf/log.h"
 #include "pf/registry.h"
 #include "pf/strv.h"
@@ -84,40 +84,6 @@ static void usage(FILE *out)
             "  --ca-file FILE             trust this CA bundle\n");
 }
 
-static int parse_duration_ms(const char *s, int64_t *ret)
-{
-    int64_t total = 0;
-    const char *p = s;
-
-    if (!*p)
-        return -EINVAL;
-    while (*p) {
-        char *end = NULL;
-        long long v;
-        int64_t unit;
-
-        errno = 0;
-        v = strtoll(p, &end, 10);
-        if (errno || end == p || v < 0 || v > 1000000000LL)
-            return -EINVAL;
-        if (strncmp(end, "ms", 2) == 0) {
-            unit = 1;
-            end += 2;
-        } else if (*end == 's' || *end == 'm' || *end == 'h') {
-            unit = *end == 's' ? 1000 : *end == 'm' ? 60000 : 3600000;
-            end++;
-        } else {
-            return -EINVAL;
-        }
-        total += (int64_t)v * unit;
-        p = end;
-    }
-    if (total <= 0)
-        return -EINVAL;
-    *ret = total;
-    return 0;
-}
-
 static int parse_count(const char *s, long max, long *ret)
 {
     char *end = NULL;
@@ -142,8 +108,8 @@ static int parse_opt(struct args *a, int opt, const char *arg)
     case OPT_CA_FILE: a->ca_file = arg; return 0;
     case OPT_CONCURRENCY: return parse_count(arg, WORKER_FLEET_MAX_SLOTS, &a->concurrency);
     case OPT_MAX_ATTEMPTS: return parse_count(arg, 1000, &a->max_attempts);
-    case OPT_TIMEOUT: return parse_duration_ms(arg, &a->timeout_ms);
-    case OPT_GRACE: return parse_duration_ms(arg, &a->grace_ms);
+    case OPT_TIMEOUT: return pf_duration_parse_ms(arg, &a->timeout_ms, NULL, 0);
+    case OPT_GRACE: return pf_duration_parse_ms(arg, &a->grace_ms, NULL, 0);
     case OPT_INSECURE: return pf_strv_push(&a->insecure, arg) < 0 ? -ENOMEM : 0;
     case OPT_PKG_MIRROR:
         if (!strchr(arg, '=') || arg[0] == '=')
@@ -192,38 +158,6 @@ static int parse_args(int argc, char **argv, struct args *a)
     return 0;
 }
 
-static int mkdir_p(const char *path)
-{
-    char *copy = pf_strdup(path);
-    int r = 0;
-
-    if (!copy)
-        return -ENOMEM;
-    for (char *p = copy + 1; r == 0; p++) {
-        bool end = *p == '\0';
-
-        if (*p != '/' && !end)
-            continue;
-        *p = '\0';
-        if (mkdir(copy, 0700) < 0 && errno != EEXIST)
-            r = -errno;
-        if (end)
-            break;
-        *p = '/';
-    }
-    pf_free(copy);
-    return r;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0)
-        pf_log(LOG_DEBUG, "cannot remove '%s'", path);
-    return 0;
-}
-
 struct env {
     struct pf_registry *reg;
     struct worker_blob_cache *blobs;
@@ -235,7 +169,7 @@ struct env {
 static int env_open(const struct args *a, struct env *e)
 {
     struct pf_registry_options ro;
-    const char *home = getenv("HOME"), *tmp = getenv("TMPDIR");
+    const char *home = getenv("HOME");
     char err[512] = "", host[256] = "localhost";
     int r;
 
@@ -243,21 +177,19 @@ static int env_open(const struct args *a, struct env *e)
     e->worker_id = pf_asprintf("%s:%ld", host, (long)getpid());
     if (!home || !home[0])
         home = "/tmp";
-    if (!tmp || !tmp[0])
-        tmp = "/tmp";
     e->cache_dir = a->cache_dir ? pf_strdup(a->cache_dir)
                                 : pf_asprintf("%s/.cache/patchfleet", home);
     e->work_dir = a->work_dir ? pf_strdup(a->work_dir)
-                              : pf_asprintf("%s/patchfleet-worker-%ld", tmp, (long)getpid());
+                              : pf_fs_work_dir_default("patchfleet-worker");
     if (!e->worker_id || !e->cache_dir || !e->work_dir)
         return -ENOMEM;
-    r = mkdir_p(e->cache_dir);
+    r = pf_fs_mkdir_p(e->cache_dir, 0700);
     if (r < 0)
         return pf_log_errno(LOG_ERR, r, "cannot create the cache directory '%s'", e->cache_dir);
-    if (mkdir(e->work_dir, 0700) == 0)
-        e->work_dir_created = true;
-    else if (errno != EEXIST || !a->work_dir)
-        return pf_log_errno(LOG_ERR, -errno, "cannot create the work directory '%s'", e->work_dir);
+    /* A default path that exists is a stale run's or someone else's: refuse, never adopt it. */
+    r = pf_fs_make_work_dir(e->work_dir, a->work_dir != NULL, &e->work_dir_created);
+    if (r < 0)
+        return pf_log_errno(LOG_ERR, r, "cannot create the work directory '%s'", e->work_dir);
     pf_registry_options_init(&ro);
     ro.insecure_hosts = &a->insecure;
     ro.ca_file = a->ca_file;
@@ -284,7 +216,7 @@ static void env_close(struct env *e)
     e->blobs = worker_blob_cache_free(e->blobs);
     e->reg = pf_registry_free(e->reg);
     if (e->work_dir && e->work_dir_created)
-        (void)nftw(e->work_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        (void)pf_fs_remove_tree(e->work_dir);
     pf_free(e->work_dir);
     pf_free(e->cache_dir);
     pf_free(e->worker_id);

@@ -56,7 +56,7 @@ struct pf_msg_result {
     char *job_id;
     char *name;                /* the config's image name (summary NAME) */
     char *source;              /* "registry/repo:tag" */
-    char *status;              /* "Patched", "UpToDate", "Skipped", "Planned", "Failed", "Cancelled" */
+    char *status;              /* one of pf_msg_statuses */
     char *patched_tag;         /* the tag pushed or reported, or NULL */
     char *patched_ref;         /* the full reference, or NULL */
     char *patched_digest;      /* manifest digest pushed, or NULL */
@@ -68,6 +68,17 @@ struct pf_msg_result {
     struct pf_msg_platform *platforms;
     size_t n_platforms;
 };
+
+/* Every status word a result carries, in summary order; the same words as the local run's
+ * table (worker_patch_status_to_string). "Error" is a discovery failure (no job ran). */
+extern const char *const pf_msg_statuses[];
+#define PF_MSG_N_STATUSES 7
+
+/* Returns true when `s` is one of pf_msg_statuses. */
+bool pf_msg_status_known(const char *s);
+
+/* True for the statuses that make a run fail (exit status 1): Failed, Cancelled, Error. */
+bool pf_msg_status_is_failure(const char *s);
 
 /* A sweep, announced by the producer on topic patchfleet.runs before its jobs: the aggregator
  * knows how many results complete it. Plan failures (unknown tags, discovery errors) are not

@@ -80,23 +80,6 @@ enum producer_report_verdict producer_reports_lookup(const struct producer_repor
 int producer_report_judge(const char *data, size_t len, enum producer_report_scanner scanner,
                           bool library, char **ret_artifact, char *errbuf, size_t errlen);
 
-/*
- * True when `tag` is `base` followed by an architecture suffix ("-amd64", "-arm64-v8", "-386",
- * ...; Copa's ArchTagSuffixes): a per-architecture side tag, not a patch version.
- */
-bool producer_tag_is_arch_side_tag(const char *base, const char *tag);
-
-/*
- * Copa's tag versioning over the tags `existing` of the target repository: the patched tags
- * of `base` are `base` (version 0) and `base-N` (N decimal, no leading zero), arch side tags
- * excluded. *ret_latest gets the highest version present (a new string) or NULL when there is
- * none; *ret_next gets `base` when there is none, else `base-(highest N + 1)` (gaps are not
- * reused). Returns 0, -ERANGE when the next tag would pass the 128-character tag limit, or
- * -ENOMEM; nothing is set on failure.
- */
-int producer_patched_tags(const char *base, const struct pf_strv *existing, char **ret_latest,
-                          char **ret_next);
-
 /* What a job does before any patching. */
 struct producer_patch_decision {
     bool skip;     /* true: status Skipped, details "no fixable vulnerabilities" */
