@@ -175,15 +175,15 @@ static int list_runs(struct aggregator_api *api, size_t max, struct pf_strv *ret
 
 /* --- responses --------------------------------------------------------------------------- */
 
-static int respond(struct aggregator_response *ret, int status, const char *type, char *body,
+static int respond(struct pf_http_response *ret, int status, const char *type, char *body,
                    size_t len)
 {
-    *ret = (struct aggregator_response){
+    *ret = (struct pf_http_response){
         .status = status, .content_type = type, .body = body, .len = len};
     return 0;
 }
 
-static int respond_text(struct aggregator_response *ret, int status, const char *text)
+static int respond_text(struct pf_http_response *ret, int status, const char *text)
 {
     char *body = pf_strdup(text);
 
@@ -193,7 +193,7 @@ static int respond_text(struct aggregator_response *ret, int status, const char 
 }
 
 /* Responds with `root` (stolen) as JSON. */
-static int respond_json(struct aggregator_response *ret, int status, json_t *root)
+static int respond_json(struct pf_http_response *ret, int status, json_t *root)
 {
     char *body = NULL;
     size_t len = 0;
@@ -205,10 +205,10 @@ static int respond_json(struct aggregator_response *ret, int status, json_t *roo
     return respond(ret, status, json_ctype, body, len);
 }
 
-static int respond_error(struct aggregator_response *ret, int status, const char *fmt, ...)
+static int respond_error(struct pf_http_response *ret, int status, const char *fmt, ...)
     PF_PRINTF(3, 4);
 
-static int respond_error(struct aggregator_response *ret, int status, const char *fmt, ...)
+static int respond_error(struct pf_http_response *ret, int status, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -224,7 +224,7 @@ static int respond_error(struct aggregator_response *ret, int status, const char
 }
 
 /* Maps a store error to a response; drops the connections when Redis went away. */
-static int respond_store_error(struct aggregator_api *api, struct aggregator_response *ret, int r)
+static int respond_store_error(struct aggregator_api *api, struct pf_http_response *ret, int r)
 {
     if (r == -ENOMEM)
         return r;
@@ -235,15 +235,6 @@ static int respond_store_error(struct aggregator_api *api, struct aggregator_res
     if (is_connection_error(r))
         api_disconnect(api);
     return respond_error(ret, 503, "redis unavailable: %s", strerror(-r));
-}
-
-void aggregator_response_release(struct aggregator_response *resp)
-{
-    if (!resp)
-        return;
-    if (!resp->body_static)
-        pf_free(resp->body);
-    *resp = (struct aggregator_response){0};
 }
 
 /* --- JSON -------------------------------------------------------------------------------- */
@@ -392,7 +383,7 @@ static bool run_id_valid(const char *id, size_t len)
 
 /* --- handlers ---------------------------------------------------------------------------- */
 
-static int handle_runs(struct aggregator_api *api, struct aggregator_response *ret)
+static int handle_runs(struct aggregator_api *api, struct pf_http_response *ret)
 {
     struct pf_strv ids = {0};
     json_t *arr = json_array();
@@ -419,7 +410,7 @@ static int handle_runs(struct aggregator_api *api, struct aggregator_response *r
     return respond_json(ret, 200, json_pack("{s:o}", "runs", arr));
 }
 
-static int handle_run(struct aggregator_api *api, const char *id, struct aggregator_response *ret)
+static int handle_run(struct aggregator_api *api, const char *id, struct pf_http_response *ret)
 {
     struct aggregator_run_info in = {0};
     int r = aggregator_store_read_run(api->store, id, &in);
@@ -434,7 +425,7 @@ static int handle_run(struct aggregator_api *api, const char *id, struct aggrega
 }
 
 static int handle_jobs(struct aggregator_api *api, const char *id, const char *filter,
-                       struct aggregator_response *ret)
+                       struct pf_http_response *ret)
 {
     struct aggregator_run_info in = {0};
     struct pf_msg_result *rows = NULL;
@@ -501,7 +492,7 @@ static int gather_metrics(struct aggregator_api *api, struct aggregator_metrics 
     return r;
 }
 
-static int handle_metrics(struct aggregator_api *api, struct aggregator_response *ret)
+static int handle_metrics(struct aggregator_api *api, struct pf_http_response *ret)
 {
     struct aggregator_metrics m = {0};
     struct pf_buf out = PF_BUF_INIT;
@@ -523,7 +514,7 @@ static int handle_metrics(struct aggregator_api *api, struct aggregator_response
     return respond(ret, 200, metrics_ctype, body, len);
 }
 
-static int handle_healthz(struct aggregator_api *api, struct aggregator_response *ret)
+static int handle_healthz(struct aggregator_api *api, struct pf_http_response *ret)
 {
     redisReply *rep = idx_command(api, 1, (const char *[]){"PING"});
     bool up = rep && rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "PONG") == 0;
@@ -535,7 +526,7 @@ static int handle_healthz(struct aggregator_api *api, struct aggregator_response
 
 /* Routes /api/runs/{id}[/jobs]; `rest` is what follows "/api/runs/". */
 static int route_run(struct aggregator_api *api, const char *rest, const char *filter,
-                     struct aggregator_response *ret)
+                     struct pf_http_response *ret)
 {
     const char *slash = strchr(rest, '/');
     size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
@@ -551,7 +542,7 @@ static int route_run(struct aggregator_api *api, const char *rest, const char *f
 }
 
 static int route(struct aggregator_api *api, const char *path, const char *filter,
-                 struct aggregator_response *ret)
+                 struct pf_http_response *ret)
 {
     int r;
 
@@ -559,7 +550,7 @@ static int route(struct aggregator_api *api, const char *path, const char *filte
         size_t len;
         const char *page = aggregator_dashboard_page(&len);
 
-        *ret = (struct aggregator_response){.status = 200, .content_type = html_ctype,
+        *ret = (struct pf_http_response){.status = 200, .content_type = html_ctype,
                                             .body = (char *)(uintptr_t)page, .len = len,
                                             .body_static = true};
         return 0;
@@ -583,9 +574,9 @@ static int route(struct aggregator_api *api, const char *path, const char *filte
 }
 
 int aggregator_api_handle(struct aggregator_api *api, const char *method, const char *path,
-                          const char *status_filter, struct aggregator_response *ret)
+                          const char *status_filter, struct pf_http_response *ret)
 {
-    struct aggregator_response resp = {0};
+    struct pf_http_response resp = {0};
     int r;
 
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
@@ -596,7 +587,7 @@ int aggregator_api_handle(struct aggregator_api *api, const char *method, const 
         (void)pthread_mutex_unlock(&api->lock);
     }
     if (r < 0) {
-        aggregator_response_release(&resp);
+        pf_http_response_release(&resp);
         return r;
     }
     *ret = resp;

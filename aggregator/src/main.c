@@ -20,7 +20,7 @@
 
 #include "aggregator/api.h"
 #include "aggregator/consume.h"
-#include "aggregator/http.h"
+#include "pf/http_server.h"
 #include "aggregator/store.h"
 #include "pf/log.h"
 
@@ -79,15 +79,23 @@ static int serve_only(void)
     return 0;
 }
 
+/* The HTTP handler: the API's, with the one query argument it reads. */
+static int serve(void *userdata, const char *method, const char *path,
+                 const struct pf_http_request *req, struct pf_http_response *ret)
+{
+    return aggregator_api_handle(userdata, method, path, pf_http_request_query(req, "status"),
+                                 ret);
+}
+
 static int start_http(const char *addr, const char *url, struct aggregator_api **ret_api,
-                      struct aggregator_http **ret_http)
+                      struct pf_http_server **ret_http)
 {
     char err[256] = "", bound[320] = "";
     int r = aggregator_api_new(url, ret_api, err, sizeof(err));
 
     if (r < 0)
         return pf_log_errno(LOG_ERR, r, "cannot set up the HTTP API: %s", err);
-    r = aggregator_http_start(addr, *ret_api, ret_http, bound, sizeof(bound), err, sizeof(err));
+    r = pf_http_server_start(addr, serve, *ret_api, ret_http, bound, sizeof(bound), err, sizeof(err));
     if (r < 0) {
         *ret_api = aggregator_api_free(*ret_api);
         return pf_log_errno(LOG_ERR, r, "cannot start the HTTP server: %s", err);
@@ -109,7 +117,7 @@ int main(int argc, char **argv)
     const char *brokers = NULL, *url = NULL, *http_addr = NULL;
     struct aggregator_store *store;
     struct aggregator_api *api = NULL;
-    struct aggregator_http *http = NULL;
+    struct pf_http_server *http = NULL;
     struct sigaction sa = {.sa_handler = on_signal};
     bool no_kafka = false;
     int c, r;
@@ -160,7 +168,7 @@ int main(int argc, char **argv)
     r = aggregator_consume_run(brokers, store, &arg_stop);
     aggregator_store_close(store);
 out:
-    aggregator_http_stop(http);
+    pf_http_server_stop(http);
     aggregator_api_free(api);
     return r < 0 ? 1 : 0;
 }

@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# labels: redis aggregator dashboard
+# labels: redis aggregator dashboard registry apt deb
 #
-# The aggregator's HTTP side against a real redis-server: the store is filled through
-# tests/tools/pf_store_feed with two runs (one complete, one in progress; Failed, Patched and
-# UpToDate rows), patchfleet-aggregator runs with --no-kafka --http 127.0.0.1:0, and curl + jq
-# check every endpoint and error (404 unknown run, 400 bad filter, 405 other methods, 503 with
-# Redis down and recovery when it is back). /metrics is read by a strict parser of the
-# Prometheus text format 0.0.4 (python3, below) and its values checked; headless Chromium loads
-# the dashboard, the DOM after its scripts ran must show the run, its counts and a job row, and
-# a screenshot is saved as $PF_BUILD/test-output/dashboard.png.
+# The aggregator's HTTP side against a real redis-server holding two runs: a complete one
+# recorded by a real local sweep (`patchfleet patch --push --redis` over the Debian fixtures:
+# demo/full Patched, demo/uptodate UpToDate, a missing repository Failed, with its discovery
+# warning), and an in-progress one written through tests/tools/pf_store_feed (a real sweep
+# cannot be caught half-done reliably). patchfleet-aggregator runs with --no-kafka --http
+# 127.0.0.1:0, and curl + jq check every endpoint and error (404 unknown run, 400 bad filter,
+# 405 other methods, 503 with Redis down and recovery when it is back) against the rows
+# redis-cli reads. /metrics is read by a strict parser of the Prometheus text format 0.0.4
+# (python3, below) and its values checked against the stored durations; headless Chromium
+# loads the dashboard, the DOM after its scripts ran must show the run, its counts and a job
+# row, and a screenshot is saved as $PF_BUILD/test-output/dashboard.png.
 set -euo pipefail
 
 . "${PF_SRC:?}/tests/harness/lib.sh"
 . "$PF_SRC/tests/harness/redis.sh"
-pf_require redis-server redis-cli jq curl python3
+. "$PF_SRC/tests/harness/apt_repo.sh"
+. "$PF_SRC/tests/harness/seed.sh"
+. "$PF_SRC/tests/harness/deb_fixture.sh"
+pf_require redis-server redis-cli jq curl python3 docker-registry skopeo
+deb_fixture_require
+pf_require_cli patch
 pf_tmpdir
 AGG=${PF_BIN:?}/patchfleet-aggregator
 FEED=$PF_BIN/pf_store_feed
@@ -22,34 +30,73 @@ FEED=$PF_BIN/pf_store_feed
 [ -x "$FEED" ] || pf_fail "no pf_store_feed at $FEED (build target pf_store_feed)"
 OUT_DIR=${PF_BUILD:-$PF_TMP}/test-output
 mkdir -p "$OUT_DIR"
+T=$PF_TMP
 
-pf_say "start redis-server and fill two runs"
+pf_say "fixtures: packages, signed archive, registry, images"
+deb_build_all "$T/debs"
+apt_gpg_home "$T/gnupg"
+apt_export_keyring "$T/keyring.gpg"
+deb_repo_suite "$T/www/repo" stable "amd64 arm64" "$T/debs/v2"/*.deb
+apt_gpg_stop
+pf_http_start APT "$T/www"
+pf_registry_start plain A
+A=$REG_A_ADDR
+L=$T/layout
+deb_image_full "$L" full amd64 "$T/debs/v1" "$HTTP_APT_URL/repo/" "$T/keyring.gpg"
+deb_image_uptodate "$L" uptodate amd64 "$T/debs/v2" "$HTTP_APT_URL/repo/" "$T/keyring.gpg"
+deb_push "$L" full "$A/demo/full:1.0"
+deb_push "$L" uptodate "$A/demo/uptodate:1.0"
+cat >"$T/dash.yaml" <<EOF
+apiVersion: copa.sh/v1alpha1
+kind: PatchConfig
+images:
+  - name: full
+    image: "$A/demo/full"
+    tags:
+      strategy: list
+      list: ["1.0"]
+  - name: uptodate
+    image: "$A/demo/uptodate"
+    tags:
+      strategy: list
+      list: ["1.0"]
+  - name: ghost
+    image: "$A/demo/ghost"
+    tags:
+      strategy: list
+      list: ["1.0"]
+EOF
+pf_ok "demo/full:1.0 (outdated) and demo/uptodate:1.0 pushed; demo/ghost does not exist"
+
+pf_say "start redis-server; a real sweep records the complete run, pf_store_feed a running one"
 pf_redis_start
-DONE=sweep-done-$$
+# Exit 1: the ghost row is Failed.
+pf_run 1 "$T/sweep.out" "$T/sweep.err" "$PF" patch --config "$T/dash.yaml" --push \
+    --keyring "$T/keyring.gpg" --insecure-registry "$A" --cache-dir "$T/cache" --work-dir "$T/work" \
+    --redis "$REDIS_URL"
+DONE=$(sed -n 's/^patchfleet: run \(.*\) recorded in redis$/\1/p' "$T/sweep.err")
+[ -n "$DONE" ] || pf_fail "patch --redis printed no run id: $(tail -n 5 "$T/sweep.err")"
+[ -n "$(pf_redis_cli HGET "pf:run:{$DONE}:meta" completed_ms)" ] || pf_fail "$DONE not complete"
+# The stored rows (redis-cli) are the oracle for the API: one per status.
+pf_redis_cli HVALS "pf:run:{$DONE}:jobs" | jq -s 'map({key: .status, value: .}) | from_entries' >"$T/done.json"
+jq -e 'keys == ["Failed", "Patched", "UpToDate"]' "$T/done.json" >/dev/null ||
+    pf_fail "the sweep should give one Failed, Patched and UpToDate row: $(cat "$T/sweep.out")"
+jrow() { jq -r --arg s "$1" ".[\$s].$2" "$T/done.json"; }
+J_FAIL=$(jrow Failed job_id)
+J_PATCH=$(jrow Patched job_id)
+J_UP=$(jrow UpToDate job_id)
 LIVE=sweep-live-$$
-T=1700000000000
-T2=1700000600000
+# Created after the sweep, so the running run is the newest.
+T2=$(($(date +%s%3N) + 1000))
 tab() { local IFS=$'\t'; printf '%s\n' "$*"; }
 {
-    tab run "$DONE" 3 "$T"
-    tab result "$DONE" j1 nginx reg.example/nginx:1.25 Failed 1 $((T + 500)) - "pull failed: 503"
-    tab result "$DONE" j2 redis reg.example/redis:7.2 Patched 1 $((T + 12000)) reg.example/redis:7.2-patched "3 upgraded"
-    tab result "$DONE" j3 alpine reg.example/alpine:3.19 UpToDate 1 $((T + 90000)) - "nothing to upgrade"
     tab run "$LIVE" 4 "$T2"
     tab result "$LIVE" k1 nginx reg.example/nginx:1.26 Patched 1 $((T2 + 4000)) reg.example/nginx:1.26-patched "1 upgraded"
     tab result "$LIVE" k2 busybox reg.example/busybox:1.36 Failed 1 $((T2 + 7000)) - "no package manager"
-} | "$FEED" "$REDIS_URL" >"$PF_TMP/feed.out" 2>"$PF_TMP/feed.err" || pf_fail "pf_store_feed: $(cat "$PF_TMP/feed.err")"
-pf_assert_eq "store feed answers" "5 inserted, 2 recorded" \
-    "$(grep -c '^inserted$' "$PF_TMP/feed.out") inserted, $(grep -c '^recorded$' "$PF_TMP/feed.out") recorded"
-# pf_store_feed writes no start time; give DONE's rows one (status unchanged, so the counts stay
-# right) for the duration histogram: 0.5 s, 12 s and 90 s.
-for spec in j1:0 j2:0 j3:0; do
-    job=${spec%%:*}
-    row=$(pf_redis_cli HGET "pf:run:{$DONE}:jobs" "$job" | jq -c --argjson t "$T" '.started_ms = $t')
-    pf_redis_cli HSET "pf:run:{$DONE}:jobs" "$job" "$row" >/dev/null
-done
-[ -n "$(pf_redis_cli HGET "pf:run:{$DONE}:meta" completed_ms)" ] || pf_fail "$DONE not complete"
-pf_ok "runs $DONE (complete) and $LIVE (2 of 4) stored"
+} | "$FEED" "$REDIS_URL" >"$T/feed.out" 2>"$T/feed.err" || pf_fail "pf_store_feed: $(cat "$T/feed.err")"
+pf_assert_eq "store feed answers" "2 inserted, 1 recorded" \
+    "$(grep -c '^inserted$' "$T/feed.out") inserted, $(grep -c '^recorded$' "$T/feed.out") recorded"
+pf_ok "runs $DONE (complete, recorded by patchfleet patch) and $LIVE (2 of 4) stored"
 
 pf_say "start patchfleet-aggregator --no-kafka --http 127.0.0.1:0"
 pf_run 2 "$PF_TMP/u.out" "$PF_TMP/u.err" "$AGG" --redis "$REDIS_URL" --no-kafka
@@ -85,8 +132,8 @@ grep -qi '^content-type: application/json' "$PF_TMP/headers" || pf_fail "content
 jqok '.runs | length == 2' "two runs"
 jq -e --arg d "$DONE" --arg l "$LIVE" '.runs[0].run_id == $l and .runs[1].run_id == $d' "$PF_TMP/body" >/dev/null ||
     pf_fail "runs not newest first: $(cat "$PF_TMP/body")"
-jq -e --arg l "$LIVE" '.runs[0] | .state == "running" and .expected == 4 and .finished == 2
-    and .counts == {"Failed": 1, "Patched": 1} and .completed_ms == null and .created_ms == 1700000600000' \
+jq -e --arg l "$LIVE" --argjson t2 "$T2" '.runs[0] | .state == "running" and .expected == 4 and .finished == 2
+    and .counts == {"Failed": 1, "Patched": 1} and .completed_ms == null and .created_ms == $t2' \
     "$PF_TMP/body" >/dev/null || pf_fail "live run in the list: $(cat "$PF_TMP/body")"
 jq -e '.runs[1] | .state == "complete" and .expected == 3 and .finished == 3 and (.completed_ms | type) == "number"
     and .counts == {"Failed": 1, "Patched": 1, "UpToDate": 1}' "$PF_TMP/body" >/dev/null ||
@@ -94,23 +141,30 @@ jq -e '.runs[1] | .state == "complete" and .expected == 3 and .finished == 3 and
 pf_ok "/api/runs: newest first, state, expected/finished, counts"
 
 get "/api/runs/$DONE" 200
-jq -e --arg d "$DONE" '.run_id == $d and .state == "complete" and .config_name == "feed.yaml" and .mode == "dry-run"
-    and .warnings == ["a warning with \"quotes\""] and .counts.UpToDate == 1' "$PF_TMP/body" >/dev/null ||
+# The warning is the discovery error for demo/ghost, as the sweep printed it on stderr.
+jq -e --arg d "$DONE" '.run_id == $d and .state == "complete" and .config_name == "dash.yaml" and .mode == "push"
+    and (.warnings | length) == 1 and (.warnings[0] | test("ghost")) and .counts.UpToDate == 1' "$PF_TMP/body" >/dev/null ||
     pf_fail "/api/runs/$DONE: $(cat "$PF_TMP/body")"
 pf_ok "/api/runs/{id}: meta, warnings and counts"
 
 get "/api/runs/$DONE/jobs" 200
 jq -e '[.jobs[].status] == ["Failed", "UpToDate", "Patched"] or [.jobs[].status] == ["Failed", "Patched", "UpToDate"]' \
     "$PF_TMP/body" >/dev/null || pf_fail "failures first: $(cat "$PF_TMP/body")"
-jq -e '.jobs[0] | .job_id == "j1" and .name == "nginx" and .source == "reg.example/nginx:1.25"
-    and .details == "pull failed: 503" and .attempt == 1 and .duration_ms == 500 and .worker == "feed:1"' \
+# Each row as stored (redis-cli), its duration finished_ms - started_ms.
+jq -e --slurpfile st "$T/done.json" --arg a "$A" '.jobs[0] as $j | $st[0].Failed as $s
+    | $j.job_id == $s.job_id and $j.name == "ghost" and $j.source == ($a + "/demo/ghost:1.0")
+    and $j.details == $s.details and ($j.details | length) > 0 and $j.attempt == 1
+    and $j.duration_ms == ($s.finished_ms - $s.started_ms) and $j.worker == $s.worker' \
     "$PF_TMP/body" >/dev/null || pf_fail "Failed row: $(cat "$PF_TMP/body")"
-jq -e '.jobs | map(select(.job_id == "j2"))[0] | .patched_tag == "reg.example/redis:7.2-patched" and .duration_ms == 12000' \
+jq -e --slurpfile st "$T/done.json" --arg a "$A" '$st[0].Patched as $s | .jobs | map(select(.job_id == $s.job_id))[0]
+    | .name == "full" and .patched_tag == $s.patched_tag and .patched_tag == "1.0-patched"
+    and .patched_ref == ($a + "/demo/full:1.0-patched") and .patched_digest == $s.patched_digest
+    and .duration_ms == ($s.finished_ms - $s.started_ms)' \
     "$PF_TMP/body" >/dev/null || pf_fail "Patched row: $(cat "$PF_TMP/body")"
 get "/api/runs/$DONE/jobs?status=Failed" 200
-jqok '[.jobs[].job_id] == ["j1"]' "status=Failed"
+jqok "[.jobs[].job_id] == [\"$J_FAIL\"]" "status=Failed"
 get "/api/runs/$DONE/jobs?status=Patched,UpToDate" 200
-jqok '[.jobs[].job_id] | sort == ["j2", "j3"]' "status=Patched,UpToDate"
+jqok "[.jobs[].job_id] | sort == ([\"$J_PATCH\", \"$J_UP\"] | sort)" "status=Patched,UpToDate"
 get "/api/runs/$LIVE/jobs?status=Skipped" 200
 jqok '.jobs == []' "status=Skipped"
 pf_ok "/api/runs/{id}/jobs: rows, failures first, durations, status filters"
@@ -259,12 +313,24 @@ pf_assert_eq "Patched results" 2 "$(m 'patchfleet_results_total{status="Patched"
 pf_assert_eq "UpToDate results" 1 "$(m 'patchfleet_results_total{status="UpToDate"}')"
 pf_assert_eq "Cancelled results" 0 "$(m 'patchfleet_results_total{status="Cancelled"}')"
 pf_assert_eq "runs in progress" 1 "$(m 'patchfleet_runs_in_progress')"
+# The histogram holds the durations of rows with a start time: the sweep's three (pf_store_feed
+# writes none); every bucket is recomputed here from the stored rows.
 pf_assert_eq "durations observed" 3 "$(m 'patchfleet_job_duration_seconds_count')"
-pf_assert_eq "duration sum" 102.5 "$(m 'patchfleet_job_duration_seconds_sum')"
-pf_assert_eq "bucket le=1" 1 "$(m 'patchfleet_job_duration_seconds_bucket{le="1"}')"
-pf_assert_eq "bucket le=15" 2 "$(m 'patchfleet_job_duration_seconds_bucket{le="15"}')"
-pf_assert_eq "bucket le=60" 2 "$(m 'patchfleet_job_duration_seconds_bucket{le="60"}')"
-pf_assert_eq "bucket le=120" 3 "$(m 'patchfleet_job_duration_seconds_bucket{le="120"}')"
+python3 - "$PF_TMP/metrics.json" "$T/done.json" <<'PY' || pf_fail "duration histogram differs from the stored rows"
+import json, math, sys
+m, rows = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])).values()
+d = [(r["finished_ms"] - r["started_ms"]) / 1000 for r in rows]
+if abs(m["patchfleet_job_duration_seconds_sum"] - sum(d)) > 0.002:
+    sys.exit(f"sum {m['patchfleet_job_duration_seconds_sum']} != {sum(d)}")
+pre = "patchfleet_job_duration_seconds_bucket{le=\""
+for k, v in m.items():
+    if k.startswith(pre):
+        le = float(k[len(pre):-2].replace("Inf", "inf"))
+        want = sum(1 for x in d if x <= le)
+        if v != want:
+            sys.exit(f"{k} = {v}, want {want} (durations {d})")
+print(f"durations {d}: sum and every bucket as stored")
+PY
 pf_ok "/metrics parses strictly; results by status, in-progress gauge and histogram as stored"
 
 pf_say "the dashboard page"
@@ -285,9 +351,9 @@ chrome() {
 }
 chrome --dump-dom "$BASE/#run=$DONE" >"$PF_TMP/dom.html" || pf_fail "chromium --dump-dom failed: $(tail -5 "$PF_TMP/chrome.log")"
 cp "$PF_TMP/dom.html" "$OUT_DIR/dashboard-dom.html"
-python3 - "$PF_TMP/dom.html" "$DONE" "$LIVE" <<'PY' || pf_fail "the rendered dashboard lacks the run, its counts or a job row (DOM in $OUT_DIR/dashboard-dom.html)"
+python3 - "$PF_TMP/dom.html" "$DONE" "$LIVE" "$J_FAIL" <<'PY' || pf_fail "the rendered dashboard lacks the run, its counts or a job row (DOM in $OUT_DIR/dashboard-dom.html)"
 import html.parser, sys
-dom, done, live = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3]
+dom, done, live, jfail = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3], sys.argv[4]
 class P(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(); self.stack = []; self.runs = []; self.counts = {}; self.rows = []; self.runid = ""
@@ -308,7 +374,7 @@ errs = []
 if p.runs != [live, done]: errs.append(f"runs list {p.runs}")
 if p.runid.strip() != done: errs.append(f"selected run {p.runid!r}")
 if p.counts != {"Failed": "1", "Patched": "1", "UpToDate": "1"}: errs.append(f"counts {p.counts}")
-if not p.rows or p.rows[0][:3] != ["j1", "Failed", "nginx"]: errs.append(f"first job row {p.rows[:1]}")
+if not p.rows or p.rows[0][:3] != [jfail, "Failed", "ghost"]: errs.append(f"first job row {p.rows[:1]}")
 if len(p.rows) != 3: errs.append(f"{len(p.rows)} job rows")
 if errs: sys.exit("; ".join(errs))
 print(f"runs {p.runs}, counts {p.counts}, first row {p.rows[0]}")

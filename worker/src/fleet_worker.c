@@ -29,6 +29,7 @@
 #include "pf/ref.h"
 #include "pf/registry.h"
 #include "worker/fleet_worker.h"
+#include "worker/metrics.h"
 #include "worker/result_msg.h"
 #include "worker/patch_job.h"
 
@@ -274,6 +275,7 @@ static void publish_result(struct slot *s, const struct pf_msg_job *job, const c
     size_t len = 0;
     int r;
 
+    worker_metrics_result(s->f->o->metrics, status);
     if (res && strcmp(status, "Patched") == 0) {
         m.patched_tag = (char *)(uintptr_t)tag;
         m.patched_ref = res->patched_ref;
@@ -359,14 +361,14 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
 
     atomic_store(&s->timed_out, false);
     s->deadline_ms = mono_ms() + timeout;
+    worker_metrics_job_begin(o->metrics);
     r = job->push ? free_target_tag(o->registry, &job->job, &tag, err, sizeof(err)) : 0;
     if (r < 0) {
         details = pf_asprintf("cannot pick the patched tag in %s: %s", job->job.target_repo,
                               err[0] ? err : strerror(-r));
         publish_result(s, job, "Failed", NULL, NULL, details ? details : "cannot pick a tag",
                        attempt, started);
-        pf_free(details);
-        return;
+        goto out;
     }
     if (tag)
         pj.target_tag = tag;
@@ -388,6 +390,7 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     publish_result(s, job, status, pj.target_tag, r < 0 ? NULL : &res,
                    details ? details : r < 0 ? "out of memory" : res.details, attempt, started);
 out:
+    worker_metrics_job_end(o->metrics, wall_ms() - started);
     pf_free(details);
     pf_free(tag);
     worker_patch_job_result_release(&res);
@@ -420,6 +423,7 @@ static void process_slot(struct slot *s)
         pf_log(LOG_WARNING, "job %s (%s): %s", job.job_id, job.job.source,
                reason ? reason : "dead-lettered");
         (void)slot_produce(s, WORKER_FLEET_TOPIC_DLQ, job.job_id, s->payload, s->len, reason);
+        worker_metrics_dead_lettered(f->o->metrics);
         publish_result(s, &job, "Failed", NULL, NULL, reason ? reason : "dead-lettered", attempt,
                        wall_ms());
         goto out;

@@ -18,12 +18,14 @@
 #include "pf/alloc.h"
 #include "pf/duration.h"
 #include "pf/fs.h"
+#include "pf/http_server.h"
 #include "pf/log.h"
 #include "pf/registry.h"
 #include "pf/strv.h"
 #include "worker/blob_cache.h"
 #include "worker/engines.h"
 #include "worker/fleet_worker.h"
+#include "worker/metrics.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -40,10 +42,11 @@ enum {
     OPT_TIMEOUT,
     OPT_GRACE,
     OPT_MAX_ATTEMPTS,
+    OPT_HTTP,
 };
 
 struct args {
-    const char *brokers, *group, *cache_dir, *work_dir, *keyring, *ca_file;
+    const char *brokers, *group, *cache_dir, *work_dir, *keyring, *ca_file, *http;
     long concurrency, max_attempts;
     int64_t timeout_ms, grace_ms;
     struct pf_strv mirrors, insecure;
@@ -81,7 +84,8 @@ static void usage(FILE *out)
             "  --keyring FILE             apt keyring for sources without Signed-By\n"
             "  --pkg-mirror FROM=TO       rewrite package repository URLs (repeatable)\n"
             "  --insecure-registry HOST[:PORT]  plain http for this registry (repeatable)\n"
-            "  --ca-file FILE             trust this CA bundle\n");
+            "  --ca-file FILE             trust this CA bundle\n"
+            "  --http HOST:PORT           serve /metrics (Prometheus) and /healthz there\n");
 }
 
 static int parse_count(const char *s, long max, long *ret)
@@ -106,6 +110,7 @@ static int parse_opt(struct args *a, int opt, const char *arg)
     case OPT_WORK_DIR: a->work_dir = arg; return 0;
     case OPT_KEYRING: a->keyring = arg; return 0;
     case OPT_CA_FILE: a->ca_file = arg; return 0;
+    case OPT_HTTP: a->http = arg; return 0;
     case OPT_CONCURRENCY: return parse_count(arg, WORKER_FLEET_MAX_SLOTS, &a->concurrency);
     case OPT_MAX_ATTEMPTS: return parse_count(arg, 1000, &a->max_attempts);
     case OPT_TIMEOUT: return pf_duration_parse_ms(arg, &a->timeout_ms, NULL, 0);
@@ -134,6 +139,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"grace", required_argument, NULL, OPT_GRACE},
         {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
+        {"http", required_argument, NULL, OPT_HTTP},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -164,6 +170,8 @@ struct env {
     struct worker_engine *engine;
     char *cache_dir, *work_dir, *worker_id;
     bool work_dir_created;
+    struct worker_metrics *metrics; /* --http */
+    struct pf_http_server *http;
 };
 
 static int env_open(const struct args *a, struct env *e)
@@ -210,8 +218,59 @@ static int env_open(const struct args *a, struct env *e)
     return 0;
 }
 
+/* /metrics and /healthz. The worker is healthy while its process serves: a wedged Kafka loop
+ * shows as a consumer-group member that stops consuming, which the lag (KEDA) already sees. */
+static int serve(void *userdata, const char *method, const char *path,
+                 const struct pf_http_request *req, struct pf_http_response *ret)
+{
+    (void)req;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        *ret = (struct pf_http_response){.status = 405, .content_type = "text/plain",
+                                         .body = (char *)(uintptr_t)"method not allowed\n",
+                                         .len = 19, .body_static = true};
+        return 0;
+    }
+    if (strcmp(path, "/metrics") == 0) {
+        int r = worker_metrics_render(userdata, &ret->body, &ret->len);
+
+        if (r < 0)
+            return r;
+        ret->status = 200;
+        ret->content_type = "text/plain; version=0.0.4; charset=utf-8";
+        return 0;
+    }
+    *ret = strcmp(path, "/healthz") == 0
+               ? (struct pf_http_response){.status = 200, .content_type = "text/plain",
+                                           .body = (char *)(uintptr_t)"ok\n", .len = 3,
+                                           .body_static = true}
+               : (struct pf_http_response){.status = 404, .content_type = "text/plain",
+                                           .body = (char *)(uintptr_t)"not found\n", .len = 10,
+                                           .body_static = true};
+    return 0;
+}
+
+static int http_open(const struct args *a, struct env *e)
+{
+    char bound[300], err[512] = "";
+    int r;
+
+    if (!a->http)
+        return 0;
+    e->metrics = worker_metrics_new();
+    if (!e->metrics)
+        return -ENOMEM;
+    r = pf_http_server_start(a->http, serve, e->metrics, &e->http, bound, sizeof(bound), err,
+                             sizeof(err));
+    if (r < 0)
+        return pf_log_errno(LOG_ERR, r, "--http: %s", err);
+    fprintf(stderr, "patchfleet-worker: listening on http://%s\n", bound);
+    return 0;
+}
+
 static void env_close(struct env *e)
 {
+    e->http = pf_http_server_stop(e->http);
+    e->metrics = worker_metrics_free(e->metrics);
     e->engine = worker_engines_free(e->engine);
     e->blobs = worker_blob_cache_free(e->blobs);
     e->reg = pf_registry_free(e->reg);
@@ -248,7 +307,7 @@ int main(int argc, char **argv)
     (void)sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     (void)sigaction(SIGPIPE, &sa, NULL);
-    if (env_open(&a, &e) < 0)
+    if (env_open(&a, &e) < 0 || http_open(&a, &e) < 0)
         goto out;
     pf_log(LOG_NOTICE, "worker %s: %ld slots, group %s", e.worker_id, a.concurrency,
            a.group ? a.group : "patchfleet-workers");
@@ -258,7 +317,7 @@ int main(int argc, char **argv)
                              .default_timeout_ms = a.timeout_ms, .grace_ms = a.grace_ms,
                              .max_attempts = (unsigned)a.max_attempts, .engine = e.engine,
                              .registry = e.reg, .blobs = e.blobs, .work_root = e.work_dir,
-                             .stop = &stop_flag},
+                             .metrics = e.metrics, .stop = &stop_flag},
                          err, sizeof(err));
     if (r < 0)
         pf_log(LOG_ERR, "worker stopped: %s", err);

@@ -9,6 +9,7 @@
 #ifndef AGGREGATOR_API_H
 #define AGGREGATOR_API_H
 
+#include "pf/http_server.h"
 #include "pf/setup.h"
 
 struct aggregator_api;
@@ -16,14 +17,6 @@ struct aggregator_api;
 #define AGGREGATOR_API_MAX_RUNS 50 /* runs listed by /api/runs and summed by /metrics */
 
 /* One response. `body` is owned by the response unless `body_static` is set. */
-struct aggregator_response {
-    int status;               /* HTTP status */
-    const char *content_type; /* static string */
-    char *body;
-    size_t len;
-    bool body_static;         /* body points at static data (the dashboard page) */
-};
-
 /* Creates the API over the store at `redis_url` (docs/fleet.md, "## Redis"). Only the URL is
  * checked here; Redis is contacted by the first request. Returns 0 and a new API in *ret (free
  * with aggregator_api_free()), -EINVAL with a reason in errbuf, or -ENOMEM. */
@@ -37,14 +30,11 @@ struct aggregator_api *aggregator_api_free(struct aggregator_api *api);
  * Answers one request. `method` and `path` (already percent-decoded, without the query) are
  * borrowed; `status_filter` is the value of the "status" query argument or NULL. Safe to call
  * from several threads: calls are serialised. Always fills *ret (release with
- * aggregator_response_release()) and returns 0, or -ENOMEM when not even an error response
+ * pf_http_response_release()) and returns 0, or -ENOMEM when not even an error response
  * could be built (then *ret is untouched).
  */
 int aggregator_api_handle(struct aggregator_api *api, const char *method, const char *path,
-                          const char *status_filter, struct aggregator_response *ret);
-
-/* Frees the body unless static; accepts a zeroed response. */
-void aggregator_response_release(struct aggregator_response *resp);
+                          const char *status_filter, struct pf_http_response *ret);
 
 /* The dashboard page (aggregator/web/index.html) as embedded at build time: a borrowed,
  * NUL-terminated static string; its length in *ret_len. */

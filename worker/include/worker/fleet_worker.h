@@ -23,6 +23,8 @@ struct worker_engine;
 #define WORKER_FLEET_TOPIC_ATTEMPTS "patchfleet.jobs.attempts"
 #define WORKER_FLEET_MAX_SLOTS 256
 
+struct worker_metrics;
+
 struct worker_fleet_options {
     const char *brokers;           /* bootstrap list */
     const char *group;             /* consumer group; NULL = "patchfleet-workers" */
@@ -36,6 +38,7 @@ struct worker_fleet_options {
     struct pf_registry *registry;
     struct worker_blob_cache *blobs;
     const char *work_root;
+    struct worker_metrics *metrics; /* --http: updated by every job; may be NULL */
     /* Set (e.g. by a SIGTERM handler) to stop taking jobs; read from every thread. */
     const atomic_int *stop;
 };

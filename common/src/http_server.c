@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The aggregator's HTTP server on libmicrohttpd (aggregator/http.h). One internal polling
- * thread serves every connection: the API behind it is serialised on one Redis connection
- * anyway, so more threads would only queue on its mutex. Request bodies are read and dropped
- * (every endpoint is GET), and the body of a response is copied into libmicrohttpd so the API
- * can free its own at once.
+ * The daemons' HTTP server on libmicrohttpd (pf/http_server.h). One internal polling thread
+ * serves every connection: the handlers behind it are quick (a Redis read, a metrics render),
+ * so more threads would only queue on their locks. Request bodies are read and dropped (every
+ * endpoint is GET), and the body of a response is copied into libmicrohttpd so the handler can
+ * free its own at once.
  */
 #include "pf/setup.h"
 
@@ -15,24 +15,42 @@
 
 #include <microhttpd.h>
 
-#include "aggregator/api.h"
-#include "aggregator/http.h"
 #include "pf/alloc.h"
 #include "pf/err.h"
+#include "pf/http_server.h"
 #include "pf/log.h"
 
 #define HTTP_CONNECTION_LIMIT 64
 #define HTTP_TIMEOUT_S 30
 
-struct aggregator_http {
+struct pf_http_server {
     struct MHD_Daemon *d;
-    struct aggregator_api *api;
+    pf_http_handler handler;
+    void *userdata;
 };
+
+struct pf_http_request {
+    struct MHD_Connection *conn;
+};
+
+const char *pf_http_request_query(const struct pf_http_request *req, const char *key)
+{
+    return req ? MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key) : NULL;
+}
+
+void pf_http_response_release(struct pf_http_response *resp)
+{
+    if (!resp)
+        return;
+    if (!resp->body_static)
+        pf_free(resp->body);
+    *resp = (struct pf_http_response){0};
+}
 
 /* Marks a request whose headers were seen, so the next calls are its body or its end. */
 static int request_seen;
 
-static enum MHD_Result queue(struct MHD_Connection *conn, const struct aggregator_response *resp)
+static enum MHD_Result queue(struct MHD_Connection *conn, const struct pf_http_response *resp)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
@@ -58,8 +76,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *upload_data, size_t *upload_data_size,
                                   void **req_cls)
 {
-    struct aggregator_http *h = cls;
-    struct aggregator_response resp = {0};
+    struct pf_http_server *h = cls;
+    struct pf_http_request req = {.conn = conn};
+    struct pf_http_response resp = {0};
     enum MHD_Result ret;
     int r;
 
@@ -73,9 +92,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    r = aggregator_api_handle(h->api, method, url,
-                              MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "status"),
-                              &resp);
+    r = h->handler(h->userdata, method, url, &req, &resp);
     if (r < 0) {
         pf_log(LOG_ERR, "cannot answer %s %s: %s", method, url, strerror(-r));
         return MHD_NO;
@@ -86,7 +103,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     else
         pf_log(LOG_DEBUG, "%s %s: %d", method, url, resp.status);
     ret = queue(conn, &resp);
-    aggregator_response_release(&resp);
+    pf_http_response_release(&resp);
     return ret;
 }
 
@@ -152,11 +169,11 @@ static int bound_address(struct MHD_Daemon *d, char *ret, size_t len)
     return 0;
 }
 
-int aggregator_http_start(const char *addr, struct aggregator_api *api,
-                          struct aggregator_http **ret, char *ret_bound, size_t boundlen,
-                          char *errbuf, size_t errlen)
+int pf_http_server_start(const char *addr, pf_http_handler handler, void *userdata,
+                         struct pf_http_server **ret, char *ret_bound, size_t boundlen,
+                         char *errbuf, size_t errlen)
 {
-    struct aggregator_http *h;
+    struct pf_http_server *h;
     struct sockaddr_storage ss;
     socklen_t sl = 0;
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD;
@@ -168,7 +185,8 @@ int aggregator_http_start(const char *addr, struct aggregator_api *api,
     h = pf_calloc(1, sizeof(*h));
     if (!h)
         return -ENOMEM;
-    h->api = api;
+    h->handler = handler;
+    h->userdata = userdata;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     errno = 0;
@@ -183,7 +201,7 @@ int aggregator_http_start(const char *addr, struct aggregator_api *api,
     }
     r = bound_address(h->d, bound, sizeof(bound));
     if (r < 0) {
-        aggregator_http_stop(h);
+        pf_http_server_stop(h);
         return pf_set_error(errbuf, errlen, r, "cannot read the address bound for '%s'", addr);
     }
     (void)snprintf(ret_bound, boundlen, "%s", bound);
@@ -191,7 +209,7 @@ int aggregator_http_start(const char *addr, struct aggregator_api *api,
     return 0;
 }
 
-struct aggregator_http *aggregator_http_stop(struct aggregator_http *h)
+struct pf_http_server *pf_http_server_stop(struct pf_http_server *h)
 {
     if (!h)
         return NULL;

@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# labels: kafka redis registry apt deb fleet aggregator
+#
+# Fleet mode end to end, with real components only: a Kafka broker (KRaft; KAFKA_BOOTSTRAP
+# reuses one), redis-server (REDIS_URL reuses one), Debian's docker-registry behind
+# fault_proxy.py and a signed apt archive. During the sweeps the proxy delays every manifest
+# GET, so each job takes seconds and "mid-run" is real (workers cache the apt indexes, so
+# delaying the archive would slow only each worker's first job). Three sweeps of the Debian fixtures (patchfleet-producer -> 3 patchfleet-worker ->
+# patchfleet-aggregator -> Redis), each checked with `patchfleet summary` and redis-cli:
+#   1. a clean sweep: the Redis summary equals the local run's (`patchfleet patch --dry-run
+#      --format json`, the oracle) row for row;
+#   2. the aggregator killed -9 and restarted, and redis-server restarted mid-run: every job is
+#      counted exactly once and the run completes;
+#   3. the broker stopped (SIGSTOP) for a few seconds mid-run: the sweep completes.
+# Last, `patchfleet patch --push --redis` records a local run whose summary equals its table.
+set -euo pipefail
+
+. "${PF_SRC:?}/tests/harness/lib.sh"
+. "$PF_SRC/tests/harness/apt_repo.sh"
+. "$PF_SRC/tests/harness/seed.sh"
+. "$PF_SRC/tests/harness/deb_fixture.sh"
+. "$PF_SRC/tests/harness/kafka.sh"
+. "$PF_SRC/tests/harness/redis.sh"
+pf_require docker-registry skopeo jq curl python3 kcat java redis-server redis-cli
+deb_fixture_require
+pf_require_cli patch
+PRODUCER=$PF_BIN/patchfleet-producer
+WORKER=$PF_BIN/patchfleet-worker
+AGG=$PF_BIN/patchfleet-aggregator
+for b in "$PRODUCER" "$WORKER" "$AGG"; do
+    [ -x "$b" ] || pf_fail "$b not built"
+done
+pf_tmpdir
+T=$PF_TMP
+# Seconds each manifest GET is held back by the registry proxy during the sweeps.
+DELAY=${PF_FLEET_DELAY:-1}
+
+# ---------------------------------------------------------------------------------------------
+pf_say "services: kafka broker (KRaft), redis-server"
+pf_kafka_start
+pf_kafka_topic patchfleet.jobs 6
+pf_kafka_topic patchfleet.results 3
+pf_kafka_topic patchfleet.runs 1
+pf_kafka_topic patchfleet.jobs.attempts 1
+pf_kafka_topic patchfleet.jobs.dlq 1
+pf_redis_start
+pf_ok "broker at $KAFKA_BOOTSTRAP, redis at $REDIS_URL"
+
+pf_say "fixtures: packages, signed archives, http server, registry behind a proxy, images"
+deb_build_all "$T/debs"
+V1=$T/debs/v1
+V2=$T/debs/v2
+apt_gpg_home "$T/gnupg"
+apt_export_keyring "$T/keyring.gpg"
+mkdir -p "$T/www"
+deb_repo_suite "$T/www/repo" stable "amd64 arm64" "$V2"/*.deb
+deb_repo_suite "$T/www/debian" bookworm "amd64 arm64" "$V1"/libdemo1_*.deb "$V1"/demo-data_*.deb
+deb_repo_suite "$T/www/debian" bookworm-updates "amd64 arm64" "$V2"/demo-data_*.deb
+deb_repo_suite "$T/www/debian-security" bookworm-security "amd64 arm64" "$V2"/libdemo1_*.deb
+apt_gpg_stop
+pf_http_start APT "$T/www"
+REPO_URL="$HTTP_APT_URL/repo/"
+pf_registry_start plain R
+# Images are pushed to the registry itself; every patchfleet process reaches it as $A, the proxy.
+pf_fault_proxy_start REG "http://$REG_R_ADDR"
+A=$PROXY_REG_ADDR
+# slow_registry [FACTOR]: every manifest GET waits DELAY * FACTOR seconds.
+slow_registry() {
+    pf_proxy_rules "$PROXY_REG_URL" \
+        "method=GET:path~/manifests/:delay:count=inf:delay=$(awk -v d="$DELAY" -v f="${1:-1}" 'BEGIN { print d * f }')"
+}
+fast_registry() { pf_proxy_rules "$PROXY_REG_URL"; }
+L=$T/layout
+deb_image_full "$L" full-amd64 amd64 "$V1" "$REPO_URL" "$T/keyring.gpg"
+deb_image_full "$L" full-arm64 arm64 "$V1" "$REPO_URL" "$T/keyring.gpg"
+seed_index "$L" multi full-amd64 full-arm64
+deb_image_uptodate "$L" uptodate amd64 "$V2" "$REPO_URL" "$T/keyring.gpg"
+deb_image_distroless "$L" distroless amd64 "$V1"
+R=$REG_R_ADDR
+deb_push "$L" full-amd64 "$R/demo/full:1.0"
+deb_push_all "$L" multi "$R/demo/multi:1.0"
+deb_push "$L" uptodate "$R/demo/uptodate:1.0"
+deb_push "$L" distroless "$R/demo/distroless:1.0"
+# More tags of demo/full (same manifest): more jobs than the 6 worker slots.
+pf_registry_seed_tags "$REG_R_DIR" demo/full "$(pf_manifest_digest "http://$R" demo/full 1.0)" 8 1.0.
+pf_ok "images pushed; demo/full has tags 1.0 and 1.0.0 .. 1.0.7; clients use the proxy $A"
+
+cat >"$T/fleet.yaml" <<EOF
+apiVersion: copa.sh/v1alpha1
+kind: PatchConfig
+images:
+  - name: full
+    image: "$A/demo/full"
+    tags:
+      strategy: pattern
+      pattern: '^1\.0(\.[0-9]+)?$'
+  - name: multi
+    image: "$A/demo/multi"
+    tags:
+      strategy: list
+      list: ["1.0"]
+  - name: uptodate
+    image: "$A/demo/uptodate"
+    tags:
+      strategy: list
+      list: ["1.0"]
+  - name: distroless
+    image: "$A/demo/distroless"
+    tags:
+      strategy: list
+      list: ["1.0"]
+  - name: ghost
+    image: "$A/demo/ghost"
+    tags:
+      strategy: list
+      list: ["1.0"]
+EOF
+# The options every engine run (local or worker) needs to reach the fixtures.
+ENGINE_OPTS=(--keyring "$T/keyring.gpg" --insecure-registry "$A")
+
+# rows FILE: the comparable rows of a JSON summary (local `.results` or Redis `.jobs`), sorted.
+# patched_tag is compared as given; a row without one prints "-".
+rows() {
+    jq -r '(.results // .jobs)[] | [.name, .status, .source, (.patched_tag // "" | if . == "" then "-" else . end),
+        (.details // "")] | @tsv' "$1" | sort
+}
+
+# ---------------------------------------------------------------------------------------------
+pf_say "oracle: the local run of the same config (--dry-run --format json)"
+pf_run 1 "$T/oracle.json" "$T/oracle.err" "$PF" patch --config "$T/fleet.yaml" --dry-run \
+    --format json "${ENGINE_OPTS[@]}" --pkg-mirror "http://deb.debian.org=$HTTP_APT_URL" \
+    --cache-dir "$T/cache-oracle" --work-dir "$T/work-oracle" --concurrency 2
+rows "$T/oracle.json" >"$T/oracle.rows"
+N=$(wc -l <"$T/oracle.rows")
+[ "$N" -ge 12 ] || pf_fail "oracle has $N rows, expected at least 12: $(cat "$T/oracle.rows")"
+pf_ok "oracle: $N rows ($(cut -f2 "$T/oracle.rows" | sort | uniq -c | tr -s ' ' | tr '\n' ','))"
+
+# ---------------------------------------------------------------------------------------------
+pf_say "fleet: aggregator and three workers"
+start_aggregator() {
+    pf_spawn "$T/agg$1.log" "$AGG" --brokers "$KAFKA_BOOTSTRAP" --redis "$REDIS_URL" --log-level info
+    AGG_PID=$PF_LAST_PID
+}
+start_worker() {
+    local i=$1
+    pf_spawn "$T/worker$i.log" env PATCHFLEET_LOG=info "$WORKER" --brokers "$KAFKA_BOOTSTRAP" \
+        --concurrency 2 --grace 5s "${ENGINE_OPTS[@]}" \
+        --pkg-mirror "http://deb.debian.org=$HTTP_APT_URL" \
+        --cache-dir "$T/cache-w$i" --work-dir "$T/work-w$i"
+}
+start_aggregator 1
+start_worker 1
+start_worker 2
+start_worker 3
+# Let the group form before jobs arrive, so the first assignment spreads the partitions.
+for _ in $(seq 1 100); do
+    grep -q 'assigned' "$T/worker1.log" "$T/worker2.log" "$T/worker3.log" 2>/dev/null && break
+    sleep 0.2
+done
+
+# produce NAME: publishes the sweep; the run id in $RUN.
+produce() {
+    pf_run 0 "$T/prod-$1.out" "$T/prod-$1.err" "$PRODUCER" --config "$T/fleet.yaml" \
+        --brokers "$KAFKA_BOOTSTRAP" --dry-run --insecure-registry "$A" --timeout 2m
+    RUN=$(tail -n 1 "$T/prod-$1.out")
+    [ -n "$RUN" ] || pf_fail "producer printed no run id: $(cat "$T/prod-$1.err")"
+}
+hget() { pf_redis_cli HGET "$1" "$2"; }
+finished() { hget "pf:run:{$1}:counts" finished 2>/dev/null || true; }
+# wait_started RUN COUNT: until COUNT results of RUN are in Redis (so the sweep is under way,
+# with jobs still running), bounded by 60 s.
+wait_started() {
+    local deadline=$((SECONDS + 60)) f
+    while :; do
+        f=$(finished "$1")
+        [ "${f:-0}" -ge "$2" ] && return 0
+        [ "$SECONDS" -lt "$deadline" ] || pf_fail "run $1: $f of $2 results after 60 s"
+        sleep 0.2
+    done
+}
+# wait_complete RUN SECONDS: until the run is complete in Redis.
+wait_complete() {
+    local deadline=$((SECONDS + $2))
+    until [ -n "$(hget "pf:run:{$1}:meta" completed_ms 2>/dev/null || true)" ]; do
+        [ "$SECONDS" -lt "$deadline" ] ||
+            pf_fail "run $1 not complete after $2 s: $(finished "$1") of $N results"
+        sleep 0.5
+    done
+}
+# check_counts RUN: redis-cli as the oracle: expected = finished = HLEN jobs = sum of the status
+# counts = N, each job once.
+check_counts() {
+    local r=$1 sum
+    pf_assert_eq "run $r: expected in meta" "$N" "$(hget "pf:run:{$r}:meta" expected)"
+    pf_assert_eq "run $r: finished count" "$N" "$(hget "pf:run:{$r}:counts" finished)"
+    pf_assert_eq "run $r: rows in the jobs hash" "$N" "$(pf_redis_cli HLEN "pf:run:{$r}:jobs")"
+    sum=$(pf_redis_cli HGETALL "pf:run:{$r}:counts" | paste - - | awk '$1 != "finished" { s += $2 } END { print s + 0 }')
+    pf_assert_eq "run $r: status counts add up to the jobs, each once" "$N" "$sum"
+}
+
+# check_summary RUN NAME: `patchfleet summary --format json` of RUN has the oracle's rows and
+# counts. Exit 1 is right: the sweep has a Failed row (the missing repository), as locally.
+check_summary() {
+    local r=$1 s="$T/sum-$2"
+    pf_run 1 "$s.json" "$s.err" "$PF" summary --redis "$REDIS_URL" --run "$r" --format json
+    rows "$s.json" >"$s.rows"
+    if ! diff -u "$T/oracle.rows" "$s.rows" >"$s.diff"; then
+        cat "$s.diff" >&2
+        pf_fail "Redis summary of run $r differs from the local run (name, status, source, patched_tag, details)"
+    fi
+    pf_ok "run $r: summary --format json rows equal the local run's, row for row ($N rows)"
+    pf_assert_eq "run $r: summary counts equal the local run's" \
+        "$(jq -c '[.results[].status] | group_by(.) | map({(.[0]): length}) | add' "$T/oracle.json")" \
+        "$(jq -c '.counts | del(.finished)' "$s.json")"
+    pf_assert_eq "run $r: summary says complete, $N of $N" "true $N $N" \
+        "$(jq -r '"\(.run.complete) \(.run.expected) \(.run.finished)"' "$s.json")"
+}
+
+# ---------------------------------------------------------------------------------------------
+pf_say "1. clean sweep: the Redis summary equals the local run"
+slow_registry
+START=$SECONDS
+produce clean
+RUN1=$RUN
+wait_complete "$RUN1" 120
+pf_ok "run $RUN1 complete in $((SECONDS - START)) s"
+# Exit 1: the sweep has a Failed row (the missing repository), as the local run's exit 1.
+check_summary "$RUN1" clean
+check_counts "$RUN1"
+
+# ---------------------------------------------------------------------------------------------
+pf_say "2. redis-server restarted and the aggregator killed -9 and restarted, mid-run"
+# Slower jobs: the restarted aggregator waits for its dead predecessor's session to expire
+# (10 s) before it gets the partitions, and the sweep must still be running then.
+slow_registry 2
+START=$SECONDS
+produce faults
+RUN2=$RUN
+wait_started "$RUN2" 2
+if [ "$PF_REDIS_OWNED" = 1 ]; then
+    f=$(finished "$RUN2")
+    pf_redis_restart 2
+    [ "$f" -lt "$N" ] || pf_fail "run $RUN2 already had all $N results before redis-server was restarted"
+    pf_ok "redis-server stopped for 2 s with $f of $N results, started again on the same port and data dir"
+    wait_started "$RUN2" $((f + 1))
+else
+    pf_say "REDIS_URL given: not restarting a server this test does not own"
+fi
+f=$(finished "$RUN2")
+kill -9 "$AGG_PID"
+wait "$AGG_PID" 2>/dev/null || true
+[ "$f" -lt "$N" ] || pf_fail "run $RUN2 already had all $N results before the aggregator was killed"
+pf_ok "aggregator killed -9 with $f of $N results in Redis"
+sleep 1
+start_aggregator 2
+wait_complete "$RUN2" 150
+pf_ok "run $RUN2 complete in $((SECONDS - START)) s"
+check_counts "$RUN2"
+check_summary "$RUN2" faults
+
+# ---------------------------------------------------------------------------------------------
+pf_say "3. the Kafka broker stopped for 6 s mid-run"
+if [ -n "${KAFKA_PID:-}" ]; then
+    slow_registry 1.5
+    START=$SECONDS
+    produce broker
+    RUN3=$RUN
+    wait_started "$RUN3" 2
+    f=$(finished "$RUN3")
+    kill -STOP "$KAFKA_PID"
+    sleep 6
+    kill -CONT "$KAFKA_PID"
+    [ "$f" -lt "$N" ] || pf_fail "run $RUN3 already had all $N results when the broker was stopped"
+    pf_ok "broker SIGSTOPped for 6 s with $f of $N results in Redis, then SIGCONTed"
+    wait_complete "$RUN3" 150
+    pf_ok "run $RUN3 complete in $((SECONDS - START)) s"
+    check_counts "$RUN3"
+    check_summary "$RUN3" broker
+else
+    pf_say "KAFKA_BOOTSTRAP given: not stopping a broker this test does not own"
+fi
+
+# ---------------------------------------------------------------------------------------------
+pf_say "4. patchfleet patch --push --redis: the local run recorded in Redis"
+fast_registry
+pf_run 1 "$T/local.out" "$T/local.err" "$PF" patch --config "$T/fleet.yaml" --push \
+    "${ENGINE_OPTS[@]}" --pkg-mirror "http://deb.debian.org=$HTTP_APT_URL" \
+    --cache-dir "$T/cache-oracle" --work-dir "$T/work-local" --concurrency 2 --redis "$REDIS_URL"
+LRUN=$(sed -n 's/^patchfleet: run \(.*\) recorded in redis$/\1/p' "$T/local.err")
+[ -n "$LRUN" ] || pf_fail "patch --redis printed no run id: $(tail -n 5 "$T/local.err")"
+grep -q 'Patched' "$T/local.out" || pf_fail "the push run patched nothing: $(cat "$T/local.out")"
+pf_run 1 "$T/lsum.out" "$T/lsum.err" "$PF" summary --redis "$REDIS_URL" --run "$LRUN"
+if ! diff -u "$T/local.out" "$T/lsum.out" >"$T/lsum.diff"; then
+    cat "$T/lsum.diff" >&2
+    pf_fail "summary of the local run $LRUN differs from the table patch printed"
+fi
+pf_ok "run $LRUN: summary table equals the table patch --push printed ($(grep -c Patched "$T/local.out") Patched rows)"
+pf_assert_eq "run $LRUN: recorded as a push run" push "$(hget "pf:run:{$LRUN}:meta" mode)"
+pf_assert_eq "pf:latest is the local run" "$LRUN" "$(pf_redis_cli GET pf:latest)"
+N_LOCAL=$(($(wc -l <"$T/local.out") - 1))
+pf_assert_eq "run $LRUN: one row per job in Redis" "$N_LOCAL" "$(pf_redis_cli HLEN "pf:run:{$LRUN}:jobs")"
