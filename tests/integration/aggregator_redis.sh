@@ -24,6 +24,8 @@ C=$(pf_redis_cli HGETALL "pf:run:{$R}:counts")
 [ -z "$C" ] || pf_fail "run $R already exists"
 
 coproc FEED { "$FEED_BIN" "$REDIS_URL" 2>"$PF_TMP/feed.log"; }
+# bash unsets FEED_PID as soon as the coprocess exits: keep the pid for the final wait.
+feed_pid=$FEED_PID
 # feed WANT FIELDS...: sends one tab-separated operation, checks the driver's answer.
 feed() {
     local want=$1 got IFS=$'\t'
@@ -68,7 +70,7 @@ pf_redis_cli SCRIPT FLUSH >/dev/null
 feed inserted result "$R" j3 alpine reg/alpine:3.19 UpToDate 1 4000 - "nothing to upgrade"
 feed ignored result "$R" j1 nginx reg/nginx:1.25 Failed 1 5000 - "late stale attempt"
 exec {FEED[1]}>&-
-wait "$FEED_PID" || pf_fail "pf_store_feed failed: $(cat "$PF_TMP/feed.log")"
+wait "$feed_pid" || pf_fail "pf_store_feed failed: $(cat "$PF_TMP/feed.log")"
 
 pf_say "redis-cli: the key schema"
 [ "$(hget "pf:run:{$R}:counts" finished)" = 3 ] || pf_fail "finished"
