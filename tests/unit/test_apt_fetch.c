@@ -5,7 +5,8 @@
  * after 2026-11-26): a verified load, Signed-By read from an image layer, tampered InRelease,
  * Packages and .deb refused with -EBADMSG, expired Valid-Until, mirror rewrites, the index
  * caches (decompressed text kept under the plain Packages hash, re-verified on every read) and
- * the .deb cache, and the default sources of distroless images. Each test works on a private copy
+ * the .deb cache, the default sources of distroless images, and sources loaded on parallel
+ * threads yet merged (and failing) in source order. Each test works on a private copy
  * of the repository so it can tamper with it.
  */
 #include "pf_test.h"
@@ -474,6 +475,118 @@ static void test_plain_index_cache(void **state)
     env_done(&e);
 }
 
+/* Sources `repo` and `repo2` (a copy) plus one for another arch, which is skipped. */
+static void env_two_repos(struct env *e)
+{
+    char repo2[160], list[1024];
+
+    snprintf(repo2, sizeof(repo2), "%s/repo2", e->tmp);
+    sh2("cp -a", e->repo, repo2);
+    snprintf(list, sizeof(list),
+             "deb file://%s pftest main\ndeb file://%s pftest main\n"
+             "deb [arch=arm64] file://%s/none pftest main\n",
+             e->repo, repo2, e->tmp);
+    assert_int_equal(worker_apt_sources_parse_list(&e->src, "test.list", list, strlen(list), e->err,
+                                                   sizeof(e->err)),
+                     3);
+}
+
+static void test_parallel_sources(void **state)
+{
+    const struct worker_apt_candidate *const *c = NULL;
+    char path[256];
+    struct env e;
+
+    (void)state;
+    /* Sources are fetched on threads of their own, yet the index is built in source order:
+     * among equal versions the first source's candidate comes first, on every (cold) run. */
+    for (int run = 0; run < 3; run++) {
+        env_setup(&e, FIXTURE "/keyring.gpg");
+        env_two_repos(&e);
+        assert_int_equal(env_load(&e, NULL), 0);
+        assert_int_equal(worker_apt_index_size(e.idx), 8);
+        assert_int_equal(worker_apt_index_lookup(e.idx, "pf-hello", &c), 4); /* 1.1-1, 1.0-1 each */
+        assert_string_equal(c[0]->base_url + strlen(c[0]->base_url) - 5, "/repo");
+        assert_string_equal(c[1]->base_url + strlen(c[1]->base_url) - 6, "/repo2");
+        env_done(&e);
+    }
+
+    /* Only the second source is broken: its error is reported. (Its InRelease: its Packages
+     * equal the first's, and an index is cached by content, so that would never be read.) */
+    env_setup(&e, FIXTURE "/keyring.gpg");
+    env_two_repos(&e);
+    snprintf(path, sizeof(path), "%s/repo2/dists/pftest/InRelease", e.tmp);
+    tamper(path, "Label: patchfleet", "Label: patchfleeT");
+    assert_int_equal(env_load(&e, NULL), -EBADMSG);
+    assert_non_null(strstr(e.err, "/repo2/dists/pftest/InRelease' failed verification"));
+    assert_null(e.idx);
+    env_done(&e);
+
+    /* Both broken, the second differently: the first source's error wins, as sequentially. */
+    env_setup(&e, FIXTURE "/keyring.gpg");
+    env_two_repos(&e);
+    snprintf(path, sizeof(path), "%s/repo2/dists/pftest/InRelease", e.tmp);
+    tamper(path, "Label: patchfleet", "Label: patchfleeT");
+    snprintf(path, sizeof(path), "%s/" PKGS ".xz", e.repo);
+    flip_last_byte(path);
+    assert_int_equal(env_load(&e, NULL), -EBADMSG);
+    assert_non_null(strstr(e.err, "/repo/dists/pftest/main/binary-amd64/Packages.xz' does not"));
+    env_done(&e);
+}
+
+/* A Release listing a .xz the mirror does not have: a missing file, not a decompression error
+ * (the streamed decompression sees no body). */
+static void test_missing_xz(void **state)
+{
+    struct env e;
+    char path[256];
+
+    (void)state;
+    env_setup(&e, FIXTURE "/keyring.gpg");
+    env_sources(&e, "", NULL);
+    snprintf(path, sizeof(path), "%s/" PKGS ".xz", e.repo);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(env_load(&e, NULL), -ENOENT);
+    assert_non_null(strstr(e.err, "binary-amd64/Packages.xz"));
+    env_done(&e);
+}
+
+/* A Release saying "No-Support-for-Architecture-all: Packages" (as Debian's and Ubuntu's do):
+ * binary-all/ is not read even though Architectures names "all", as apt does; its arch-all
+ * packages are in binary-amd64/. The fixture's Release re-signed with a throwaway key. */
+static void test_no_support_for_arch_all(void **state)
+{
+    struct env e;
+    char cmd[2048], ring[160], path[256];
+    const struct worker_apt_candidate *const *c = NULL;
+    struct worker_apt_fetch_options o = {.default_keyring = ring, .now = NOW};
+
+    (void)state;
+    env_setup(&e, NULL);
+    snprintf(ring, sizeof(ring), "%s/ring.gpg", e.tmp);
+    snprintf(cmd, sizeof(cmd),
+             "set -e; . '" PF_TEST_DATA "/../harness/apt_repo.sh'; apt_gpg_home '%s/g';"
+             "trap apt_gpg_stop EXIT; apt_export_keyring '%s'; d='%s/dists/pftest';"
+             "sed -n '/^Hash:/,/^-----BEGIN PGP SIGNATURE/p' \"$d/InRelease\""
+             " | sed '1,2d;$d' >'%s/R';"
+             "echo 'No-Support-for-Architecture-all: Packages' >>'%s/R';"
+             "gpg --homedir \"$APT_GNUPGHOME\" --batch --yes --digest-algo SHA256 --clearsign"
+             " -o \"$d/InRelease\" '%s/R'",
+             e.tmp, ring, e.repo, e.tmp, e.tmp, e.tmp);
+    assert_int_equal(system(cmd), 0);
+    env_sources(&e, "", NULL);
+    o.cache_dir = e.cache; /* a fetcher whose default keyring is the throwaway key */
+    e.f = worker_apt_fetcher_free(e.f);
+    assert_int_equal(worker_apt_fetcher_new(&o, &e.f, e.err, sizeof(e.err)), 0);
+    /* A broken binary-all/ would fail the load if it were read. */
+    snprintf(path, sizeof(path), "%s/dists/pftest/main/binary-all/Packages", e.repo);
+    flip_last_byte(path);
+    assert_int_equal(env_load(&e, NULL), 0);
+    assert_int_equal(worker_apt_index_size(e.idx), 3);
+    assert_int_equal(worker_apt_index_lookup(e.idx, "pf-data", &c), 1);
+    env_done(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +595,8 @@ int main(void)
         cmocka_unit_test(test_signed_by_from_image), cmocka_unit_test(test_get_deb),
         cmocka_unit_test(test_mirror),            cmocka_unit_test(test_signed_by_inline),
         cmocka_unit_test(test_default_sources),   cmocka_unit_test(test_plain_index_cache),
+        cmocka_unit_test(test_parallel_sources),  cmocka_unit_test(test_missing_xz),
+        cmocka_unit_test(test_no_support_for_arch_all),
     };
 
     return cmocka_run_group_tests_name("apt_fetch", tests, NULL, NULL);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -205,18 +206,25 @@ static const char *file_path(const char *url)
     return p[0] == '/' ? p : NULL;
 }
 
+struct stream;
+
 struct sink {
-    struct pf_buf *buf; /* one of buf or fd */
+    struct pf_buf *buf; /* one of buf, fd or stream */
     int fd;
+    struct stream *stream;
     uint64_t max, got;
     int err;
 };
+
+static int stream_append(struct stream *st, const void *data, size_t len);
 
 static int sink_write(struct sink *s, const void *data, size_t len)
 {
     if (s->got + len > s->max)
         return -E2BIG;
     s->got += len;
+    if (s->stream)
+        return stream_append(s->stream, data, len);
     if (s->buf)
         return pf_buf_append(s->buf, data, len);
     return pf_write_all(s->fd, data, len);
@@ -343,23 +351,19 @@ static int fetch_buf(const struct worker_apt_fetcher *f, const char *url, size_t
  * the buffer is sized once from it and libarchive writes straight into it, where growing a
  * buffer through a bounce chunk used to copy a 45 MiB index about three times.
  */
-static int decompress(const char *data, size_t len, size_t hint, size_t max, char **ret,
-                      size_t *ret_len)
+static int decompress_from(struct archive *a, int opened, size_t hint, size_t max, char **ret,
+                           size_t *ret_len)
 {
-    struct archive *a = archive_read_new();
     struct archive_entry *ae = NULL;
     size_t cap = hint > 0 && hint <= max ? hint + 1 : 1 << 20, n = 0;
     char *out = pf_malloc(cap);
     int r = 0;
 
-    if (!a || !out) {
+    if (!out) {
         r = -ENOMEM;
         goto out;
     }
-    (void)archive_read_support_filter_all(a);
-    (void)archive_read_support_format_raw(a);
-    if (archive_read_open_memory(a, data, len) != ARCHIVE_OK ||
-        archive_read_next_header(a, &ae) != ARCHIVE_OK) {
+    if (opened != ARCHIVE_OK || archive_read_next_header(a, &ae) != ARCHIVE_OK) {
         r = -EBADMSG;
         goto out;
     }
@@ -395,8 +399,154 @@ static int decompress(const char *data, size_t len, size_t hint, size_t max, cha
     out = NULL;
 out:
     pf_free(out);
-    if (a)
+    return r;
+}
+
+/* Says in errbuf why <dist_url>/<path> could not be decompressed (decompress()'s `r`). */
+static void decompress_error(int r, const char *dist_url, const char *path, char *errbuf,
+                             size_t errlen)
+{
+    (void)pf_set_error(errbuf, errlen, r, "cannot decompress '%s/%s': %s", dist_url, path,
+                       r == -E2BIG   ? "too large"
+                       : r == -ENOMEM ? "out of memory"
+                                      : "corrupt data");
+}
+
+static int decompress(const char *data, size_t len, size_t hint, size_t max, char **ret,
+                      size_t *ret_len)
+{
+    struct archive *a = archive_read_new();
+    int r;
+
+    if (!a)
+        return -ENOMEM;
+    (void)archive_read_support_filter_all(a);
+    (void)archive_read_support_format_raw(a);
+    r = decompress_from(a, archive_read_open_memory(a, data, len), hint, max, ret, ret_len);
+    (void)archive_read_free(a);
+    return r;
+}
+
+/*
+ * Decompressing while downloading: a fetch thread appends the body to `raw` (kept whole, for the
+ * Release hash check at the end) and the decompressing thread copies out what has arrived, so
+ * the xz of a 9 MB index runs during its transfer instead of after it. Nothing decompressed is
+ * used before the whole compressed file has matched its Release hash.
+ */
+struct stream {
+    pthread_mutex_t lock;
+    pthread_cond_t more;
+    struct pf_buf raw; /* the body so far; grows (and moves) under `lock` */
+    size_t taken;      /* bytes handed to the decompressor */
+    bool done;         /* the fetch returned */
+    int fetch_r;
+    const struct worker_apt_fetcher *f;
+    const char *url;
+    char err[512];
+    char chunk[65536]; /* the decompressor's copy of the next piece */
+};
+
+static int stream_append(struct stream *st, const void *data, size_t len)
+{
+    int r;
+
+    pthread_mutex_lock(&st->lock);
+    r = pf_buf_append(&st->raw, data, len);
+    pthread_cond_signal(&st->more);
+    pthread_mutex_unlock(&st->lock);
+    return r;
+}
+
+static void *stream_fetch_main(void *arg)
+{
+    struct stream *st = arg;
+    struct sink s = {.fd = -1, .stream = st, .max = WORKER_APT_FETCH_MAX_INDEX};
+    int r = fetch(st->f, st->url, &s, st->err, sizeof(st->err));
+
+    pthread_mutex_lock(&st->lock);
+    st->done = true;
+    st->fetch_r = r;
+    pthread_cond_signal(&st->more);
+    pthread_mutex_unlock(&st->lock);
+    return NULL;
+}
+
+static la_ssize_t stream_read(struct archive *a, void *arg, const void **ret)
+{
+    struct stream *st = arg;
+    size_t n = 0;
+    int r;
+
+    pthread_mutex_lock(&st->lock);
+    while (st->taken == st->raw.len && !st->done)
+        pthread_cond_wait(&st->more, &st->lock);
+    if (st->taken < st->raw.len) {
+        n = st->raw.len - st->taken;
+        n = n < sizeof(st->chunk) ? n : sizeof(st->chunk);
+        memcpy(st->chunk, st->raw.p + st->taken, n);
+        st->taken += n;
+    }
+    r = st->fetch_r;
+    pthread_mutex_unlock(&st->lock);
+    *ret = st->chunk;
+    if (n == 0 && r < 0) {
+        archive_set_error(a, EIO, "fetch failed");
+        return -1;
+    }
+    return (la_ssize_t)n;
+}
+
+/*
+ * Fetches `url` into `raw` (a new buffer, the whole body) while decompressing it into *ret_text
+ * (as decompress()). Returns the fetch's result (errbuf set from it); *dec_r is the
+ * decompression's (0 with *ret_text set, or a negative errno) and is only meaningful after a
+ * successful fetch. 1 when no thread could be started (nothing was fetched).
+ */
+static int fetch_decompressing(const struct worker_apt_fetcher *f, const char *url, uint64_t hint,
+                               struct pf_buf *raw, char **ret_text, size_t *ret_len, int *dec_r,
+                               char *errbuf, size_t errlen)
+{
+    struct stream *st = pf_calloc(1, sizeof(*st));
+    struct archive *a = NULL;
+    pthread_t tid;
+    int r;
+
+    if (!st)
+        return -ENOMEM;
+    (void)pthread_mutex_init(&st->lock, NULL);
+    (void)pthread_cond_init(&st->more, NULL);
+    pf_buf_init(&st->raw, WORKER_APT_FETCH_MAX_INDEX + 1);
+    st->f = f;
+    st->url = url;
+    if (pthread_create(&tid, NULL, stream_fetch_main, st) != 0) {
+        r = 1;
+        goto out;
+    }
+    a = archive_read_new();
+    if (a) {
+        (void)archive_read_support_filter_all(a);
+        (void)archive_read_support_format_raw(a);
+        *dec_r = decompress_from(a, archive_read_open(a, st, NULL, stream_read, NULL), hint,
+                                 WORKER_APT_INDEX_MAX_INPUT, ret_text, ret_len);
         (void)archive_read_free(a);
+    } else {
+        *dec_r = -ENOMEM;
+    }
+    /* The fetch always runs to its end, even past a decompression error: the Release hash
+     * check of the whole file decides which error is reported, as for a plain fetch. */
+    (void)pthread_join(tid, NULL);
+    r = st->fetch_r;
+    if (r < 0)
+        (void)pf_set_error(errbuf, errlen, 0, "%s", st->err);
+    if (r < 0 && *dec_r == 0)
+        *ret_text = pf_free(*ret_text);
+    *raw = st->raw;
+    pf_buf_init(&st->raw, 0);
+out:
+    pf_buf_release(&st->raw);
+    pthread_cond_destroy(&st->more);
+    pthread_mutex_destroy(&st->lock);
+    pf_free(st);
     return r;
 }
 
@@ -681,12 +831,43 @@ out:
     return r;
 }
 
+/*
+ * Whether the verified Release text says "No-Support-for-Architecture-all: Packages": its
+ * arch-all packages are listed in every binary-<arch>/Packages, so apt does not read binary-all/
+ * (debmetaindex.cc) although Architectures names "all" (bookworm's does; its binary-all index
+ * is a second 0.4 s of fetch and xz on a cold run, for candidates already listed).
+ * The Release is one stanza, so a field is a line starting with its name.
+ */
+static bool release_all_in_arch(const char *text, size_t len)
+{
+    static const char field[] = "No-Support-for-Architecture-all:";
+    const char *p = text, *end = text + len;
+
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *v;
+
+        eol = eol ? eol : end;
+        if ((size_t)(eol - p) > sizeof(field) - 1 &&
+            strncasecmp(p, field, sizeof(field) - 1) == 0) {
+            v = p + sizeof(field) - 1;
+            while (v < eol && (*v == ' ' || *v == '\t'))
+                v++;
+            while (eol > v && (eol[-1] == ' ' || eol[-1] == '\t' || eol[-1] == '\r'))
+                eol--;
+            return eol - v == 8 && memcmp(v, "Packages", 8) == 0;
+        }
+        p = eol + 1;
+    }
+    return false;
+}
+
 /* Fetches and verifies InRelease (or takes the verified text from the cache), then parses it
- * and checks Valid-Until. */
+ * and checks Valid-Until. *ret_all_in_arch is release_all_in_arch() of the text. */
 static int load_release(struct worker_apt_fetcher *f, const struct worker_apt_source *src,
                         const struct worker_layer_view *view, const char *workdir,
-                        const char *dist_url, struct worker_apt_release **ret, char *errbuf,
-                        size_t errlen)
+                        const char *dist_url, struct worker_apt_release **ret,
+                        bool *ret_all_in_arch, char *errbuf, size_t errlen)
 {
     char *url = pf_asprintf("%s/InRelease", dist_url), *ring = NULL, *dir = NULL, *id = NULL;
     char *key = NULL, *signed_text = NULL;
@@ -736,6 +917,7 @@ static int load_release(struct worker_apt_fetcher *f, const struct worker_apt_so
         goto out;
     }
     *ret = rel;
+    *ret_all_in_arch = release_all_in_arch(ce ? ce->data : signed_text, ce ? ce->len : len);
     rel = NULL;
 out:
     worker_apt_release_free(rel);
@@ -855,6 +1037,64 @@ struct index_ref {
 };
 
 /*
+ * fetch_index_file() and decompress() overlapped, for a compressed index whose plain text has a
+ * Release entry (the usual case; such a compressed file is never disk-cached, so there is no
+ * cache to look at first). Returns 0 with the text in *ret, 1 when no thread could be started
+ * (the caller takes the sequential path), or a negative errno with the same precedence as that
+ * path: fetch errors, then a Release mismatch, then decompression errors.
+ */
+static int stream_index_text(struct worker_apt_fetcher *f, const struct worker_apt_release *rel,
+                             const char *dist_url, const struct index_ref *ref, char **ret,
+                             size_t *ret_len, char *errbuf, size_t errlen)
+{
+    struct pf_buf raw = PF_BUF_INIT;
+    char *url = NULL, *by_hash = NULL, *text = NULL;
+    char verr[512] = "";
+    size_t len = 0;
+    int r = 0, dec_r = 0;
+
+    if (rel->acquire_by_hash && worker_apt_release_by_hash_path(rel, ref->path, &by_hash) == 0) {
+        url = pf_asprintf("%s/%s", dist_url, by_hash);
+        r = url ? fetch_decompressing(f, url, ref->plain_size, &raw, &text, &len, &dec_r, errbuf,
+                                      errlen)
+                : -ENOMEM;
+        if (r == -ENOENT) {
+            pf_buf_release(&raw);
+            url = pf_free(url);
+        }
+    }
+    if (!url) {
+        url = pf_asprintf("%s/%s", dist_url, ref->path);
+        r = url ? fetch_decompressing(f, url, ref->plain_size, &raw, &text, &len, &dec_r, errbuf,
+                                      errlen)
+                : -ENOMEM;
+    }
+    if (r != 0)
+        goto out;
+    r = worker_apt_verify_index(rel, ref->path, raw.p, raw.len, verr, sizeof(verr));
+    if (r < 0) {
+        (void)pf_set_error(errbuf, errlen, 0, "index '%s' does not match its Release: %s", url,
+                           verr);
+        r = r == -ENOENT ? -EBADMSG : r;
+        goto out;
+    }
+    r = dec_r;
+    if (r < 0) {
+        decompress_error(r, dist_url, ref->path, errbuf, errlen);
+        goto out;
+    }
+    *ret = text;
+    *ret_len = len;
+    text = NULL;
+out:
+    pf_free(text);
+    pf_free(url);
+    pf_free(by_hash);
+    pf_buf_release(&raw);
+    return r;
+}
+
+/*
  * Gets the decompressed text of one index into *ret (a new buffer). The disk cache holds the
  * plain text under its Release SHA256, re-hashed on every read like every cached file (45 MiB
  * hash in ~25 ms, where xz took ~0.5 s): a warm run never decompresses. Without a plain entry
@@ -877,22 +1117,29 @@ static int index_text(struct worker_apt_fetcher *f, const struct worker_apt_rele
         if (r == 0 && worker_apt_verify_index(rel, ref->plain_path, text, len, NULL, 0) == 0)
             goto done;
         text = pf_free(text);
+        /* Cold: the download and the xz of the index overlap (text stays NULL on fallback). */
+        r = ref->compressed ? stream_index_text(f, rel, dist_url, ref, &text, &len, errbuf, errlen)
+                            : 0;
+        if (r < 0)
+            goto out;
     }
-    r = fetch_index_file(f, rel, dist_url, ref->path, ref->hex, !ref->plain_hex, &raw, errbuf,
-                         errlen);
-    if (r < 0)
-        goto out;
-    if (!ref->compressed) {
-        text = pf_buf_steal(&raw, &len);
-        r = text ? 0 : -ENOMEM;
-        goto done;
+    if (!text) {
+        r = fetch_index_file(f, rel, dist_url, ref->path, ref->hex, !ref->plain_hex, &raw, errbuf,
+                             errlen);
+        if (r < 0)
+            goto out;
+        if (!ref->compressed) {
+            text = pf_buf_steal(&raw, &len);
+            r = text ? 0 : -ENOMEM;
+            goto done;
+        }
+        r = decompress(raw.p, raw.len, ref->plain_size, WORKER_APT_INDEX_MAX_INPUT, &text, &len);
+        if (r < 0) {
+            decompress_error(r, dist_url, ref->path, errbuf, errlen);
+            goto out;
+        }
     }
-    r = decompress(raw.p, raw.len, ref->plain_size, WORKER_APT_INDEX_MAX_INPUT, &text, &len);
-    if (r < 0) {
-        (void)pf_set_error(errbuf, errlen, 0, "cannot decompress '%s/%s': %s", dist_url, ref->path,
-                           r == -E2BIG ? "too large" : r == -ENOMEM ? "out of memory" : "corrupt data");
-        goto out;
-    }
+    r = 0;
     /* Only text that matches the plain entry is cached under its hash; a mismatch (an archive
      * bug) still uses the text, vouched for by the compressed file's hash, just uncached. */
     if (ref->plain_hex &&
@@ -911,8 +1158,9 @@ out:
     return r;
 }
 
-/* Loads <base>{.xz,.gz,} of one component and arch into `idx`. Returns 1 when loaded, 0 when
- * the Release lists none of them, or a negative errno. */
+/* Loads <base>{.xz,.gz,} of one component and arch into `idx`; with `idx` NULL only brings its
+ * text into the memory cache (a prefetch). Returns 1 when loaded, 0 when the Release lists none
+ * of them, or a negative errno. */
 static int load_index(struct worker_apt_fetcher *f, const struct worker_apt_release *rel,
                       const char *dist_url, const char *base, const char *base_url,
                       struct worker_apt_index *idx, char *errbuf, size_t errlen)
@@ -951,12 +1199,15 @@ static int load_index(struct worker_apt_fetcher *f, const struct worker_apt_rele
             goto out;
         ce = cache_take(f, &f->indexes, ref.plain_hex ? ref.plain_hex : ref.hex, &text, len);
     }
+    if (!idx) /* a prefetch: the text is in the memory cache now (or could not be kept) */
+        goto loaded;
     r = worker_apt_index_add_packages(idx, base_url, ce ? ce->data : text, ce ? ce->len : len,
                                       perr, sizeof(perr));
     if (r < 0) {
         (void)pf_set_error(errbuf, errlen, 0, "'%s/%s': %s", dist_url, path, perr);
         goto out;
     }
+loaded:
     r = 1;
 out:
     pf_free(text);
@@ -990,14 +1241,38 @@ static char *dist_url_of(const char *uri, const struct worker_apt_source *src)
     return u;
 }
 
+/* One index of a source fetched ahead on its own thread (see struct prefetch). */
+struct index_prefetch {
+    struct worker_apt_fetcher *f;
+    const struct worker_apt_release *rel;
+    const char *dist, *base, *uri;
+    pthread_t tid;
+    bool started;
+};
+
+/* Index files of one source fetched ahead at once. */
+#define INDEX_PREFETCH_MAX 8
+
+static void *index_prefetch_main(void *arg)
+{
+    struct index_prefetch *p = arg;
+    char err[512];
+
+    (void)load_index(p->f, p->rel, p->dist, p->base, p->uri, NULL, err, sizeof(err));
+    return NULL;
+}
+
 static int load_source(struct worker_apt_fetcher *f, const struct worker_apt_source *src,
                        const struct worker_layer_view *view, const char *arch,
                        const char *workdir, struct worker_apt_index *idx, char *errbuf,
                        size_t errlen)
 {
+    struct index_prefetch pre[INDEX_PREFETCH_MAX];
+    struct pf_strv bases = PF_STRV_INIT;
     struct worker_apt_release *rel = NULL;
-    char *uri = NULL, *dist = NULL, *base = NULL;
-    size_t n_archs;
+    char *uri = NULL, *dist = NULL;
+    size_t n_archs, n_pre = 0;
+    bool all_in_arch = false;
     int r = worker_apt_mirror_rewrite(&f->mirrors, src->uri, &uri);
 
     if (r < 0) {
@@ -1006,32 +1281,83 @@ static int load_source(struct worker_apt_fetcher *f, const struct worker_apt_sou
     }
     strip_slashes(uri);
     dist = dist_url_of(uri, src);
-    r = dist ? load_release(f, src, view, workdir, dist, &rel, errbuf, errlen) : -ENOMEM;
+    r = dist ? load_release(f, src, view, workdir, dist, &rel, &all_in_arch, errbuf, errlen)
+             : -ENOMEM;
     if (r < 0)
         goto out;
     if (src->flat) {
         r = load_index(f, rel, dist, "Packages", dist, idx, errbuf, errlen);
         goto out;
     }
-    /* As apt: binary-all/ only when the Release lists "all" among its architectures. Debian's
-     * archive does not (its arch-all packages are in every binary-<arch>/Packages), and a
-     * mirror's stale binary-all/ must not fail a patch apt itself would not even read. */
-    n_archs = pf_strv_contains(&rel->architectures, "all") ? 2 : 1;
+    /* As apt: binary-all/ only when the Release lists "all" among its architectures and does
+     * not say its arch-all packages are in every binary-<arch>/Packages (Debian's and Ubuntu's
+     * say so); a mirror's stale binary-all/ must not fail a patch apt itself would not read. */
+    n_archs = pf_strv_contains(&rel->architectures, "all") && !all_in_arch ? 2 : 1;
     for (size_t c = 0; c < src->components.n && r >= 0; c++) {
-        const char *archs[2] = {arch, "all"};
-
-        for (size_t a = 0; a < n_archs && r >= 0; a++) {
-            base = pf_free(base);
-            base = pf_asprintf("%s/binary-%s/Packages", src->components.v[c], archs[a]);
-            r = base ? load_index(f, rel, dist, base, uri, idx, errbuf, errlen) : -ENOMEM;
-        }
+        r = pf_strv_pushf(&bases, "%s/binary-%s/Packages", src->components.v[c], arch);
+        if (r >= 0 && n_archs == 2)
+            r = pf_strv_pushf(&bases, "%s/binary-all/Packages", src->components.v[c]);
     }
+    /* Every index after the first is fetched and decompressed on a thread of its own while
+     * this one does the first (bookworm's binary-amd64 and binary-all overlap); they are
+     * still added to `idx` in order, and their errors met again in order. */
+    memset(pre, 0, sizeof(pre));
+    for (size_t i = 1; i < bases.n && r >= 0 && n_pre < INDEX_PREFETCH_MAX; i++, n_pre++) {
+        pre[n_pre] = (struct index_prefetch){.f = f, .rel = rel, .dist = dist, .base = bases.v[i],
+                                             .uri = uri};
+        pre[n_pre].started =
+            pthread_create(&pre[n_pre].tid, NULL, index_prefetch_main, &pre[n_pre]) == 0;
+    }
+    for (size_t i = 0; i < bases.n && r >= 0; i++) {
+        if (i >= 1 && i - 1 < n_pre && pre[i - 1].started) {
+            (void)pthread_join(pre[i - 1].tid, NULL);
+            pre[i - 1].started = false;
+        }
+        r = load_index(f, rel, dist, bases.v[i], uri, idx, errbuf, errlen);
+    }
+    for (size_t k = 0; k < n_pre; k++)
+        if (pre[k].started)
+            (void)pthread_join(pre[k].tid, NULL);
 out:
     worker_apt_release_free(rel);
+    pf_strv_clear(&bases);
     pf_free(uri);
     pf_free(dist);
-    pf_free(base);
     return r < 0 ? r : 0;
+}
+
+/*
+ * One source fetched ahead on its own thread: its verified Release and index texts land in the
+ * fetcher's memory caches, and the in-order pass that builds the index then finds them there.
+ * A prefetch's errors are dropped: the in-order pass meets them again and reports them as a
+ * sequential load would, so results and messages do not depend on thread timing.
+ */
+struct prefetch {
+    struct worker_apt_fetcher *f;
+    const struct worker_apt_source *src;
+    const struct worker_layer_view *view;
+    const char *arch, *workdir;
+    pthread_t tid;
+    bool started;
+};
+
+/* Sources fetched ahead at once; more wait for the in-order pass (a sources.list rarely has
+ * more than a handful, and each thread holds a whole index while it decompresses). */
+#define PREFETCH_MAX 8
+
+static void *prefetch_main(void *arg)
+{
+    struct prefetch *p = arg;
+    char err[512];
+
+    (void)load_source(p->f, p->src, p->view, p->arch, p->workdir, NULL, err, sizeof(err));
+    return NULL;
+}
+
+static bool source_applies(const struct worker_apt_source *src, const char *arch)
+{
+    /* arch= restricts a source; a source not built for this arch has nothing for us. */
+    return src->archs.n == 0 || pf_strv_contains(&src->archs, arch);
 }
 
 int worker_apt_fetcher_load(struct worker_apt_fetcher *f, const struct worker_apt_sources *sources,
@@ -1039,17 +1365,39 @@ int worker_apt_fetcher_load(struct worker_apt_fetcher *f, const struct worker_ap
                             const char *workdir, struct worker_apt_index **ret, char *errbuf,
                             size_t errlen)
 {
+    struct prefetch pre[PREFETCH_MAX];
     struct worker_apt_index *idx = NULL;
+    size_t n_pre = 0;
     int r = worker_apt_index_new(&idx);
 
+    /* Every applicable source after the first is fetched (and xz-decompressed) on a thread of its
+     * own while this thread loads and parses the first: on a cold cache the fetches and the
+     * decompression of bookworm, -updates and -security overlap instead of queueing. */
+    memset(pre, 0, sizeof(pre));
+    for (size_t i = 0, seen = 0; i < sources->n && r >= 0 && n_pre < PREFETCH_MAX; i++) {
+        if (!source_applies(&sources->v[i], arch) || seen++ == 0)
+            continue;
+        pre[n_pre] = (struct prefetch){.f = f, .src = &sources->v[i], .view = view, .arch = arch,
+                                       .workdir = workdir};
+        pre[n_pre].started = pthread_create(&pre[n_pre].tid, NULL, prefetch_main, &pre[n_pre]) == 0;
+        n_pre++;
+    }
     for (size_t i = 0; i < sources->n && r >= 0; i++) {
         const struct worker_apt_source *src = &sources->v[i];
 
-        /* arch= restricts a source; a source not built for this arch has nothing for us. */
-        if (src->archs.n > 0 && !pf_strv_contains(&src->archs, arch))
+        if (!source_applies(src, arch))
             continue;
+        /* Wait for this source's prefetch so its files are not fetched twice at once. */
+        for (size_t k = 0; k < n_pre; k++)
+            if (pre[k].src == src && pre[k].started) {
+                (void)pthread_join(pre[k].tid, NULL);
+                pre[k].started = false;
+            }
         r = load_source(f, src, view, arch, workdir, idx, errbuf, errlen);
     }
+    for (size_t k = 0; k < n_pre; k++)
+        if (pre[k].started)
+            (void)pthread_join(pre[k].tid, NULL);
     if (r < 0) {
         worker_apt_index_free(idx);
         return r;
