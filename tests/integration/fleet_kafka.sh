@@ -118,7 +118,7 @@ start_worker() {
         --concurrency 2 --grace 5s --keyring "$T/keyring.gpg" \
         --pkg-mirror "http://deb.debian.org=$PROXY_SLOW_URL" \
         --pkg-mirror "$HTTP_APT_URL=$PROXY_SLOW_URL" --insecure-registry "$A" \
-        --cache-dir "$T/cache-w$i" --work-dir "$T/work-w$i"
+        --cache-dir "$T/cache-w$i" --work-dir "$T/work-w$i" --http 127.0.0.1:0
     eval "W$i=$PF_LAST_PID"
 }
 start_worker 1
@@ -182,6 +182,25 @@ pf_assert_eq "the killed job was redone with attempt >= 2" true \
         "$T/results.jsonl")"
 pf_assert_eq "every result names its worker" 0 \
     "$(jq -s '[.[] | select(.worker == null or .worker == "")] | length' "$T/results.jsonl")"
+
+pf_say "worker /metrics and /healthz (--http): counts agree with the results topic"
+for i in 1 2 3; do
+    [ "$i" = "$victim" ] && continue
+    vpid_var="W$i"
+    url=$(grep -o 'listening on http://[^ ]*' "$T/worker$i.log" | head -n 1 | cut -d' ' -f3)
+    [ -n "$url" ] || pf_fail "worker $i printed no --http address"
+    pf_assert_eq "worker $i: /healthz" ok "$(curl -fsS "$url/healthz")"
+    curl -fsS "$url/metrics" >"$T/metrics$i.txt" || pf_fail "worker $i: GET /metrics failed"
+    published=$(awk '/^patchfleet_worker_results_total/ { s += $2 } END { print s + 0 }' "$T/metrics$i.txt")
+    pf_assert_eq "worker $i: results_total equals its results on the topic" \
+        "$(jq -s --arg p ":${!vpid_var}" '[.[] | select(.worker | endswith($p))] | length' \
+            "$T/results.jsonl")" "$published"
+    pf_assert_eq "worker $i: no job in flight" 0 \
+        "$(awk '/^patchfleet_worker_jobs_in_flight/ { print $2 }' "$T/metrics$i.txt")"
+    [ "$(awk '/^patchfleet_worker_blob_cache_misses_total/ { print $2 }' "$T/metrics$i.txt")" -gt 0 ] ||
+        [ "$published" = 0 ] || pf_fail "worker $i ran jobs but its blob cache never downloaded"
+done
+pf_ok "worker metrics agree with what they published"
 
 pf_say "poison job: started --max-attempts times without a result, it goes to the DLQ"
 # Three starts of the job by workers that died (as kill -9 leaves them) are recorded in the

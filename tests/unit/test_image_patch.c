@@ -421,6 +421,7 @@ static void rm_cache(const char *dir, const char *hex1, const char *hex2)
 
 static void blob_cache_paths_and_verification(void **state)
 {
+    struct worker_blob_cache_stats stats;
     struct worker_blob_cache *c = NULL;
     char good[PF_DIGEST_BUFSZ], other[PF_DIGEST_BUFSZ], err[256];
     char *dir = make_tmpdir(), *p, *got = NULL, *want;
@@ -452,6 +453,11 @@ static void blob_cache_paths_and_verification(void **state)
     assert_int_equal(worker_blob_cache_get(c, NULL, NULL, good, &got, err, sizeof(err)), 0);
     got = pf_free(got);
     pf_free(p);
+    /* Both were hits (disk, then memory); nothing was downloaded. */
+    worker_blob_cache_get_stats(c, &stats);
+    assert_int_equal(stats.hits, 2);
+    assert_int_equal(stats.misses, 0);
+    assert_int_equal(stats.bytes_pulled, 0);
 
     /* A corrupt pre-placed file is detected, removed and not returned. */
     p = worker_blob_cache_path(c, other);

@@ -5,11 +5,13 @@
 
 #include <string.h>
 
+#include "worker/blob_cache.h"
 #include "worker/metrics.h"
 
 static void render_counts_and_histogram(void **state)
 {
     struct worker_metrics *m = worker_metrics_new();
+    struct worker_blob_cache_stats blobs = {.hits = 7, .misses = 2, .bytes_pulled = 4096};
     char *text = NULL;
     size_t len = 0;
 
@@ -25,7 +27,9 @@ static void render_counts_and_histogram(void **state)
     worker_metrics_result(m, "Failed");
     worker_metrics_result(m, "Bogus");
     worker_metrics_dead_lettered(m);
-    assert_int_equal(worker_metrics_render(m, &text, &len), 0);
+    worker_metrics_pushed(m, 1000);
+    worker_metrics_pushed(m, 234);
+    assert_int_equal(worker_metrics_render(m, &blobs, &text, &len), 0);
     assert_int_equal(strlen(text), len);
     assert_non_null(strstr(text, "\npatchfleet_worker_jobs_in_flight 1\n"));
     assert_non_null(strstr(text, "\npatchfleet_worker_results_total{status=\"Patched\"} 2\n"));
@@ -40,6 +44,10 @@ static void render_counts_and_histogram(void **state)
     assert_non_null(strstr(text, "_bucket{le=\"+Inf\"} 2\n"));
     assert_non_null(strstr(text, "\npatchfleet_worker_job_duration_seconds_sum 2.050\n"));
     assert_non_null(strstr(text, "\npatchfleet_worker_job_duration_seconds_count 2\n"));
+    assert_non_null(strstr(text, "\npatchfleet_worker_pushed_bytes_total 1234\n"));
+    assert_non_null(strstr(text, "\npatchfleet_worker_pulled_bytes_total 4096\n"));
+    assert_non_null(strstr(text, "\npatchfleet_worker_blob_cache_hits_total 7\n"));
+    assert_non_null(strstr(text, "\npatchfleet_worker_blob_cache_misses_total 2\n"));
     pf_free(text);
     worker_metrics_free(m);
 }
@@ -52,6 +60,7 @@ static void null_is_a_no_op(void **state)
     worker_metrics_job_end(NULL, 10);
     worker_metrics_result(NULL, "Patched");
     worker_metrics_dead_lettered(NULL);
+    worker_metrics_pushed(NULL, 1);
     assert_null(worker_metrics_free(NULL));
 }
 

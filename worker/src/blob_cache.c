@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,6 +30,8 @@ struct worker_blob_cache {
     pthread_cond_t cv;
     struct pf_strv inflight; /* digests one thread is fetching or checking */
     struct pf_strv verified; /* digests whose file this process has verified */
+    /* For the worker's /metrics; atomics so a scrape never takes the lock. */
+    atomic_ullong hits, misses, bytes_pulled;
 };
 
 static int mkdir_one(const char *path, char *errbuf, size_t errlen)
@@ -125,16 +128,33 @@ static int check_existing(const char *path, const char *digest, char *errbuf, si
 
 /* Makes `path` hold verified blob `digest`. Runs without the lock, as the only thread
  * working on this digest. */
-static int fill(struct pf_registry *r, const struct pf_ref *repo, const char *digest,
-                const char *path, char *errbuf, size_t errlen)
+static int fill(struct worker_blob_cache *c, struct pf_registry *r, const struct pf_ref *repo,
+                const char *digest, const char *path, char *errbuf, size_t errlen)
 {
+    struct stat st;
     int rc = check_existing(path, digest, errbuf, errlen);
 
-    if (rc != 0)
+    if (rc != 0) {
+        if (rc > 0)
+            atomic_fetch_add(&c->hits, 1);
         return rc < 0 ? rc : 0;
+    }
     if (!r || !repo)
         return pf_set_error(errbuf, errlen, -ENOENT, "blob %s is not cached", digest);
-    return pf_registry_get_blob_to_file(r, repo, digest, path, NULL, errbuf, errlen);
+    rc = pf_registry_get_blob_to_file(r, repo, digest, path, NULL, errbuf, errlen);
+    if (rc == 0) {
+        atomic_fetch_add(&c->misses, 1);
+        if (stat(path, &st) == 0)
+            atomic_fetch_add(&c->bytes_pulled, (unsigned long long)st.st_size);
+    }
+    return rc;
+}
+
+void worker_blob_cache_get_stats(struct worker_blob_cache *c, struct worker_blob_cache_stats *ret)
+{
+    ret->hits = atomic_load(&c->hits);
+    ret->misses = atomic_load(&c->misses);
+    ret->bytes_pulled = atomic_load(&c->bytes_pulled);
 }
 
 static void strv_remove(struct pf_strv *sv, const char *s)
@@ -168,6 +188,7 @@ int worker_blob_cache_get(struct worker_blob_cache *c, struct pf_registry *r,
     /* A verified file can still vanish (an operator cleaning the cache): then fetch again. */
     if (pf_strv_contains(&c->verified, digest) && stat(path, &st) == 0) {
         (void)pthread_mutex_unlock(&c->mu);
+        atomic_fetch_add(&c->hits, 1);
         *ret_path = path;
         return 0;
     }
@@ -179,7 +200,7 @@ int worker_blob_cache_get(struct worker_blob_cache *c, struct pf_registry *r,
         return rc;
     }
 
-    rc = fill(r, repo, digest, path, errbuf, errlen);
+    rc = fill(c, r, repo, digest, path, errbuf, errlen);
 
     (void)pthread_mutex_lock(&c->mu);
     strv_remove(&c->inflight, digest);

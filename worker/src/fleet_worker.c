@@ -373,6 +373,7 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     if (tag)
         pj.target_tag = tag;
     r = worker_patch_job_run(&po, &pj, &res);
+    worker_metrics_pushed(o->metrics, res.bytes_pushed);
     status = r < 0 ? "Failed" : worker_patch_status_to_string(res.status);
     if (r == 0 && (res.status == WORKER_PATCH_FAILED || res.status == WORKER_PATCH_CANCELLED)) {
         if (atomic_load(&s->f->abort)) {

@@ -231,7 +231,12 @@ static int serve(void *userdata, const char *method, const char *path,
         return 0;
     }
     if (strcmp(path, "/metrics") == 0) {
-        int r = worker_metrics_render(userdata, &ret->body, &ret->len);
+        const struct env *e = userdata;
+        struct worker_blob_cache_stats bs;
+        int r;
+
+        worker_blob_cache_get_stats(e->blobs, &bs);
+        r = worker_metrics_render(e->metrics, &bs, &ret->body, &ret->len);
 
         if (r < 0)
             return r;
@@ -259,7 +264,7 @@ static int http_open(const struct args *a, struct env *e)
     e->metrics = worker_metrics_new();
     if (!e->metrics)
         return -ENOMEM;
-    r = pf_http_server_start(a->http, serve, e->metrics, &e->http, bound, sizeof(bound), err,
+    r = pf_http_server_start(a->http, serve, e, &e->http, bound, sizeof(bound), err,
                              sizeof(err));
     if (r < 0)
         return pf_log_errno(LOG_ERR, r, "--http: %s", err);

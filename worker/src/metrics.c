@@ -12,6 +12,7 @@
 #include "pf/alloc.h"
 #include "pf/buf.h"
 #include "pf/msg.h"
+#include "worker/blob_cache.h"
 #include "worker/metrics.h"
 
 static const double bucket_s[] = {0.1, 0.5, 1, 5, 15, 60, 300, 900};
@@ -25,6 +26,7 @@ struct worker_metrics {
     atomic_ullong buckets[N_BUCKETS];             /* non-cumulative; summed when rendered */
     atomic_ullong count;
     atomic_ullong sum_ms;
+    atomic_ullong bytes_pushed;
 };
 
 struct worker_metrics *worker_metrics_new(void)
@@ -76,7 +78,15 @@ void worker_metrics_dead_lettered(struct worker_metrics *m)
         atomic_fetch_add(&m->dead_lettered, 1);
 }
 
-int worker_metrics_render(const struct worker_metrics *m, char **ret, size_t *ret_len)
+void worker_metrics_pushed(struct worker_metrics *m, uint64_t bytes)
+{
+    if (m)
+        atomic_fetch_add(&m->bytes_pushed, (unsigned long long)bytes);
+}
+
+int worker_metrics_render(const struct worker_metrics *m,
+                          const struct worker_blob_cache_stats *blobs, char **ret,
+                          size_t *ret_len)
 {
     struct pf_buf b;
     unsigned long long cum = 0, count = atomic_load(&m->count);
@@ -115,6 +125,28 @@ int worker_metrics_render(const struct worker_metrics *m, char **ret, size_t *re
                            "patchfleet_worker_job_duration_seconds_sum %.3f\n"
                            "patchfleet_worker_job_duration_seconds_count %llu\n",
                            count, (double)atomic_load(&m->sum_ms) / 1000.0, count);
+    if (r >= 0)
+        r = pf_buf_appendf(&b,
+                           "# HELP patchfleet_worker_pushed_bytes_total Blob bytes uploaded to "
+                           "registries.\n"
+                           "# TYPE patchfleet_worker_pushed_bytes_total counter\n"
+                           "patchfleet_worker_pushed_bytes_total %llu\n",
+                           (unsigned long long)atomic_load(&m->bytes_pushed));
+    if (r >= 0 && blobs)
+        r = pf_buf_appendf(&b,
+                           "# HELP patchfleet_worker_pulled_bytes_total Blob bytes downloaded "
+                           "into the blob cache.\n"
+                           "# TYPE patchfleet_worker_pulled_bytes_total counter\n"
+                           "patchfleet_worker_pulled_bytes_total %llu\n"
+                           "# HELP patchfleet_worker_blob_cache_hits_total Blobs served from the "
+                           "cache.\n"
+                           "# TYPE patchfleet_worker_blob_cache_hits_total counter\n"
+                           "patchfleet_worker_blob_cache_hits_total %llu\n"
+                           "# HELP patchfleet_worker_blob_cache_misses_total Blobs downloaded.\n"
+                           "# TYPE patchfleet_worker_blob_cache_misses_total counter\n"
+                           "patchfleet_worker_blob_cache_misses_total %llu\n",
+                           (unsigned long long)blobs->bytes_pulled,
+                           (unsigned long long)blobs->hits, (unsigned long long)blobs->misses);
     if (r < 0) {
         pf_buf_release(&b);
         return -ENOMEM;

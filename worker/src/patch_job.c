@@ -673,6 +673,7 @@ static int push_blob(struct run *run, const char *digest, const void *data, uint
 {
     struct pf_blob_source s = {data, -1, len, NULL, NULL};
     bool same_reg = strcmp(run->src.registry, run->dst.registry) == 0;
+    enum pf_blob_put_result how = PF_BLOB_MOUNTED;
     int r;
 
     r = pf_registry_blob_exists(run->o->registry, &run->dst, digest, NULL, run->err,
@@ -686,10 +687,12 @@ static int push_blob(struct run *run, const char *digest, const void *data, uint
                                 path, strerror(errno));
     }
     r = pf_registry_put_blob(run->o->registry, &run->dst, digest, &s,
-                             mountable && same_reg ? &run->src : NULL, NULL, run->err,
+                             mountable && same_reg ? &run->src : NULL, &how, run->err,
                              sizeof(run->err));
     if (s.fd >= 0)
         (void)close(s.fd);
+    if (r == 0 && how == PF_BLOB_UPLOADED)
+        run->res->bytes_pushed += len;
     return r;
 }
 

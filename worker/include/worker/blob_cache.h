@@ -43,4 +43,15 @@ int worker_blob_cache_get(struct worker_blob_cache *c, struct pf_registry *r,
  * for an invalid digest. Nothing is checked or downloaded. */
 char *worker_blob_cache_path(const struct worker_blob_cache *c, const char *digest);
 
+/* What the cache did so far: blobs served without a download, blobs downloaded, and the bytes
+ * those downloads brought. */
+struct worker_blob_cache_stats {
+    uint64_t hits;
+    uint64_t misses;
+    uint64_t bytes_pulled;
+};
+
+/* Fills *ret; lock-free, callable from any thread. */
+void worker_blob_cache_get_stats(struct worker_blob_cache *c, struct worker_blob_cache_stats *ret);
+
 #endif

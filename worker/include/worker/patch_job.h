@@ -50,6 +50,7 @@ struct worker_patch_job_result {
     char *warnings;     /* NULL, or "; "-joined notes (a requested platform the image lacks) */
     struct worker_patch_platform_result *platforms;
     size_t n_platforms;
+    uint64_t bytes_pushed; /* blob bytes uploaded (mounted or present blobs cost nothing) */
 };
 
 /* Frees the members of `r` (not the struct) and zeroes it; accepts a zeroed struct. */
