@@ -15,8 +15,8 @@
 
 #include <jansson.h>
 
+#include "msg_json.h"
 #include "pf/alloc.h"
-#include "pf/buf.h"
 #include "pf/err.h"
 #include "pf/msg.h"
 
@@ -40,35 +40,15 @@ bool pf_msg_status_is_failure(const char *s)
 
 /* --- encoding ---------------------------------------------------------------------------- */
 
-/* Sets `key` to a string, or to null when `s` is NULL. Returns 0 or -ENOMEM. */
-static int set_str(json_t *o, const char *key, const char *s)
-{
-    json_t *v = s ? json_string(s) : json_null();
-
-    /* json_string() refuses invalid UTF-8 with NULL, which we report as -EINVAL. */
-    if (!v)
-        return s ? -EINVAL : -ENOMEM;
-    return json_object_set_new(o, key, v) < 0 ? -ENOMEM : 0;
-}
-
-static int set_int(json_t *o, const char *key, json_int_t n)
-{
-    json_t *v = json_integer(n);
-
-    if (!v)
-        return -ENOMEM;
-    return json_object_set_new(o, key, v) < 0 ? -ENOMEM : 0;
-}
-
 static int encode_upgrade(json_t *arr, const struct pf_msg_upgrade *u)
 {
     json_t *o = json_object();
     int r = o ? 0 : -ENOMEM;
 
-    r = r < 0 ? r : set_str(o, "name", u->name);
-    r = r < 0 ? r : set_str(o, "arch", u->arch);
-    r = r < 0 ? r : set_str(o, "from", u->from);
-    r = r < 0 ? r : set_str(o, "to", u->to);
+    r = r < 0 ? r : pf__msg_set_str(o, "name", u->name);
+    r = r < 0 ? r : pf__msg_set_str(o, "arch", u->arch);
+    r = r < 0 ? r : pf__msg_set_str(o, "from", u->from);
+    r = r < 0 ? r : pf__msg_set_str(o, "to", u->to);
     if (r < 0) {
         json_decref(o);
         return r;
@@ -82,9 +62,9 @@ static int encode_platform(json_t *arr, const struct pf_msg_platform *p)
     json_t *ups = json_array();
     int r = o && ups ? 0 : -ENOMEM;
 
-    r = r < 0 ? r : set_str(o, "platform", p->platform);
-    r = r < 0 ? r : set_str(o, "os", p->os);
-    r = r < 0 ? r : set_str(o, "error", p->error);
+    r = r < 0 ? r : pf__msg_set_str(o, "platform", p->platform);
+    r = r < 0 ? r : pf__msg_set_str(o, "os", p->os);
+    r = r < 0 ? r : pf__msg_set_str(o, "error", p->error);
     for (size_t i = 0; r == 0 && i < p->n_upgrades; i++)
         r = encode_upgrade(ups, &p->upgrades[i]);
     if (r == 0) {
@@ -99,43 +79,34 @@ static int encode_platform(json_t *arr, const struct pf_msg_platform *p)
     return json_array_append_new(arr, o) < 0 ? -ENOMEM : 0;
 }
 
-static int dump_cb(const char *buffer, size_t size, void *data)
-{
-    return pf_buf_append(data, buffer, size) < 0 ? -1 : 0;
-}
-
 /* Adds every member but the platforms to `o`. */
 static int encode_fields(json_t *o, const struct pf_msg_result *m)
 {
-    int r = set_int(o, "v", PF_MSG_VERSION);
+    int r = pf__msg_set_int(o, "v", PF_MSG_VERSION);
 
-    r = r < 0 ? r : set_str(o, "run_id", m->run_id);
-    r = r < 0 ? r : set_str(o, "job_id", m->job_id);
-    r = r < 0 ? r : set_str(o, "name", m->name);
-    r = r < 0 ? r : set_str(o, "source", m->source);
-    r = r < 0 ? r : set_str(o, "status", m->status);
-    r = r < 0 ? r : set_str(o, "patched_tag", m->patched_tag);
-    r = r < 0 ? r : set_str(o, "patched_ref", m->patched_ref);
-    r = r < 0 ? r : set_str(o, "patched_digest", m->patched_digest);
-    r = r < 0 ? r : set_str(o, "details", m->details);
-    r = r < 0 ? r : set_str(o, "worker", m->worker);
-    r = r < 0 ? r : set_int(o, "started_ms", m->started_ms);
-    r = r < 0 ? r : set_int(o, "finished_ms", m->finished_ms);
-    r = r < 0 ? r : set_int(o, "attempt", m->attempt ? m->attempt : 1);
+    r = r < 0 ? r : pf__msg_set_str(o, "run_id", m->run_id);
+    r = r < 0 ? r : pf__msg_set_str(o, "job_id", m->job_id);
+    r = r < 0 ? r : pf__msg_set_str(o, "name", m->name);
+    r = r < 0 ? r : pf__msg_set_str(o, "source", m->source);
+    r = r < 0 ? r : pf__msg_set_str(o, "status", m->status);
+    r = r < 0 ? r : pf__msg_set_str(o, "patched_tag", m->patched_tag);
+    r = r < 0 ? r : pf__msg_set_str(o, "patched_ref", m->patched_ref);
+    r = r < 0 ? r : pf__msg_set_str(o, "patched_digest", m->patched_digest);
+    r = r < 0 ? r : pf__msg_set_str(o, "details", m->details);
+    r = r < 0 ? r : pf__msg_set_str(o, "worker", m->worker);
+    r = r < 0 ? r : pf__msg_set_int(o, "started_ms", m->started_ms);
+    r = r < 0 ? r : pf__msg_set_int(o, "finished_ms", m->finished_ms);
+    r = r < 0 ? r : pf__msg_set_int(o, "attempt", m->attempt ? m->attempt : 1);
     return r;
 }
 
 int pf_msg_result_encode(const struct pf_msg_result *m, char **ret, size_t *ret_len)
 {
-    struct pf_buf b = PF_BUF_INIT;
     json_t *o = NULL, *plats = NULL;
-    size_t len;
-    char *s;
     int r;
 
     if (!m->run_id || !m->job_id || !m->source || !m->status || !pf_msg_status_known(m->status))
         return -EINVAL;
-    pf_buf_init(&b, PF_MSG_MAX_BYTES);
     o = json_object();
     plats = json_array();
     r = o && plats ? 0 : -ENOMEM;
@@ -146,64 +117,14 @@ int pf_msg_result_encode(const struct pf_msg_result *m, char **ret, size_t *ret_
         r = json_object_set_new(o, "platforms", plats) < 0 ? -ENOMEM : 0;
         plats = NULL;
     }
-    if (r == 0 && json_dump_callback(o, dump_cb, &b, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0)
-        r = b.len >= PF_MSG_MAX_BYTES ? -E2BIG : -ENOMEM;
-    if (r < 0)
-        goto out;
-    s = pf_buf_steal(&b, &len);
-    if (!s) {
-        r = -ENOMEM;
-        goto out;
-    }
-    *ret = s;
-    if (ret_len)
-        *ret_len = len;
-out:
-    pf_buf_release(&b);
+    if (r == 0)
+        r = pf__msg_dump(o, ret, ret_len);
     json_decref(plats);
     json_decref(o);
     return r;
 }
 
 /* --- decoding ---------------------------------------------------------------------------- */
-
-/* Copies the string member `key` (a "where" prefix names the enclosing array element). Absent
- * or null leaves *ret NULL, unless `required`. Returns 0, -EINVAL with the field named, or
- * -ENOMEM. */
-static int get_str(json_t *o, const char *where, const char *key, bool required, char **ret,
-                   char *errbuf, size_t errlen)
-{
-    json_t *v = json_object_get(o, key);
-
-    if (!v || json_is_null(v)) {
-        if (required)
-            return pf_set_error(errbuf, errlen, -EINVAL, "missing field '%s%s'", where, key);
-        return 0;
-    }
-    if (!json_is_string(v))
-        return pf_set_error(errbuf, errlen, -EINVAL, "field '%s%s' is not a string", where,
-                            key);
-    if (required && json_string_length(v) == 0)
-        return pf_set_error(errbuf, errlen, -EINVAL, "field '%s%s' is empty", where, key);
-    *ret = pf_strdup(json_string_value(v));
-    return *ret ? 0 : -ENOMEM;
-}
-
-/* Reads an integer member in [min, max]; absent or null leaves *ret alone. */
-static int get_int(json_t *o, const char *key, json_int_t min, json_int_t max, int64_t *ret,
-                   char *errbuf, size_t errlen)
-{
-    json_t *v = json_object_get(o, key);
-
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_integer(v))
-        return pf_set_error(errbuf, errlen, -EINVAL, "field '%s' is not an integer", key);
-    if (json_integer_value(v) < min || json_integer_value(v) > max)
-        return pf_set_error(errbuf, errlen, -EINVAL, "field '%s' is out of range", key);
-    *ret = (int64_t)json_integer_value(v);
-    return 0;
-}
 
 static void upgrade_release(struct pf_msg_upgrade *u)
 {
@@ -245,10 +166,10 @@ static int decode_upgrades(json_t *arr, const char *where, struct pf_msg_platfor
         if (!json_is_object(u))
             return pf_set_error(errbuf, errlen, -EINVAL, "'%supgrades[%zu]' is not an object",
                                 where, i);
-        r = get_str(u, uwhere, "name", true, &up->name, errbuf, errlen);
-        r = r < 0 ? r : get_str(u, uwhere, "arch", false, &up->arch, errbuf, errlen);
-        r = r < 0 ? r : get_str(u, uwhere, "from", false, &up->from, errbuf, errlen);
-        r = r < 0 ? r : get_str(u, uwhere, "to", false, &up->to, errbuf, errlen);
+        r = pf__msg_get_str(u, uwhere, "name", true, &up->name, errbuf, errlen);
+        r = r < 0 ? r : pf__msg_get_str(u, uwhere, "arch", false, &up->arch, errbuf, errlen);
+        r = r < 0 ? r : pf__msg_get_str(u, uwhere, "from", false, &up->from, errbuf, errlen);
+        r = r < 0 ? r : pf__msg_get_str(u, uwhere, "to", false, &up->to, errbuf, errlen);
     }
     return r;
 }
@@ -278,9 +199,9 @@ static int decode_platforms(json_t *root, struct pf_msg_result *m, char *errbuf,
         (void)snprintf(where, sizeof(where), "platforms[%zu].", i);
         if (!json_is_object(p))
             return pf_set_error(errbuf, errlen, -EINVAL, "'platforms[%zu]' is not an object", i);
-        r = get_str(p, where, "platform", true, &mp->platform, errbuf, errlen);
-        r = r < 0 ? r : get_str(p, where, "os", false, &mp->os, errbuf, errlen);
-        r = r < 0 ? r : get_str(p, where, "error", false, &mp->error, errbuf, errlen);
+        r = pf__msg_get_str(p, where, "platform", true, &mp->platform, errbuf, errlen);
+        r = r < 0 ? r : pf__msg_get_str(p, where, "os", false, &mp->os, errbuf, errlen);
+        r = r < 0 ? r : pf__msg_get_str(p, where, "error", false, &mp->error, errbuf, errlen);
         ups = json_object_get(p, "upgrades");
         if (r == 0 && ups && !json_is_null(ups) && !json_is_array(ups))
             r = pf_set_error(errbuf, errlen, -EINVAL, "field '%supgrades' is not an array",
@@ -291,44 +212,28 @@ static int decode_platforms(json_t *root, struct pf_msg_result *m, char *errbuf,
     return r;
 }
 
-/* Checks "v": absent or another major version is refused. */
-static int check_version(json_t *root, char *errbuf, size_t errlen)
-{
-    json_t *v = json_object_get(root, "v");
-
-    if (!v)
-        return pf_set_error(errbuf, errlen, -EINVAL, "missing field 'v'");
-    if (!json_is_integer(v))
-        return pf_set_error(errbuf, errlen, -EINVAL, "field 'v' is not an integer");
-    if (json_integer_value(v) != PF_MSG_VERSION)
-        return pf_set_error(errbuf, errlen, -EPROTONOSUPPORT,
-                            "field 'v' is %" JSON_INTEGER_FORMAT ", this reader knows %d",
-                            json_integer_value(v), PF_MSG_VERSION);
-    return 0;
-}
-
 static int decode_fields(json_t *root, struct pf_msg_result *m, char *errbuf, size_t errlen)
 {
     int64_t attempt = 1;
-    int r = check_version(root, errbuf, errlen);
+    int r;
 
-    r = r < 0 ? r : get_str(root, "", "run_id", true, &m->run_id, errbuf, errlen);
-    r = r < 0 ? r : get_str(root, "", "job_id", true, &m->job_id, errbuf, errlen);
-    r = r < 0 ? r : get_str(root, "", "name", false, &m->name, errbuf, errlen);
-    r = r < 0 ? r : get_str(root, "", "source", true, &m->source, errbuf, errlen);
-    r = r < 0 ? r : get_str(root, "", "status", true, &m->status, errbuf, errlen);
+    r = pf__msg_get_str(root, "", "run_id", true, &m->run_id, errbuf, errlen);
+    r = r < 0 ? r : pf__msg_get_str(root, "", "job_id", true, &m->job_id, errbuf, errlen);
+    r = r < 0 ? r : pf__msg_get_str(root, "", "name", false, &m->name, errbuf, errlen);
+    r = r < 0 ? r : pf__msg_get_str(root, "", "source", true, &m->source, errbuf, errlen);
+    r = r < 0 ? r : pf__msg_get_str(root, "", "status", true, &m->status, errbuf, errlen);
     if (r == 0 && !pf_msg_status_known(m->status))
         r = pf_set_error(errbuf, errlen, -EINVAL, "field 'status' has unknown value '%s'",
                          m->status);
-    r = r < 0 ? r : get_str(root, "", "patched_tag", false, &m->patched_tag, errbuf, errlen);
-    r = r < 0 ? r : get_str(root, "", "patched_ref", false, &m->patched_ref, errbuf, errlen);
+    r = r < 0 ? r : pf__msg_get_str(root, "", "patched_tag", false, &m->patched_tag, errbuf, errlen);
+    r = r < 0 ? r : pf__msg_get_str(root, "", "patched_ref", false, &m->patched_ref, errbuf, errlen);
     r = r < 0 ? r
-              : get_str(root, "", "patched_digest", false, &m->patched_digest, errbuf, errlen);
-    r = r < 0 ? r : get_str(root, "", "details", false, &m->details, errbuf, errlen);
-    r = r < 0 ? r : get_str(root, "", "worker", false, &m->worker, errbuf, errlen);
-    r = r < 0 ? r : get_int(root, "started_ms", 0, INT64_MAX, &m->started_ms, errbuf, errlen);
-    r = r < 0 ? r : get_int(root, "finished_ms", 0, INT64_MAX, &m->finished_ms, errbuf, errlen);
-    r = r < 0 ? r : get_int(root, "attempt", 1, UINT_MAX, &attempt, errbuf, errlen);
+              : pf__msg_get_str(root, "", "patched_digest", false, &m->patched_digest, errbuf, errlen);
+    r = r < 0 ? r : pf__msg_get_str(root, "", "details", false, &m->details, errbuf, errlen);
+    r = r < 0 ? r : pf__msg_get_str(root, "", "worker", false, &m->worker, errbuf, errlen);
+    r = r < 0 ? r : pf__msg_get_int(root, "started_ms", 0, INT64_MAX, &m->started_ms, errbuf, errlen);
+    r = r < 0 ? r : pf__msg_get_int(root, "finished_ms", 0, INT64_MAX, &m->finished_ms, errbuf, errlen);
+    r = r < 0 ? r : pf__msg_get_int(root, "attempt", 1, UINT_MAX, &attempt, errbuf, errlen);
     m->attempt = (unsigned)attempt;
     return r < 0 ? r : decode_platforms(root, m, errbuf, errlen);
 }
@@ -337,22 +242,11 @@ int pf_msg_result_decode(const char *data, size_t len, struct pf_msg_result *ret
                          size_t errlen)
 {
     struct pf_msg_result m = {0};
-    json_error_t jerr;
     json_t *root;
-    int r;
+    int r = pf__msg_load(data, len, "result", &root, errbuf, errlen);
 
-    if (len > PF_MSG_MAX_BYTES)
-        return pf_set_error(errbuf, errlen, -E2BIG, "result message of %zu bytes is over %zu",
-                            len, PF_MSG_MAX_BYTES);
-    /* Without JSON_ALLOW_NUL jansson refuses "\u0000", which would silently cut a C string. */
-    root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return pf_set_error(errbuf, errlen, -EINVAL, "result message is not JSON: %s at %d:%d",
-                            jerr.text, jerr.line, jerr.column);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return pf_set_error(errbuf, errlen, -EINVAL, "result message is not a JSON object");
-    }
+    if (r < 0)
+        return r;
     r = decode_fields(root, &m, errbuf, errlen);
     json_decref(root);
     if (r < 0) {
