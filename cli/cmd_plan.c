@@ -15,6 +15,7 @@
 #include "catalog.h"
 #include "cli.h"
 #include "pf/alloc.h"
+#include "pf/json.h"
 #include "pf/config.h"
 #include "pf/registry.h"
 #include "producer/plan.h"
@@ -36,13 +37,11 @@ static int print_json(const struct producer_plan *plan)
                 json_object_set_new(o, "source", json_string(j->source)) == 0 &&
                 json_object_set_new(o, "target", json_string(target)) == 0 &&
                 json_object_set(o, "platforms", platforms) == 0)
-                line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                r = pf_json_dump(o, &line, NULL);
         }
-        if (line) {
+        if (r == 0)
             puts(line);
-            r = 0;
-        }
-        free(line); /* jansson allocates with malloc */
+        pf_free(line);
         pf_free(target);
         json_decref(platforms);
         json_decref(o);

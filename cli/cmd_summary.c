@@ -19,6 +19,7 @@
 #include "aggregator/store.h"
 #include "cli.h"
 #include "pf/alloc.h"
+#include "pf/json.h"
 #include "pf/msg.h"
 #include "summary.h"
 
@@ -102,7 +103,8 @@ static int print_json(const struct aggregator_run_info *info, const struct pf_ms
                       size_t n)
 {
     json_t *root = json_object(), *counts = json_object(), *jobs = json_array();
-    char *text;
+    char *text = NULL;
+    int r;
 
     if (!root || !counts || !jobs) {
         json_decref(root);
@@ -126,12 +128,12 @@ static int print_json(const struct aggregator_run_info *info, const struct pf_ms
     (void)json_object_set_new(root, "run", run_json(info));
     (void)json_object_set_new(root, "counts", counts);
     (void)json_object_set_new(root, "jobs", jobs);
-    text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    r = pf_json_dump_pretty(root, &text, NULL);
     json_decref(root);
-    if (!text)
-        return -ENOMEM;
-    puts(text);
-    free(text); /* jansson allocates with malloc */
+    if (r < 0)
+        return r;
+    fputs(text, stdout);
+    pf_free(text);
     return 0;
 }
 

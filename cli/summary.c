@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "pf/alloc.h"
+#include "pf/json.h"
 #include "pf/buf.h"
 #include "summary.h"
 
@@ -303,7 +304,7 @@ int cli_summary_json(const struct cli_summary_row *rows, size_t n, char **ret)
 {
     const struct cli_summary_row **order = sorted_rows(rows, n);
     json_t *doc = json_object(), *results = json_array();
-    char *dumped = NULL, *text = NULL;
+    char *text = NULL;
     int r = -ENOMEM;
 
     if (!doc || !results || (n && !order) || json_object_set(doc, "results", results) < 0)
@@ -311,16 +312,10 @@ int cli_summary_json(const struct cli_summary_row *rows, size_t n, char **ret)
     for (size_t i = 0; i < n; i++)
         if (row_json(order[i], results) < 0)
             goto out;
-    dumped = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    if (!dumped)
-        goto out;
-    text = pf_asprintf("%s\n", dumped);
-    if (!text)
-        goto out;
-    *ret = text;
-    r = 0;
+    r = pf_json_dump_pretty(doc, &text, NULL);
+    if (r == 0)
+        *ret = text;
 out:
-    free(dumped); /* jansson allocates with malloc */
     json_decref(results);
     json_decref(doc);
     pf_free(order);

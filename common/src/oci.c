@@ -96,27 +96,6 @@ out:
 
 /* --- JSON helpers ---------------------------------------------------------------------- */
 
-static int dump_cb(const char *buffer, size_t size, void *data)
-{
-    return pf_buf_append(data, buffer, size) < 0 ? -1 : 0;
-}
-
-int pf_json_dump(const json_t *root, char **ret, size_t *ret_len)
-{
-    struct pf_buf b = PF_BUF_INIT;
-    char *s;
-
-    if (json_dump_callback(root, dump_cb, &b, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0) {
-        pf_buf_release(&b);
-        return -ENOMEM;
-    }
-    s = pf_buf_steal(&b, ret_len);
-    if (!s)
-        return -ENOMEM;
-    *ret = s;
-    return 0;
-}
-
 /* Copies an optional string member; -EINVAL if present but not a string. */
 static int dup_opt_str(json_t *obj, const char *key, char **ret)
 {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The one way JSON leaves patchfleet: compact, members in document order, into a pf_buf, so
- * every byte that gets hashed or sent is produced the same way (manifests, configs, messages).
+ * The one way JSON leaves patchfleet: members in document order, into a pf_buf, so every byte
+ * that gets hashed or sent is produced the same way (manifests, configs, messages), and what
+ * people read is indented the same way everywhere.
  */
 #ifndef PF_JSON_H
 #define PF_JSON_H
@@ -13,5 +14,8 @@ struct json_t;
 /* Serialises `root` compactly, members in insertion order. Returns 0 with a new NUL-terminated
  * string in *ret and its length in *ret_len, or -ENOMEM. */
 int pf_json_dump(const struct json_t *root, char **ret, size_t *ret_len);
+
+/* The same for people: two-space indentation and a final newline (--format json output). */
+int pf_json_dump_pretty(const struct json_t *root, char **ret, size_t *ret_len);
 
 #endif
