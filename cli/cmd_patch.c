@@ -31,6 +31,7 @@
 #include "pf/oci.h"
 #include "pf/ref.h"
 #include "pf/registry.h"
+#include "producer/decide.h"
 #include "producer/plan.h"
 #include "producer/reports.h"
 #include "producer/run.h"
@@ -43,7 +44,6 @@
 
 #define PATCH_DEFAULT_TIMEOUT "5m" /* Copa's default */
 #define PATCH_MAX_CONCURRENCY 256
-#define PATCH_LIST_ATTEMPTS 3 /* tag listing: tries before failing open */
 
 enum {
     OPT_PUSH = 0x2000,
@@ -152,64 +152,12 @@ static bool slot_cancelled(void *userdata)
     return false;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    (void)nanosleep(&ts, NULL);
-}
-
-/* Lists the target repository's tags, retrying a failure twice (a repository that does not
- * exist yet has no tags). Returns 0 or the last error with the reason in errbuf. */
-static int list_target_tags(struct pf_registry *reg, struct slot *s, struct pf_strv *ret,
-                            char *errbuf, size_t errlen)
-{
-    struct pf_ref repo = {0};
-    int r;
-
-    r = pf_ref_parse_repository(s->job->target_repo, &repo, errbuf, errlen);
-    for (int attempt = 0; r == 0 && attempt < PATCH_LIST_ATTEMPTS; attempt++) {
-        if (attempt)
-            sleep_ms(500L * attempt);
-        pf_strv_clear(ret);
-        r = pf_registry_list_tags(reg, &repo, ret, errbuf, errlen);
-        if (r == -ENOENT) {
-            pf_strv_clear(ret);
-            r = 0;
-        }
-        if (r >= 0) {
-            r = 0;
-            break;
-        }
-        if (r == -ENOMEM || slot_cancelled(s))
-            break;
-        pf_log(LOG_DEBUG, "listing the tags of %s failed (attempt %d): %s", s->job->target_repo,
-               attempt + 1, errbuf);
-        r = attempt + 1 < PATCH_LIST_ATTEMPTS ? 0 : r;
-    }
-    pf_ref_release(&repo);
-    return r;
-}
-
 /* Copa's per-job decision before any patching (tag versioning, then the report of the newest
  * patched tag): fills s->dec. Returns 0 or a negative errno with the reason in errbuf. */
 static int decide(struct pool *p, struct slot *s, char *errbuf, size_t errlen)
 {
-    struct pf_strv tags = PF_STRV_INIT;
-    char why[512] = "";
-    int r;
-
-    r = list_target_tags(p->base.registry, s, &tags, why, sizeof(why));
-    if (r == -ENOMEM) {
-        pf_strv_clear(&tags);
-        return r;
-    }
-    r = producer_patch_decide(p->reports, s->job->target_repo, s->job->target_tag,
-                              r < 0 ? NULL : &tags, why[0] ? why : strerror(-r), &s->dec);
-    if (r == -ERANGE)
-        (void)snprintf(errbuf, errlen, "no free versioned tag after '%s'", s->job->target_tag);
-    pf_strv_clear(&tags);
-    return r;
+    return producer_decide_job(p->base.registry, p->reports, s->job, slot_cancelled, s, &s->dec,
+                               errbuf, errlen);
 }
 
 /* Runs one job and settles its final status: a job that failed or stopped after its

@@ -22,6 +22,7 @@
 #include "pf/msg.h"
 #include "pf/registry.h"
 #include "producer/catalog.h"
+#include "producer/decide.h"
 #include "producer/plan.h"
 #include "producer/publish.h"
 #include "producer/run.h"
@@ -39,10 +40,12 @@ enum {
     OPT_INSECURE,
     OPT_CA_FILE,
     OPT_DELIVERY_TIMEOUT,
+    OPT_SCANNER,
+    OPT_PKG_TYPES,
 };
 
 struct args {
-    const char *config, *brokers, *oci_dir, *run_id, *reports, *ca_file;
+    const char *config, *brokers, *oci_dir, *run_id, *reports, *ca_file, *scanner, *pkg_types;
     bool push, dry_run, ignore_errors;
     int64_t timeout_ms, delivery_timeout_ms;
     struct pf_strv insecure;
@@ -57,7 +60,11 @@ static void usage(FILE *out)
             "  --timeout DURATION        per-job timeout carried in each job (e.g. 90s, 15m)\n"
             "  --ignore-errors           exit 0 even when the plan had failures\n"
             "  --run-id ID               use this run id (default: time + random)\n"
-            "  -r DIR                    scanner reports (not supported by the fleet yet)\n"
+            "  -r, --report DIR          scanner reports of patched images: jobs whose newest\n"
+            "                            patched tag has no fixable vulnerability are published\n"
+            "                            with a skip verdict (workers report them Skipped)\n"
+            "  --scanner trivy|native    format of the reports (default trivy)\n"
+            "  --pkg-types os|os,library findings that count as fixable (default os)\n"
             "  --delivery-timeout D      wait this long for the broker's acks (default 60s)\n"
             "  --insecure-registry HOST[:PORT]  plain http for this registry (repeatable)\n"
             "  --ca-file FILE            trust this CA bundle\n"
@@ -76,7 +83,10 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"ignore-errors", no_argument, NULL, OPT_IGNORE_ERRORS},
         {"run-id", required_argument, NULL, OPT_RUN_ID},
+        {"report", required_argument, NULL, 'r'},
         {"report-dir", required_argument, NULL, 'r'},
+        {"scanner", required_argument, NULL, OPT_SCANNER},
+        {"pkg-types", required_argument, NULL, OPT_PKG_TYPES},
         {"insecure-registry", required_argument, NULL, OPT_INSECURE},
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {"delivery-timeout", required_argument, NULL, OPT_DELIVERY_TIMEOUT},
@@ -90,6 +100,8 @@ static int parse_args(int argc, char **argv, struct args *a)
         case 'h': usage(stdout); return 1;
         case 'c': a->config = optarg; break;
         case 'r': a->reports = optarg; break;
+        case OPT_SCANNER: a->scanner = optarg; break;
+        case OPT_PKG_TYPES: a->pkg_types = optarg; break;
         case OPT_BROKERS: a->brokers = optarg; break;
         case OPT_PUSH: a->push = true; break;
         case OPT_OCI_DIR: a->oci_dir = optarg; break;
@@ -120,10 +132,19 @@ static int parse_args(int argc, char **argv, struct args *a)
                         "--oci-dir and --dry-run are required\n");
         return -EINVAL;
     }
-    if (a->reports) {
-        /* Verdicts from reports need the issue-5 report index in the producer; refusing is
-         * better than silently patching images the user asked to skip. */
-        fprintf(stderr, "patchfleet-producer: -r is not supported in fleet mode yet\n");
+    if (!a->reports && (a->scanner || a->pkg_types)) {
+        fprintf(stderr, "patchfleet-producer: %s needs -r DIR\n",
+                a->scanner ? "--scanner" : "--pkg-types");
+        return -EINVAL;
+    }
+    if (a->scanner && (int)producer_report_scanner_from_string(a->scanner) < 0) {
+        fprintf(stderr, "patchfleet-producer: --scanner wants 'trivy' or 'native', not '%s'\n",
+                a->scanner);
+        return -EINVAL;
+    }
+    if (a->pkg_types && strcmp(a->pkg_types, "os") != 0 && strcmp(a->pkg_types, "os,library") != 0) {
+        fprintf(stderr, "patchfleet-producer: --pkg-types wants 'os' or 'os,library', not '%s'\n",
+                a->pkg_types);
         return -EINVAL;
     }
     if (a->run_id && (!a->run_id[0] || strlen(a->run_id) > 128 ||
@@ -135,9 +156,32 @@ static int parse_args(int argc, char **argv, struct args *a)
     return 0;
 }
 
+/* With -r: the report verdict of job `j` (Copa's skip rule, docs/reports.md) into `m`. A
+ * decision that cannot be made leaves the verdict "patch": the worker decides the tag itself. */
+static int judge_job(struct pf_registry *reg, const struct producer_reports *reps,
+                     const struct pf_job *j, struct pf_msg_job *m)
+{
+    struct producer_patch_decision dec = {0};
+    char err[512] = "";
+    int r = producer_decide_job(reg, reps, j, NULL, NULL, &dec, err, sizeof(err));
+
+    if (r == -ENOMEM)
+        return r;
+    if (r < 0)
+        fprintf(stderr, "patchfleet-producer: warning: %s: %s\n", j->source, err);
+    else if (dec.skip) {
+        m->verdict = PF_MSG_VERDICT_SKIP_CLEAN;
+        m->skip_tag = pf_strdup(dec.tag);
+        r = m->skip_tag ? 0 : -ENOMEM;
+    }
+    producer_patch_decision_release(&dec);
+    return r == -ENOMEM ? r : 0;
+}
+
 /* Fills msgs[i] from plan->jobs[i] (deep copies, so the plan can be released separately). */
-static int make_jobs(const struct args *a, const char *run, const struct producer_plan *plan,
-                     struct pf_msg_job *msgs)
+static int make_jobs(const struct args *a, struct pf_registry *reg,
+                     const struct producer_reports *reps, const char *run,
+                     const struct producer_plan *plan, struct pf_msg_job *msgs)
 {
     int64_t now = producer_now_ms();
 
@@ -162,6 +206,8 @@ static int make_jobs(const struct args *a, const char *run, const struct produce
             !m->job.target_tag || (j->name && !m->job.name) || (a->oci_dir && !m->oci_dir) ||
             (j->source_tag && !m->job.source_tag) ||
             pf_strv_extend(&m->job.platforms, &j->platforms) < 0)
+            return -ENOMEM;
+        if (reps && !a->oci_dir && judge_job(reg, reps, j, m) < 0)
             return -ENOMEM;
     }
     return 0;
@@ -196,8 +242,30 @@ static struct pf_registry *registry_new(const struct args *a)
     return reg;
 }
 
+/* Reads the -r directory once; an unreadable directory is a usage error (a typo must not mean
+ * "no reports"), a bad file in it a warning. Returns an exit status. */
+static int load_reports(const struct args *a, struct producer_reports **ret)
+{
+    enum producer_report_scanner sc = a->scanner ? producer_report_scanner_from_string(a->scanner)
+                                                 : PRODUCER_REPORT_TRIVY;
+    const struct pf_strv *w;
+    char err[512] = "";
+    int r = producer_reports_load(a->reports, sc, a->pkg_types && strcmp(a->pkg_types, "os") != 0,
+                                  ret, err, sizeof(err));
+
+    if (r < 0) {
+        fprintf(stderr, "patchfleet-producer: -r: %s\n", err[0] ? err : strerror(-r));
+        return r == -ENOMEM ? EXIT_FAILED : EXIT_USAGE;
+    }
+    w = producer_reports_warnings(*ret);
+    for (size_t i = 0; i < w->n; i++)
+        fprintf(stderr, "patchfleet-producer: warning: %s\n", w->v[i]);
+    return EXIT_OK;
+}
+
 /* Builds and publishes the run. Returns an exit status. */
-static int run(const struct args *a, const struct pf_config *cfg, const struct producer_plan *plan)
+static int run(const struct args *a, struct pf_registry *reg,
+               const struct producer_reports *reps, const struct producer_plan *plan)
 {
     struct pf_msg_run rm = {.warnings = PF_STRV_INIT};
     struct pf_msg_job *jobs = pf_calloc(plan->n_jobs + 1, sizeof(*jobs));
@@ -209,7 +277,6 @@ static int run(const struct args *a, const struct pf_config *cfg, const struct p
     char err[512] = "";
     int status = EXIT_FAILED, r;
 
-    (void)cfg;
     rm.run_id = a->run_id ? pf_strdup(a->run_id) : producer_run_id_new();
     rm.config_name = pf_strdup(base ? base + 1 : a->config);
     rm.mode = pf_strdup(a->push ? "push" : a->oci_dir ? "oci" : "dry-run");
@@ -218,7 +285,7 @@ static int run(const struct args *a, const struct pf_config *cfg, const struct p
     r = jobs && fails && rm.run_id && rm.config_name && rm.mode ? 0 : -ENOMEM;
     r = r < 0 ? r : producer_config_digest(a->config, &rm.config_digest);
     r = r < 0 ? r : pf_strv_extend(&rm.warnings, &plan->warnings);
-    r = r < 0 ? r : make_jobs(a, rm.run_id, plan, jobs);
+    r = r < 0 ? r : make_jobs(a, reg, reps, rm.run_id, plan, jobs);
     r = r < 0 ? r : make_failures(rm.run_id, plan, fails);
     if (r < 0) {
         fprintf(stderr, "patchfleet-producer: cannot build the messages: %s\n", strerror(-r));
@@ -252,6 +319,7 @@ int main(int argc, char **argv)
     struct producer_plan plan = {0};
     struct pf_config *cfg = NULL;
     struct pf_registry *reg = NULL;
+    struct producer_reports *reps = NULL;
     const char *lvl = getenv("PATCHFLEET_LOG");
     int status, r;
 
@@ -283,8 +351,14 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < plan.n_failures; i++)
         fprintf(stderr, "patchfleet-producer: error: image '%s' (%s): %s\n",
                 plan.failures[i].name, plan.failures[i].source, plan.failures[i].reason);
-    status = run(&a, cfg, &plan);
+    if (a.reports) {
+        status = load_reports(&a, &reps);
+        if (status != EXIT_OK)
+            goto out;
+    }
+    status = run(&a, reg, reps, &plan);
 out:
+    reps = producer_reports_free(reps);
     producer_plan_release(&plan);
     reg = pf_registry_free(reg);
     cfg = pf_config_free(cfg);

@@ -300,3 +300,31 @@ pf_assert_eq "run $LRUN: recorded as a push run" push "$(hget "pf:run:{$LRUN}:me
 pf_assert_eq "pf:latest is the local run" "$LRUN" "$(pf_redis_cli GET pf:latest)"
 N_LOCAL=$(($(wc -l <"$T/local.out") - 1))
 pf_assert_eq "run $LRUN: one row per job in Redis" "$N_LOCAL" "$(pf_redis_cli HLEN "pf:run:{$LRUN}:jobs")"
+
+# ---------------------------------------------------------------------------------------------
+pf_say "5. scanner reports through the fleet: the producer's skip verdict, as the local run decides"
+# demo/full:1.0-patched now exists (step 4) and a clean Trivy report says it has nothing fixable:
+# the job of demo/full:1.0 must be Skipped by the fleet exactly as by the local run.
+mkdir -p "$T/reports"
+printf '{"SchemaVersion": 2, "ArtifactName": "%s/demo/full:1.0-patched", "ArtifactType": "container_image"}\n' \
+    "$A" >"$T/reports/full.json"
+pf_run 1 "$T/roracle.json" "$T/roracle.err" "$PF" patch --config "$T/fleet.yaml" --dry-run \
+    --format json -r "$T/reports" "${ENGINE_OPTS[@]}" \
+    --pkg-mirror "http://deb.debian.org=$HTTP_APT_URL" --cache-dir "$T/cache-oracle" \
+    --work-dir "$T/work-roracle" --concurrency 2
+pf_assert_eq "local run with -r: demo/full:1.0 is Skipped as 1.0-patched" \
+    "Skipped 1.0-patched no fixable vulnerabilities" \
+    "$(jq -r --arg s "$A/demo/full:1.0" '.results[] | select(.source == $s) |
+        "\(.status) \(.patched_tag) \(.details)"' "$T/roracle.json")"
+pf_run 0 "$T/prod-reports.out" "$T/prod-reports.err" "$PRODUCER" --config "$T/fleet.yaml" \
+    --brokers "$KAFKA_BOOTSTRAP" --dry-run --insecure-registry "$A" --timeout 2m -r "$T/reports"
+RUN5=$(tail -n 1 "$T/prod-reports.out")
+wait_complete "$RUN5" 120
+"$PF" summary --redis "$REDIS_URL" --run "$RUN5" --format json >"$T/sum-reports.json" 2>/dev/null || true
+rows "$T/roracle.json" >"$T/roracle.rows"
+rows "$T/sum-reports.json" >"$T/fleet-reports.rows"
+if ! diff -u "$T/roracle.rows" "$T/fleet-reports.rows" >"$T/reports.diff"; then
+    cat "$T/reports.diff" >&2
+    pf_fail "fleet run $RUN5 with -r differs from the local run with -r"
+fi
+pf_ok "run $RUN5: the fleet's rows with -r equal the local run's (the skip decided by the producer)"
