@@ -2,11 +2,13 @@
 /*
  * The Redis store (aggregator/store.h) on hiredis 0.14. All writes run one Lua script with two
  * modes, "run" and "result", so the read-compare-write of a job row, the count moves and the
- * completion check are atomic on the server: no WATCH loop, one round trip per result. The
+ * completion check are atomic on the server: no WATCH loop. A batch of results is pipelined
+ * (every call appended, then the replies read in order): one round trip per batch. The
  * script is loaded with SCRIPT LOAD and called with EVALSHA; a NOSCRIPT reply (the server was
  * restarted or flushed its script cache) falls back to EVAL, which caches it again. A broken
  * connection is reconnected with capped exponential backoff inside each command, and the
- * command replayed: every write is idempotent, so a replay after an unknown outcome is safe.
+ * command (or the calls of a batch not answered yet) replayed: every write is idempotent, so a
+ * replay after an unknown outcome is safe.
  */
 #include "pf/setup.h"
 
@@ -408,49 +410,139 @@ static int run_keys_init(struct run_keys *k, const char *run_id)
     return 0;
 }
 
-/* Runs the script with `nargs` ARGV after the six keys of `run_id`. Returns its integer. */
-static int eval_script(struct aggregator_store *s, const char *run_id, const char **args,
-                       size_t nargs)
-{
+/*
+ * One script call of a pipeline: its argv (argv[0] and argv[1] are set when it is sent, EVALSHA
+ * or, after a NOSCRIPT reply, EVAL with the script), the buffers argv points into, and its
+ * outcome once answered.
+ */
+struct script_op {
     const char *argv[3 + 6 + 12];
-    struct run_keys keys = {{0}};
-    int r = run_keys_init(&keys, run_id);
-    int argc = 0;
+    int argc;
+    struct run_keys keys;
+    char now[24], attempt[24], finished[24];
+    char *row;
+    bool eval;     /* NOSCRIPT seen: send the script itself */
+    bool inflight; /* appended in the current pass, reply not read yet */
+    bool done;     /* outcome is final */
+    int outcome;   /* the script's integer, or a negative errno for this op */
+};
+
+static void script_op_release(struct script_op *op)
+{
+    run_keys_release(&op->keys);
+    op->row = pf_free(op->row);
+}
+
+/* Fills the key part of op's argv; the caller appends up to 12 ARGV after it. */
+static int script_op_init(struct script_op *op, const char *run_id)
+{
+    int r = run_keys_init(&op->keys, run_id);
 
     if (r < 0)
         return r;
-    assert(nargs <= 12);
-    argv[argc++] = "EVALSHA";
-    argv[argc++] = s->sha;
-    argv[argc++] = "6";
+    op->argc = 3;
+    op->argv[2] = "6";
     for (size_t i = 0; i < 6; i++)
-        argv[argc++] = keys.k[i];
-    for (size_t i = 0; i < nargs; i++)
-        argv[argc++] = args[i];
-    for (int tries = 0; tries < 2; tries++) {
-        redisReply *rep = command(s, argc, argv, NULL, &r);
+        op->argv[op->argc++] = op->keys.k[i];
+    return 0;
+}
 
-        if (!rep)
-            break;
-        if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
-            /* The server lost its script cache (restart, SCRIPT FLUSH): EVAL caches it again. */
-            argv[0] = "EVAL";
-            argv[1] = store_script;
-            freeReplyObject(rep);
-            continue;
-        }
-        if (rep->type == REDIS_REPLY_INTEGER)
-            r = (int)rep->integer;
-        else {
-            pf_log(LOG_DEBUG, "redis script failed: %s",
-                   rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
-            r = -EIO;
-        }
-        freeReplyObject(rep);
-        break;
+static void script_op_args(struct script_op *op, const char **args, size_t nargs)
+{
+    assert(nargs <= 12);
+    for (size_t i = 0; i < nargs; i++)
+        op->argv[op->argc++] = args[i];
+}
+
+/* Reads one reply into op: final unless it is NOSCRIPT, which marks op for EVAL. */
+static void script_op_reply(struct script_op *op, const redisReply *rep)
+{
+    if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0 && !op->eval) {
+        /* The server lost its script cache (restart, SCRIPT FLUSH): EVAL caches it again. */
+        op->eval = true;
+        return;
     }
-    run_keys_release(&keys);
-    return r;
+    if (rep->type == REDIS_REPLY_INTEGER) {
+        op->outcome = (int)rep->integer;
+    } else {
+        pf_log(LOG_DEBUG, "redis script failed: %s",
+               rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+        op->outcome = -EIO;
+    }
+    op->done = true;
+}
+
+/*
+ * One pass over the connection: appends every unfinished op (hiredis buffers them), then reads
+ * their replies in order, so n ops cost one round trip instead of n. Returns 0 when every op is
+ * done, 1 when some got NOSCRIPT and must be sent again, or -1 when the connection broke (ops
+ * without a reply stay unfinished).
+ */
+static int pipeline_pass(struct aggregator_store *s, struct script_op *ops, size_t n)
+{
+    bool again = false;
+
+    if (!s->c || s->c->err)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct script_op *op = &ops[i];
+
+        op->inflight = false;
+        if (op->done)
+            continue;
+        op->argv[0] = op->eval ? "EVAL" : "EVALSHA";
+        op->argv[1] = op->eval ? store_script : s->sha;
+        if (redisAppendCommandArgv(s->c, op->argc, op->argv, NULL) != REDIS_OK)
+            return -1;
+        op->inflight = true;
+    }
+    for (size_t i = 0; i < n; i++) {
+        redisReply *rep = NULL;
+
+        if (!ops[i].inflight)
+            continue;
+        if (redisGetReply(s->c, (void **)&rep) != REDIS_OK || !rep)
+            return -1;
+        ops[i].inflight = false;
+        script_op_reply(&ops[i], rep);
+        freeReplyObject(rep);
+        again = again || !ops[i].done;
+    }
+    return again ? 1 : 0;
+}
+
+/*
+ * Runs ops as pipelines until each has an outcome, reconnecting with backoff as command() does
+ * for at most s->retry_ms, and replaying the ops that had no reply yet (idempotent writes).
+ * Returns 0, or a negative errno when the connection could not be restored.
+ */
+static int run_ops(struct aggregator_store *s, struct script_op *ops, size_t n)
+{
+    int64_t deadline = now_ms() + s->retry_ms, delay = 50;
+    char err[256] = "";
+
+    for (;;) {
+        struct timespec ts;
+        int r = pipeline_pass(s, ops, n);
+
+        if (r >= 0) {
+            if (r == 0)
+                return 0;
+            continue; /* the NOSCRIPT ones again, now with EVAL: cannot loop twice */
+        }
+        r = context_error(s, err, sizeof(err));
+        pf_log(LOG_DEBUG, "redis pipeline of %zu scripts failed: %s", n, err);
+        if (now_ms() + delay > deadline)
+            return r;
+        ts = (struct timespec){.tv_sec = delay / 1000, .tv_nsec = (delay % 1000) * 1000000};
+        (void)nanosleep(&ts, NULL);
+        delay = delay * 2 > 2000 ? 2000 : delay * 2;
+        r = connect_now(s, err, sizeof(err));
+        if (r < 0)
+            pf_log(LOG_DEBUG, "redis reconnect failed: %s", err);
+        else
+            pf_log(LOG_DEBUG, "redis reconnected to %s:%d", s->url.host, s->url.port);
+    }
 }
 
 static int dump_cb(const char *buffer, size_t size, void *data)
@@ -480,7 +572,8 @@ static char *warnings_json(const struct pf_strv *w)
 
 int aggregator_store_record_run(struct aggregator_store *s, const struct pf_msg_run *run)
 {
-    char now[24], created[24], expected[24];
+    struct script_op op = {0};
+    char created[24], expected[24];
     char *warn;
     int r;
 
@@ -489,40 +582,81 @@ int aggregator_store_record_run(struct aggregator_store *s, const struct pf_msg_
     warn = warnings_json(&run->warnings);
     if (!warn)
         return -ENOMEM;
-    (void)snprintf(now, sizeof(now), "%" PRId64, now_ms());
+    r = script_op_init(&op, run->run_id);
+    if (r < 0)
+        goto out;
+    (void)snprintf(op.now, sizeof(op.now), "%" PRId64, now_ms());
     (void)snprintf(created, sizeof(created), "%" PRId64,
                    run->created_ms > 0 ? run->created_ms : now_ms());
     (void)snprintf(expected, sizeof(expected), "%zu", run->expected);
-    r = eval_script(s, run->run_id,
-                    (const char *[]){"run", run->run_id, now, created, expected,
-                                     run->config_digest ? run->config_digest : "",
-                                     run->config_name ? run->config_name : "",
-                                     run->mode ? run->mode : "", warn},
-                    9);
+    script_op_args(&op,
+                   (const char *[]){"run", run->run_id, op.now, created, expected,
+                                    run->config_digest ? run->config_digest : "",
+                                    run->config_name ? run->config_name : "",
+                                    run->mode ? run->mode : "", warn},
+                   9);
+    r = run_ops(s, &op, 1);
+    if (r == 0)
+        r = op.outcome < 0 ? op.outcome : 0;
+out:
+    script_op_release(&op);
     pf_free(warn);
-    return r < 0 ? r : 0;
+    return r;
 }
 
-int aggregator_store_apply_result(struct aggregator_store *s, const struct pf_msg_result *res)
+/* Prepares the script call of one result; an error is the op's outcome, not sent. */
+static void result_op_init(struct script_op *op, const struct pf_msg_result *res)
 {
-    char now[24], attempt[24], finished[24];
-    char *row = NULL;
     size_t len;
     int r;
 
     /* The stored row is the canonical encoding, so every reader sees one schema. */
-    r = pf_msg_result_encode(res, &row, &len);
-    if (r < 0)
-        return r;
-    (void)snprintf(now, sizeof(now), "%" PRId64, now_ms());
-    (void)snprintf(attempt, sizeof(attempt), "%u", res->attempt ? res->attempt : 1);
-    (void)snprintf(finished, sizeof(finished), "%" PRId64, res->finished_ms);
-    r = eval_script(s, res->run_id,
-                    (const char *[]){"result", res->run_id, now, res->job_id, res->status,
-                                     attempt, finished, row},
-                    8);
-    pf_free(row);
+    r = pf_msg_result_encode(res, &op->row, &len);
+    if (r == 0)
+        r = script_op_init(op, res->run_id);
+    if (r < 0) {
+        op->outcome = r;
+        op->done = true;
+        return;
+    }
+    (void)snprintf(op->now, sizeof(op->now), "%" PRId64, now_ms());
+    (void)snprintf(op->attempt, sizeof(op->attempt), "%u", res->attempt ? res->attempt : 1);
+    (void)snprintf(op->finished, sizeof(op->finished), "%" PRId64, res->finished_ms);
+    script_op_args(op,
+                   (const char *[]){"result", res->run_id, op->now, res->job_id, res->status,
+                                    op->attempt, op->finished, op->row},
+                   8);
+}
+
+int aggregator_store_apply_results(struct aggregator_store *s, const struct pf_msg_result *results,
+                                   size_t n, int *ret_outcomes)
+{
+    struct script_op *ops;
+    int r;
+
+    if (n == 0)
+        return 0;
+    ops = pf_calloc(n, sizeof(*ops));
+    if (!ops)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        result_op_init(&ops[i], &results[i]);
+    r = run_ops(s, ops, n);
+    for (size_t i = 0; i < n; i++) {
+        if (r == 0)
+            ret_outcomes[i] = ops[i].outcome;
+        script_op_release(&ops[i]);
+    }
+    pf_free(ops);
     return r;
+}
+
+int aggregator_store_apply_result(struct aggregator_store *s, const struct pf_msg_result *res)
+{
+    int outcome = 0;
+    int r = aggregator_store_apply_results(s, res, 1, &outcome);
+
+    return r < 0 ? r : outcome;
 }
 
 /* --- reads --------------------------------------------------------------------------------- */

@@ -8,6 +8,9 @@
 # attempt is ignored, the run completes when all expected results are in (results may come
 # before the run record), redis-server restarted mid-run loses nothing (the store reconnects), a
 # flushed script cache falls back to EVAL, and `patchfleet summary` prints the expected rows.
+# Batches (aggregator_store_apply_results, one pipeline): a duplicate and a newer attempt inside
+# one batch count once, a batch sent over a connection broken by a restart is replayed whole,
+# and a batch after SCRIPT FLUSH gets NOSCRIPT for every call and falls back to EVAL.
 set -euo pipefail
 
 . "${PF_SRC:?}/tests/harness/lib.sh"
@@ -37,6 +40,21 @@ feed() {
     pf_ok "$1 ${3:-} ${6:-} ${7:-} -> $got"
 }
 hget() { pf_redis_cli HGET "$1" "$2"; }
+# feed_batch FIELDS...: buffers one result of the open batch (no answer until feed_commit).
+feed_batch() {
+    local IFS=$'\t'
+    printf '%s\n' "$*" >&"${FEED[1]}"
+}
+# feed_commit WANT...: applies the batch, checks the answers in order.
+feed_commit() {
+    local got want
+    printf 'commit\n' >&"${FEED[1]}"
+    for want in "$@"; do
+        IFS= read -r -t 60 got <&"${FEED[0]}" || pf_fail "no answer from pf_store_feed ($(cat "$PF_TMP/feed.log"))"
+        [ "$got" = "$want" ] || pf_fail "batch: got '$got', want '$want' (wanted: $*)"
+    done
+    pf_ok "batch of $#: $*"
+}
 
 pf_say "results before the run record, duplicates, run record"
 feed inserted result "$R" j1 nginx reg/nginx:1.25 Failed 1 1000 - "pull failed"
@@ -69,6 +87,42 @@ pf_say "script cache flushed: EVALSHA gets NOSCRIPT, the store falls back to EVA
 pf_redis_cli SCRIPT FLUSH >/dev/null
 feed inserted result "$R" j3 alpine reg/alpine:3.19 UpToDate 1 4000 - "nothing to upgrade"
 feed ignored result "$R" j1 nginx reg/nginx:1.25 Failed 1 5000 - "late stale attempt"
+
+pf_say "batches: one pipeline per batch"
+B="$R-batch"
+feed_batch begin
+feed_batch result "$B" j1 nginx reg/nginx:1.25 Failed 1 1000 - "pull failed"
+feed_batch result "$B" j1 nginx reg/nginx:1.25 Failed 1 1000 - "pull failed"
+feed_batch result "$B" j2 redis reg/redis:7.2 Patched 1 2000 reg/redis:7.2-patched "3 upgraded"
+feed_batch result "$B" j1 nginx reg/nginx:1.25 Patched 2 3000 reg/nginx:1.25-patched "2 upgraded"
+feed_batch result "$B" j2 redis reg/redis:7.2 Patched 1 2000 reg/redis:7.2-patched "3 upgraded"
+feed_commit inserted ignored inserted replaced ignored
+[ "$(hget "pf:run:{$B}:counts" finished)" = 2 ] || pf_fail "batch: finished $(hget "pf:run:{$B}:counts" finished)"
+[ "$(hget "pf:run:{$B}:counts" Patched)" = 2 ] || pf_fail "batch: Patched count"
+[ -z "$(hget "pf:run:{$B}:counts" Failed)" ] || pf_fail "batch: Failed count not moved"
+# An older run (created before $R): pf:latest must stay $R for the summary checks below.
+feed recorded run "$B" 4 1600000000000
+feed_batch begin
+feed_batch result "$B" j3 alpine reg/alpine:3.19 UpToDate 1 4000 - "nothing to upgrade"
+feed_batch result "$B" j1 nginx reg/nginx:1.25 Failed 1 5000 - "late stale attempt"
+if [ "$PF_REDIS_OWNED" = 1 ]; then
+    pf_redis_restart 1
+    pf_ok "redis-server restarted under an open batch (its connection is broken)"
+fi
+feed_commit inserted ignored
+pf_redis_cli SCRIPT FLUSH >/dev/null
+feed_batch begin
+feed_batch result "$B" j4 debian reg/debian:12 Planned 1 6000 - "5 upgrades"
+feed_batch result "$B" j4 debian reg/debian:12 Planned 1 6000 - "5 upgrades"
+feed_batch result "$B" j3 alpine reg/alpine:3.19 UpToDate 1 4000 - "nothing to upgrade"
+feed_commit inserted ignored ignored
+[ "$(hget "pf:run:{$B}:counts" finished)" = 4 ] || pf_fail "batch: finished after restart"
+[ "$(hget "pf:run:{$B}:counts" Planned)" = 1 ] || pf_fail "batch: Planned count"
+[ "$(pf_redis_cli HLEN "pf:run:{$B}:jobs")" = 4 ] || pf_fail "batch: jobs hash length"
+[ -n "$(hget "pf:run:{$B}:meta" completed_ms)" ] || pf_fail "batch: run not complete"
+n=$(pf_redis_cli XLEN "pf:run:{$B}:events")
+[ "$n" = 6 ] || pf_fail "batch events: $n entries, want 5 changed rows + 1 completed"
+pf_ok "batches: counts, rows, completion"
 exec {FEED[1]}>&-
 wait "$feed_pid" || pf_fail "pf_store_feed failed: $(cat "$PF_TMP/feed.log")"
 

@@ -4,6 +4,8 @@
  * applies operations read from stdin, one per line, fields separated by tabs:
  *     run     RUN_ID EXPECTED [CREATED_MS]
  *     result  RUN_ID JOB_ID NAME SOURCE STATUS ATTEMPT FINISHED_MS [PATCHED_TAG [DETAILS]]
+ *     begin / commit   (results between them are applied as one aggregator_store_apply_results
+ *                      batch at "commit", which answers for each of them in order)
  * and prints what happened, one line each: "recorded", "inserted", "replaced", "ignored" or
  * "error <errno text>". One connection for the whole input is the point: a test can restart
  * redis-server between two lines and see the store reconnect by itself.
@@ -46,6 +48,61 @@ static int parse_i64(const char *s, int64_t *ret)
     return 0;
 }
 
+/* Fills *res from the fields of a result line (pointing into them). */
+static int parse_result(char **f, int n, struct pf_msg_result *res)
+{
+    int64_t a = 0, b = 0;
+
+    if (n < 8 || strcmp(f[0], "result") != 0)
+        return -EINVAL;
+    if (parse_i64(f[6], &a) < 0 || parse_i64(f[7], &b) < 0)
+        return -EINVAL;
+    *res = (struct pf_msg_result){.run_id = f[1], .job_id = f[2], .name = f[3], .source = f[4],
+                                  .status = f[5], .worker = "feed:1", .attempt = (unsigned)a,
+                                  .finished_ms = b, .patched_tag = n >= 9 ? f[8] : NULL,
+                                  .details = n >= 10 ? f[9] : NULL};
+    return 0;
+}
+
+static void answer(int r)
+{
+    static const char *const words[] = {"ignored", "inserted", "replaced", "recorded"};
+
+    if (r < 0)
+        printf("error %s\n", strerror(-r));
+    else
+        printf("%s\n", words[r]);
+}
+
+/* Applies the buffered result lines as one batch and answers for each, in order. */
+static void do_batch(struct aggregator_store *st, struct pf_strv *lines)
+{
+    struct pf_msg_result *res = pf_calloc(lines->n ? lines->n : 1, sizeof(*res));
+    int *parsed = pf_calloc(lines->n ? lines->n : 1, sizeof(*parsed));
+    int *out = pf_calloc(lines->n ? lines->n : 1, sizeof(*out));
+    size_t m = 0;
+    int r = res && parsed && out ? 0 : -ENOMEM;
+
+    for (size_t i = 0; r == 0 && i < lines->n; i++) {
+        char *f[MAX_FIELDS];
+        int n = split(lines->v[i], f);
+
+        parsed[i] = parse_result(f, n, &res[m]);
+        if (parsed[i] == 0)
+            m++;
+    }
+    if (r == 0)
+        r = aggregator_store_apply_results(st, res, m, out);
+    m = 0;
+    for (size_t i = 0; i < lines->n; i++)
+        answer(r < 0 ? r : parsed[i] < 0 ? parsed[i] : out[m++]);
+    fflush(stdout);
+    pf_free(res);
+    pf_free(parsed);
+    pf_free(out);
+    pf_strv_clear(lines);
+}
+
 static int do_line(struct aggregator_store *st, char **f, int n)
 {
     int64_t a = 0, b = 0;
@@ -63,24 +120,19 @@ static int do_line(struct aggregator_store *st, char **f, int n)
         return a < 0 ? (int)a : 3;
     }
     if (n >= 8 && strcmp(f[0], "result") == 0) {
-        struct pf_msg_result res = {.run_id = f[1], .job_id = f[2], .name = f[3],
-                                    .source = f[4], .status = f[5], .worker = "feed:1"};
+        struct pf_msg_result res;
+        int r = parse_result(f, n, &res);
 
-        if (parse_i64(f[6], &a) < 0 || parse_i64(f[7], &b) < 0)
-            return -EINVAL;
-        res.attempt = (unsigned)a;
-        res.finished_ms = b;
-        res.patched_tag = n >= 9 ? f[8] : NULL;
-        res.details = n >= 10 ? f[9] : NULL;
-        return aggregator_store_apply_result(st, &res);
+        return r < 0 ? r : aggregator_store_apply_result(st, &res);
     }
     return -EINVAL;
 }
 
 int main(int argc, char **argv)
 {
-    static const char *const words[] = {"ignored", "inserted", "replaced", "recorded"};
     struct aggregator_store *st = NULL;
+    struct pf_strv batch = {0};
+    bool in_batch = false;
     char err[256] = "", line[4096];
     int r;
 
@@ -98,17 +150,28 @@ int main(int argc, char **argv)
     }
     while (fgets(line, sizeof(line), stdin)) {
         char *f[MAX_FIELDS];
-        int n = split(line, f);
+        int n;
 
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strcmp(line, "begin") == 0 || strcmp(line, "commit") == 0) {
+            if (in_batch)
+                do_batch(st, &batch);
+            in_batch = line[0] == 'b';
+            continue;
+        }
+        if (in_batch) {
+            if (pf_strv_push(&batch, line) < 0)
+                return 1;
+            continue;
+        }
+        n = split(line, f);
         if (n == 0)
             continue;
         r = do_line(st, f, n);
-        if (r < 0)
-            printf("error %s\n", strerror(-r));
-        else
-            printf("%s\n", words[r]);
+        answer(r);
         fflush(stdout);
     }
+    pf_strv_clear(&batch);
     aggregator_store_close(st);
     return 0;
 }

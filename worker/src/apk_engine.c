@@ -474,11 +474,10 @@ static int build_layer(struct ctx *c, const struct worker_apk_pkg **v, size_t n,
     struct worker_apk_pkgfile *files = pf_calloc(n, sizeof(*files));
     struct pf_buf *bufs = pf_calloc(n, sizeof(*bufs));
     struct worker_layer_writer *w = NULL;
-    struct worker_layer_result lr;
-    char *out_path = pf_asprintf("%s/patch-layer.tar.gz", c->req->workdir), *db_dir = NULL;
-    int fd = -1, r = -ENOMEM;
+    char *db_dir = NULL;
+    int r = -ENOMEM;
 
-    if (!items || !files || !bufs || !out_path)
+    if (!items || !files || !bufs)
         goto out;
     for (size_t i = 0; i < n; i++) {
         if (cancelled(c->req)) {
@@ -496,23 +495,9 @@ static int build_layer(struct ctx *c, const struct worker_apk_pkg **v, size_t n,
         r = worker_layer_writer_new(0, &w);
     if (r >= 0)
         r = worker_apk_apply(c->req->view, &c->installed, db_dir, items, n, w, c->errbuf, c->errlen);
-    if (r < 0)
-        goto out;
-    fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    r = fd < 0 ? -errno : worker_layer_writer_finish(w, fd, &lr);
-    if (r == 0 && fsync(fd) < 0)
-        r = -errno;
-    if (r < 0) {
-        (void)pf_set_error(c->errbuf, c->errlen, r, "cannot write the patch layer: %s", strerror(-r));
-        (void)unlink(out_path);
-        goto out;
-    }
-    res->layer = lr;
-    res->layer_path = out_path;
-    out_path = NULL;
+    if (r >= 0)
+        r = worker_engine_write_layer(w, c->req->workdir, res, c->errbuf, c->errlen);
 out:
-    if (fd >= 0)
-        (void)close(fd);
     for (size_t i = 0; files && bufs && i < n; i++) {
         worker_apk_file_release(&files[i]);
         pf_buf_release(&bufs[i]);
@@ -520,7 +505,6 @@ out:
     pf_free(items);
     pf_free(files);
     pf_free(bufs);
-    pf_free(out_path);
     pf_free(db_dir);
     worker_layer_writer_free(w);
     return r;

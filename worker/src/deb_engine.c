@@ -8,7 +8,6 @@
  */
 #include "pf/setup.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -328,14 +327,12 @@ static int build_layer(struct worker_apt_fetcher *f, const struct worker_engine_
     struct worker_deb_apply_item *items = NULL;
     struct worker_deb_apply_options ao = {.native_arch = arch};
     struct worker_layer_writer *w = NULL;
-    struct worker_layer_result lr;
-    char *spool = NULL, *out_path = NULL;
-    int fd = -1, spool_fd = -1, r;
+    char *spool = NULL;
+    int spool_fd = -1, r;
 
     items = pf_calloc(plan->n, sizeof(*items));
     spool = pf_asprintf("%s/spool", req->workdir);
-    out_path = pf_asprintf("%s/patch-layer.tar.gz", req->workdir);
-    if (!items || !spool || !out_path) {
+    if (!items || !spool) {
         r = -ENOMEM;
         goto out;
     }
@@ -369,26 +366,8 @@ static int build_layer(struct worker_apt_fetcher *f, const struct worker_engine_
         r = pf_set_error(errbuf, errlen, -ECANCELED, "cancelled before writing the layer");
         goto out;
     }
-    fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        r = -errno;
-        (void)pf_set_error(errbuf, errlen, r, "cannot create %s: %s", out_path, strerror(-r));
-        goto out;
-    }
-    r = worker_layer_writer_finish(w, fd, &lr);
-    if (r == 0 && fsync(fd) < 0)
-        r = -errno;
-    if (r < 0) {
-        (void)pf_set_error(errbuf, errlen, r, "cannot write the patch layer: %s", strerror(-r));
-        (void)unlink(out_path);
-        goto out;
-    }
-    res->layer = lr;
-    res->layer_path = out_path;
-    out_path = NULL;
+    r = worker_engine_write_layer(w, req->workdir, res, errbuf, errlen);
 out:
-    if (fd >= 0)
-        (void)close(fd);
     if (spool_fd >= 0) /* the writer borrowed it until finish; the file is already unlinked */
         (void)close(spool_fd);
     if (items)
@@ -396,7 +375,6 @@ out:
             pf_free((char *)(uintptr_t)items[i].deb_path);
     pf_free(items);
     pf_free(spool);
-    pf_free(out_path);
     worker_layer_writer_free(w);
     return r;
 }

@@ -22,9 +22,9 @@ struct aggregator_store;
 
 /*
  * Consumes until *stop becomes non-zero (set it from a signal handler), applying messages to
- * `store` (borrowed). `brokers` is a bootstrap list "HOST:PORT[,...]". Kafka reconnects on its
- * own; a Redis write that fails after the store's retry budget is retried (the offset is not
- * stored) by seeking back to the message. Returns 0 after a clean stop, or a negative errno
+ * `store` (borrowed) in batches of up to 500 (one Redis pipeline each). `brokers` is a bootstrap
+ * list "HOST:PORT[,...]". Kafka reconnects on its own; a batch whose Redis writes fail after the
+ * store's retry budget is retried whole (no offset stored) by seeking back to its first messages. Returns 0 after a clean stop, or a negative errno
  * when the consumer cannot be created or subscribed (the reason logged once).
  */
 int aggregator_consume_run(const char *brokers, struct aggregator_store *store,

@@ -60,6 +60,17 @@ int aggregator_store_record_run(struct aggregator_store *s, const struct pf_msg_
  * enum aggregator_apply (>= 0) or a negative errno as above. */
 int aggregator_store_apply_result(struct aggregator_store *s, const struct pf_msg_result *res);
 
+/*
+ * Applies n results as one pipeline (one round trip instead of n), each exactly as
+ * aggregator_store_apply_result() would, in order. Returns 0 with ret_outcomes[i] set for every
+ * result: an enum aggregator_apply, or a negative errno for that result alone (-EINVAL when it
+ * cannot be encoded, -EIO for a Redis error reply). A broken connection is reconnected and the
+ * results not answered yet are replayed; past the retry budget it returns the negative errno
+ * and leaves ret_outcomes untouched: some results may be applied, so apply them all again.
+ */
+int aggregator_store_apply_results(struct aggregator_store *s, const struct pf_msg_result *results,
+                                   size_t n, int *ret_outcomes);
+
 /* Closes the connection and frees `s`; accepts NULL; returns NULL. */
 struct aggregator_store *aggregator_store_close(struct aggregator_store *s);
 

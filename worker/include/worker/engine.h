@@ -49,6 +49,12 @@ struct worker_engine_result {
 /* Frees the members of `r` (not the struct) and zeroes it; accepts a zeroed struct. */
 void worker_engine_result_release(struct worker_engine_result *r);
 
+/* What every engine does last: finishes `w` into "<workdir>/patch-layer.tar.gz" (created
+ * exclusively, fsynced) and records it in res->layer and res->layer_path. Returns 0, or a
+ * negative errno with the reason in errbuf (no file is left behind then). */
+int worker_engine_write_layer(struct worker_layer_writer *w, const char *workdir,
+                              struct worker_engine_result *res, char *errbuf, size_t errlen);
+
 /*
  * One engine. `ctx` is the engine's own shared state (caches of indexes and packages,
  * mirrors, keyrings), made once per process and used by every job concurrently, so an
