@@ -615,9 +615,13 @@ static void run_jobs(const struct patch_args *a, const struct patch_env *env,
         mark_oci_collisions(slots, plan->n_jobs);
     if (p.n == 0)
         return;
+    /* Dry runs of tags that share a manifest plan it once (worker_plan_cache). */
+    if (a->dry_run)
+        (void)worker_plan_cache_new(4096, &p.base.plan_cache);
     (void)pthread_mutex_init(&p.lock, NULL);
     pool_run(&p, want < p.n ? want : p.n);
     (void)pthread_mutex_destroy(&p.lock);
+    p.base.plan_cache = worker_plan_cache_free(p.base.plan_cache);
 }
 
 /* Prints the summary of plan failures and job outcomes on stdout; returns the exit status. */

@@ -174,6 +174,20 @@ if ! diff -u "$T/oracle.rows" "$T/fleet.rows" >"$T/rows.diff"; then
     pf_fail "fleet results differ from the local run"
 fi
 pf_ok "fleet statuses equal the local run's, row for row"
+# The plans too: the workers answer repeated manifests from their dry-run plan cache, the
+# oracle plans every job from scratch (patch_job.h, worker_plan_cache_new).
+plan_rows='select(.status == "Planned" or .status == "UpToDate") | [.name, .source, .status,
+    .details, ([.platforms[] | [.platform, .os, ([.upgrades[] | [.name, .arch, .from, .to]])]]
+    | tojson)] | @tsv'
+jq -r ".results[] | $plan_rows" "$T/oracle.json" | sort >"$T/oracle.plans"
+jq -s -r "group_by(.job_id) | map(.[-1]) | .[] | $plan_rows" "$T/results.jsonl" | sort \
+    >"$T/fleet.plans"
+[ "$(grep -c 'to upgrade' "$T/oracle.plans")" -ge 2 ] || pf_fail "oracle: fewer than 2 plans"
+if ! diff -u "$T/oracle.plans" "$T/fleet.plans" >"$T/plans.diff"; then
+    cat "$T/plans.diff" >&2
+    pf_fail "fleet plans differ from the local run's"
+fi
+pf_ok "fleet plans (os, upgrades, details) equal the local run's, row for row"
 pf_assert_eq "results of one job agree with each other" 0 \
     "$(jq -s '[group_by(.job_id)[] | map(.status) | unique | select(length > 1)] | length' \
         "$T/results.jsonl")"

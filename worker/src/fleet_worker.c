@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The fleet worker (fleet_worker.h), the pattern of kafka-redis.md §1.8: one poll thread owns
- * the consumer and runs the producer's delivery reports; N pool threads run jobs. A message
- * pauses its partition until its result is delivered, then the offset (+1) is stored and the
- * partition resumed, so "stored offset" always means "this job and all before it have a
- * result" (at-least-once, no gap tracking). When every slot is busy every idle partition is
- * paused too, so nothing waits in a prefetch queue while another worker could run it. Attempts
- * are counted in a one-partition topic that every worker reads in full: a job started
+ * the consumer and runs the producer's delivery reports; N pool threads run jobs. A slot takes
+ * a batch of consecutive, already-fetched messages of one partition and pauses the partition
+ * until their results are delivered; the offset is then stored past the delivered prefix, so
+ * "stored offset" means "this job and all before it have a result" (at-least-once, no gap
+ * tracking), and the Kafka round trips are per batch, not per job. When every slot is busy every
+ * idle partition is paused too, so nothing waits in a prefetch queue while another worker could
+ * run it. Attempts are counted in a one-partition topic every worker reads in full: a job started
  * max_attempts times without a result (it keeps killing workers) goes to the dead-letter topic.
  */
 #include "pf/setup.h"
@@ -34,6 +35,7 @@
 #include "worker/patch_job.h"
 
 #define FLEET_ATTEMPTS_MAX 65536 /* job ids remembered; older ones are forgotten first */
+#define FLEET_PLAN_CACHE_MAX 4096 /* dry-run plans (platform manifests) remembered, LRU */
 #define FLEET_ATTEMPT_WAIT_MS 10000
 #define FLEET_ABORT_WAIT_MS 15000 /* after the grace period: how long cancelled jobs may take */
 /* Latency, not throughput, bounds a worker: a job waits for two deliveries (attempt record,
@@ -41,37 +43,51 @@
  * next fetch after the resume. bench/README.md has the measurements. */
 #define FLEET_POLL_MS 5
 #define FLEET_FETCH_WAIT_MS "10"
+/* Consecutive messages of one partition a slot takes at once (docs/fleet.md, "Worker
+ * semantics"), and how many already-fetched messages one poll round hands out. */
+#define FLEET_BATCH_MAX 32
+#define FLEET_DRAIN_MAX 256
 
 enum slot_state {
     SLOT_FREE,
     SLOT_QUEUED,  /* handed over, waiting for a pool thread */
     SLOT_RUNNING, /* a pool thread owns it */
-    SLOT_SENT,    /* result (or DLQ copy) produced; `pending` deliveries outstanding */
-    SLOT_DROPPED, /* no result: the job is left for redelivery */
+    SLOT_SENT,    /* every message handled; deliveries may be outstanding */
 };
 
 struct fleet;
 struct slot;
 
-/* The opaque of a produced message: which slot, and whether it is the attempt record. */
+/* The opaque of a produced message: which slot and message of its batch, or the batch's
+ * attempt records. */
 struct dr_tag {
     struct slot *slot;
+    size_t idx;
     bool attempt;
+};
+
+/* One job message of a slot's batch. */
+struct slot_msg {
+    char *payload;
+    size_t len;
+    int64_t offset;
+    int pending;  /* deliveries outstanding (result, DLQ copy) */
+    bool sent;    /* its result (or DLQ copy) was produced */
+    bool failed;  /* a produce or delivery failed: redo from here */
+    struct dr_tag tag;
 };
 
 struct slot {
     struct fleet *f;
     enum slot_state state;
     int32_t partition;
-    int64_t offset;
-    char *payload;
-    size_t len;
-    int pending;       /* deliveries outstanding (result, DLQ copy) */
-    bool failed;       /* a delivery failed: redo the job */
-    int attempt_state; /* 0 waiting, 1 delivered, -1 failed */
+    struct slot_msg *msgs; /* FLEET_BATCH_MAX, consecutive offsets of `partition` */
+    size_t n_msgs;
+    size_t cur;            /* the message the pool thread works on */
+    int attempts_pending;  /* attempt records of the batch not yet delivered */
     int64_t deadline_ms;
     atomic_bool timed_out;
-    struct dr_tag tag_result, tag_attempt;
+    struct dr_tag tag_attempt;
 };
 
 struct part {
@@ -102,6 +118,7 @@ struct fleet {
     struct attempt_entry *attempts;
     size_t n_attempts, next_attempt;
     int64_t attempts_pos; /* next offset of the attempts partition not read yet */
+    struct worker_plan_cache *plans; /* dry-run plans shared by every slot (patch_job.h) */
 };
 
 static int64_t mono_ms(void)
@@ -174,13 +191,14 @@ static void attempts_consume(struct fleet *f)
     }
 }
 
-/* The attempt number this start of `job_id` is: one more than every start recorded so far by
- * any worker. Waits (bounded) until this worker has read the attempts topic up to its end. */
-static unsigned attempts_next(struct fleet *f, const char *job_id)
+/* The attempt numbers these starts of jobs[i] (those with want[i]) are: one more than every
+ * start recorded so far by any worker, into att[i]. Waits (bounded) until this worker has read
+ * the attempts topic up to its end: one watermark query for the whole batch. */
+static void attempts_next(struct fleet *f, const struct pf_msg_job *jobs, const bool *want,
+                          size_t n, unsigned *att)
 {
     int64_t lo = 0, hi = 0, deadline = mono_ms() + FLEET_ATTEMPT_WAIT_MS;
     rd_kafka_resp_err_t err;
-    unsigned n;
 
     err = rd_kafka_query_watermark_offsets(f->att, WORKER_FLEET_TOPIC_ATTEMPTS, 0, &lo, &hi,
                                            5000);
@@ -198,63 +216,77 @@ static unsigned attempts_next(struct fleet *f, const char *job_id)
         }
         (void)pthread_cond_timedwait(&f->cond, &f->lock, &ts);
     }
-    n = attempts_get(f, job_id);
+    for (size_t i = 0; i < n; i++)
+        att[i] = want[i] ? attempts_get(f, jobs[i].job_id) + 1 : 1;
     (void)pthread_mutex_unlock(&f->lock);
-    return n + 1;
 }
 
-/* Produces the attempt record and waits for its delivery (the poll thread runs the report). */
-static void attempts_record(struct fleet *f, struct slot *s, const char *job_id, unsigned n)
+/* Produces the attempt records of jobs[i] (those with want[i]) at once and waits for all their
+ * deliveries (the poll thread runs the reports): a job starts only once its start is on
+ * record, as before, but a batch pays one round trip. A failed record is logged and ignored. */
+static void attempts_record(struct fleet *f, struct slot *s, const struct pf_msg_job *jobs,
+                            const bool *want, const unsigned *att, size_t n)
 {
-    char *rec = pf_asprintf("%s %u %s", job_id, n, f->o->worker_id);
-    rd_kafka_resp_err_t err;
+    for (size_t i = 0; i < n; i++) {
+        const char *job_id = jobs[i].job_id;
+        char *rec;
+        rd_kafka_resp_err_t err;
 
-    if (!rec)
-        return;
-    (void)pthread_mutex_lock(&f->lock);
-    s->attempt_state = 0;
-    (void)pthread_mutex_unlock(&f->lock);
-    err = rd_kafka_producev(f->prod, RD_KAFKA_V_TOPIC(WORKER_FLEET_TOPIC_ATTEMPTS),
-                            RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                            RD_KAFKA_V_KEY(job_id, strlen(job_id)),
-                            RD_KAFKA_V_VALUE(rec, strlen(rec)),
-                            RD_KAFKA_V_OPAQUE(&s->tag_attempt), RD_KAFKA_V_END);
-    pf_free(rec);
-    if (err) {
-        pf_log(LOG_WARNING, "cannot record attempt %u of job %s: %s, ignoring", n, job_id,
-               rd_kafka_err2str(err));
-        return;
+        if (!want[i])
+            continue;
+        rec = pf_asprintf("%s %u %s", job_id, att[i], f->o->worker_id);
+        if (!rec)
+            continue;
+        (void)pthread_mutex_lock(&f->lock);
+        s->attempts_pending++;
+        (void)pthread_mutex_unlock(&f->lock);
+        err = rd_kafka_producev(f->prod, RD_KAFKA_V_TOPIC(WORKER_FLEET_TOPIC_ATTEMPTS),
+                                RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_KEY(job_id, strlen(job_id)),
+                                RD_KAFKA_V_VALUE(rec, strlen(rec)),
+                                RD_KAFKA_V_OPAQUE(&s->tag_attempt), RD_KAFKA_V_END);
+        pf_free(rec);
+        if (err) {
+            pf_log(LOG_WARNING, "cannot record attempt %u of job %s: %s, ignoring", att[i],
+                   job_id, rd_kafka_err2str(err));
+            (void)pthread_mutex_lock(&f->lock);
+            s->attempts_pending--;
+            (void)pthread_mutex_unlock(&f->lock);
+        }
     }
     (void)pthread_mutex_lock(&f->lock);
-    while (s->attempt_state == 0)
+    while (s->attempts_pending > 0)
         (void)pthread_cond_wait(&f->cond, &f->lock);
     (void)pthread_mutex_unlock(&f->lock);
 }
 
 /* --- results ----------------------------------------------------------------------------- */
 
-/* Produces one message for slot `s` (copied), counted in s->pending. Returns 0 or -EIO. */
+/* Produces one message for the current message of slot `s` (copied), counted in its pending.
+ * Returns 0 or -EIO. */
 static int slot_produce(struct slot *s, const char *topic, const char *key, const void *data,
                         size_t len, const char *header)
 {
     struct fleet *f = s->f;
+    struct slot_msg *sm = &s->msgs[s->cur];
     rd_kafka_resp_err_t err;
 
     (void)pthread_mutex_lock(&f->lock);
-    s->pending++;
+    sm->pending++;
+    sm->sent = true;
     (void)pthread_mutex_unlock(&f->lock);
     err = rd_kafka_producev(
         f->prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
         RD_KAFKA_V_VALUE((void *)(uintptr_t)data, len),
         RD_KAFKA_V_HEADER("pf-reason", header, header ? (ssize_t)strlen(header) : 0),
-        RD_KAFKA_V_OPAQUE(&s->tag_result), RD_KAFKA_V_END);
+        RD_KAFKA_V_OPAQUE(&sm->tag), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
         return 0;
     pf_log(LOG_ERR, "cannot produce to %s: %s", topic, rd_kafka_err2str(err));
     (void)pthread_mutex_lock(&f->lock);
-    s->pending--;
-    s->failed = true;
+    sm->pending--;
+    sm->failed = true;
     (void)pthread_mutex_unlock(&f->lock);
     return -EIO;
 }
@@ -299,7 +331,7 @@ static void publish_result(struct slot *s, const struct pf_msg_job *job, const c
     if (r == 0)
         (void)slot_produce(s, WORKER_FLEET_TOPIC_RESULTS, job->job_id, out, len, NULL);
     else
-        s->failed = true;
+        s->msgs[s->cur].failed = true; /* no result: redone from this job */
     pf_free(out);
     worker_result_msg_platforms_free(plats, res ? res->n_platforms : 0);
 }
@@ -350,6 +382,7 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
         .engine = o->engine, .registry = o->registry, .blobs = o->blobs,
         .work_root = o->work_root, .oci_dir = job->oci_dir, .push = job->push,
         .dry_run = job->dry_run, .cancelled = slot_cancelled, .cancelled_userdata = s,
+        .plan_cache = s->f->plans,
     };
     struct worker_patch_job_result res = {0};
     int64_t timeout = job->timeout_ms > 0 ? job->timeout_ms : o->default_timeout_ms;
@@ -377,10 +410,8 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     status = r < 0 ? "Failed" : worker_patch_status_to_string(res.status);
     if (r == 0 && (res.status == WORKER_PATCH_FAILED || res.status == WORKER_PATCH_CANCELLED)) {
         if (atomic_load(&s->f->abort)) {
-            /* Shutdown past the grace period: no result, the job is redelivered. */
-            (void)pthread_mutex_lock(&s->f->lock);
-            s->state = SLOT_DROPPED;
-            (void)pthread_mutex_unlock(&s->f->lock);
+            /* Shutdown past the grace period: no result (sent stays false), the job is
+             * redelivered. */
             goto out;
         }
         if (atomic_load(&s->timed_out)) {
@@ -397,44 +428,107 @@ out:
     worker_patch_job_result_release(&res);
 }
 
-/* One job from its message to its result, on a pool thread. */
-static void process_slot(struct slot *s)
+/* True when the remaining jobs of a batch must not start: stopping (they are redelivered to
+ * whoever takes the partition next) or past the grace period. */
+static bool batch_stops(struct fleet *f)
+{
+    bool stop;
+
+    if (atomic_load(&f->abort))
+        return true;
+    (void)pthread_mutex_lock(&f->lock);
+    stop = f->stopping;
+    (void)pthread_mutex_unlock(&f->lock);
+    return stop;
+}
+
+/* Runs job i of the batch (decoded in jobs[i], attempt att[i]) to its result. */
+static void process_job(struct slot *s, struct pf_msg_job *job, unsigned attempt)
 {
     struct fleet *f = s->f;
-    struct pf_msg_job job = {0};
-    char err[512] = "", *reason = NULL;
-    unsigned attempt;
+    char *reason = NULL;
 
-    if (pf_msg_job_decode(s->payload, s->len, &job, err, sizeof(err)) < 0) {
-        /* Unreadable: no job id to report under; the DLQ keeps it with the reason. */
-        pf_log(LOG_ERR, "job message at partition %d offset %lld refused: %s", (int)s->partition,
-               (long long)s->offset, err);
-        (void)slot_produce(s, WORKER_FLEET_TOPIC_DLQ, NULL, s->payload, s->len, err);
+    if (job->verdict == PF_MSG_VERDICT_SKIP_CLEAN) {
+        publish_result(s, job, "Skipped", job->skip_tag, NULL, "no fixable vulnerabilities", 1,
+                       wall_ms());
         return;
     }
-    if (job.verdict == PF_MSG_VERDICT_SKIP_CLEAN) {
-        publish_result(s, &job, "Skipped", job.skip_tag, NULL, "no fixable vulnerabilities", 1,
-                       wall_ms());
-        goto out;
-    }
-    attempt = attempts_next(f, job.job_id);
     if (f->o->max_attempts && attempt > f->o->max_attempts) {
         reason = pf_asprintf("moved to %s after %u attempts without a result (the job kept "
                              "stopping its workers)", WORKER_FLEET_TOPIC_DLQ, attempt - 1);
-        pf_log(LOG_WARNING, "job %s (%s): %s", job.job_id, job.job.source,
+        pf_log(LOG_WARNING, "job %s (%s): %s", job->job_id, job->job.source,
                reason ? reason : "dead-lettered");
-        (void)slot_produce(s, WORKER_FLEET_TOPIC_DLQ, job.job_id, s->payload, s->len, reason);
+        (void)slot_produce(s, WORKER_FLEET_TOPIC_DLQ, job->job_id, s->msgs[s->cur].payload,
+                           s->msgs[s->cur].len, reason);
         worker_metrics_dead_lettered(f->o->metrics);
-        publish_result(s, &job, "Failed", NULL, NULL, reason ? reason : "dead-lettered", attempt,
+        publish_result(s, job, "Failed", NULL, NULL, reason ? reason : "dead-lettered", attempt,
                        wall_ms());
-        goto out;
+        pf_free(reason);
+        return;
     }
-    attempts_record(f, s, job.job_id, attempt);
-    pf_log(LOG_INFO, "job %s: %s (attempt %u)", job.job_id, job.job.source, attempt);
-    run_job(s, &job, attempt);
+    pf_log(LOG_INFO, "job %s: %s (attempt %u)", job->job_id, job->job.source, attempt);
+    run_job(s, job, attempt);
+}
+
+/* A batch from its messages to their results, on a pool thread: decode every message, read
+ * the attempt counts once, record the starts of the jobs to run at once, then run the jobs in
+ * offset order, producing each result without waiting for its delivery (the poll thread
+ * settles the slot once every delivery is in). A job that was started before (attempt > 1)
+ * ends the batch: the jobs behind it stay unstarted and unrecorded, so a job that kills its
+ * workers charges its neighbours at most the one batch that first died with it. */
+static void process_slot(struct slot *s)
+{
+    struct fleet *f = s->f;
+    size_t n = s->n_msgs, run_n = n;
+    struct pf_msg_job *jobs = pf_calloc(n, sizeof(*jobs));
+    bool *decoded = pf_calloc(n, sizeof(*decoded)), *want = pf_calloc(n, sizeof(*want));
+    unsigned *att = pf_calloc(n, sizeof(*att));
+    char err[512];
+
+    if (!jobs || !decoded || !want || !att)
+        goto out; /* nothing sent: the poll thread rewinds the partition to the batch */
+    for (size_t i = 0; i < n; i++) {
+        struct slot_msg *sm = &s->msgs[i];
+
+        err[0] = '\0';
+        decoded[i] = pf_msg_job_decode(sm->payload, sm->len, &jobs[i], err, sizeof(err)) == 0;
+        want[i] = decoded[i] && jobs[i].verdict != PF_MSG_VERDICT_SKIP_CLEAN;
+    }
+    attempts_next(f, jobs, want, n, att);
+    for (size_t i = 0; i < n; i++) {
+        if (want[i] && att[i] > 1) {
+            run_n = i + 1;
+            break;
+        }
+    }
+    for (size_t i = run_n; i < n; i++)
+        want[i] = false;
+    for (size_t i = 0; i < run_n; i++) /* dead-lettered, not started */
+        if (want[i] && f->o->max_attempts && att[i] > f->o->max_attempts)
+            want[i] = false;
+    attempts_record(f, s, jobs, want, att, run_n);
+    for (size_t i = 0; i < run_n && !batch_stops(f); i++) {
+        s->cur = i;
+        if (!decoded[i]) {
+            /* Unreadable: no job id to report under; the DLQ keeps it with the reason. */
+            err[0] = '\0';
+            (void)pf_msg_job_decode(s->msgs[i].payload, s->msgs[i].len, &jobs[i], err,
+                                    sizeof(err));
+            pf_log(LOG_ERR, "job message at partition %d offset %lld refused: %s",
+                   (int)s->partition, (long long)s->msgs[i].offset, err);
+            (void)slot_produce(s, WORKER_FLEET_TOPIC_DLQ, NULL, s->msgs[i].payload,
+                               s->msgs[i].len, err);
+            continue;
+        }
+        process_job(s, &jobs[i], att[i]);
+    }
 out:
-    pf_free(reason);
-    pf_msg_job_release(&job);
+    for (size_t i = 0; jobs && i < n; i++)
+        pf_msg_job_release(&jobs[i]);
+    pf_free(jobs);
+    pf_free(decoded);
+    pf_free(want);
+    pf_free(att);
 }
 
 static void *pool_thread(void *arg)
@@ -478,11 +572,11 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         return;
     (void)pthread_mutex_lock(&f->lock);
     if (t->attempt) {
-        t->slot->attempt_state = m->err ? -1 : 1;
+        t->slot->attempts_pending--;
     } else {
-        t->slot->pending--;
+        t->slot->msgs[t->idx].pending--;
         if (m->err) {
-            t->slot->failed = true;
+            t->slot->msgs[t->idx].failed = true;
             pf_log(LOG_ERR, "delivery to %s failed: %s", rd_kafka_topic_name(m->rkt),
                    rd_kafka_err2str(m->err));
         }
@@ -577,79 +671,123 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     (void)pthread_mutex_unlock(&f->lock);
 }
 
-/* Settles slots whose deliveries are all in: store offset + 1 and free, or redo. Locked. */
+/* True when every delivery of slot `s`'s batch is in. Locked. */
+static bool slot_delivered(const struct slot *s)
+{
+    for (size_t i = 0; i < s->n_msgs; i++)
+        if (s->msgs[i].pending > 0)
+            return false;
+    return true;
+}
+
+/* Settles slots whose batch is done and whose deliveries are all in: the stored offset moves
+ * past the longest prefix of messages whose results were all delivered; from the first other
+ * one (no result, or a failed delivery) the partition is rewound, so it comes again. Locked. */
 static void settle_slots(struct fleet *f)
 {
     for (unsigned i = 0; i < f->n_slots; i++) {
         struct slot *s = &f->slots[i];
         rd_kafka_topic_partition_list_t *l;
+        size_t k = 0;
 
-        if (!((s->state == SLOT_SENT && s->pending == 0) || s->state == SLOT_DROPPED))
+        if (s->state != SLOT_SENT || !slot_delivered(s))
             continue;
+        while (k < s->n_msgs && s->msgs[k].sent && !s->msgs[k].failed)
+            k++;
         l = rd_kafka_topic_partition_list_new(1);
-        if (l) {
+        if (l && k > 0) {
             rd_kafka_topic_partition_t *tp =
                 rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, s->partition);
             rd_kafka_resp_err_t err;
 
-            if (s->state == SLOT_SENT && !s->failed) {
-                tp->offset = s->offset + 1;
-                err = rd_kafka_offsets_store(f->cons, l);
-                if (err)
-                    pf_log(LOG_INFO, "offset of partition %d not stored (%s): the job will be "
-                           "redone", (int)s->partition, rd_kafka_err2str(err));
-            } else if (!f->stopping) {
-                /* No result went out: rewind so this job comes again. */
-                tp->offset = s->offset;
-                rd_kafka_error_t *e = rd_kafka_seek_partitions(f->cons, l, 5000);
+            tp->offset = s->msgs[k - 1].offset + 1;
+            err = rd_kafka_offsets_store(f->cons, l);
+            if (err)
+                pf_log(LOG_INFO, "offset of partition %d not stored (%s): the jobs will be "
+                       "redone", (int)s->partition, rd_kafka_err2str(err));
+        }
+        if (l && k < s->n_msgs && !f->stopping) {
+            rd_kafka_topic_partition_list_destroy(l);
+            l = rd_kafka_topic_partition_list_new(1);
+            if (l) {
+                rd_kafka_error_t *e;
+
+                rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, s->partition)
+                    ->offset = s->msgs[k].offset;
+                e = rd_kafka_seek_partitions(f->cons, l, 5000);
                 if (e)
                     rd_kafka_error_destroy(e);
             }
-            rd_kafka_topic_partition_list_destroy(l);
-        }
-        s->payload = pf_free(s->payload);
-        s->state = SLOT_FREE;
-        s->pending = 0;
-        s->failed = false;
-    }
-}
-
-/* Hands a consumed job message to a free slot and pauses its partition. Locked. */
-static void dispatch(struct fleet *f, const rd_kafka_message_t *m)
-{
-    struct slot *s = NULL;
-
-    for (unsigned i = 0; i < f->n_slots && !s; i++)
-        if (f->slots[i].state == SLOT_FREE)
-            s = &f->slots[i];
-    if (!s || f->stopping || partition_busy(f, m->partition) || m->len > PF_MSG_MAX_BYTES) {
-        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-
-        if (m->len > PF_MSG_MAX_BYTES)
-            pf_log(LOG_ERR, "job message of %zu bytes ignored", m->len);
-        if (l && m->len <= PF_MSG_MAX_BYTES) {
-            rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, m->partition)->offset =
-                m->offset;
-            rd_kafka_error_t *e = rd_kafka_seek_partitions(f->cons, l, 5000);
-            if (e)
-                rd_kafka_error_destroy(e);
         }
         if (l)
             rd_kafka_topic_partition_list_destroy(l);
+        for (size_t j = 0; j < s->n_msgs; j++) {
+            s->msgs[j].payload = pf_free(s->msgs[j].payload);
+            s->msgs[j].pending = 0;
+            s->msgs[j].sent = s->msgs[j].failed = false;
+        }
+        s->n_msgs = 0;
+        s->state = SLOT_FREE;
+    }
+}
+
+/* Seeks partition `p` back to `offset`: the message there is not taken now. */
+static void seek_back(struct fleet *f, int32_t p, int64_t offset)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_error_t *e;
+
+    if (!l)
+        return;
+    rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, p)->offset = offset;
+    e = rd_kafka_seek_partitions(f->cons, l, 5000);
+    if (e)
+        rd_kafka_error_destroy(e);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Hands a consumed job message to a slot: appended to the batch a queued slot (not started
+ * yet) holds for the message just before it on the same partition, else to a free slot, whose
+ * partition is then paused. The pool is woken by the caller. Locked. */
+static void dispatch(struct fleet *f, const rd_kafka_message_t *m)
+{
+    struct slot *s = NULL;
+    struct slot_msg *sm;
+
+    if (m->len > PF_MSG_MAX_BYTES) {
+        pf_log(LOG_ERR, "job message of %zu bytes ignored", m->len);
         return;
     }
-    s->payload = pf_malloc(m->len + 1);
-    if (!s->payload)
+    for (unsigned i = 0; i < f->n_slots && !s && !f->stopping; i++) {
+        struct slot *q = &f->slots[i];
+
+        if (q->state == SLOT_QUEUED && q->partition == m->partition &&
+            q->n_msgs < FLEET_BATCH_MAX && q->msgs[q->n_msgs - 1].offset + 1 == m->offset)
+            s = q;
+    }
+    if (!s && !f->stopping && !partition_busy(f, m->partition))
+        for (unsigned i = 0; i < f->n_slots && !s; i++)
+            if (f->slots[i].state == SLOT_FREE)
+                s = &f->slots[i];
+    if (!s) {
+        seek_back(f, m->partition, m->offset);
         return;
-    memcpy(s->payload, m->payload, m->len);
-    s->payload[m->len] = '\0';
-    s->len = m->len;
+    }
+    sm = &s->msgs[s->n_msgs];
+    sm->payload = pf_malloc(m->len + 1);
+    if (!sm->payload) {
+        seek_back(f, m->partition, m->offset);
+        return;
+    }
+    memcpy(sm->payload, m->payload, m->len);
+    sm->payload[m->len] = '\0';
+    sm->len = m->len;
+    sm->offset = m->offset;
+    sm->pending = 0;
+    sm->sent = sm->failed = false;
+    s->n_msgs++;
     s->partition = m->partition;
-    s->offset = m->offset;
-    s->pending = 0;
-    s->failed = false;
     s->state = SLOT_QUEUED;
-    (void)pthread_cond_broadcast(&f->cond);
 }
 
 static bool any_busy(const struct fleet *f)
@@ -690,15 +828,22 @@ static void poll_loop(struct fleet *f)
             pf_log(LOG_NOTICE, "stopping: no new jobs; in-flight jobs get %lld ms",
                    (long long)f->o->grace_ms);
         }
+        /* Everything already fetched goes out in one round, so a slot's batch can take the
+         * consecutive messages of its partition before a pool thread starts it. */
         m = rd_kafka_consumer_poll(f->cons, FLEET_POLL_MS);
-        (void)pthread_mutex_lock(&f->lock);
-        if (m && !m->err)
-            dispatch(f, m);
-        else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-            pf_log(LOG_DEBUG, "consumer: %s", rd_kafka_message_errstr(m));
-        (void)pthread_mutex_unlock(&f->lock);
-        if (m)
+        for (unsigned n = 1; m; n++) {
+            (void)pthread_mutex_lock(&f->lock);
+            if (!m->err)
+                dispatch(f, m);
+            else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                pf_log(LOG_DEBUG, "consumer: %s", rd_kafka_message_errstr(m));
+            (void)pthread_mutex_unlock(&f->lock);
             rd_kafka_message_destroy(m);
+            m = n < FLEET_DRAIN_MAX ? rd_kafka_consumer_poll(f->cons, 0) : NULL;
+        }
+        (void)pthread_mutex_lock(&f->lock);
+        (void)pthread_cond_broadcast(&f->cond);
+        (void)pthread_mutex_unlock(&f->lock);
         (void)rd_kafka_poll(f->prod, 0);
         attempts_consume(f);
         (void)pthread_mutex_lock(&f->lock);
@@ -863,10 +1008,20 @@ int worker_fleet_run(const struct worker_fleet_options *o, char *errbuf, size_t 
     f.attempts = pf_calloc(FLEET_ATTEMPTS_MAX, sizeof(*f.attempts));
     threads = pf_calloc(f.n_slots, sizeof(*threads));
     r = f.slots && f.attempts && threads ? 0 : -ENOMEM;
+    if (r == 0)
+        r = worker_plan_cache_new(FLEET_PLAN_CACHE_MAX, &f.plans);
     for (unsigned i = 0; r == 0 && i < f.n_slots; i++) {
-        f.slots[i].f = &f;
-        f.slots[i].tag_result = (struct dr_tag){.slot = &f.slots[i], .attempt = false};
-        f.slots[i].tag_attempt = (struct dr_tag){.slot = &f.slots[i], .attempt = true};
+        struct slot *s = &f.slots[i];
+
+        s->f = &f;
+        s->tag_attempt = (struct dr_tag){.slot = s, .attempt = true};
+        s->msgs = pf_calloc(FLEET_BATCH_MAX, sizeof(*s->msgs));
+        if (!s->msgs) {
+            r = -ENOMEM;
+            break;
+        }
+        for (size_t j = 0; j < FLEET_BATCH_MAX; j++)
+            s->msgs[j].tag = (struct dr_tag){.slot = s, .idx = j};
     }
     r = r < 0 ? r : clients_open(&f, errbuf, errlen);
     for (unsigned i = 0; r == 0 && i < f.n_slots; i++) {
@@ -906,12 +1061,16 @@ int worker_fleet_run(const struct worker_fleet_options *o, char *errbuf, size_t 
     clients_close(&f);
     if (r == 0 && atomic_load(&f.fatal))
         r = pf_set_error(errbuf, errlen, -EIO, "stopped after a fatal kafka error");
-    for (unsigned i = 0; f.slots && i < f.n_slots; i++)
-        pf_free(f.slots[i].payload);
+    for (unsigned i = 0; f.slots && i < f.n_slots; i++) {
+        for (size_t j = 0; f.slots[i].msgs && j < FLEET_BATCH_MAX; j++)
+            pf_free(f.slots[i].msgs[j].payload);
+        pf_free(f.slots[i].msgs);
+    }
     pf_free(f.slots);
     pf_free(f.attempts);
     pf_free(f.parts);
     pf_free(threads);
+    worker_plan_cache_free(f.plans);
     (void)pthread_cond_destroy(&f.cond);
     (void)pthread_mutex_destroy(&f.lock);
     return r;
