@@ -71,14 +71,7 @@ skopeo inspect --raw --tls-verify=false "docker://$ADDR/mirror/debian:12.4-slim"
 
 pf_say "building Debian images (dpkg-installed) and a signed apt archive with their updates"
 D=$PF_TMP/deb
-deb_build_all "$D/debs" >/dev/null
-apt_gpg_home "$D/gnupg"
-apt_export_keyring "$D/keyring.gpg"
-deb_repo_suite "$D/www/repo" stable "amd64 arm64" "$D"/debs/v2/*.deb >/dev/null
-deb_repo_suite "$D/www/debian" bookworm "amd64 arm64" "$D"/debs/v1/libdemo1_*.deb >/dev/null
-deb_repo_suite "$D/www/debian" bookworm-updates "amd64 arm64" "$D"/debs/v2/demo-data_*.deb >/dev/null
-deb_repo_suite "$D/www/debian-security" bookworm-security "amd64 arm64" "$D"/debs/v2/libdemo1_*.deb >/dev/null
-apt_gpg_stop
+deb_archive_demo "$D" >/dev/null
 pf_http_start APT "$D/www"
 L=$D/layout
 {

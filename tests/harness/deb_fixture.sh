@@ -16,6 +16,8 @@
 #   deb_image_distroless LAYOUT REF ARCH DEBS      status.d/ only, no apt sources
 #   deb_image_hostile LAYOUT REF DEBS URL CANARY   full image + a layer that tries to escape
 #   deb_push LAYOUT REF DEST                       skopeo copy to a plain-http registry
+#   deb_archive_demo DIR                           the tests' packages and signed archive in one go
+#   deb_push_demo_images LAYOUT URL KEYRING ADDR   demo/{full,multi,uptodate,distroless}:1.0
 #
 # DEBS is a directory from deb_build_all (e.g. OUT/v1); URL is the apt archive root the image's
 # deb822 sources name. Every step fails with a "FAIL: deb_fixture:" message naming what broke.
@@ -424,4 +426,39 @@ deb_statusd_field() {
 deb_data_files() {
     dpkg-deb --fsys-tarfile "$1" | tar -t |
         grep -v '/$' | sed 's|^\./||' | LC_ALL=C sort
+}
+
+# deb_archive_demo DIR: what most tests start from. DIR/debs/{v1,v2} (deb_build_all),
+# DIR/keyring.gpg (the archive's public key), and DIR/www, ready to serve: repo/ with suite
+# "stable" holding every v2 package (the images' own sources), and the deb.debian.org layout the
+# distroless image's default suites reach through --pkg-mirror: the base versions in bookworm,
+# one update in bookworm-updates and one in bookworm-security.
+deb_archive_demo() {
+    local dir=$1 v1=$1/debs/v1 v2=$1/debs/v2
+    deb_build_all "$dir/debs"
+    apt_gpg_home "$dir/gnupg"
+    apt_export_keyring "$dir/keyring.gpg"
+    mkdir -p "$dir/www"
+    deb_repo_suite "$dir/www/repo" stable "amd64 arm64" "$v2"/*.deb
+    deb_repo_suite "$dir/www/debian" bookworm "amd64 arm64" "$v1"/libdemo1_*.deb "$v1"/demo-data_*.deb
+    deb_repo_suite "$dir/www/debian" bookworm-updates "amd64 arm64" "$v2"/demo-data_*.deb
+    deb_repo_suite "$dir/www/debian-security" bookworm-security "amd64 arm64" "$v2"/libdemo1_*.deb
+    apt_gpg_stop
+}
+
+# deb_push_demo_images LAYOUT REPO_URL KEYRING ADDR [DEBS]: builds the four test images from
+# DEBS (default: the deb_archive_demo layout beside LAYOUT's parent, i.e. $T/debs) and pushes
+# them to ADDR as demo/full:1.0 (two layers, amd64), demo/multi:1.0 (amd64 + arm64 index),
+# demo/uptodate:1.0 (already at v2) and demo/distroless:1.0 (status.d, no sources).
+deb_push_demo_images() {
+    local layout=$1 url=$2 keyring=$3 addr=$4 debs=${5:-$(dirname "$1")/debs}
+    deb_image_full "$layout" full-amd64 amd64 "$debs/v1" "$url" "$keyring"
+    deb_image_full "$layout" full-arm64 arm64 "$debs/v1" "$url" "$keyring"
+    seed_index "$layout" multi full-amd64 full-arm64
+    deb_image_uptodate "$layout" uptodate amd64 "$debs/v2" "$url" "$keyring"
+    deb_image_distroless "$layout" distroless amd64 "$debs/v1"
+    deb_push "$layout" full-amd64 "$addr/demo/full:1.0"
+    deb_push_all "$layout" multi "$addr/demo/multi:1.0"
+    deb_push "$layout" uptodate "$addr/demo/uptodate:1.0"
+    deb_push "$layout" distroless "$addr/demo/distroless:1.0"
 }

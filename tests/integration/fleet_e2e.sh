@@ -48,17 +48,9 @@ pf_redis_start
 pf_ok "broker at $KAFKA_BOOTSTRAP, redis at $REDIS_URL"
 
 pf_say "fixtures: packages, signed archives, http server, registry behind a proxy, images"
-deb_build_all "$T/debs"
+deb_archive_demo "$T"
 V1=$T/debs/v1
 V2=$T/debs/v2
-apt_gpg_home "$T/gnupg"
-apt_export_keyring "$T/keyring.gpg"
-mkdir -p "$T/www"
-deb_repo_suite "$T/www/repo" stable "amd64 arm64" "$V2"/*.deb
-deb_repo_suite "$T/www/debian" bookworm "amd64 arm64" "$V1"/libdemo1_*.deb "$V1"/demo-data_*.deb
-deb_repo_suite "$T/www/debian" bookworm-updates "amd64 arm64" "$V2"/demo-data_*.deb
-deb_repo_suite "$T/www/debian-security" bookworm-security "amd64 arm64" "$V2"/libdemo1_*.deb
-apt_gpg_stop
 pf_http_start APT "$T/www"
 REPO_URL="$HTTP_APT_URL/repo/"
 pf_registry_start plain R
@@ -72,16 +64,8 @@ slow_registry() {
 }
 fast_registry() { pf_proxy_rules "$PROXY_REG_URL"; }
 L=$T/layout
-deb_image_full "$L" full-amd64 amd64 "$V1" "$REPO_URL" "$T/keyring.gpg"
-deb_image_full "$L" full-arm64 arm64 "$V1" "$REPO_URL" "$T/keyring.gpg"
-seed_index "$L" multi full-amd64 full-arm64
-deb_image_uptodate "$L" uptodate amd64 "$V2" "$REPO_URL" "$T/keyring.gpg"
-deb_image_distroless "$L" distroless amd64 "$V1"
 R=$REG_R_ADDR
-deb_push "$L" full-amd64 "$R/demo/full:1.0"
-deb_push_all "$L" multi "$R/demo/multi:1.0"
-deb_push "$L" uptodate "$R/demo/uptodate:1.0"
-deb_push "$L" distroless "$R/demo/distroless:1.0"
+deb_push_demo_images "$L" "$REPO_URL" "$T/keyring.gpg" "$R"
 # More tags of demo/full (same manifest): more jobs than the 6 worker slots.
 pf_registry_seed_tags "$REG_R_DIR" demo/full "$(pf_manifest_digest "http://$R" demo/full 1.0)" 8 1.0.
 pf_ok "images pushed; demo/full has tags 1.0 and 1.0.0 .. 1.0.7; clients use the proxy $A"

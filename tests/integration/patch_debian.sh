@@ -24,20 +24,9 @@ T=$PF_TMP
 
 # ---------------------------------------------------------------------------------------------
 pf_say "fixtures: packages, signed archives, http server, registry"
-deb_build_all "$T/debs"
+deb_archive_demo "$T"
 V1=$T/debs/v1
 V2=$T/debs/v2
-apt_gpg_home "$T/gnupg"
-apt_export_keyring "$T/keyring.gpg"
-mkdir -p "$T/www"
-deb_repo_suite "$T/www/repo" stable "amd64 arm64" "$V2"/*.deb
-# deb.debian.org layout for the distroless image (no sources of its own): the base versions in
-# bookworm, one update in bookworm-updates and one in bookworm-security.
-# shellcheck disable=SC2046
-deb_repo_suite "$T/www/debian" bookworm "amd64 arm64" "$V1"/libdemo1_*.deb "$V1"/demo-data_*.deb
-deb_repo_suite "$T/www/debian" bookworm-updates "amd64 arm64" "$V2"/demo-data_*.deb
-deb_repo_suite "$T/www/debian-security" bookworm-security "amd64 arm64" "$V2"/libdemo1_*.deb
-apt_gpg_stop
 pf_http_start APT "$T/www"
 REPO_URL="$HTTP_APT_URL/repo/"
 curl -fsS "${REPO_URL}dists/stable/InRelease" | gpgv --keyring "$T/keyring.gpg" - 2>/dev/null ||
@@ -63,15 +52,7 @@ A=$REG_A_ADDR
 
 pf_say "fixtures: images (dpkg-installed v1, user edits in a second layer) pushed with skopeo"
 L=$T/layout
-deb_image_full "$L" full-amd64 amd64 "$V1" "$REPO_URL" "$T/keyring.gpg"
-deb_image_full "$L" full-arm64 arm64 "$V1" "$REPO_URL" "$T/keyring.gpg"
-seed_index "$L" multi full-amd64 full-arm64
-deb_image_uptodate "$L" uptodate amd64 "$V2" "$REPO_URL" "$T/keyring.gpg"
-deb_image_distroless "$L" distroless amd64 "$V1"
-deb_push "$L" full-amd64 "$A/demo/full:1.0"
-deb_push_all "$L" multi "$A/demo/multi:1.0"
-deb_push "$L" uptodate "$A/demo/uptodate:1.0"
-deb_push "$L" distroless "$A/demo/distroless:1.0"
+deb_push_demo_images "$L" "$REPO_URL" "$T/keyring.gpg" "$A"
 BASE_FULL=$(pf_manifest_digest "http://$A" demo/full 1.0)
 BASE_LAYERS=$(skopeo inspect --tls-verify=false "docker://$A/demo/full:1.0" | jq '.Layers | length')
 pf_assert_eq "demo/full:1.0 has two layers" 2 "$BASE_LAYERS"
