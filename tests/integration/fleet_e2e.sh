@@ -49,8 +49,6 @@ pf_ok "broker at $KAFKA_BOOTSTRAP, redis at $REDIS_URL"
 
 pf_say "fixtures: packages, signed archives, http server, registry behind a proxy, images"
 deb_archive_demo "$T"
-V1=$T/debs/v1
-V2=$T/debs/v2
 pf_http_start APT "$T/www"
 REPO_URL="$HTTP_APT_URL/repo/"
 pf_registry_start plain R

@@ -39,8 +39,6 @@ pf_ok "broker at $KAFKA_BOOTSTRAP"
 
 pf_say "fixtures: packages, signed archives, http server, slow proxy, registry, images"
 deb_archive_demo "$T"
-V1=$T/debs/v1
-V2=$T/debs/v2
 pf_http_start APT "$T/www"
 pf_fault_proxy_start SLOW "$HTTP_APT_URL" --rule 'path~InRelease:delay:count=100000:delay=3'
 REPO_URL="$HTTP_APT_URL/repo/"

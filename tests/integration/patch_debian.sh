@@ -25,7 +25,6 @@ T=$PF_TMP
 # ---------------------------------------------------------------------------------------------
 pf_say "fixtures: packages, signed archives, http server, registry"
 deb_archive_demo "$T"
-V1=$T/debs/v1
 V2=$T/debs/v2
 pf_http_start APT "$T/www"
 REPO_URL="$HTTP_APT_URL/repo/"
