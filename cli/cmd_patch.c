@@ -34,6 +34,7 @@
 #include "producer/decide.h"
 #include "producer/plan.h"
 #include "producer/reports.h"
+#include "producer/tag_lists.h"
 #include "producer/run.h"
 #include "registry_opts.h"
 #include "patch_record.h"
@@ -97,6 +98,7 @@ struct slot {
 struct pool {
     struct worker_patch_job_options base;
     const struct producer_reports *reports; /* -r, or NULL */
+    struct producer_tag_lists *tag_lists;   /* target tags, listed once per repository */
     const char *timeout; /* as typed */
     uint64_t timeout_ns;
     struct slot *slots;
@@ -156,8 +158,8 @@ static bool slot_cancelled(void *userdata)
  * patched tag): fills s->dec. Returns 0 or a negative errno with the reason in errbuf. */
 static int decide(struct pool *p, struct slot *s, char *errbuf, size_t errlen)
 {
-    return producer_decide_job(p->base.registry, p->reports, s->job, slot_cancelled, s, &s->dec,
-                               errbuf, errlen);
+    return producer_decide_job(p->base.registry, p->tag_lists, p->reports, s->job, slot_cancelled,
+                               s, &s->dec, errbuf, errlen);
 }
 
 /* Runs one job and settles its final status: a job that failed or stopped after its
@@ -216,17 +218,12 @@ static void run_slot(struct pool *p, struct slot *s)
     }
 }
 
-/* The DETAILS cell: Copa's "OK" for a success (the upgrades are in the JSON), else the skip
- * reason or error; then every warning (fail-open decisions, absent platforms: R16). */
+/* The DETAILS cell (worker_patch_details(): the same text the fleet's summary shows). */
 static void compose_details(struct slot *s)
 {
-    const char *base = s->status == WORKER_PATCH_PATCHED ? "OK" : s->details;
-    const char *w1 = s->dec.warning, *w2 = s->res.warnings;
-
-    if (!w1 && !w2 && s->status != WORKER_PATCH_PATCHED)
+    if (!s->dec.warning && !s->res.warnings && s->status != WORKER_PATCH_PATCHED)
         return;
-    s->shown = pf_asprintf("%s%s%s%s%s", base ? base : "-", w1 ? "; warning: " : "",
-                           w1 ? w1 : "", w2 ? "; warning: " : "", w2 ? w2 : "");
+    s->shown = worker_patch_details(s->status, s->details, s->dec.warning, s->res.warnings);
 }
 
 /* What the PATCHED TAG cell shows for a settled slot: the reference pushed, or the patched
@@ -618,9 +615,12 @@ static void run_jobs(const struct patch_args *a, const struct patch_env *env,
     /* Dry runs of tags that share a manifest plan it once (worker_plan_cache). */
     if (a->dry_run)
         (void)worker_plan_cache_new(4096, &p.base.plan_cache);
+    /* Without a set, each job lists its target repository itself (slower, same decisions). */
+    (void)producer_tag_lists_new(&p.tag_lists);
     (void)pthread_mutex_init(&p.lock, NULL);
     pool_run(&p, want < p.n ? want : p.n);
     (void)pthread_mutex_destroy(&p.lock);
+    p.tag_lists = producer_tag_lists_free(p.tag_lists);
     p.base.plan_cache = worker_plan_cache_free(p.base.plan_cache);
 }
 

@@ -12,6 +12,7 @@
 #include "pf/registry.h"
 #include "pf/strv.h"
 #include "producer/decide.h"
+#include "producer/tag_lists.h"
 
 static void sleep_ms(long ms)
 {
@@ -51,24 +52,30 @@ int producer_list_target_tags(struct pf_registry *reg, const char *target_repo,
     return r;
 }
 
-int producer_decide_job(struct pf_registry *reg, const struct producer_reports *reps,
-                        const struct pf_job *job, producer_stop_fn stop, void *userdata,
+int producer_decide_job(struct pf_registry *reg, struct producer_tag_lists *lists,
+                        const struct producer_reports *reps, const struct pf_job *job,
+                        producer_stop_fn stop, void *userdata,
                         struct producer_patch_decision *ret, char *errbuf, size_t errlen)
 {
-    struct pf_strv tags = PF_STRV_INIT;
+    struct pf_strv own = PF_STRV_INIT;
+    const struct pf_strv *tags = &own;
     char why[512] = "";
     int r;
 
-    r = producer_list_target_tags(reg, job->target_repo, stop, userdata, &tags, why,
-                                  sizeof(why));
+    if (lists)
+        r = producer_tag_lists_get(lists, reg, job->target_repo, stop, userdata, &tags, why,
+                                   sizeof(why));
+    else
+        r = producer_list_target_tags(reg, job->target_repo, stop, userdata, &own, why,
+                                      sizeof(why));
     if (r == -ENOMEM) {
-        pf_strv_clear(&tags);
+        pf_strv_clear(&own);
         return r;
     }
-    r = producer_patch_decide(reps, job->target_repo, job->target_tag, r < 0 ? NULL : &tags,
+    r = producer_patch_decide(reps, job->target_repo, job->target_tag, r < 0 ? NULL : tags,
                               why[0] ? why : strerror(-r), ret);
     if (r == -ERANGE)
         (void)snprintf(errbuf, errlen, "no free versioned tag after '%s'", job->target_tag);
-    pf_strv_clear(&tags);
+    pf_strv_clear(&own);
     return r;
 }

@@ -26,6 +26,7 @@
 #include "producer/plan.h"
 #include "producer/publish.h"
 #include "producer/run.h"
+#include "producer/tag_lists.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -158,12 +159,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 /* With -r: the report verdict of job `j` (Copa's skip rule, docs/reports.md) into `m`. A
  * decision that cannot be made leaves the verdict "patch": the worker decides the tag itself. */
-static int judge_job(struct pf_registry *reg, const struct producer_reports *reps,
-                     const struct pf_job *j, struct pf_msg_job *m)
+static int judge_job(struct pf_registry *reg, struct producer_tag_lists *lists,
+                     const struct producer_reports *reps, const struct pf_job *j,
+                     struct pf_msg_job *m)
 {
     struct producer_patch_decision dec = {0};
     char err[512] = "";
-    int r = producer_decide_job(reg, reps, j, NULL, NULL, &dec, err, sizeof(err));
+    int r = producer_decide_job(reg, lists, reps, j, NULL, NULL, &dec, err, sizeof(err));
 
     if (r == -ENOMEM)
         return r;
@@ -183,7 +185,12 @@ static int make_jobs(const struct args *a, struct pf_registry *reg,
                      const struct producer_reports *reps, const char *run,
                      const struct producer_plan *plan, struct pf_msg_job *msgs)
 {
+    struct producer_tag_lists *lists = NULL;
     int64_t now = producer_now_ms();
+    int r = 0;
+
+    if (reps && !a->oci_dir && producer_tag_lists_new(&lists) < 0)
+        return -ENOMEM;
 
     for (size_t i = 0; i < plan->n_jobs; i++) {
         const struct pf_job *j = &plan->jobs[i];
@@ -205,12 +212,14 @@ static int make_jobs(const struct args *a, struct pf_registry *reg,
         if (!m->run_id || !m->job_id || !m->job.source || !m->job.target_repo ||
             !m->job.target_tag || (j->name && !m->job.name) || (a->oci_dir && !m->oci_dir) ||
             (j->source_tag && !m->job.source_tag) ||
-            pf_strv_extend(&m->job.platforms, &j->platforms) < 0)
-            return -ENOMEM;
-        if (reps && !a->oci_dir && judge_job(reg, reps, j, m) < 0)
-            return -ENOMEM;
+            pf_strv_extend(&m->job.platforms, &j->platforms) < 0 ||
+            (lists && judge_job(reg, lists, reps, j, m) < 0)) {
+            r = -ENOMEM;
+            break;
+        }
     }
-    return 0;
+    producer_tag_lists_free(lists);
+    return r;
 }
 
 static int make_failures(const char *run, const struct producer_plan *plan,

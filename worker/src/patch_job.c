@@ -91,6 +91,16 @@ const char *worker_patch_status_to_string(enum worker_patch_status s)
     return status_names[s];
 }
 
+char *worker_patch_details(enum worker_patch_status status, const char *details,
+                           const char *decision_warning, const char *result_warnings)
+{
+    const char *base = status == WORKER_PATCH_PATCHED ? "OK" : details ? details : "-";
+    const char *w1 = decision_warning, *w2 = result_warnings;
+
+    return pf_asprintf("%s%s%s%s%s", base, w1 ? "; warning: " : "", w1 ? w1 : "",
+                       w2 ? "; warning: " : "", w2 ? w2 : "");
+}
+
 static void platform_result_release(struct worker_patch_platform_result *p)
 {
     struct worker_engine_result er = {0};

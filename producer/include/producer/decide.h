@@ -15,6 +15,7 @@
 struct pf_job;
 struct pf_registry;
 struct pf_strv;
+struct producer_tag_lists;
 
 #define PRODUCER_LIST_ATTEMPTS 3
 
@@ -28,12 +29,15 @@ int producer_list_target_tags(struct pf_registry *reg, const char *target_repo,
                               producer_stop_fn stop, void *userdata, struct pf_strv *ret,
                               char *errbuf, size_t errlen);
 
-/* The decision for `job` (reports may be NULL: versioning only). Returns 0 with *ret filled
+/* The decision for `job` (reports may be NULL: versioning only), from the run's shared
+ * listing in `lists` (producer/tag_lists.h), or from a listing made for this job when `lists`
+ * is NULL. Returns 0 with *ret filled
  * (release with producer_patch_decision_release()), -ERANGE when no versioned tag is free (the
  * reason in errbuf), or -ENOMEM. A failed listing is not an error: it is the fail-open warning
  * in ret->warning. */
-int producer_decide_job(struct pf_registry *reg, const struct producer_reports *reps,
-                        const struct pf_job *job, producer_stop_fn stop, void *userdata,
+int producer_decide_job(struct pf_registry *reg, struct producer_tag_lists *lists,
+                        const struct producer_reports *reps, const struct pf_job *job,
+                        producer_stop_fn stop, void *userdata,
                         struct producer_patch_decision *ret, char *errbuf, size_t errlen);
 
 #endif

@@ -35,6 +35,15 @@ enum worker_patch_status {
  * out of range. */
 const char *worker_patch_status_to_string(enum worker_patch_status s);
 
+/*
+ * The DETAILS cell of a job's row, the same in the local run's table and in the fleet's
+ * summary: Copa's "OK" for Patched (the upgrades are in the JSON), else `details`; then
+ * "; warning: " and each warning given (the tag decision's fail-open reason, the result's
+ * warnings). Returns a new string, or NULL when out of memory.
+ */
+char *worker_patch_details(enum worker_patch_status status, const char *details,
+                           const char *decision_warning, const char *result_warnings);
+
 struct worker_patch_platform_result {
     char *platform;                         /* "linux/amd64" */
     char *os;                               /* from the engine ("debian 12"), or NULL */
