@@ -13,7 +13,9 @@
 #   2. the aggregator killed -9 and restarted, and redis-server restarted mid-run: every job is
 #      counted exactly once and the run completes;
 #   3. the broker stopped (SIGSTOP) for a few seconds mid-run: the sweep completes.
-# Last, `patchfleet patch --push --redis` records a local run whose summary equals its table.
+# Then `patchfleet patch --push --redis` records a local run whose summary equals its table;
+# scanner reports reach the fleet as the producer's verdict; and a fleet --push sweep pushes
+# the images the local run pushes (same digests), and its re-run pushes nothing, as locally.
 set -euo pipefail
 
 . "${PF_SRC:?}/tests/harness/lib.sh"
@@ -310,3 +312,48 @@ if ! diff -u "$T/roracle.rows" "$T/fleet-reports.rows" >"$T/reports.diff"; then
     pf_fail "fleet run $RUN5 with -r differs from the local run with -r"
 fi
 pf_ok "run $RUN5: the fleet's rows with -r equal the local run's (the skip decided by the producer)"
+
+# ---------------------------------------------------------------------------------------------
+pf_say "6. fleet --push: the images the workers push equal the local run's; a nightly re-run pushes nothing"
+# A target tag of its own, so the fleet patches from scratch: {{ .SourceTag }}-fleet.
+{ cat "$T/fleet.yaml"; printf 'target:\n  tag: "{{ .SourceTag }}-fleet"\n'; } >"$T/fleet-push.yaml"
+# push_sweep NAME: a fleet --push sweep of fleet-push.yaml; its summary rows in $T/sum-NAME.rows.
+push_sweep() {
+    pf_run 0 "$T/prod-$1.out" "$T/prod-$1.err" "$PRODUCER" --config "$T/fleet-push.yaml" \
+        --brokers "$KAFKA_BOOTSTRAP" --push --insecure-registry "$A" --timeout 2m
+    RUN=$(tail -n 1 "$T/prod-$1.out")
+    wait_complete "$RUN" 120
+    "$PF" summary --redis "$REDIS_URL" --run "$RUN" --format json >"$T/sum-$1.json" 2>/dev/null || true
+    rows "$T/sum-$1.json" >"$T/sum-$1.rows"
+}
+push_sweep push1
+# Reproducible layers: every image a worker pushed has the digest of the one patch --push
+# pushed in step 4 for the same source (skopeo reads both).
+n=0
+for src in full:1.0 full:1.0.3 multi:1.0 distroless:1.0; do
+    repo=${src%%:*} tag=${src#*:}
+    pf_assert_eq "run $RUN: demo/$src as ${tag}-fleet is Patched" Patched \
+        "$(jq -r --arg s "$A/demo/$src" '.jobs[] | select(.source == $s) | .status' "$T/sum-push1.json")"
+    pf_assert_eq "demo/$repo:${tag}-fleet (fleet) = demo/$repo:${tag}-patched (local run)" \
+        "$(skopeo inspect --raw --tls-verify=false "docker://$R/demo/$repo:${tag}-patched" | sha256sum)" \
+        "$(skopeo inspect --raw --tls-verify=false "docker://$R/demo/$repo:${tag}-fleet" | sha256sum)"
+    n=$((n + 1))
+done
+pf_ok "run $RUN: $n pushed images byte-identical to the local run's"
+# The oracle of a re-run: the local run of the same config, now that the -fleet tags exist.
+pf_run 1 "$T/again.json" "$T/again.err" "$PF" patch --config "$T/fleet-push.yaml" --push \
+    --format json "${ENGINE_OPTS[@]}" --pkg-mirror "http://deb.debian.org=$HTTP_APT_URL" \
+    --cache-dir "$T/cache-oracle" --work-dir "$T/work-again" --concurrency 2
+rows "$T/again.json" >"$T/again.rows"
+pf_assert_eq "local re-run: demo/full:1.0 unchanged since 1.0-fleet" \
+    "Skipped 1.0-fleet unchanged since 1.0-fleet" \
+    "$(jq -r --arg s "$A/demo/full:1.0" '.results[] | select(.source == $s) |
+        "\(.status) \(.patched_tag) \(.details)"' "$T/again.json")"
+push_sweep push2
+if ! diff -u "$T/again.rows" "$T/sum-push2.rows" >"$T/push2.diff"; then
+    cat "$T/push2.diff" >&2
+    pf_fail "fleet re-run $RUN with --push differs from the local re-run"
+fi
+pf_assert_eq "no versioned -fleet-N tag was minted by either re-run" "" \
+    "$(skopeo list-tags --tls-verify=false "docker://$R/demo/full" | jq -r '.Tags[]' | grep -- '-fleet-' || true)"
+pf_ok "run $RUN: the fleet's re-run rows equal the local re-run's (Skipped, unchanged; nothing pushed)"

@@ -26,9 +26,8 @@
 #include "pf/job.h"
 #include "pf/log.h"
 #include "pf/msg.h"
-#include "pf/patched_tags.h"
-#include "pf/ref.h"
 #include "pf/registry.h"
+#include "producer/decide.h"
 #include "worker/fleet_worker.h"
 #include "worker/metrics.h"
 #include "worker/result_msg.h"
@@ -351,30 +350,10 @@ static bool slot_cancelled(void *userdata)
     return false;
 }
 
-static int free_target_tag(struct pf_registry *reg, const struct pf_job *job, char **ret,
-                           char *errbuf, size_t errlen)
-{
-    struct pf_strv tags = PF_STRV_INIT;
-    struct pf_ref repo = {0};
-    char *latest = NULL;
-    int r = pf_ref_parse_repository(job->target_repo, &repo, errbuf, errlen);
-
-    if (r == 0) {
-        r = pf_registry_list_tags(reg, &repo, &tags, errbuf, errlen);
-        if (r == -ENOENT)
-            pf_strv_clear(&tags);
-        if (r == -ENOENT || r >= 0)
-            r = pf_patched_tags_find(job->target_tag, &tags, &latest, ret);
-        if (r == -ERANGE)
-            (void)snprintf(errbuf, errlen, "no free versioned tag after '%s'", job->target_tag);
-    }
-    pf_free(latest);
-    pf_strv_clear(&tags);
-    pf_ref_release(&repo);
-    return r;
-}
-
-/* Runs the decoded job and publishes its result (or drops it after an abort). */
+/* Runs the decoded job and publishes its result (or drops it after an abort). A push takes
+ * the local run's tag decision (producer_decide_job(): the next free versioned tag, fail-open
+ * when the listing fails, nothing pushed when unchanged since the newest patched tag, never an
+ * overwrite), so a nightly fleet sweep gives the rows a local sweep gives. */
 static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attempt)
 {
     const struct worker_fleet_options *o = s->f->o;
@@ -384,18 +363,21 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
         .dry_run = job->dry_run, .cancelled = slot_cancelled, .cancelled_userdata = s,
         .plan_cache = s->f->plans,
     };
+    struct producer_patch_decision dec = {0};
     struct worker_patch_job_result res = {0};
     int64_t timeout = job->timeout_ms > 0 ? job->timeout_ms : o->default_timeout_ms;
     int64_t started = wall_ms();
     struct pf_job pj = job->job;
-    char err[512] = "", *tag = NULL, *details = NULL;
-    const char *status;
+    char err[512] = "", *details = NULL;
+    const char *status, *tag;
     int r;
 
     atomic_store(&s->timed_out, false);
     s->deadline_ms = mono_ms() + timeout;
     worker_metrics_job_begin(o->metrics);
-    r = job->push ? free_target_tag(o->registry, &job->job, &tag, err, sizeof(err)) : 0;
+    r = job->push ? producer_decide_job(o->registry, NULL, NULL, &job->job, slot_cancelled, s,
+                                        &dec, err, sizeof(err))
+                  : 0;
     if (r < 0) {
         details = pf_asprintf("cannot pick the patched tag in %s: %s", job->job.target_repo,
                               err[0] ? err : strerror(-r));
@@ -403,8 +385,11 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
                        attempt, started);
         goto out;
     }
-    if (tag)
-        pj.target_tag = tag;
+    if (dec.tag) {
+        pj.target_tag = dec.tag;
+        po.unchanged_tag = dec.latest;
+        po.no_overwrite = true;
+    }
     r = worker_patch_job_run(&po, &pj, &res);
     worker_metrics_pushed(o->metrics, res.bytes_pushed);
     status = r < 0 ? "Failed" : worker_patch_status_to_string(res.status);
@@ -419,12 +404,16 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
             details = pf_asprintf("timed out after %lld ms", (long long)timeout);
         }
     }
-    publish_result(s, job, status, pj.target_tag, r < 0 ? NULL : &res,
+    if (!details && r == 0)
+        details = worker_patch_details(res.status, res.details, dec.warning, res.warnings);
+    /* Unchanged since the newest patched tag: that tag is the row's, as in the local run. */
+    tag = r == 0 && res.status == WORKER_PATCH_SKIPPED && dec.latest ? dec.latest : pj.target_tag;
+    publish_result(s, job, status, tag, r < 0 ? NULL : &res,
                    details ? details : r < 0 ? "out of memory" : res.details, attempt, started);
 out:
     worker_metrics_job_end(o->metrics, wall_ms() - started);
     pf_free(details);
-    pf_free(tag);
+    producer_patch_decision_release(&dec);
     worker_patch_job_result_release(&res);
 }
 
