@@ -290,7 +290,8 @@ deb_image_new() {
 }
 
 # deb_image_full LAYOUT REF ARCH DEBS URL KEYRING: layer 1 = dpkg-installed v1 packages; layer 2
-# = the "user's" changes: heldpkg on hold, an edited conffile, the apt sources and keyring.
+# = the "user's" changes: heldpkg on hold, an edited conffile, a stat override, the apt sources
+# and keyring.
 deb_image_full() {
     local layout=$1 ref=$2 arch=$3 debs=$4 url=$5 keyring=$6 w
     w="$layout.work/$ref"
@@ -304,9 +305,13 @@ deb_image_full() {
     grep -q '^Status: hold ok installed' <(sed -n '/^Package: heldpkg$/,/^$/p' \
         "$w/root/var/lib/dpkg/status") || deb_fail "heldpkg is not 'hold ok installed'"
     printf 'keep=edited-by-user\n' >"$w/root/etc/democonf.d/keep.conf"
+    # The administrator's stat override, as for a setgid crontab: demotool group 4242, 2755.
+    # An upgrade must keep it (dpkg applies it to every unpack); written by dpkg-statoverride.
+    dpkg-statoverride --root="$w/root" --add root '#4242' 2755 /usr/bin/demotool ||
+        deb_fail "dpkg-statoverride demotool"
     deb__sources "$w/root" "$url" "$keyring"
     deb_tar "$w/root" "$w/layer2.tar" ./etc/democonf.d/keep.conf ./etc/apt \
-        ./usr/share/keyrings ./var/lib/dpkg/status
+        ./usr/share/keyrings ./var/lib/dpkg/status ./var/lib/dpkg/statoverride
     deb_image_new "$layout" "$ref" "$arch" "$w/layer1.tar" "$w/layer2.tar"
 }
 

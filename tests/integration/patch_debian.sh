@@ -185,8 +185,9 @@ if [ "$SELFTEST" != 1 ] && [ "$(jq -r .mediaType "$T/full.raw")" = application/v
 fi
 absent demo/uptodate:1.0-patched "UpToDate pushed nothing"
 
-# check_top_layer OCIDIR: the patch layer whites out OLDFILE and has nothing under lib/ (the
-# helper library is routed through the /lib -> usr/lib symlink into usr/lib/).
+# check_top_layer OCIDIR: the patch layer whites out OLDFILE, has nothing under lib/ (the
+# helper library is routed through the /lib -> usr/lib symlink into usr/lib/), and gives
+# demotool the image's stat override (2755 root:4242), not the package's 0755 root:root.
 check_top_layer() {
     local oci=$1 top
     top=$(jq -r '.layers[-1].digest' "$oci/blobs/sha256/$(jq -r '.manifests[0].digest' \
@@ -199,13 +200,15 @@ for m in tarfile.open(sys.argv[1], "r:*"):
     if n == "usr/share/doc/libdemo1/.wh.OLDFILE":
         wh = True
     if n.startswith("lib/") or (n in ("lib", "lib/") and not m.issym()):
-        bad.append(n)
+        bad.append("%s (must go to usr/lib through the symlink)" % n)
+    if n == "usr/bin/demotool" and (m.mode, m.uid, m.gid) != (0o2755, 0, 4242):
+        bad.append("usr/bin/demotool is %o %d:%d, not the stat override 2755 0:4242" % (m.mode, m.uid, m.gid))
 if bad:
-    print("entries under lib/ (must go to usr/lib through the symlink): %s" % bad); sys.exit(1)
+    print("bad entries: %s" % bad); sys.exit(1)
 if not wh:
     print("no whiteout usr/share/doc/libdemo1/.wh.OLDFILE"); sys.exit(1)
 PY
-    pf_ok "top layer: whiteout for OLDFILE, nothing under lib/"
+    pf_ok "top layer: whiteout for OLDFILE, nothing under lib/, demotool 2755 root:4242 (stat override)"
 }
 
 # check_full_root ROOT ARCH: the upgraded dpkg root, checked with dpkg itself.
@@ -237,7 +240,8 @@ libnew1 install ok installed" "$(dpkg-query --root="$r" -W -f='${Package} ${Stat
     pf_ok "$arch: no maintainer script ran"
     pf_assert_eq "$arch: libdemo.so.1 is v2" v2 "$(cat "$r/usr/lib/$t/libdemo.so.1")"
     pf_assert_eq "$arch: user's edit kept" keep=edited-by-user "$(cat "$r/etc/democonf.d/keep.conf")"
-    pf_assert_eq "$arch: demotool stays executable" 755 "$(stat -c %a "$r/usr/bin/demotool")"
+    pf_assert_eq "$arch: demotool keeps the stat override (dpkg-statoverride --list: $(dpkg-statoverride --root="$r" --list))" \
+        "2755 0 4242" "$(stat -c '%a %u %g' "$r/usr/bin/demotool")"
     x="$T/x-$arch"
     rm -rf "$x"
     mkdir -p "$x"

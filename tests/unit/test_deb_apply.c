@@ -194,6 +194,7 @@ struct out_ent {
     char *link;
     char *data;
     unsigned mode;
+    unsigned uid, gid;
 };
 
 struct out {
@@ -238,6 +239,8 @@ static void finish(struct fixture *f, struct out *o)
         assert_true(o->n < PF_ARRAY_SIZE(o->e));
         x->name = pf_strdup(archive_entry_pathname(e));
         x->mode = (unsigned)archive_entry_perm(e);
+        x->uid = (unsigned)archive_entry_uid(e);
+        x->gid = (unsigned)archive_entry_gid(e);
         x->type = archive_entry_hardlink(e) ? 'h' : archive_entry_filetype(e) == AE_IFDIR ? 'd'
                   : archive_entry_filetype(e) == AE_IFLNK                                ? 'l'
                                                                                          : 'f';
@@ -281,7 +284,8 @@ static const char *deb(const char *name)
     return p;
 }
 
-static int run_classic(struct fixture *f, const char *spool, char *eb, size_t el)
+static int run_classic_so(struct fixture *f, const char *spool,
+                          const struct worker_dpkg_statoverrides *so, char *eb, size_t el)
 {
     struct worker_deb_apply_item items[] = {
         {deb("hello_2.0-1_amd64.deb"), worker_dpkg_db_find(f->db, "hello", "amd64")},
@@ -289,10 +293,16 @@ static int run_classic(struct fixture *f, const char *spool, char *eb, size_t el
         {deb("newpkg_1.0_all.deb"), NULL},
     };
     int spool_fd = -1;
-    struct worker_deb_apply_options o = {.spool_dir = spool, .ret_spool_fd = &spool_fd, .native_arch = "amd64"};
+    struct worker_deb_apply_options o = {.spool_dir = spool, .ret_spool_fd = &spool_fd,
+                                         .native_arch = "amd64", .statoverrides = so};
     int r = worker_deb_apply(f->view, f->db, items, PF_ARRAY_SIZE(items), &o, f->w, eb, el);
 
     return r < 0 ? r : spool_fd;
+}
+
+static int run_classic(struct fixture *f, const char *spool, char *eb, size_t el)
+{
+    return run_classic_so(f, spool, NULL, eb, el);
 }
 
 static void test_upgrade(void **state)
@@ -527,6 +537,70 @@ static void test_refused(void **state)
     fixture_done(&f);
 }
 
+/* Stat overrides, read from the image as the engine reads them, are applied to what the
+ * packages unpack: owner, group and permission bits, matched on the packaged path (so also
+ * through lib -> usr/lib); the hard link carries its target's; other files keep the archive's. */
+static void test_statoverride(void **state)
+{
+    struct tent ents[PF_ARRAY_SIZE(image) + 2];
+    struct worker_dpkg_statoverrides so;
+    struct fixture f;
+    struct out o = {.n = 0};
+    const struct out_ent *x;
+    char eb[256] = "";
+    int r;
+
+    (void)state;
+    memcpy(ents, image, sizeof(image));
+    ents[PF_ARRAY_SIZE(image)] = (struct tent){"etc/group", 'f', "root:x:0:\nstaff:x:50:\n"};
+    ents[PF_ARRAY_SIZE(image) + 1] = (struct tent){
+        "var/lib/dpkg/statoverride", 'f',
+        "root staff 4750 /usr/bin/hello\n#7 #8 0600 /lib/x86_64-linux-gnu/libhello.so.1\n"};
+    fixture_init(&f, ents, PF_ARRAY_SIZE(ents), false);
+    assert_int_equal(worker_dpkg_statoverrides_load(f.view, &so, eb, sizeof(eb)), 0);
+    assert_int_equal(so.n, 2);
+    r = run_classic_so(&f, NULL, &so, eb, sizeof(eb));
+    if (r != -1)
+        fail_msg("apply: %d %s", r, eb);
+    finish(&f, &o);
+    x = find(&o, "usr/bin/hello");
+    assert_non_null(x);
+    assert_int_equal(x->mode, 04750);
+    assert_int_equal(x->uid, 0);
+    assert_int_equal(x->gid, 50);
+    x = find(&o, "usr/lib/x86_64-linux-gnu/libhello.so.1");
+    assert_non_null(x);
+    assert_int_equal(x->mode, 0600);
+    assert_int_equal(x->uid, 7);
+    assert_int_equal(x->gid, 8);
+    x = find(&o, "usr/share/doc/hello/new.txt");
+    assert_non_null(x);
+    assert_int_equal(x->mode, 0644);
+    assert_int_equal(x->gid, 0);
+    worker_dpkg_statoverrides_release(&so);
+    out_free(&o);
+    fixture_done(&f);
+}
+
+/* A statoverride naming a group the image lacks: the load fails, naming file and line. */
+static void test_statoverride_unknown_group(void **state)
+{
+    struct tent ents[PF_ARRAY_SIZE(image) + 1];
+    struct worker_dpkg_statoverrides so;
+    struct fixture f;
+    char eb[256] = "";
+
+    (void)state;
+    memcpy(ents, image, sizeof(image));
+    ents[PF_ARRAY_SIZE(image)] =
+        (struct tent){"var/lib/dpkg/statoverride", 'f', "root crontab 2755 /usr/bin/hello\n"};
+    fixture_init(&f, ents, PF_ARRAY_SIZE(ents), false);
+    assert_int_equal(worker_dpkg_statoverrides_load(f.view, &so, eb, sizeof(eb)), -EINVAL);
+    assert_string_equal(eb, "/var/lib/dpkg/statoverride: statoverride line 1: 'crontab' is not "
+                            "in the image's etc/group");
+    fixture_done(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,6 +609,8 @@ int main(void)
         cmocka_unit_test(test_distroless),
         cmocka_unit_test(test_conffile_rules),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_statoverride),
+        cmocka_unit_test(test_statoverride_unknown_group),
     };
 
     return cmocka_run_group_tests_name("deb_apply", tests, NULL, NULL);

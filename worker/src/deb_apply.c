@@ -11,6 +11,7 @@
 #include "pf/setup.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,10 +376,32 @@ static int set_conffile_md5(struct item *it, const char *abs, const char *md5)
     return 0;
 }
 
+/* The attributes dpkg gives an unpacked file or directory: the archive's, unless the
+ * administrator set a stat override for its packaged path (then owner, group and permission
+ * bits are the override's; the file type stays). */
+static struct worker_layer_attr entry_attr(const struct apply *a,
+                                           const struct worker_deb_data_entry *e)
+{
+    struct worker_layer_attr at = {e->mode, e->uid, e->gid};
+    const struct worker_dpkg_statoverride *so;
+    char abs[WORKER_LAYER_MAX_PATH + 2];
+
+    if (!a->o->statoverrides || !a->o->statoverrides->n ||
+        (size_t)snprintf(abs, sizeof(abs), "/%s", e->path) >= sizeof(abs))
+        return at;
+    so = worker_dpkg_statoverrides_find(a->o->statoverrides, abs);
+    if (so) {
+        at.mode = (e->mode & ~07777u) | so->mode;
+        at.uid = so->uid;
+        at.gid = so->gid;
+    }
+    return at;
+}
+
 static int on_reg(struct apply *a, void *ctx, const struct worker_deb_data_entry *e, const char *res)
 {
     struct item *it = &a->items[a->cur];
-    struct worker_layer_attr at = {e->mode, e->uid, e->gid};
+    struct worker_layer_attr at = entry_attr(a, e);
     struct pf_buf mem = PF_BUF_INIT;
     char md5[MD5_HEX], *abs = NULL, *dist = NULL;
     uint64_t off = 0;
@@ -416,7 +439,7 @@ out:
 static int on_dir(struct apply *a, const struct worker_deb_data_entry *e, const char *res)
 {
     const struct worker_layer_entry *cur = worker_layer_view_get(a->view, res);
-    struct worker_layer_attr at = {e->mode, e->uid, e->gid};
+    struct worker_layer_attr at = entry_attr(a, e);
     int r;
 
     if (cur && cur->type == WORKER_LAYER_DIR)

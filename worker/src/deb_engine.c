@@ -54,7 +54,7 @@ static bool has_suffix(const char *s, const char *suffix)
 }
 
 /* What the engine reads from the view: os-release, apt configuration and keyrings, the dpkg
- * database with its per-package file lists, and every file under etc/ (a conffile's current
+ * database with its per-package file lists and stat overrides, and every file under etc/ (a conffile's current
  * content decides whether the user modified it). */
 static bool deb_keep(const char *path, void *userdata)
 {
@@ -62,7 +62,8 @@ static bool deb_keep(const char *path, void *userdata)
     if (has_prefix(path, "etc/") || strcmp(path, "usr/lib/os-release") == 0 ||
         has_prefix(path, "usr/share/keyrings/"))
         return true;
-    if (strcmp(path, DPKG_STATUS) == 0 || has_prefix(path, DPKG_STATUSD "/"))
+    if (strcmp(path, DPKG_STATUS) == 0 || has_prefix(path, DPKG_STATUSD "/") ||
+        strcmp(path, WORKER_DPKG_STATOVERRIDE_FILE) == 0)
         return true;
     if (has_prefix(path, "var/lib/dpkg/info/"))
         return has_suffix(path, ".list") || has_suffix(path, ".md5sums") ||
@@ -326,6 +327,7 @@ static int build_layer(struct worker_apt_fetcher *f, const struct worker_engine_
 {
     struct worker_deb_apply_item *items = NULL;
     struct worker_deb_apply_options ao = {.native_arch = arch};
+    struct worker_dpkg_statoverrides so = {0};
     struct worker_layer_writer *w = NULL;
     char *spool = NULL;
     int spool_fd = -1, r;
@@ -356,6 +358,10 @@ static int build_layer(struct worker_apt_fetcher *f, const struct worker_engine_
     }
     ao.spool_dir = spool;
     ao.ret_spool_fd = &spool_fd;
+    r = worker_dpkg_statoverrides_load(req->view, &so, errbuf, errlen);
+    if (r < 0)
+        goto out;
+    ao.statoverrides = &so;
     r = worker_layer_writer_new(0, &w);
     if (r < 0)
         goto out;
@@ -376,6 +382,7 @@ out:
     pf_free(items);
     pf_free(spool);
     worker_layer_writer_free(w);
+    worker_dpkg_statoverrides_release(&so);
     return r;
 }
 

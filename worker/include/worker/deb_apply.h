@@ -11,6 +11,7 @@
 #define WORKER_DEB_APPLY_H
 
 #include "pf/setup.h"
+#include "worker/dpkg_statoverride.h"
 
 struct worker_dpkg_db;
 struct worker_dpkg_pkg;
@@ -33,6 +34,9 @@ struct worker_deb_apply_options {
                               spool_dir or on failure (the fd is then closed already) */
     const char *native_arch; /* "amd64": the only architecture besides "all" a new package may
                                 have */
+    /* The image's stat overrides (worker/dpkg_statoverride.h), applied to the files and
+     * directories packages unpack, as dpkg does; NULL: none. */
+    const struct worker_dpkg_statoverrides *statoverrides;
 };
 
 /*
