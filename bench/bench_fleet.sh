@@ -7,8 +7,10 @@
 # (tests/harness/kafka.sh), redis-server, docker-registry and a signed apt archive over http.
 # The jobs are BENCH_JOBS tags spread over BENCH_REPOS repositories (default 48; jobs are keyed
 # by target repository and a partition runs one job at a time, so the repository count bounds
-# the parallelism), all pointing at one tiny Debian image (deb_fixture.sh). Baseline in the
-# same run: the same config through `patchfleet patch --dry-run --concurrency N`.
+# the parallelism), all pointing at one tiny Debian image (deb_fixture.sh). Baselines in the
+# same run: the same config through `patchfleet patch --dry-run --concurrency N`, and the
+# registry alone (every tag's manifest fetched once by curl), which bounds any run against it.
+# Also printed: the CPU each process used during the fleet run, per job.
 #
 #   bench/bench_fleet.sh [BUILD_DIR]     (default: build; binaries in BUILD_DIR/bin)
 #
@@ -105,8 +107,45 @@ done
 } >"$T/fleet.yaml"
 pf_ok "one image ($DIGEST), $REPOS repositories, $JOBS tags"
 
+# cpu_ms PID...: user+system CPU time so far of the given processes, in ms (their own threads;
+# children not counted). Sampled before and after the fleet phase to split its CPU per process.
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ms() {
+    local total=0 pid f
+    for pid in "$@"; do
+        # Fields 14 and 15 of /proc/PID/stat; the command name (field 2) may hold spaces.
+        f=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+        set -- $f
+        total=$((total + ${12} + ${13}))
+    done
+    echo $((total * 1000 / CLK_TCK))
+}
+# TIME_OUT: GNU time's "user sys" seconds of a foreground command, as ms.
+time_ms() { awk '{ printf "%d", ($1 + $2) * 1000 }' "$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 rate() { awk -v n="$1" -v ms="$2" 'BEGIN { printf "%.0f", (ms > 0 ? n * 1000 / ms : 0) }'; }
+
+# ---------------------------------------------------------------------------------------------
+# The registry's own ceiling: every job resolves its tag's manifest once, so the rate at which
+# this registry serves manifest GETs to the cheapest client (curl, keep-alive, as many
+# connections as the fleet has slots, nothing else running) bounds any run against it.
+NCONN=$((WORKERS * WCONC))
+pf_say "registry alone: GET every tag's manifest once with curl, $NCONN connections"
+for ((i = 0; i < REPOS; i++)); do
+    for ((k = 0; k < per + (i < extra ? 1 : 0); k++)); do
+        printf 'url = "http://%s/v2/bench/app%d/manifests/v%d"\noutput = "/dev/null"\n' "$A" "$i" "$k"
+    done
+done >"$T/urls.cfg"
+reg0=$(cpu_ms "$REG_A_PID")
+t0=$(pf_now_ms)
+/usr/bin/time -o "$T/curl.time" -f '%U %S' curl -s -Z --parallel-max "$NCONN" \
+    -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    -w '%{http_code}\n' -K "$T/urls.cfg" >"$T/curl.codes"
+ceil_ms=$(($(pf_now_ms) - t0))
+ceil_reg_cpu=$(($(cpu_ms "$REG_A_PID") - reg0)) ceil_curl_cpu=$(time_ms "$T/curl.time")
+pf_assert_eq "registry alone: every manifest GET answered 200" "$JOBS" "$(grep -c '^200$' "$T/curl.codes")"
+pf_ok "$JOBS manifest GETs in $ceil_ms ms"
 
 # ---------------------------------------------------------------------------------------------
 pf_say "baseline: patchfleet patch --dry-run --concurrency $LCONC (one host, no Kafka)"
@@ -114,10 +153,13 @@ t0=$(pf_now_ms)
 PERF=()
 # BENCH_PERF=1: profile the baseline (perf.data in the kept temp dir, PF_KEEP=1).
 [ "${BENCH_PERF:-0}" = 1 ] && PERF=(perf record -q -g -o "$T/perf.data" --)
-pf_run 0 "$T/local.json" "$T/local.err" "${PERF[@]}" "$PF" patch --config "$T/fleet.yaml" --dry-run \
+reg0=$(cpu_ms "$REG_A_PID")
+pf_run 0 "$T/local.json" "$T/local.err" /usr/bin/time -o "$T/local.time" -f '%U %S' \
+    "${PERF[@]}" "$PF" patch --config "$T/fleet.yaml" --dry-run \
     --format json --keyring "$T/keyring.gpg" --insecure-registry "$A" \
     --cache-dir "$T/cache-local" --work-dir "$W/work-local" --concurrency "$LCONC"
 local_ms=$(($(pf_now_ms) - t0))
+local_cpu=$(time_ms "$T/local.time") local_reg_cpu=$(($(cpu_ms "$REG_A_PID") - reg0))
 local_n=$(jq '.results | length' "$T/local.json")
 local_planned=$(jq '[.results[] | select(.status == "Planned")] | length' "$T/local.json")
 pf_assert_eq "local run: one row per job" "$JOBS" "$local_n"
@@ -145,31 +187,38 @@ done
 sleep 1
 
 pf_say "fleet: producer publishes $JOBS jobs; timing until Redis says the run is complete"
+FLEET_PIDS=("$REG_A_PID" "$KAFKA_PID" "$PF_REDIS_PID" "$AGG_PID" "${WPIDS[@]}")
+cpu0=()
+for p in "${FLEET_PIDS[@]}"; do cpu0+=("$(cpu_ms "$p")"); done
 t0=$(pf_now_ms)
-pf_run 0 "$T/prod.out" "$T/prod.err" "$BIN/patchfleet-producer" --config "$T/fleet.yaml" \
+pf_run 0 "$T/prod.out" "$T/prod.err" /usr/bin/time -o "$T/prod.time" -f '%U %S' \
+    "$BIN/patchfleet-producer" --config "$T/fleet.yaml" \
     --brokers "$KAFKA_BOOTSTRAP" --dry-run --insecure-registry "$A"
 t_prod=$(pf_now_ms)
 prod_ms=$((t_prod - t0))
 RUN=$(tail -n 1 "$T/prod.out")
 [ -n "$RUN" ] || pf_fail "producer printed no run id"
+# Polled twice a second with one redis-cli call (polling every 50 ms cost 8% of the CPU in
+# redis-cli and bash processes); the end time is completed_ms itself, the Redis server's clock
+# on this host, so the poll interval does not add to the figure.
 deadline=$((SECONDS + WAIT_S))
-last=-1
+last_report=$SECONDS
 while :; do
     done_ms=$(pf_redis_cli HGET "pf:run:{$RUN}:meta" completed_ms)
     [ -n "$done_ms" ] && break
-    fin=$(pf_redis_cli HGET "pf:run:{$RUN}:counts" finished)
-    if [ "$((SECONDS % 10))" = 0 ] && [ "${fin:-0}" != "$last" ]; then
-        printf '   ... %s of %s finished\n' "${fin:-0}" "$JOBS"
-        last=${fin:-0}
+    if [ $((SECONDS - last_report)) -ge 10 ]; then
+        printf '   ... %s of %s finished\n' "$(pf_redis_cli HGET "pf:run:{$RUN}:counts" finished)" "$JOBS"
+        last_report=$SECONDS
     fi
     for p in "${WPIDS[@]}" "$AGG_PID"; do
         kill -0 "$p" 2>/dev/null || pf_fail "a fleet process ($p) died; logs in $T"
     done
-    [ "$SECONDS" -lt "$deadline" ] || pf_fail "run $RUN not complete after ${WAIT_S}s (${fin:-0} of $JOBS)"
-    sleep 0.05
+    [ "$SECONDS" -lt "$deadline" ] || pf_fail "run $RUN not complete after ${WAIT_S}s"
+    sleep 0.5
 done
-t_end=$(pf_now_ms)
-e2e_ms=$((t_end - t0))
+e2e_ms=$((done_ms - t0))
+cpu1=()
+for p in "${FLEET_PIDS[@]}"; do cpu1+=("$(cpu_ms "$p")"); done
 # The aggregator's rate in the pipeline: results applied between the first result event in the
 # run's stream (stream ids are Redis-clock milliseconds) and completed_ms.
 first_ms=$(pf_redis_cli XRANGE "pf:run:{$RUN}:events" - + COUNT 1 | head -n 1 | cut -d- -f1)
@@ -242,7 +291,37 @@ if [ -n "$replay_ms" ]; then
 fi
 printf '%-52s %10d %12s\n' "baseline: patchfleet patch --dry-run --concurrency $LCONC" "$local_ms" \
     "$local_rate"
+printf '%-52s %10d %12s\n' "registry alone: manifest GETs by curl ($NCONN conns)" "$ceil_ms" \
+    "$(rate "$JOBS" "$ceil_ms")"
 printf 'ratio fleet / baseline (jobs/s): %s\n' "$(ratio "$e2e_rate" "$local_rate")"
+printf 'ratio fleet / registry ceiling (jobs/s): %s\n' \
+    "$(ratio "$e2e_rate" "$(rate "$JOBS" "$ceil_ms")")"
+# CPU per process during the fleet phase (producer start -> run complete), and per job.
+printf '\n%-40s %10s %12s\n' 'CPU during the fleet run' 'CPU ms' 'us/job'
+cpu_row() { printf '%-40s %10d %12d\n' "$1" "$2" $(($2 * 1000 / JOBS)); }
+names=(docker-registry "kafka broker" redis-server aggregator)
+for ((i = 1; i <= WORKERS; i++)); do names+=("worker $i"); done
+fleet_cpu=0
+for i in "${!FLEET_PIDS[@]}"; do
+    d=$((cpu1[i] - cpu0[i]))
+    fleet_cpu=$((fleet_cpu + d))
+    cpu_row "${names[i]}" "$d"
+done
+prod_cpu=$(time_ms "$T/prod.time")
+fleet_cpu=$((fleet_cpu + prod_cpu))
+cpu_row producer "$prod_cpu"
+cpu_row "all of the above" "$fleet_cpu"
+printf 'CPU use: %s of %s cores over the run\n' "$(ratio "$fleet_cpu" "$e2e_ms")" "$(nproc)"
+printf '\n%-40s %10s %12s\n' 'CPU during the baseline run' 'CPU ms' 'us/job'
+cpu_row "patchfleet patch" "$local_cpu"
+cpu_row docker-registry "$local_reg_cpu"
+printf '\n%-40s %10s %12s\n' 'CPU during the registry-alone run' 'CPU ms' 'us/GET'
+cpu_row curl "$ceil_curl_cpu"
+cpu_row docker-registry "$ceil_reg_cpu"
+ncpu=$(nproc)
+printf 'registry CPU per manifest GET: %d us, so its GETs alone cap %s cores at %s jobs/s\n' \
+    $((ceil_reg_cpu * 1000 / JOBS)) "$ncpu" \
+    "$(awk -v c="$ceil_reg_cpu" -v n="$JOBS" -v k="$ncpu" 'BEGIN { printf "%.0f", (c > 0 ? k * 1e6 * n / (c * 1000) : 0) }')"
 if [ "$e2e_rate" -ge 5000 ]; then
     echo "goal (>= 5,000 jobs/s end to end): MET"
 else
