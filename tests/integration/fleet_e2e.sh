@@ -15,7 +15,9 @@
 #   3. the broker stopped (SIGSTOP) for a few seconds mid-run: the sweep completes.
 # Then `patchfleet patch --push --redis` records a local run whose summary equals its table;
 # scanner reports reach the fleet as the producer's verdict; and a fleet --push sweep pushes
-# the images the local run pushes (same digests), and its re-run pushes nothing, as locally.
+# the images the local run pushes (same digests), and its re-run pushes nothing, as locally;
+# and with a target repository whose tags cannot be listed (500 on every attempt), the fleet
+# fails open and then refuses to overwrite exactly as the local run does.
 set -euo pipefail
 
 . "${PF_SRC:?}/tests/harness/lib.sh"
@@ -357,3 +359,57 @@ fi
 pf_assert_eq "no versioned -fleet-N tag was minted by either re-run" "" \
     "$(skopeo list-tags --tls-verify=false "docker://$R/demo/full" | jq -r '.Tags[]' | grep -- '-fleet-' || true)"
 pf_ok "run $RUN: the fleet's re-run rows equal the local re-run's (Skipped, unchanged; nothing pushed)"
+
+# ---------------------------------------------------------------------------------------------
+pf_say "7. the target repository cannot be listed: the fleet fails open as the local run does"
+# demo/multi patched into demo/multi-ff, whose tags/list answers 500 (through the proxy) on every
+# attempt: the tag cannot be versioned, so the job patches as the base tag with a warning, and
+# the overwrite check at push time still guards an existing tag (docs/patch-command.md).
+cat >"$T/ff.yaml" <<EOF2
+apiVersion: copa.sh/v1alpha1
+kind: PatchConfig
+images:
+  - name: multi
+    image: "$A/demo/multi"
+    tags:
+      strategy: list
+      list: ["1.0"]
+    target:
+      repository: "$A/demo/multi-ff"
+EOF2
+pf_proxy_rules "$PROXY_REG_URL" "method=GET:path~/v2/demo/multi-ff/tags/list:500:count=inf"
+# ff_sweep NAME: a fleet --push sweep of ff.yaml; its rows in $T/sum-NAME.rows.
+ff_sweep() {
+    pf_run 0 "$T/prod-$1.out" "$T/prod-$1.err" "$PRODUCER" --config "$T/ff.yaml" \
+        --brokers "$KAFKA_BOOTSTRAP" --push --insecure-registry "$A" --timeout 2m
+    RUN=$(tail -n 1 "$T/prod-$1.out")
+    wait_complete "$RUN" 120
+    "$PF" summary --redis "$REDIS_URL" --run "$RUN" --format json >"$T/sum-$1.json" 2>/dev/null || true
+    rows "$T/sum-$1.json" >"$T/sum-$1.rows"
+}
+ff_sweep ff1
+pf_assert_eq "run $RUN: Patched as the base tag 1.0-patched" "Patched 1.0-patched" \
+    "$(jq -r '.jobs[0] | "\(.status) \(.patched_tag)"' "$T/sum-ff1.json")"
+case "$(jq -r '.jobs[0].details' "$T/sum-ff1.json")" in
+"OK; warning: "*"demo/multi-ff"*) pf_ok "run $RUN: DETAILS carries the fail-open warning" ;;
+*) pf_fail "run $RUN: no fail-open warning in DETAILS: $(jq -r '.jobs[0].details' "$T/sum-ff1.json")" ;;
+esac
+pf_assert_eq "demo/multi-ff:1.0-patched (fleet) = demo/multi:1.0-patched (local run, step 4)" \
+    "$(skopeo inspect --raw --tls-verify=false "docker://$R/demo/multi:1.0-patched" | sha256sum)" \
+    "$(skopeo inspect --raw --tls-verify=false "docker://$R/demo/multi-ff:1.0-patched" | sha256sum)"
+# Now the base tag exists and still cannot be listed: both runs must refuse to overwrite it.
+pf_run 1 "$T/ff-local.json" "$T/ff-local.err" "$PF" patch --config "$T/ff.yaml" --push \
+    --format json "${ENGINE_OPTS[@]}" --pkg-mirror "http://deb.debian.org=$HTTP_APT_URL" \
+    --cache-dir "$T/cache-oracle" --work-dir "$T/work-ff" --concurrency 2
+rows "$T/ff-local.json" >"$T/ff-local.rows"
+case "$(cut -f2,5 "$T/ff-local.rows")" in
+"Failed"*"exists already"*"not overwritten; warning: "*) pf_ok "local run: Failed, not overwritten, with the warning" ;;
+*) pf_fail "local run over an unlistable repository: $(cat "$T/ff-local.rows")" ;;
+esac
+ff_sweep ff2
+if ! diff -u "$T/ff-local.rows" "$T/sum-ff2.rows" >"$T/ff2.diff"; then
+    cat "$T/ff2.diff" >&2
+    pf_fail "fleet run $RUN over an unlistable repository differs from the local run"
+fi
+pf_ok "run $RUN: the fleet's row equals the local run's (Failed, not overwritten, same warning)"
+fast_registry
