@@ -319,16 +319,17 @@ pf_ok "run $RUN5: the fleet's rows with -r equal the local run's (the skip decid
 pf_say "6. fleet --push: the images the workers push equal the local run's; a nightly re-run pushes nothing"
 # A target tag of its own, so the fleet patches from scratch: {{ .SourceTag }}-fleet.
 { cat "$T/fleet.yaml"; printf 'target:\n  tag: "{{ .SourceTag }}-fleet"\n'; } >"$T/fleet-push.yaml"
-# push_sweep NAME: a fleet --push sweep of fleet-push.yaml; its summary rows in $T/sum-NAME.rows.
+# push_sweep NAME CONFIG: a fleet --push sweep of CONFIG, waited for; its run id in $RUN, its
+# summary in $T/sum-NAME.json and its rows in $T/sum-NAME.rows.
 push_sweep() {
-    pf_run 0 "$T/prod-$1.out" "$T/prod-$1.err" "$PRODUCER" --config "$T/fleet-push.yaml" \
+    pf_run 0 "$T/prod-$1.out" "$T/prod-$1.err" "$PRODUCER" --config "$2" \
         --brokers "$KAFKA_BOOTSTRAP" --push --insecure-registry "$A" --timeout 2m
     RUN=$(tail -n 1 "$T/prod-$1.out")
     wait_complete "$RUN" 120
     "$PF" summary --redis "$REDIS_URL" --run "$RUN" --format json >"$T/sum-$1.json" 2>/dev/null || true
     rows "$T/sum-$1.json" >"$T/sum-$1.rows"
 }
-push_sweep push1
+push_sweep push1 "$T/fleet-push.yaml"
 # Reproducible layers: every image a worker pushed has the digest of the one patch --push
 # pushed in step 4 for the same source (skopeo reads both).
 n=0
@@ -351,7 +352,7 @@ pf_assert_eq "local re-run: demo/full:1.0 unchanged since 1.0-fleet" \
     "Skipped 1.0-fleet unchanged since 1.0-fleet" \
     "$(jq -r --arg s "$A/demo/full:1.0" '.results[] | select(.source == $s) |
         "\(.status) \(.patched_tag) \(.details)"' "$T/again.json")"
-push_sweep push2
+push_sweep push2 "$T/fleet-push.yaml"
 if ! diff -u "$T/again.rows" "$T/sum-push2.rows" >"$T/push2.diff"; then
     cat "$T/push2.diff" >&2
     pf_fail "fleet re-run $RUN with --push differs from the local re-run"
@@ -378,16 +379,7 @@ images:
       repository: "$A/demo/multi-ff"
 EOF2
 pf_proxy_rules "$PROXY_REG_URL" "method=GET:path~/v2/demo/multi-ff/tags/list:500:count=inf"
-# ff_sweep NAME: a fleet --push sweep of ff.yaml; its rows in $T/sum-NAME.rows.
-ff_sweep() {
-    pf_run 0 "$T/prod-$1.out" "$T/prod-$1.err" "$PRODUCER" --config "$T/ff.yaml" \
-        --brokers "$KAFKA_BOOTSTRAP" --push --insecure-registry "$A" --timeout 2m
-    RUN=$(tail -n 1 "$T/prod-$1.out")
-    wait_complete "$RUN" 120
-    "$PF" summary --redis "$REDIS_URL" --run "$RUN" --format json >"$T/sum-$1.json" 2>/dev/null || true
-    rows "$T/sum-$1.json" >"$T/sum-$1.rows"
-}
-ff_sweep ff1
+push_sweep ff1 "$T/ff.yaml"
 pf_assert_eq "run $RUN: Patched as the base tag 1.0-patched" "Patched 1.0-patched" \
     "$(jq -r '.jobs[0] | "\(.status) \(.patched_tag)"' "$T/sum-ff1.json")"
 case "$(jq -r '.jobs[0].details' "$T/sum-ff1.json")" in
@@ -406,7 +398,7 @@ case "$(cut -f2,5 "$T/ff-local.rows")" in
 "Failed"*"exists already"*"not overwritten; warning: "*) pf_ok "local run: Failed, not overwritten, with the warning" ;;
 *) pf_fail "local run over an unlistable repository: $(cat "$T/ff-local.rows")" ;;
 esac
-ff_sweep ff2
+push_sweep ff2 "$T/ff.yaml"
 if ! diff -u "$T/ff-local.rows" "$T/sum-ff2.rows" >"$T/ff2.diff"; then
     cat "$T/ff2.diff" >&2
     pf_fail "fleet run $RUN over an unlistable repository differs from the local run"

@@ -274,6 +274,18 @@ static void assert_file(const struct out *o, const char *name, const char *data)
     assert_string_equal(x->data, data);
 }
 
+/* The mode, owner and group `name` has in the layer. */
+static void assert_attr(const struct out *o, const char *name, unsigned mode, unsigned uid,
+                        unsigned gid)
+{
+    const struct out_ent *x = find(o, name);
+
+    if (!x)
+        fail_msg("'%s' not in the layer", name);
+    if (x->mode != mode || x->uid != uid || x->gid != gid)
+        fail_msg("'%s' is %o %u:%u, want %o %u:%u", name, x->mode, x->uid, x->gid, mode, uid, gid);
+}
+
 static const char *deb(const char *name)
 {
     static char paths[4][512];
@@ -546,7 +558,6 @@ static void test_statoverride(void **state)
     struct worker_dpkg_statoverrides so;
     struct fixture f;
     struct out o = {.n = 0};
-    const struct out_ent *x;
     char eb[256] = "";
     int r;
 
@@ -563,20 +574,10 @@ static void test_statoverride(void **state)
     if (r != -1)
         fail_msg("apply: %d %s", r, eb);
     finish(&f, &o);
-    x = find(&o, "usr/bin/hello");
-    assert_non_null(x);
-    assert_int_equal(x->mode, 04750);
-    assert_int_equal(x->uid, 0);
-    assert_int_equal(x->gid, 50);
-    x = find(&o, "usr/lib/x86_64-linux-gnu/libhello.so.1");
-    assert_non_null(x);
-    assert_int_equal(x->mode, 0600);
-    assert_int_equal(x->uid, 7);
-    assert_int_equal(x->gid, 8);
-    x = find(&o, "usr/share/doc/hello/new.txt");
-    assert_non_null(x);
-    assert_int_equal(x->mode, 0644);
-    assert_int_equal(x->gid, 0);
+    assert_attr(&o, "usr/bin/hello", 04750, 0, 50);
+    assert_attr(&o, "usr/bin/hello-hard", 04750, 0, 50); /* a hard link: its target's */
+    assert_attr(&o, "usr/lib/x86_64-linux-gnu/libhello.so.1", 0600, 7, 8);
+    assert_attr(&o, "usr/share/doc/hello/new.txt", 0644, 0, 0);
     worker_dpkg_statoverrides_release(&so);
     out_free(&o);
     fixture_done(&f);
