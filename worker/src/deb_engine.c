@@ -54,8 +54,9 @@ static bool has_suffix(const char *s, const char *suffix)
 }
 
 /* What the engine reads from the view: os-release, apt configuration and keyrings, the dpkg
- * database with its per-package file lists and stat overrides, and every file under etc/ (a conffile's current
- * content decides whether the user modified it). */
+ * database with its per-package file lists and stat overrides, and every file under etc/ (a
+ * conffile's current content decides whether the user modified it; passwd and group name the
+ * owners of stat overrides). */
 static bool deb_keep(const char *path, void *userdata)
 {
     (void)userdata;

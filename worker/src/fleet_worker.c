@@ -388,10 +388,10 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     r = job->push ? producer_decide_job(o->registry, NULL, NULL, &job->job, slot_cancelled, s,
                                         &dec, err, sizeof(err))
                   : 0;
-    if (r < 0) {
+    if (r < 0) { /* Error, as in the local run: the job could not be set up */
         details = pf_asprintf("cannot pick the patched tag in %s: %s", job->job.target_repo,
                               err[0] ? err : strerror(-r));
-        publish_result(s, job, "Failed", NULL, NULL, details ? details : "cannot pick a tag",
+        publish_result(s, job, "Error", NULL, NULL, details ? details : "cannot pick a tag",
                        attempt, started);
         goto out;
     }
