@@ -294,18 +294,6 @@ static void pool_run(struct pool *p, size_t nthreads)
 
 /* --- directories ------------------------------------------------------------------------- */
 
-/* --cache-dir, else $XDG_CACHE_HOME/patchfleet, else $HOME/.cache/patchfleet; new string. */
-static char *cache_dir_path(const char *arg)
-{
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-
-    if (arg)
-        return pf_strdup(arg);
-    if (xdg && xdg[0] == '/')
-        return pf_asprintf("%s/patchfleet", xdg);
-    return pf_asprintf("%s/.cache/patchfleet", home && home[0] ? home : "/tmp");
-}
-
 /* Makes the work root: --work-dir (created when missing), else a fresh $TMPDIR/patchfleet-<pid>.
  * *ret_created tells whether this run made it, and so must remove it at exit. */
 static int make_work_dir(const char *arg, char **ret, bool *ret_created)
@@ -525,7 +513,7 @@ static int env_open(const struct patch_args *a, struct patch_env *env)
     char err[512] = "";
     int r;
 
-    env->cache_dir = cache_dir_path(a->cache_dir);
+    env->cache_dir = a->cache_dir ? pf_strdup(a->cache_dir) : pf_fs_cache_dir_default();
     if (!env->cache_dir)
         return -ENOMEM;
     r = pf_fs_mkdir_p(env->cache_dir, 0700);

@@ -74,6 +74,15 @@ char *pf_fs_work_dir_default(const char *name)
     return pf_asprintf("%s/%s-%ld", tmp && tmp[0] ? tmp : "/tmp", name, (long)getpid());
 }
 
+char *pf_fs_cache_dir_default(void)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+    if (xdg && xdg[0] == '/')
+        return pf_asprintf("%s/patchfleet", xdg);
+    return pf_asprintf("%s/.cache/patchfleet", home && home[0] ? home : "/tmp");
+}
+
 int pf_fs_make_work_dir(const char *dir, bool may_exist, bool *ret_created)
 {
     if (mkdir(dir, 0700) == 0) {

@@ -135,12 +135,37 @@ static void work_dir(void **state)
     pf_free(dir);
 }
 
+/* Expects the default cache dir under the given environment. */
+static void check_cache_dir(const char *xdg, const char *home, const char *want)
+{
+    char *got;
+
+    assert_int_equal(xdg ? setenv("XDG_CACHE_HOME", xdg, 1) : unsetenv("XDG_CACHE_HOME"), 0);
+    assert_int_equal(home ? setenv("HOME", home, 1) : unsetenv("HOME"), 0);
+    got = pf_fs_cache_dir_default();
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    pf_free(got);
+}
+
+static void cache_dir(void **state)
+{
+    (void)state;
+    check_cache_dir("/srv/cache", "/home/u", "/srv/cache/patchfleet");
+    check_cache_dir("relative", "/home/u", "/home/u/.cache/patchfleet"); /* XDG: absolute only */
+    check_cache_dir("", "/home/u", "/home/u/.cache/patchfleet");
+    check_cache_dir(NULL, "/home/u", "/home/u/.cache/patchfleet");
+    check_cache_dir(NULL, NULL, "/tmp/.cache/patchfleet");
+    check_cache_dir(NULL, "", "/tmp/.cache/patchfleet");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mkdir_p),
         cmocka_unit_test(remove_tree_keeps_link_targets),
         cmocka_unit_test(work_dir),
+        cmocka_unit_test(cache_dir),
     };
 
     return cmocka_run_group_tests_name("fs", tests, NULL, NULL);

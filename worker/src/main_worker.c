@@ -79,7 +79,8 @@ static void usage(FILE *out)
             "                             (default 30s)\n"
             "  --max-attempts N           starts without a result before the DLQ (default 3)\n"
             "  --cache-dir DIR            blobs and package indexes\n"
-            "                             (default $HOME/.cache/patchfleet)\n"
+            "                             (default $XDG_CACHE_HOME/patchfleet or\n"
+            "                             $HOME/.cache/patchfleet)\n"
             "  --work-dir DIR             scratch space (default $TMPDIR/patchfleet-worker-PID)\n"
             "  --keyring FILE             apt keyring for sources without Signed-By\n"
             "  --pkg-mirror FROM=TO       rewrite package repository URLs (repeatable)\n"
@@ -177,16 +178,12 @@ struct env {
 static int env_open(const struct args *a, struct env *e)
 {
     struct pf_registry_options ro;
-    const char *home = getenv("HOME");
     char err[512] = "", host[256] = "localhost";
     int r;
 
     (void)gethostname(host, sizeof(host) - 1);
     e->worker_id = pf_asprintf("%s:%ld", host, (long)getpid());
-    if (!home || !home[0])
-        home = "/tmp";
-    e->cache_dir = a->cache_dir ? pf_strdup(a->cache_dir)
-                                : pf_asprintf("%s/.cache/patchfleet", home);
+    e->cache_dir = a->cache_dir ? pf_strdup(a->cache_dir) : pf_fs_cache_dir_default();
     e->work_dir = a->work_dir ? pf_strdup(a->work_dir)
                               : pf_fs_work_dir_default("patchfleet-worker");
     if (!e->worker_id || !e->cache_dir || !e->work_dir)

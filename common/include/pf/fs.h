@@ -34,6 +34,13 @@ int pf_fs_remove_tree(const char *dir);
 char *pf_fs_work_dir_default(const char *name);
 
 /*
+ * The default cache directory (blobs, package indexes): "$XDG_CACHE_HOME/patchfleet" when that
+ * is an absolute path, else "$HOME/.cache/patchfleet" ("/tmp/.cache/patchfleet" without a
+ * HOME). The same for `patchfleet patch` and the worker daemon. Returns a new string, or NULL.
+ */
+char *pf_fs_cache_dir_default(void);
+
+/*
  * Creates the work directory `dir` with mode 0700. When it exists already, that is accepted
  * only with `may_exist` (a directory the user named): *ret_created is then false, and the
  * caller must not remove it at exit. Returns 0 and sets *ret_created, or a negative errno
