@@ -290,8 +290,8 @@ deb_image_new() {
 }
 
 # deb_image_full LAYOUT REF ARCH DEBS URL KEYRING: layer 1 = dpkg-installed v1 packages; layer 2
-# = the "user's" changes: heldpkg on hold, an edited conffile, a stat override, the apt sources
-# and keyring.
+# = the "user's" changes: heldpkg on hold, an edited conffile, a stat override, a diversion, the
+# apt sources and keyring.
 deb_image_full() {
     local layout=$1 ref=$2 arch=$3 debs=$4 url=$5 keyring=$6 w
     w="$layout.work/$ref"
@@ -309,9 +309,16 @@ deb_image_full() {
     # An upgrade must keep it (dpkg applies it to every unpack); written by dpkg-statoverride.
     dpkg-statoverride --root="$w/root" --add root '#4242' 2755 /usr/bin/demotool ||
         deb_fail "dpkg-statoverride demotool"
+    # And a local diversion (dpkg-divert --local --rename): the packaged data.txt lives on as
+    # data.txt.distrib, the administrator's own data.txt replaces it; upgrades of demo-data
+    # must land at data.txt.distrib.
+    dpkg-divert --root="$w/root" --local --rename --divert /usr/share/demo-data/data.txt.distrib \
+        --add /usr/share/demo-data/data.txt >/dev/null || deb_fail "dpkg-divert data.txt"
+    printf 'data kept by the administrator\n' >"$w/root/usr/share/demo-data/data.txt"
     deb__sources "$w/root" "$url" "$keyring"
     deb_tar "$w/root" "$w/layer2.tar" ./etc/democonf.d/keep.conf ./etc/apt \
-        ./usr/share/keyrings ./var/lib/dpkg/status ./var/lib/dpkg/statoverride
+        ./usr/share/keyrings ./var/lib/dpkg/status ./var/lib/dpkg/statoverride \
+        ./var/lib/dpkg/diversions ./usr/share/demo-data
     deb_image_new "$layout" "$ref" "$arch" "$w/layer1.tar" "$w/layer2.tar"
 }
 

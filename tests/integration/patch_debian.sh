@@ -250,12 +250,16 @@ libnew1 install ok installed" "$(dpkg-query --root="$r" -W -f='${Package} ${Stat
         while read -r f; do
             if [ "$f" = etc/democonf.d/keep.conf ]; then
                 cmp -s "$x/$f" "$r/$f.dpkg-dist" || pf_fail "$arch: $f.dpkg-dist differs from the new deb's"
+            elif [ "$f" = usr/share/demo-data/data.txt ]; then
+                cmp -s "$x/$f" "$r/$f.distrib" || pf_fail "$arch: the diverted $f.distrib differs from the new deb's"
             else
                 cmp -s "$x/$f" "$r/$f" || pf_fail "$arch: /$f differs from dpkg-deb -x of $(basename "$d")"
             fi
         done < <(deb_data_files "$d")
     done
-    pf_ok "$arch: every file byte-identical to dpkg-deb -x of the new debs (.dpkg-dist for the kept conffile)"
+    pf_ok "$arch: every file byte-identical to dpkg-deb -x of the new debs (.dpkg-dist for the kept conffile, .distrib for the diverted file)"
+    pf_assert_eq "$arch: the administrator's data.txt stays in front of the diversion ($(dpkg-divert --root="$r" --list))" \
+        "data kept by the administrator" "$(cat "$r/usr/share/demo-data/data.txt")"
 }
 
 pf_say "umoci unpack of demo/full:1.0-patched, checked with dpkg"

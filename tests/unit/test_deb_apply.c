@@ -296,8 +296,9 @@ static const char *deb(const char *name)
     return p;
 }
 
-static int run_classic_so(struct fixture *f, const char *spool,
-                          const struct worker_dpkg_statoverrides *so, char *eb, size_t el)
+static int run_classic_with(struct fixture *f, const char *spool,
+                            const struct worker_dpkg_statoverrides *so,
+                            const struct worker_dpkg_diversions *dv, char *eb, size_t el)
 {
     struct worker_deb_apply_item items[] = {
         {deb("hello_2.0-1_amd64.deb"), worker_dpkg_db_find(f->db, "hello", "amd64")},
@@ -306,7 +307,8 @@ static int run_classic_so(struct fixture *f, const char *spool,
     };
     int spool_fd = -1;
     struct worker_deb_apply_options o = {.spool_dir = spool, .ret_spool_fd = &spool_fd,
-                                         .native_arch = "amd64", .statoverrides = so};
+                                         .native_arch = "amd64", .statoverrides = so,
+                                         .diversions = dv};
     int r = worker_deb_apply(f->view, f->db, items, PF_ARRAY_SIZE(items), &o, f->w, eb, el);
 
     return r < 0 ? r : spool_fd;
@@ -314,7 +316,7 @@ static int run_classic_so(struct fixture *f, const char *spool,
 
 static int run_classic(struct fixture *f, const char *spool, char *eb, size_t el)
 {
-    return run_classic_so(f, spool, NULL, eb, el);
+    return run_classic_with(f, spool, NULL, NULL, eb, el);
 }
 
 static void test_upgrade(void **state)
@@ -570,7 +572,7 @@ static void test_statoverride(void **state)
     fixture_init(&f, ents, PF_ARRAY_SIZE(ents), false);
     assert_int_equal(worker_dpkg_statoverrides_load(f.view, &so, eb, sizeof(eb)), 0);
     assert_int_equal(so.n, 2);
-    r = run_classic_so(&f, NULL, &so, eb, sizeof(eb));
+    r = run_classic_with(&f, NULL, &so, NULL, eb, sizeof(eb));
     if (r != -1)
         fail_msg("apply: %d %s", r, eb);
     finish(&f, &o);
@@ -602,6 +604,56 @@ static void test_statoverride_unknown_group(void **state)
     fixture_done(&f);
 }
 
+/* Diversions: hello's /usr/bin/hello is diverted by another package, so hello 2.0 lands at
+ * hello.distrib (its hard link too) and the other package's file stays; old.txt, dropped by
+ * hello 2.0, was diverted locally, so the whiteout is for the diverted name and the
+ * administrator's old.txt stays. */
+static void test_diversions(void **state)
+{
+    struct tent ents[PF_ARRAY_SIZE(image) + 2];
+    struct worker_dpkg_diversions dv;
+    struct fixture f;
+    struct out o = {.n = 0};
+    const struct out_ent *x;
+    char eb[256] = "";
+    int r;
+
+    (void)state;
+    memcpy(ents, image, sizeof(image));
+    ents[PF_ARRAY_SIZE(image)] = (struct tent){"usr/share/doc/hello/old.txt.div", 'f', "old\n"};
+    ents[PF_ARRAY_SIZE(image) + 1] = (struct tent){
+        "var/lib/dpkg/diversions", 'f',
+        "/usr/share/doc/hello/old.txt\n/usr/share/doc/hello/old.txt.div\n:\n"
+        "/usr/bin/hello\n/usr/bin/hello.distrib\nzzz-other\n"
+        "/usr/share/doc/hello/new.txt\n/usr/share/doc/hello/new.txt.mine\nhello\n"};
+    fixture_init(&f, ents, PF_ARRAY_SIZE(ents), false);
+    assert_int_equal(worker_dpkg_diversions_load(f.view, &dv, eb, sizeof(eb)), 0);
+    assert_int_equal(dv.n, 3);
+    r = run_classic_with(&f, NULL, NULL, &dv, eb, sizeof(eb));
+    if (r != -1)
+        fail_msg("apply: %d %s", r, eb);
+    finish(&f, &o);
+    assert_file(&o, "usr/bin/hello.distrib", "hello v2\n");
+    assert_null(find(&o, "usr/bin/hello"));
+    x = find(&o, "usr/bin/hello-hard");
+    assert_non_null(x);
+    assert_int_equal(x->type, 'h');
+    assert_string_equal(x->link, "usr/bin/hello.distrib");
+    /* Diverted by hello itself: hello's own file stays at the packaged name. */
+    assert_non_null(find(&o, "usr/share/doc/hello/new.txt"));
+    assert_null(find(&o, "usr/share/doc/hello/new.txt.mine"));
+    assert_file(&o, "usr/share/doc/hello/.wh.old.txt.div", "");
+    assert_null(find(&o, "usr/share/doc/hello/.wh.old.txt"));
+    /* The .list keeps the packaged names, as dpkg's does. */
+    x = find(&o, "var/lib/dpkg/info/hello.list");
+    assert_non_null(x);
+    assert_non_null(strstr(x->data, "/usr/bin/hello\n"));
+    assert_null(strstr(x->data, "hello.distrib"));
+    worker_dpkg_diversions_release(&dv);
+    out_free(&o);
+    fixture_done(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_statoverride),
         cmocka_unit_test(test_statoverride_unknown_group),
+        cmocka_unit_test(test_diversions),
     };
 
     return cmocka_run_group_tests_name("deb_apply", tests, NULL, NULL);

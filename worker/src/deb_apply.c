@@ -209,6 +209,21 @@ static int resolve(struct apply *a, const char *path, bool nofollow, char **ret)
     return 0;
 }
 
+/* The name package `pkg` unpacks packaged path `rel` (no leading slash) at, before symlinks
+ * are followed: `rel` itself, or the diversion's target when another package or the
+ * administrator diverted it (dpkg-divert). Borrowed from `rel` or the diversions. */
+static const char *diverted(const struct apply *a, const char *rel, const char *pkg)
+{
+    char abs[WORKER_LAYER_MAX_PATH + 2];
+    const char *t;
+
+    if (!a->o->diversions || !a->o->diversions->n ||
+        (size_t)snprintf(abs, sizeof(abs), "/%s", rel) >= sizeof(abs))
+        return rel;
+    t = worker_dpkg_diversions_target(a->o->diversions, abs, pkg);
+    return t == abs ? rel : t + 1;
+}
+
 static int writer_error(struct apply *a, int r, const char *path)
 {
     if (r >= 0)
@@ -476,7 +491,7 @@ static int on_entry(const struct worker_deb_data_entry *e, void *ctx, void *user
         r = pset_add(&it->listed, e->path, 0, false);
     if (r < 0 || !*e->path)
         return r;
-    r = resolve(a, e->path, true, &res);
+    r = resolve(a, diverted(a, e->path, it->name), true, &res);
     if (r < 0)
         return r;
     switch (e->type) {
@@ -492,8 +507,8 @@ static int on_entry(const struct worker_deb_data_entry *e, void *ctx, void *user
             r = writer_error(a, worker_layer_writer_add_symlink(a->w, res,
                                     &(struct worker_layer_attr){e->mode, e->uid, e->gid}, e->link), res);
         break;
-    default:
-        r = resolve(a, e->link, true, &tgt);
+    default: /* a hard link: to where its target was unpacked */
+        r = resolve(a, diverted(a, e->link, it->name), true, &tgt);
         if (r >= 0)
             r = claim(a, res, (int)a->cur, false);
         if (r >= 0)
@@ -655,7 +670,7 @@ static int collect_removed(struct apply *a, struct item *it)
         /* A conffile that vanished stays on disk (flagged obsolete) unless remove-on-upgrade. */
         if (r >= 0 && !pset_find(&it->listed, rel) &&
             (!old_conffile(it, abs) || pset_find(&it->conf_remove, abs)))
-            r = resolve(a, rel, true, &res);
+            r = resolve(a, diverted(a, rel, it->old->name), true, &res);
         if (r >= 0 && res) {
             e = worker_layer_view_get(a->view, res);
             if (e && e->type != WORKER_LAYER_DIR)
@@ -731,7 +746,10 @@ static int old_list_files(const struct apply *a, struct pset *ret)
     return r;
 }
 
-static int claim_lines(struct apply *a, struct pset *claims, const char *t, size_t len, bool md5sums)
+/* Adds the paths listed in `t` (a .list, or an md5sums file) to `claims`, resolved through the
+ * view and, for a known package `pkg`, through its diversions. */
+static int claim_lines(struct apply *a, struct pset *claims, const char *t, size_t len, bool md5sums,
+                       const char *pkg)
 {
     const char *end = t + len;
 
@@ -749,7 +767,8 @@ static int claim_lines(struct apply *a, struct pset *claims, const char *t, size
         if (!rel)
             return -ENOMEM;
         /* Lines that cannot be routed claim nothing that exists. */
-        if (worker_layer_view_resolve(a->view, rel, true, &res, NULL, 0) >= 0)
+        if (worker_layer_view_resolve(a->view, pkg ? diverted(a, rel, pkg) : rel, true, &res,
+                                      NULL, 0) >= 0)
             r = pset_add(claims, res, 0, false);
         pf_free(res);
         pf_free(rel);
@@ -780,20 +799,26 @@ static int other_claims(struct apply *a, struct pset *claims)
     r = 0;
     for (size_t i = 0; i < names.n && r >= 0; i++) {
         size_t nl = strlen(names.v[i]), sl = strlen(suffix);
-        const char *t;
+        const char *t, *colon;
         size_t len;
-        char *path;
+        char *path, *pkg;
 
         if (nl <= sl || strcmp(names.v[i] + nl - sl, suffix) != 0 || pset_find(&skip, names.v[i]))
             continue;
         path = pf_asprintf("%s/%s", dir, names.v[i]);
-        if (!path) {
+        /* info/<pkg>[:<arch>].list names its package; a status.d file name does not. */
+        colon = memchr(names.v[i], ':', nl - sl);
+        pkg = statusd ? NULL
+                      : pf_strndup(names.v[i], colon ? (size_t)(colon - names.v[i]) : nl - sl);
+        if (!path || (!statusd && !pkg)) {
+            pf_free(path);
             r = -ENOMEM;
             break;
         }
         if (worker_layer_view_read(a->view, path, &t, &len) >= 0)
-            r = claim_lines(a, claims, t, len, statusd);
+            r = claim_lines(a, claims, t, len, statusd, pkg);
         pf_free(path);
+        pf_free(pkg);
     }
     pf_strv_clear(&names);
     pset_clear(&skip);

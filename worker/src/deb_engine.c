@@ -54,9 +54,9 @@ static bool has_suffix(const char *s, const char *suffix)
 }
 
 /* What the engine reads from the view: os-release, apt configuration and keyrings, the dpkg
- * database with its per-package file lists and stat overrides, and every file under etc/ (a
- * conffile's current content decides whether the user modified it; passwd and group name the
- * owners of stat overrides). */
+ * database with its per-package file lists, stat overrides and diversions, and every file
+ * under etc/ (a conffile's current content decides whether the user modified it; passwd and
+ * group name the owners of stat overrides). */
 static bool deb_keep(const char *path, void *userdata)
 {
     (void)userdata;
@@ -64,7 +64,8 @@ static bool deb_keep(const char *path, void *userdata)
         has_prefix(path, "usr/share/keyrings/"))
         return true;
     if (strcmp(path, DPKG_STATUS) == 0 || has_prefix(path, DPKG_STATUSD "/") ||
-        strcmp(path, WORKER_DPKG_STATOVERRIDE_FILE) == 0)
+        strcmp(path, WORKER_DPKG_STATOVERRIDE_FILE) == 0 ||
+        strcmp(path, WORKER_DPKG_DIVERSIONS_FILE) == 0)
         return true;
     if (has_prefix(path, "var/lib/dpkg/info/"))
         return has_suffix(path, ".list") || has_suffix(path, ".md5sums") ||
@@ -329,6 +330,7 @@ static int build_layer(struct worker_apt_fetcher *f, const struct worker_engine_
     struct worker_deb_apply_item *items = NULL;
     struct worker_deb_apply_options ao = {.native_arch = arch};
     struct worker_dpkg_statoverrides so = {0};
+    struct worker_dpkg_diversions dv = {0};
     struct worker_layer_writer *w = NULL;
     char *spool = NULL;
     int spool_fd = -1, r;
@@ -360,9 +362,12 @@ static int build_layer(struct worker_apt_fetcher *f, const struct worker_engine_
     ao.spool_dir = spool;
     ao.ret_spool_fd = &spool_fd;
     r = worker_dpkg_statoverrides_load(req->view, &so, errbuf, errlen);
+    if (r == 0)
+        r = worker_dpkg_diversions_load(req->view, &dv, errbuf, errlen);
     if (r < 0)
         goto out;
     ao.statoverrides = &so;
+    ao.diversions = &dv;
     r = worker_layer_writer_new(0, &w);
     if (r < 0)
         goto out;
@@ -384,6 +389,7 @@ out:
     pf_free(spool);
     worker_layer_writer_free(w);
     worker_dpkg_statoverrides_release(&so);
+    worker_dpkg_diversions_release(&dv);
     return r;
 }
 

@@ -11,6 +11,7 @@
 #define WORKER_DEB_APPLY_H
 
 #include "pf/setup.h"
+#include "worker/dpkg_diversions.h"
 #include "worker/dpkg_statoverride.h"
 
 struct worker_dpkg_db;
@@ -37,6 +38,9 @@ struct worker_deb_apply_options {
     /* The image's stat overrides (worker/dpkg_statoverride.h), applied to the files and
      * directories packages unpack, as dpkg does; NULL: none. */
     const struct worker_dpkg_statoverrides *statoverrides;
+    /* The image's diversions (worker/dpkg_diversions.h): a diverted path is unpacked, and
+     * whited out when dropped, at its diverted name, as dpkg does; NULL: none. */
+    const struct worker_dpkg_diversions *diversions;
 };
 
 /*
