@@ -5,7 +5,8 @@
 # `patchfleet patch` must refuse what it cannot trust, and push nothing when it does: a .deb whose
 # hash no longer matches Packages, a Packages file whose hash no longer matches the signed
 # Release, an InRelease signed by a key outside the image's keyring, and a base image layer that
-# tries to write outside the root ("../" names, absolute symlinks, hard links, a device node);
+# tries to write outside the root ("../" names, absolute symlinks, hard links, a device node),
+# and an image whose dpkg journal holds unapplied entries (an interrupted dpkg run);
 # --config together with --image is a usage error. Each tampered archive is first checked with
 # sha256sum / gpgv, so a pass means the patcher refused for the right reason, and one positive
 # control run proves the untampered setup patches. PF_ORACLE_SELFTEST=1 runs only those checks.
@@ -44,9 +45,20 @@ CANARY=$T/canary/pwned
 mkdir -p "$T/canary"
 deb_image_full "$L" full amd64 "$V1" "$REPO_URL" "$T/keyring.gpg"
 deb_image_hostile "$L" hostile "$V1" "$REPO_URL" "$T/keyring.gpg" "$CANARY"
+# demo/journal: demo/full plus a layer holding an unapplied dpkg journal entry, as an
+# interrupted dpkg run leaves it (demotool half-configured).
+J=$T/journal-root
+mkdir -p "$J/var/lib/dpkg/updates"
+sed -n '/^Package: demotool$/,/^$/p' "$L.work/full/root/var/lib/dpkg/status" |
+    sed 's/^Status: install ok installed$/Status: install ok half-configured/' \
+        >"$J/var/lib/dpkg/updates/0000"
+grep -q 'half-configured' "$J/var/lib/dpkg/updates/0000" || pf_fail "fixture: no journal entry made"
+deb_tar "$J" "$T/journal.tar" ./var/lib/dpkg/updates
+deb_image_new "$L" journal amd64 "$L.work/full/layer1.tar" "$L.work/full/layer2.tar" "$T/journal.tar"
 deb_push "$L" full "$A/demo/full:1.0"
 deb_push "$L" hostile "$A/demo/hostile:1.0"
-pf_ok "demo/full:1.0 and demo/hostile:1.0 pushed"
+deb_push "$L" journal "$A/demo/journal:1.0"
+pf_ok "demo/full:1.0, demo/hostile:1.0 and demo/journal:1.0 pushed"
 
 # serve: the archive the image's sources point at becomes a fresh copy of the good one; the
 # caller then applies one case's tampering.
@@ -71,6 +83,7 @@ EOF
 }
 config full
 config hostile
+config journal
 
 absent() {
     if skopeo inspect --raw --tls-verify=false "docker://$A/$1" >/dev/null 2>&1; then
@@ -176,6 +189,24 @@ leaked=$(find "$T/canary" / -maxdepth 1 -name 'pwned*' 2>/dev/null; find "$T" -x
 pf_assert_eq "hostile: no canary file appeared (inside or outside the work dir)" "" "$leaked"
 nodes=$(find "$T" -xdev \( -type c -o -type b \) 2>/dev/null)
 pf_assert_eq "hostile: no device node was created" "" "$nodes"
+
+# ---------------------------------------------------------------------------------------------
+pf_say "an unapplied dpkg journal (var/lib/dpkg/updates/0000): refused, nothing pushed"
+deb_pull_root "$A" demo/journal:1.0 "$T/journal-pulled"
+audit=$(dpkg --root="$T/journal-pulled/root" --audit 2>&1 || true)
+case "$audit" in
+*"half configured"*demotool*) pf_ok "fixture: dpkg itself reads the journal (dpkg --audit: demotool half configured)" ;;
+*) pf_fail "fixture: dpkg --audit does not see the journal entry: $audit" ;;
+esac
+if [ "$SELFTEST" != 1 ]; then
+    pf_run 1 "$T/journal.out" "$T/journal.err" "$PF" patch --config "$T/journal.yaml" --push \
+        --format json --timeout 2m --cache-dir "$T/cache-journal" --work-dir "$T/work-journal"
+    pf_assert_eq "journal: status" Failed "$(jq -r '.results[0].status' "$T/journal.out")"
+    jq -r '.results[0].details' "$T/journal.out" | grep -q 'unapplied journal entries (/var/lib/dpkg/updates/0000).*dpkg --configure -a' ||
+        pf_fail "journal: the error does not name the journal: $(jq -r '.results[0].details' "$T/journal.out")"
+    pf_ok "journal: the error names /var/lib/dpkg/updates/0000 and what to do"
+    absent demo/journal:1.0-patched "journal: nothing pushed"
+fi
 
 # ---------------------------------------------------------------------------------------------
 if [ "$SELFTEST" != 1 ]; then

@@ -32,6 +32,7 @@
 #define UBUNTU_KEYRING "/usr/share/keyrings/ubuntu-archive-keyring.gpg"
 #define DPKG_STATUS "var/lib/dpkg/status"
 #define DPKG_STATUSD "var/lib/dpkg/status.d"
+#define DPKG_UPDATES "var/lib/dpkg/updates"
 #define APT_SOURCES_LIST "etc/apt/sources.list"
 #define APT_SOURCES_DIR "etc/apt/sources.list.d"
 
@@ -122,7 +123,35 @@ static bool is_debian_like(const struct worker_os_release *osr)
     return osr->family == WORKER_DISTRO_DEBIAN || osr->family == WORKER_DISTRO_UBUNTU;
 }
 
-/* The dpkg database: the classic status file, else the distroless status.d directory. */
+/* dpkg journals each status change in updates/NNNN and folds the journal into `status` when
+ * it next starts; an image whose last dpkg run was interrupted still holds entries there. The
+ * status alone is then not the truth, and a status this engine wrote would be overruled by the
+ * journal at the next dpkg run, so such an image is refused, saying what to do. */
+static int check_journal(const struct worker_layer_view *view, char *errbuf, size_t errlen)
+{
+    struct pf_strv names = PF_STRV_INIT;
+    int r = worker_layer_view_list(view, DPKG_UPDATES, &names);
+
+    if (r == -ENOENT || r == -ENOTDIR)
+        return 0;
+    if (r < 0 && r != -ENOMEM)
+        r = pf_set_error(errbuf, errlen, r, "cannot read /%s: %s", DPKG_UPDATES, strerror(-r));
+    for (size_t i = 0; r >= 0 && i < names.n; i++) {
+        const char *n = names.v[i];
+
+        if (n[0] && strspn(n, "0123456789") == strlen(n))
+            r = pf_set_error(errbuf, errlen, -EBUSY,
+                             "the dpkg database has unapplied journal entries (/%s/%s): the "
+                             "image's last dpkg run was interrupted; finish it (dpkg "
+                             "--configure -a) in the image, then patch it",
+                             DPKG_UPDATES, n);
+    }
+    pf_strv_clear(&names);
+    return r < 0 ? r : 0;
+}
+
+/* The dpkg database: the classic status file (with no journal pending), else the distroless
+ * status.d directory. */
 static int read_dpkg_db(const struct worker_layer_view *view, struct worker_dpkg_db **ret,
                         char *errbuf, size_t errlen)
 {
@@ -134,6 +163,9 @@ static int read_dpkg_db(const struct worker_layer_view *view, struct worker_dpkg
 
     r = worker_layer_view_read(view, DPKG_STATUS, &text, &len);
     if (r == 0) {
+        r = check_journal(view, errbuf, errlen);
+        if (r < 0)
+            return r;
         r = worker_dpkg_db_parse_status(text, len, ret, errbuf, errlen);
         if (r < 0 && errbuf && errlen) {
             char inner[256];
