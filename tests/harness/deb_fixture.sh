@@ -18,6 +18,7 @@
 #   deb_push LAYOUT REF DEST                       skopeo copy to a plain-http registry
 #   deb_archive_demo DIR                           the tests' packages and signed archive in one go
 #   deb_push_demo_images LAYOUT URL KEYRING ADDR   demo/{full,multi,uptodate,distroless}:1.0
+#   deb_demo_config FILE ADDR ENTRY...             a PatchConfig over those demo images
 #
 # DEBS is a directory from deb_build_all (e.g. OUT/v1); URL is the apt archive root the image's
 # deb822 sources name. Every step fails with a "FAIL: deb_fixture:" message naming what broke.
@@ -473,4 +474,24 @@ deb_push_demo_images() {
     deb_push_all "$layout" multi "$addr/demo/multi:1.0"
     deb_push "$layout" uptodate "$addr/demo/uptodate:1.0"
     deb_push "$layout" distroless "$addr/demo/distroless:1.0"
+}
+
+# deb_demo_config FILE ADDR ENTRY...: writes a PatchConfig sweeping demo images of ADDR into
+# FILE, one image per ENTRY: "NAME" takes tag 1.0 (strategy list), "NAME=REGEX" the tags REGEX
+# matches (strategy pattern; REGEX must not hold a single quote). E.g. ghost names an image
+# that does not exist.
+deb_demo_config() {
+    local file=$1 addr=$2 e
+    shift 2
+    {
+        printf 'apiVersion: copa.sh/v1alpha1\nkind: PatchConfig\nimages:\n'
+        for e in "$@"; do
+            printf '  - name: %s\n    image: "%s/demo/%s"\n    tags:\n' "${e%%=*}" "$addr" "${e%%=*}"
+            if [ "${e#*=}" != "$e" ]; then
+                printf "      strategy: pattern\n      pattern: '%s'\n" "${e#*=}"
+            else
+                printf '      strategy: list\n      list: ["1.0"]\n'
+            fi
+        done
+    } >"$file"
 }

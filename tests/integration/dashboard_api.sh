@@ -46,26 +46,7 @@ deb_image_full "$L" full amd64 "$T/debs/v1" "$HTTP_APT_URL/repo/" "$T/keyring.gp
 deb_image_uptodate "$L" uptodate amd64 "$T/debs/v2" "$HTTP_APT_URL/repo/" "$T/keyring.gpg"
 deb_push "$L" full "$A/demo/full:1.0"
 deb_push "$L" uptodate "$A/demo/uptodate:1.0"
-cat >"$T/dash.yaml" <<EOF
-apiVersion: copa.sh/v1alpha1
-kind: PatchConfig
-images:
-  - name: full
-    image: "$A/demo/full"
-    tags:
-      strategy: list
-      list: ["1.0"]
-  - name: uptodate
-    image: "$A/demo/uptodate"
-    tags:
-      strategy: list
-      list: ["1.0"]
-  - name: ghost
-    image: "$A/demo/ghost"
-    tags:
-      strategy: list
-      list: ["1.0"]
-EOF
+deb_demo_config "$T/dash.yaml" "$A" full uptodate ghost
 pf_ok "demo/full:1.0 (outdated) and demo/uptodate:1.0 pushed; demo/ghost does not exist"
 
 pf_say "start redis-server; a real sweep records the complete run, pf_store_feed a running one"

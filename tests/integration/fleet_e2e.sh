@@ -72,36 +72,7 @@ deb_push_demo_images "$L" "$REPO_URL" "$T/keyring.gpg" "$R"
 pf_registry_seed_tags "$REG_R_DIR" demo/full "$(pf_manifest_digest "http://$R" demo/full 1.0)" 8 1.0.
 pf_ok "images pushed; demo/full has tags 1.0 and 1.0.0 .. 1.0.7; clients use the proxy $A"
 
-cat >"$T/fleet.yaml" <<EOF
-apiVersion: copa.sh/v1alpha1
-kind: PatchConfig
-images:
-  - name: full
-    image: "$A/demo/full"
-    tags:
-      strategy: pattern
-      pattern: '^1\.0(\.[0-9]+)?$'
-  - name: multi
-    image: "$A/demo/multi"
-    tags:
-      strategy: list
-      list: ["1.0"]
-  - name: uptodate
-    image: "$A/demo/uptodate"
-    tags:
-      strategy: list
-      list: ["1.0"]
-  - name: distroless
-    image: "$A/demo/distroless"
-    tags:
-      strategy: list
-      list: ["1.0"]
-  - name: ghost
-    image: "$A/demo/ghost"
-    tags:
-      strategy: list
-      list: ["1.0"]
-EOF
+deb_demo_config "$T/fleet.yaml" "$A" 'full=^1\.0(\.[0-9]+)?$' multi uptodate distroless ghost
 # The options every engine run (local or worker) needs to reach the fixtures.
 ENGINE_OPTS=(--keyring "$T/keyring.gpg" --insecure-registry "$A")
 

@@ -73,31 +73,7 @@ absent() {
     pf_ok "$2: $A/$1 does not exist"
 }
 
-cat >"$T/patch.yaml" <<EOF
-apiVersion: copa.sh/v1alpha1
-kind: PatchConfig
-images:
-  - name: full
-    image: "$A/demo/full"
-    tags:
-      strategy: list
-      list: ["1.0"]
-  - name: multi
-    image: "$A/demo/multi"
-    tags:
-      strategy: list
-      list: ["1.0"]
-  - name: uptodate
-    image: "$A/demo/uptodate"
-    tags:
-      strategy: list
-      list: ["1.0"]
-  - name: distroless
-    image: "$A/demo/distroless"
-    tags:
-      strategy: list
-      list: ["1.0"]
-EOF
+deb_demo_config "$T/patch.yaml" "$A" full multi uptodate distroless
 COMMON=(--config "$T/patch.yaml" --timeout 5m --keyring "$T/keyring.gpg"
     --pkg-mirror "http://deb.debian.org=$HTTP_APT_URL")
 
