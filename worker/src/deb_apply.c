@@ -209,9 +209,15 @@ static int resolve(struct apply *a, const char *path, bool nofollow, char **ret)
     return 0;
 }
 
-/* The name package `pkg` unpacks packaged path `rel` (no leading slash) at, before symlinks
- * are followed: `rel` itself, or the diversion's target when another package or the
- * administrator diverted it (dpkg-divert). Borrowed from `rel` or the diversions. */
+/* The path package `pkg` unpacks absolute packaged path `abs` at, relative and before symlinks
+ * are followed: `abs` without its slash, or the diversion's target when another package or the
+ * administrator diverted it (dpkg-divert). Borrowed from `abs` or the diversions. */
+static const char *diverted_abs(const struct apply *a, const char *abs, const char *pkg)
+{
+    return worker_dpkg_diversions_target(a->o->diversions, abs, pkg) + 1;
+}
+
+/* The same for a relative packaged path `rel`. Borrowed from `rel` or the diversions. */
 static const char *diverted(const struct apply *a, const char *rel, const char *pkg)
 {
     char abs[WORKER_LAYER_MAX_PATH + 2];
@@ -220,8 +226,8 @@ static const char *diverted(const struct apply *a, const char *rel, const char *
     if (!a->o->diversions || !a->o->diversions->n ||
         (size_t)snprintf(abs, sizeof(abs), "/%s", rel) >= sizeof(abs))
         return rel;
-    t = worker_dpkg_diversions_target(a->o->diversions, abs, pkg);
-    return t == abs ? rel : t + 1;
+    t = diverted_abs(a, abs, pkg);
+    return t == abs + 1 ? rel : t;
 }
 
 static int writer_error(struct apply *a, int r, const char *path)
@@ -391,20 +397,17 @@ static int set_conffile_md5(struct item *it, const char *abs, const char *md5)
     return 0;
 }
 
-/* The attributes dpkg gives an unpacked file or directory: the archive's, unless the
- * administrator set a stat override for its packaged path (then owner, group and permission
- * bits are the override's; the file type stays). */
+/* The attributes dpkg gives an unpacked file or directory at packaged path `abs`: the
+ * archive's, unless the administrator set a stat override for that path (then owner, group and
+ * permission bits are the override's; the file type stays). */
 static struct worker_layer_attr entry_attr(const struct apply *a,
-                                           const struct worker_deb_data_entry *e)
+                                           const struct worker_deb_data_entry *e,
+                                           const char *abs)
 {
     struct worker_layer_attr at = {e->mode, e->uid, e->gid};
-    const struct worker_dpkg_statoverride *so;
-    char abs[WORKER_LAYER_MAX_PATH + 2];
+    const struct worker_dpkg_statoverride *so =
+        worker_dpkg_statoverrides_find(a->o->statoverrides, abs);
 
-    if (!a->o->statoverrides || !a->o->statoverrides->n ||
-        (size_t)snprintf(abs, sizeof(abs), "/%s", e->path) >= sizeof(abs))
-        return at;
-    so = worker_dpkg_statoverrides_find(a->o->statoverrides, abs);
     if (so) {
         at.mode = (e->mode & ~07777u) | so->mode;
         at.uid = so->uid;
@@ -413,12 +416,14 @@ static struct worker_layer_attr entry_attr(const struct apply *a,
     return at;
 }
 
-static int on_reg(struct apply *a, void *ctx, const struct worker_deb_data_entry *e, const char *res)
+/* A regular file at packaged path `abs` (e->path with its slash) that lands on `res`. */
+static int on_reg(struct apply *a, void *ctx, const struct worker_deb_data_entry *e,
+                  const char *abs, const char *res)
 {
     struct item *it = &a->items[a->cur];
-    struct worker_layer_attr at = entry_attr(a, e);
+    struct worker_layer_attr at = entry_attr(a, e, abs);
     struct pf_buf mem = PF_BUF_INIT;
-    char md5[MD5_HEX], *abs = NULL, *dist = NULL;
+    char md5[MD5_HEX], *dist = NULL;
     uint64_t off = 0;
     int r, act = 1;
 
@@ -426,11 +431,6 @@ static int on_reg(struct apply *a, void *ctx, const struct worker_deb_data_entry
     r = take_content(a, ctx, e, &mem, &off, md5);
     if (r < 0)
         goto out;
-    abs = pf_asprintf("/%s", e->path);
-    if (!abs) {
-        r = -ENOMEM;
-        goto out;
-    }
     if (pf_strv_contains(&it->conf_paths, abs)) {
         r = set_conffile_md5(it, abs, md5);
         if (r < 0)
@@ -445,16 +445,16 @@ static int on_reg(struct apply *a, void *ctx, const struct worker_deb_data_entry
     }
 out:
     pf_free(dist);
-    pf_free(abs);
     pf_buf_release(&mem);
     return r;
 }
 
 /* A directory entry: kept when the image already has a directory there (or a symlink to one). */
-static int on_dir(struct apply *a, const struct worker_deb_data_entry *e, const char *res)
+static int on_dir(struct apply *a, const struct worker_deb_data_entry *e, const char *abs,
+                  const char *res)
 {
     const struct worker_layer_entry *cur = worker_layer_view_get(a->view, res);
-    struct worker_layer_attr at = entry_attr(a, e);
+    struct worker_layer_attr at = entry_attr(a, e, abs);
     int r;
 
     if (cur && cur->type == WORKER_LAYER_DIR)
@@ -484,6 +484,7 @@ static int on_entry(const struct worker_deb_data_entry *e, void *ctx, void *user
     struct apply *a = userdata;
     struct item *it = &a->items[a->cur];
     char *res = NULL, *tgt = NULL;
+    const char *abs;
     int r;
 
     r = *e->path ? pf_strv_pushf(&it->list, "/%s", e->path) : pf_strv_push(&it->list, "/.");
@@ -491,15 +492,16 @@ static int on_entry(const struct worker_deb_data_entry *e, void *ctx, void *user
         r = pset_add(&it->listed, e->path, 0, false);
     if (r < 0 || !*e->path)
         return r;
-    r = resolve(a, diverted(a, e->path, it->name), true, &res);
+    abs = it->list.v[it->list.n - 1]; /* the packaged path as the .list has it: "/" + e->path */
+    r = resolve(a, diverted_abs(a, abs, it->name), true, &res);
     if (r < 0)
         return r;
     switch (e->type) {
     case WORKER_LAYER_DIR:
-        r = on_dir(a, e, res);
+        r = on_dir(a, e, abs, res);
         break;
     case WORKER_LAYER_REG:
-        r = on_reg(a, ctx, e, res);
+        r = on_reg(a, ctx, e, abs, res);
         break;
     case WORKER_LAYER_SYMLINK:
         r = claim(a, res, (int)a->cur, false);
@@ -670,7 +672,7 @@ static int collect_removed(struct apply *a, struct item *it)
         /* A conffile that vanished stays on disk (flagged obsolete) unless remove-on-upgrade. */
         if (r >= 0 && !pset_find(&it->listed, rel) &&
             (!old_conffile(it, abs) || pset_find(&it->conf_remove, abs)))
-            r = resolve(a, diverted(a, rel, it->old->name), true, &res);
+            r = resolve(a, diverted_abs(a, abs, it->old->name), true, &res);
         if (r >= 0 && res) {
             e = worker_layer_view_get(a->view, res);
             if (e && e->type != WORKER_LAYER_DIR)
