@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for the small base modules: strv, buf, diag, alloc. */
+/* Unit tests for the small base modules: strv, buf, diag, alloc, err. */
 #include "pf_test.h"
 
 #include "pf/diag.h"
+#include "pf/err.h"
 #include "pf/strv.h"
 
 static void strv_push_join_find(void **state)
@@ -95,9 +96,26 @@ static void alloc_failure_injection(void **state)
     pf_strv_clear(&sv);
 }
 
+static void error_prefix(void **state)
+{
+    char eb[32];
+
+    (void)state;
+    assert_int_equal(pf_set_error(eb, sizeof(eb), -EINVAL, "line %d: bad", 3), -EINVAL);
+    assert_int_equal(pf_prefix_error(eb, sizeof(eb), -EINVAL, "/%s: ", "etc/x"), -EINVAL);
+    assert_string_equal(eb, "/etc/x: line 3: bad");
+    /* Truncated at the buffer's size, never overrun. */
+    assert_int_equal(pf_prefix_error(eb, sizeof(eb), -1, "%s", "/a/much/longer/prefix: "), -1);
+    assert_string_equal(eb, "/a/much/longer/prefix: /etc/x: ");
+    assert_int_equal(pf_prefix_error(eb, 8, -1, "%s", "0123456789"), -1);
+    assert_string_equal(eb, "0123456");
+    assert_int_equal(pf_prefix_error(NULL, 0, -2, "x"), -2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(error_prefix),
         cmocka_unit_test(strv_push_join_find),
         cmocka_unit_test(buf_respects_maximum),
         cmocka_unit_test(buf_read_missing_file),

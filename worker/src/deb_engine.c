@@ -167,13 +167,7 @@ static int read_dpkg_db(const struct worker_layer_view *view, struct worker_dpkg
         if (r < 0)
             return r;
         r = worker_dpkg_db_parse_status(text, len, ret, errbuf, errlen);
-        if (r < 0 && errbuf && errlen) {
-            char inner[256];
-
-            (void)snprintf(inner, sizeof(inner), "%s", errbuf);
-            (void)pf_set_error(errbuf, errlen, r, "/%s: %s", DPKG_STATUS, inner);
-        }
-        return r;
+        return r < 0 ? pf_prefix_error(errbuf, errlen, r, "/%s: ", DPKG_STATUS) : r;
     }
     if (r != -ENOENT)
         return pf_set_error(errbuf, errlen, r, "cannot read /%s: %s", DPKG_STATUS, strerror(-r));

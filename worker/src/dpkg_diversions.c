@@ -109,13 +109,8 @@ int worker_dpkg_diversions_load(const struct worker_layer_view *view,
         return pf_set_error(errbuf, errlen, r, "cannot read /%s from the image: %s",
                             WORKER_DPKG_DIVERSIONS_FILE, strerror(-r));
     r = worker_dpkg_diversions_parse(text, len, ret, errbuf, errlen);
-    if (r == -EINVAL) {
-        char msg[512];
-
-        (void)snprintf(msg, sizeof(msg), "%s", errbuf);
-        (void)snprintf(errbuf, errlen, "/%s: %s", WORKER_DPKG_DIVERSIONS_FILE, msg);
-    }
-    return r;
+    return r == -EINVAL ? pf_prefix_error(errbuf, errlen, r, "/%s: ", WORKER_DPKG_DIVERSIONS_FILE)
+                        : r;
 }
 
 const char *worker_dpkg_diversions_target(const struct worker_dpkg_diversions *d,

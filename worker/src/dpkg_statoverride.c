@@ -200,14 +200,10 @@ int worker_dpkg_statoverrides_load(const struct worker_layer_view *view,
         r = read_optional(view, "etc/group", &group, &glen, errbuf, errlen);
     if (r == 0)
         r = worker_dpkg_statoverrides_parse(text, len, passwd, group, ret, errbuf, errlen);
-    if (r == -EINVAL) {
-        /* Name the file: the line number alone does not say which one. */
-        char msg[512];
-
-        (void)snprintf(msg, sizeof(msg), "%s", errbuf);
-        (void)snprintf(errbuf, errlen, "/%s: %s", WORKER_DPKG_STATOVERRIDE_FILE, msg);
-    }
-    return r;
+    /* Name the file: the line number alone does not say which one. */
+    return r == -EINVAL ? pf_prefix_error(errbuf, errlen, r, "/%s: ",
+                                          WORKER_DPKG_STATOVERRIDE_FILE)
+                        : r;
 }
 
 const struct worker_dpkg_statoverride *

@@ -12,4 +12,9 @@
 /* Formats into errbuf (when non-NULL and errlen > 0) and returns `r` unchanged. */
 int pf_set_error(char *errbuf, size_t errlen, int r, const char *fmt, ...) PF_PRINTF(4, 5);
 
+/* Puts the formatted text in front of the reason already in errbuf (so a caller can say which
+ * file a callee's "line 3: ..." is about), truncating at errlen; returns `r` unchanged. Leaves
+ * errbuf as it is when NULL, empty-sized, or out of memory. */
+int pf_prefix_error(char *errbuf, size_t errlen, int r, const char *fmt, ...) PF_PRINTF(4, 5);
+
 #endif
