@@ -152,6 +152,16 @@ EOF
     pf_kafka_wait "$KAFKA_BOOTSTRAP" "$KAFKA_PID" "$KAFKA_LOG"
 }
 
+# pf_kafka_wait_assigned LOG...: waits (up to 20 s, then goes on) until one of the worker logs
+# says it was assigned partitions, so that jobs published next meet a formed consumer group.
+pf_kafka_wait_assigned() {
+    local _
+    for _ in $(seq 1 100); do
+        grep -q 'assigned' "$@" 2>/dev/null && return 0
+        sleep 0.2
+    done
+}
+
 # pf_kafka_topic NAME PARTITIONS: creates topic NAME (replication 1) unless it exists. Uses the
 # broker's own TopicCommand, so it needs the cached jars even with an external KAFKA_BOOTSTRAP.
 pf_kafka_topic() {

@@ -111,10 +111,7 @@ start_worker 1
 start_worker 2
 start_worker 3
 # Let the group form before jobs arrive, so the first assignment spreads the partitions.
-for _ in $(seq 1 100); do
-    grep -q 'assigned' "$T/worker1.log" "$T/worker2.log" "$T/worker3.log" 2>/dev/null && break
-    sleep 0.2
-done
+pf_kafka_wait_assigned "$T/worker1.log" "$T/worker2.log" "$T/worker3.log"
 
 # produce NAME: publishes the sweep; the run id in $RUN.
 produce() {
