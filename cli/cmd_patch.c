@@ -39,9 +39,9 @@
 #include "registry_opts.h"
 #include "patch_record.h"
 #include "summary.h"
-#include "worker/blob_cache.h"
-#include "worker/engines.h"
-#include "worker/patch_job.h"
+#include "image/blob_cache.h"
+#include "engine/engines.h"
+#include "job/patch_job.h"
 
 #define PATCH_DEFAULT_TIMEOUT "5m" /* Copa's default */
 #define PATCH_MAX_CONCURRENCY 256

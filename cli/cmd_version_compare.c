@@ -12,7 +12,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "worker/version.h"
+#include "apk/version_apk.h"
+#include "deb/version_deb.h"
 
 /* Longest batch input line accepted; real versions are far shorter. */
 #define VC_LINE_MAX 4096

@@ -21,7 +21,7 @@
 #include "pf/msg.h"
 #include "producer/plan.h"
 #include "producer/run.h"
-#include "worker/result_msg.h"
+#include "job/result_msg.h"
 
 struct cli_patch_record {
     struct aggregator_store *store;

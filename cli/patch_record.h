@@ -9,7 +9,7 @@
 #define CLI_PATCH_RECORD_H
 
 #include "pf/setup.h"
-#include "worker/patch_job.h"
+#include "job/patch_job.h"
 
 struct pf_job;
 struct producer_plan;

@@ -11,7 +11,7 @@
 
 #include "pf/setup.h"
 #include "pf/strv.h"
-#include "worker/patch_job.h"
+#include "job/patch_job.h"
 
 /* One row: a job's result, or a plan failure (status Failed, no platforms). Every pointer is
  * borrowed; NULL and "" strings are shown as "-" in the table and as null in JSON. */

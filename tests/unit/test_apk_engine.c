@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "pf/strv.h"
-#include "worker/apk_db.h"
-#include "worker/apk_engine.h"
-#include "worker/layer_view.h"
+#include "apk/apk_db.h"
+#include "apk/apk_engine.h"
+#include "image/layer_view.h"
 
 /* Keeps every file, so the oracle can hash all of them (the engine needs less). */
 static bool keep_all(const char *path, void *userdata)

@@ -9,8 +9,8 @@
 
 #include <errno.h>
 
-#include "worker/apk_db.h"
-#include "worker/apk_file.h"
+#include "apk/apk_db.h"
+#include "apk/apk_file.h"
 
 static void load_keys(struct worker_apk_keys *k)
 {

@@ -16,11 +16,11 @@
 #include <unistd.h>
 
 #include "pf/strv.h"
-#include "worker/apt_fetch.h"
-#include "worker/apt_index.h"
-#include "worker/apt_sources.h"
-#include "worker/layer_view.h"
-#include "worker/os_release.h"
+#include "deb/apt_fetch.h"
+#include "deb/apt_index.h"
+#include "deb/apt_sources.h"
+#include "image/layer_view.h"
+#include "engine/os_release.h"
 
 /* 2026-11-30, between the fixture's Date and its Valid-Until. */
 #define NOW ((time_t)1796000000)

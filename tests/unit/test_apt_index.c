@@ -7,7 +7,7 @@
  */
 #include "pf_test.h"
 
-#include "worker/apt_index.h"
+#include "deb/apt_index.h"
 
 #define HEX64 "2b927de97dfc375e8cca2514f5c0c1472cd3052c9320b3778f93370a9d5f8d20"
 

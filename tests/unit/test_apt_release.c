@@ -6,8 +6,8 @@
  */
 #include "pf_test.h"
 
-#include "worker/apt_release.h"
-#include "worker/gpgv.h"
+#include "deb/apt_release.h"
+#include "engine/gpgv.h"
 
 #define HEX_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 /* sha256("hello\n") */

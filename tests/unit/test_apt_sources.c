@@ -2,7 +2,7 @@
 /* Unit tests for worker/apt_sources: one-line and deb822 lists, flat repos, keys, bad lines. */
 #include "pf_test.h"
 
-#include "worker/apt_sources.h"
+#include "deb/apt_sources.h"
 
 static void real_debian_sources(void **state)
 {

@@ -2,7 +2,7 @@
 /* Unit tests for worker/deb822: paragraphs, continuation lines, comments, limits, bad input. */
 #include "pf_test.h"
 
-#include "worker/deb822.h"
+#include "deb/deb822.h"
 
 static int parse(const char *text, const struct worker_deb822_opts *o,
                  struct worker_deb822_doc *doc, char *err, size_t errlen)

@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "pf/strv.h"
-#include "worker/deb_apply.h"
-#include "worker/dpkg_db.h"
-#include "worker/layer_view.h"
-#include "worker/layer_writer.h"
+#include "deb/deb_apply.h"
+#include "deb/dpkg_db.h"
+#include "image/layer_view.h"
+#include "image/layer_writer.h"
 
 #define CAP (1u << 20)
 #define MD5_SETTING1 "7d43cb06abb8273056a580aca18d8acb"

@@ -12,8 +12,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "worker/deb822.h"
-#include "worker/deb_file.h"
+#include "deb/deb822.h"
+#include "deb/deb_file.h"
 
 #define CAP (1u << 20)
 

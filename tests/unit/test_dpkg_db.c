@@ -7,7 +7,7 @@
  */
 #include "pf_test.h"
 
-#include "worker/dpkg_db.h"
+#include "deb/dpkg_db.h"
 
 static struct worker_dpkg_db *parse_ok(const char *text)
 {

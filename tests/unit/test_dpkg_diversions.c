@@ -2,7 +2,7 @@
 /* Parsing dpkg's diversions file and deciding where a package's file lands. */
 #include "pf_test.h"
 
-#include "worker/dpkg_diversions.h"
+#include "deb/dpkg_diversions.h"
 
 static void parses_and_targets(void **state)
 {

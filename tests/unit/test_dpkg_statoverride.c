@@ -3,7 +3,7 @@
  * paths with spaces, lookups, and errors that name the line. */
 #include "pf_test.h"
 
-#include "worker/dpkg_statoverride.h"
+#include "deb/dpkg_statoverride.h"
 
 static const char passwd[] = "root:x:0:0:root:/root:/bin/bash\n"
                              "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "pf/strv.h"
-#include "worker/layer_view.h"
+#include "image/layer_view.h"
 
 /* One tar member: type 'f' file (data), 'd' dir, 'l' symlink (target), 'h' hard link
  * (target), 'c' char device, 'p' fifo. */

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "pf/digest.h"
-#include "worker/layer_writer.h"
+#include "image/layer_writer.h"
 
 #define BIG_SIZE (20u * 1024 * 1024)
 

@@ -2,7 +2,7 @@
 /* Unit tests for worker/os_release: real files, quoting rules, family detection, bad input. */
 #include "pf_test.h"
 
-#include "worker/os_release.h"
+#include "engine/os_release.h"
 
 static void parse_text(const char *text, struct worker_os_release *o)
 {

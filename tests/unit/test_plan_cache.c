@@ -11,7 +11,7 @@
 #include <pthread.h>
 
 #include "pf/oci.h"
-#include "worker/patch_job.h"
+#include "job/patch_job.h"
 
 static struct worker_engine_upgrade ups[] = {
     {(char *)"libc6", (char *)"amd64", (char *)"2.36-9", (char *)"2.36-9+deb12u4"},

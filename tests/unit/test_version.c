@@ -7,7 +7,8 @@
  */
 #include "pf_test.h"
 
-#include "worker/version.h"
+#include "apk/version_apk.h"
+#include "deb/version_deb.h"
 
 /* "a CMP b" with CMP -1, 0 or 1. */
 struct vec {

@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-#include "worker/blob_cache.h"
-#include "worker/metrics.h"
+#include "image/blob_cache.h"
+#include "fleet/metrics.h"
 
 static void render_counts_and_histogram(void **state)
 {

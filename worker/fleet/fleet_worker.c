@@ -1,0 +1,1086 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The fleet worker (fleet_worker.h), the pattern of kafka-redis.md §1.8: one poll thread owns
+ * the consumer and runs the producer's delivery reports; N pool threads run jobs. A slot takes
+ * a batch of consecutive, already-fetched messages of one partition and pauses the partition
+ * until their results are delivered; the offset is then stored past the delivered prefix, so
+ * "stored offset" means "this job and all before it have a result" (at-least-once, no gap
+ * tracking), and the Kafka round trips are per batch, not per job. When every slot is busy every
+ * idle partition is paused too, so nothing waits in a prefetch queue while another worker could
+ * run it. Attempts are counted in a one-partition topic every worker reads in full: a job started
+ * max_attempts times without a result (it keeps killing workers) goes to the dead-letter topic.
+ */
+#include "pf/setup.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "pf/alloc.h"
+#include "pf/err.h"
+#include "pf/job.h"
+#include "pf/log.h"
+#include "pf/msg.h"
+#include "pf/registry.h"
+#include "producer/decide.h"
+#include "fleet/fleet_worker.h"
+#include "fleet/metrics.h"
+#include "job/result_msg.h"
+#include "job/patch_job.h"
+
+#define FLEET_ATTEMPTS_MAX 65536 /* job ids remembered; older ones are forgotten first */
+#define FLEET_PLAN_CACHE_MAX 4096 /* dry-run plans (platform manifests) remembered, LRU */
+#define FLEET_ATTEMPT_WAIT_MS 10000
+#define FLEET_ABORT_WAIT_MS 15000 /* after the grace period: how long cancelled jobs may take */
+/* Latency, not throughput, bounds a worker: a job waits for two deliveries (attempt record,
+ * result), whose reports this thread serves between consumer polls, and for its partition's
+ * next fetch after the resume. bench/README.md has the measurements. */
+#define FLEET_POLL_MS 5
+#define FLEET_FETCH_WAIT_MS "10"
+/* How long a result waits for others to share its produce request: with 2 ms a 10,000-job
+ * sweep made ~4,400 produce requests of ~4 results, the broker's largest cost per job; 20 ms
+ * cut them to ~1,700 and the broker's CPU per job by a third, 50 ms made batches settle
+ * late (bench/README.md). */
+#define FLEET_RESULT_LINGER_MS "20"
+/* Consecutive messages of one partition a slot takes at once (docs/fleet.md, "Worker
+ * semantics"), and how many already-fetched messages one poll round hands out. */
+#define FLEET_BATCH_MAX 32
+#define FLEET_DRAIN_MAX 256
+
+enum slot_state {
+    SLOT_FREE,
+    SLOT_QUEUED,  /* handed over, waiting for a pool thread */
+    SLOT_RUNNING, /* a pool thread owns it */
+    SLOT_SENT,    /* every message handled; deliveries may be outstanding */
+};
+
+struct fleet;
+struct slot;
+
+/* The opaque of a produced message: which slot and message of its batch, or the batch's
+ * attempt records. */
+struct dr_tag {
+    struct slot *slot;
+    size_t idx;
+    bool attempt;
+};
+
+/* One job message of a slot's batch. */
+struct slot_msg {
+    char *payload;
+    size_t len;
+    int64_t offset;
+    int pending;  /* deliveries outstanding (result, DLQ copy) */
+    bool sent;    /* its result (or DLQ copy) was produced */
+    bool failed;  /* a produce or delivery failed: redo from here */
+    struct dr_tag tag;
+};
+
+struct slot {
+    struct fleet *f;
+    enum slot_state state;
+    int32_t partition;
+    struct slot_msg *msgs; /* FLEET_BATCH_MAX, consecutive offsets of `partition` */
+    size_t n_msgs;
+    size_t cur;            /* the message the pool thread works on */
+    int attempts_pending;  /* attempt records of the batch not yet delivered */
+    int64_t deadline_ms;
+    atomic_bool timed_out;
+    struct dr_tag tag_attempt;
+};
+
+struct part {
+    int32_t partition;
+    bool paused;
+};
+
+struct attempt_entry {
+    char job_id[72];
+    unsigned n;
+};
+
+struct fleet {
+    const struct worker_fleet_options *o;
+    /* cons: the jobs (group member); att: reads the attempts topic in full; prod: results and
+     * dead letters; att_prod: attempt records. Two producers because their messages want
+     * different lingers: results of a batch trickle in as its jobs end and nothing waits for
+     * them but the batch's settling, so they wait FLEET_RESULT_LINGER_MS to share produce
+     * requests; a batch cannot start before its attempt records are acknowledged. */
+    rd_kafka_t *cons, *prod, *att, *att_prod;
+    pthread_mutex_t lock; /* guards slots' states, the attempts table, quit */
+    pthread_cond_t cond;
+    struct slot *slots;
+    unsigned n_slots;
+    struct part *parts; /* the current assignment of the jobs topic; poll thread only */
+    size_t n_parts;
+    bool stopping;      /* poll thread only */
+    int32_t wake_part;  /* a partition just resumed (-1 none); poll thread only */
+    bool quit;
+    unsigned active;    /* pool threads not yet exited */
+    atomic_int abort;   /* the grace period is over: cancel running jobs, drop their results */
+    atomic_int fatal;
+    struct attempt_entry *attempts;
+    size_t n_attempts, next_attempt;
+    int64_t attempts_pos; /* next offset of the attempts partition not read yet */
+    struct worker_plan_cache *plans; /* dry-run plans shared by every slot (patch_job.h) */
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- attempts ---------------------------------------------------------------------------- */
+
+/* Records that `job_id` was started `n` times (the highest count seen wins). Locked. */
+static void attempts_note(struct fleet *f, const char *job_id, unsigned n)
+{
+    for (size_t i = 0; i < f->n_attempts; i++)
+        if (strcmp(f->attempts[i].job_id, job_id) == 0) {
+            if (n > f->attempts[i].n)
+                f->attempts[i].n = n;
+            return;
+        }
+    if (strlen(job_id) >= sizeof(f->attempts[0].job_id))
+        return;
+    (void)snprintf(f->attempts[f->next_attempt].job_id, sizeof(f->attempts[0].job_id), "%s",
+                   job_id);
+    f->attempts[f->next_attempt].n = n;
+    f->next_attempt = (f->next_attempt + 1) % FLEET_ATTEMPTS_MAX;
+    if (f->n_attempts < FLEET_ATTEMPTS_MAX)
+        f->n_attempts++;
+}
+
+static unsigned attempts_get(const struct fleet *f, const char *job_id)
+{
+    for (size_t i = 0; i < f->n_attempts; i++)
+        if (strcmp(f->attempts[i].job_id, job_id) == 0)
+            return f->attempts[i].n;
+    return 0;
+}
+
+/* Reads what the attempts consumer has (poll thread). Records are "<job_id> <n> <worker>". */
+static void attempts_consume(struct fleet *f)
+{
+    rd_kafka_message_t *m;
+
+    while ((m = rd_kafka_consumer_poll(f->att, 0)) != NULL) {
+        if (!m->err && m->len < 256) {
+            char line[256], id[72];
+            unsigned n;
+
+            memcpy(line, m->payload, m->len);
+            line[m->len] = '\0';
+            (void)pthread_mutex_lock(&f->lock);
+            if (sscanf(line, "%71s %u", id, &n) == 2)
+                attempts_note(f, id, n);
+            f->attempts_pos = m->offset + 1;
+            (void)pthread_cond_broadcast(&f->cond);
+            (void)pthread_mutex_unlock(&f->lock);
+        } else if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            pf_log(LOG_DEBUG, "attempts topic: %s", rd_kafka_message_errstr(m));
+        }
+        rd_kafka_message_destroy(m);
+    }
+}
+
+/* The attempt numbers these starts of jobs[i] (those with want[i]) are: one more than every
+ * start recorded so far by any worker, into att[i]. Waits (bounded) until this worker has read
+ * the attempts topic up to its end: one watermark query for the whole batch. */
+static void attempts_next(struct fleet *f, const struct pf_msg_job *jobs, const bool *want,
+                          size_t n, unsigned *att)
+{
+    int64_t lo = 0, hi = 0, deadline = mono_ms() + FLEET_ATTEMPT_WAIT_MS;
+    rd_kafka_resp_err_t err;
+
+    err = rd_kafka_query_watermark_offsets(f->att, WORKER_FLEET_TOPIC_ATTEMPTS, 0, &lo, &hi,
+                                           5000);
+    if (err)
+        hi = 0; /* no topic yet: no attempts */
+    (void)pthread_mutex_lock(&f->lock);
+    while (f->attempts_pos < hi && mono_ms() < deadline && !atomic_load(&f->abort)) {
+        struct timespec ts;
+
+        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        (void)pthread_cond_timedwait(&f->cond, &f->lock, &ts);
+    }
+    for (size_t i = 0; i < n; i++)
+        att[i] = want[i] ? attempts_get(f, jobs[i].job_id) + 1 : 1;
+    (void)pthread_mutex_unlock(&f->lock);
+}
+
+/* Produces the attempt records of jobs[i] (those with want[i]) at once and waits for all their
+ * deliveries (the poll thread runs the reports): a job starts only once its start is on
+ * record, as before, but a batch pays one round trip. A failed record is logged and ignored. */
+static void attempts_record(struct fleet *f, struct slot *s, const struct pf_msg_job *jobs,
+                            const bool *want, const unsigned *att, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *job_id = jobs[i].job_id;
+        char *rec;
+        rd_kafka_resp_err_t err;
+
+        if (!want[i])
+            continue;
+        rec = pf_asprintf("%s %u %s", job_id, att[i], f->o->worker_id);
+        if (!rec)
+            continue;
+        (void)pthread_mutex_lock(&f->lock);
+        s->attempts_pending++;
+        (void)pthread_mutex_unlock(&f->lock);
+        err = rd_kafka_producev(f->att_prod, RD_KAFKA_V_TOPIC(WORKER_FLEET_TOPIC_ATTEMPTS),
+                                RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                RD_KAFKA_V_KEY(job_id, strlen(job_id)),
+                                RD_KAFKA_V_VALUE(rec, strlen(rec)),
+                                RD_KAFKA_V_OPAQUE(&s->tag_attempt), RD_KAFKA_V_END);
+        pf_free(rec);
+        if (err) {
+            pf_log(LOG_WARNING, "cannot record attempt %u of job %s: %s, ignoring", att[i],
+                   job_id, rd_kafka_err2str(err));
+            (void)pthread_mutex_lock(&f->lock);
+            s->attempts_pending--;
+            (void)pthread_mutex_unlock(&f->lock);
+        }
+    }
+    (void)pthread_mutex_lock(&f->lock);
+    while (s->attempts_pending > 0)
+        (void)pthread_cond_wait(&f->cond, &f->lock);
+    (void)pthread_mutex_unlock(&f->lock);
+}
+
+/* --- results ----------------------------------------------------------------------------- */
+
+/* Produces one message for the current message of slot `s` (copied), counted in its pending.
+ * Returns 0 or -EIO. */
+static int slot_produce(struct slot *s, const char *topic, const char *key, const void *data,
+                        size_t len, const char *header)
+{
+    struct fleet *f = s->f;
+    struct slot_msg *sm = &s->msgs[s->cur];
+    rd_kafka_resp_err_t err;
+
+    (void)pthread_mutex_lock(&f->lock);
+    sm->pending++;
+    sm->sent = true;
+    (void)pthread_mutex_unlock(&f->lock);
+    err = rd_kafka_producev(
+        f->prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+        RD_KAFKA_V_VALUE((void *)(uintptr_t)data, len),
+        RD_KAFKA_V_HEADER("pf-reason", header, header ? (ssize_t)strlen(header) : 0),
+        RD_KAFKA_V_OPAQUE(&sm->tag), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        return 0;
+    pf_log(LOG_ERR, "cannot produce to %s: %s", topic, rd_kafka_err2str(err));
+    (void)pthread_mutex_lock(&f->lock);
+    sm->pending--;
+    sm->failed = true;
+    (void)pthread_mutex_unlock(&f->lock);
+    return -EIO;
+}
+
+/* Encodes and produces the result of `job`; strings of `res` are borrowed. */
+static void publish_result(struct slot *s, const struct pf_msg_job *job, const char *status,
+                           const char *tag, const struct worker_patch_job_result *res,
+                           const char *details, unsigned attempt, int64_t started)
+{
+    struct pf_msg_result m = {
+        .run_id = job->run_id, .job_id = job->job_id, .name = job->job.name,
+        .source = job->job.source, .status = (char *)(uintptr_t)status,
+        .details = (char *)(uintptr_t)details, .worker = (char *)(uintptr_t)s->f->o->worker_id,
+        .started_ms = started, .finished_ms = wall_ms(), .attempt = attempt,
+    };
+    struct pf_msg_platform *plats = NULL;
+    char *out = NULL;
+    size_t len = 0;
+    int r;
+
+    worker_metrics_result(s->f->o->metrics, status);
+    if (res && strcmp(status, "Patched") == 0) {
+        m.patched_tag = (char *)(uintptr_t)tag;
+        m.patched_ref = res->patched_ref;
+        m.patched_digest = res->patched_digest;
+    } else if (strcmp(status, "Skipped") == 0) {
+        m.patched_tag = (char *)(uintptr_t)tag;
+    }
+    if (res && worker_result_msg_platforms(res, &plats) == 0 && plats) {
+        m.platforms = plats;
+        m.n_platforms = res->n_platforms;
+    }
+    r = pf_msg_result_encode(&m, &out, &len);
+    if (r < 0) {
+        /* The full result does not fit (or OOM): a bare Failed result still completes the job. */
+        m.platforms = NULL;
+        m.n_platforms = 0;
+        m.status = (char *)(uintptr_t)"Failed";
+        m.details = (char *)(uintptr_t)"result too large to publish";
+        r = pf_msg_result_encode(&m, &out, &len);
+    }
+    if (r == 0)
+        (void)slot_produce(s, WORKER_FLEET_TOPIC_RESULTS, job->job_id, out, len, NULL);
+    else
+        s->msgs[s->cur].failed = true; /* no result: redone from this job */
+    pf_free(out);
+    worker_result_msg_platforms_free(plats, res ? res->n_platforms : 0);
+}
+
+/* --- running a job ----------------------------------------------------------------------- */
+
+static bool slot_cancelled(void *userdata)
+{
+    struct slot *s = userdata;
+
+    if (atomic_load(&s->f->abort))
+        return true;
+    if (mono_ms() >= s->deadline_ms) {
+        atomic_store(&s->timed_out, true);
+        return true;
+    }
+    return false;
+}
+
+/* Runs the decoded job and publishes its result (or drops it after an abort). A push takes
+ * the local run's tag decision (producer_decide_job(): the next free versioned tag, fail-open
+ * when the listing fails, nothing pushed when unchanged since the newest patched tag, never an
+ * overwrite), so a nightly fleet sweep gives the rows a local sweep gives. */
+static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attempt)
+{
+    const struct worker_fleet_options *o = s->f->o;
+    struct worker_patch_job_options po = {
+        .engine = o->engine, .registry = o->registry, .blobs = o->blobs,
+        .work_root = o->work_root, .oci_dir = job->oci_dir, .push = job->push,
+        .dry_run = job->dry_run, .cancelled = slot_cancelled, .cancelled_userdata = s,
+        .plan_cache = s->f->plans,
+    };
+    struct producer_patch_decision dec = {0};
+    struct worker_patch_job_result res = {0};
+    int64_t timeout = job->timeout_ms > 0 ? job->timeout_ms : o->default_timeout_ms;
+    int64_t started = wall_ms();
+    struct pf_job pj = job->job;
+    char err[512] = "", *details = NULL;
+    const char *status, *tag;
+    int r;
+
+    atomic_store(&s->timed_out, false);
+    s->deadline_ms = mono_ms() + timeout;
+    worker_metrics_job_begin(o->metrics);
+    r = job->push ? producer_decide_job(o->registry, NULL, NULL, &job->job, slot_cancelled, s,
+                                        &dec, err, sizeof(err))
+                  : 0;
+    if (r < 0) { /* Error, as in the local run: the job could not be set up */
+        details = pf_asprintf("cannot pick the patched tag in %s: %s", job->job.target_repo,
+                              err[0] ? err : strerror(-r));
+        publish_result(s, job, "Error", NULL, NULL, details ? details : "cannot pick a tag",
+                       attempt, started);
+        goto out;
+    }
+    if (dec.tag) {
+        pj.target_tag = dec.tag;
+        po.unchanged_tag = dec.latest;
+        po.no_overwrite = true;
+    }
+    r = worker_patch_job_run(&po, &pj, &res);
+    worker_metrics_pushed(o->metrics, res.bytes_pushed);
+    status = r < 0 ? "Failed" : worker_patch_status_to_string(res.status);
+    if (r == 0 && (res.status == WORKER_PATCH_FAILED || res.status == WORKER_PATCH_CANCELLED)) {
+        if (atomic_load(&s->f->abort)) {
+            /* Shutdown past the grace period: no result (sent stays false), the job is
+             * redelivered. */
+            goto out;
+        }
+        if (atomic_load(&s->timed_out)) {
+            status = "Cancelled";
+            details = pf_asprintf("timed out after %lld ms", (long long)timeout);
+        }
+    }
+    if (!details && r == 0)
+        details = worker_patch_details(res.status, res.details, dec.warning, res.warnings);
+    /* Unchanged since the newest patched tag: that tag is the row's, as in the local run. */
+    tag = r == 0 && res.status == WORKER_PATCH_SKIPPED && dec.latest ? dec.latest : pj.target_tag;
+    publish_result(s, job, status, tag, r < 0 ? NULL : &res,
+                   details ? details : r < 0 ? "out of memory" : res.details, attempt, started);
+out:
+    worker_metrics_job_end(o->metrics, wall_ms() - started);
+    pf_free(details);
+    producer_patch_decision_release(&dec);
+    worker_patch_job_result_release(&res);
+}
+
+/* True when the remaining jobs of a batch must not start: stopping (they are redelivered to
+ * whoever takes the partition next) or past the grace period. */
+static bool batch_stops(struct fleet *f)
+{
+    bool stop;
+
+    if (atomic_load(&f->abort))
+        return true;
+    (void)pthread_mutex_lock(&f->lock);
+    stop = f->stopping;
+    (void)pthread_mutex_unlock(&f->lock);
+    return stop;
+}
+
+/* Runs job i of the batch (decoded in jobs[i], attempt att[i]) to its result. */
+static void process_job(struct slot *s, struct pf_msg_job *job, unsigned attempt)
+{
+    struct fleet *f = s->f;
+    char *reason = NULL;
+
+    if (job->verdict == PF_MSG_VERDICT_SKIP_CLEAN) {
+        publish_result(s, job, "Skipped", job->skip_tag, NULL, "no fixable vulnerabilities", 1,
+                       wall_ms());
+        return;
+    }
+    if (f->o->max_attempts && attempt > f->o->max_attempts) {
+        reason = pf_asprintf("moved to %s after %u attempts without a result (the job kept "
+                             "stopping its workers)", WORKER_FLEET_TOPIC_DLQ, attempt - 1);
+        pf_log(LOG_WARNING, "job %s (%s): %s", job->job_id, job->job.source,
+               reason ? reason : "dead-lettered");
+        (void)slot_produce(s, WORKER_FLEET_TOPIC_DLQ, job->job_id, s->msgs[s->cur].payload,
+                           s->msgs[s->cur].len, reason);
+        worker_metrics_dead_lettered(f->o->metrics);
+        publish_result(s, job, "Failed", NULL, NULL, reason ? reason : "dead-lettered", attempt,
+                       wall_ms());
+        pf_free(reason);
+        return;
+    }
+    pf_log(LOG_INFO, "job %s: %s (attempt %u)", job->job_id, job->job.source, attempt);
+    run_job(s, job, attempt);
+}
+
+/* A batch from its messages to their results, on a pool thread: decode every message, read
+ * the attempt counts once, record the starts of the jobs to run at once, then run the jobs in
+ * offset order, producing each result without waiting for its delivery (the poll thread
+ * settles the slot once every delivery is in). A job that was started before (attempt > 1)
+ * ends the batch: the jobs behind it stay unstarted and unrecorded, so a job that kills its
+ * workers charges its neighbours at most the one batch that first died with it. */
+static void process_slot(struct slot *s)
+{
+    struct fleet *f = s->f;
+    size_t n = s->n_msgs, run_n = n;
+    struct pf_msg_job *jobs = pf_calloc(n, sizeof(*jobs));
+    bool *decoded = pf_calloc(n, sizeof(*decoded)), *want = pf_calloc(n, sizeof(*want));
+    unsigned *att = pf_calloc(n, sizeof(*att));
+    char err[512];
+
+    if (!jobs || !decoded || !want || !att)
+        goto out; /* nothing sent: the poll thread rewinds the partition to the batch */
+    for (size_t i = 0; i < n; i++) {
+        struct slot_msg *sm = &s->msgs[i];
+
+        err[0] = '\0';
+        decoded[i] = pf_msg_job_decode(sm->payload, sm->len, &jobs[i], err, sizeof(err)) == 0;
+        want[i] = decoded[i] && jobs[i].verdict != PF_MSG_VERDICT_SKIP_CLEAN;
+    }
+    attempts_next(f, jobs, want, n, att);
+    for (size_t i = 0; i < n; i++) {
+        if (want[i] && att[i] > 1) {
+            run_n = i + 1;
+            break;
+        }
+    }
+    for (size_t i = run_n; i < n; i++)
+        want[i] = false;
+    for (size_t i = 0; i < run_n; i++) /* dead-lettered, not started */
+        if (want[i] && f->o->max_attempts && att[i] > f->o->max_attempts)
+            want[i] = false;
+    attempts_record(f, s, jobs, want, att, run_n);
+    for (size_t i = 0; i < run_n && !batch_stops(f); i++) {
+        s->cur = i;
+        if (!decoded[i]) {
+            /* Unreadable: no job id to report under; the DLQ keeps it with the reason. */
+            err[0] = '\0';
+            (void)pf_msg_job_decode(s->msgs[i].payload, s->msgs[i].len, &jobs[i], err,
+                                    sizeof(err));
+            pf_log(LOG_ERR, "job message at partition %d offset %lld refused: %s",
+                   (int)s->partition, (long long)s->msgs[i].offset, err);
+            (void)slot_produce(s, WORKER_FLEET_TOPIC_DLQ, NULL, s->msgs[i].payload,
+                               s->msgs[i].len, err);
+            continue;
+        }
+        process_job(s, &jobs[i], att[i]);
+    }
+out:
+    for (size_t i = 0; jobs && i < n; i++)
+        pf_msg_job_release(&jobs[i]);
+    pf_free(jobs);
+    pf_free(decoded);
+    pf_free(want);
+    pf_free(att);
+}
+
+static void *pool_thread(void *arg)
+{
+    struct fleet *f = arg;
+
+    (void)pthread_mutex_lock(&f->lock);
+    for (;;) {
+        struct slot *s = NULL;
+
+        for (unsigned i = 0; i < f->n_slots && !s; i++)
+            if (f->slots[i].state == SLOT_QUEUED)
+                s = &f->slots[i];
+        if (!s && f->quit)
+            break;
+        if (!s) {
+            (void)pthread_cond_wait(&f->cond, &f->lock);
+            continue;
+        }
+        s->state = SLOT_RUNNING;
+        (void)pthread_mutex_unlock(&f->lock);
+        process_slot(s);
+        (void)pthread_mutex_lock(&f->lock);
+        if (s->state == SLOT_RUNNING)
+            s->state = SLOT_SENT;
+    }
+    f->active--;
+    (void)pthread_mutex_unlock(&f->lock);
+    return NULL;
+}
+
+/* --- the poll thread --------------------------------------------------------------------- */
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct dr_tag *t = m->_private;
+    struct fleet *f = opaque;
+
+    (void)rk;
+    if (!t)
+        return;
+    (void)pthread_mutex_lock(&f->lock);
+    if (t->attempt) {
+        t->slot->attempts_pending--;
+    } else {
+        t->slot->msgs[t->idx].pending--;
+        if (m->err) {
+            t->slot->msgs[t->idx].failed = true;
+            pf_log(LOG_ERR, "delivery to %s failed: %s", rd_kafka_topic_name(m->rkt),
+                   rd_kafka_err2str(m->err));
+        }
+    }
+    (void)pthread_cond_broadcast(&f->cond);
+    (void)pthread_mutex_unlock(&f->lock);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct fleet *f = opaque;
+    char buf[256];
+
+    pf_log(LOG_DEBUG, "kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        (void)rd_kafka_fatal_error(rk, buf, sizeof(buf));
+        pf_log(LOG_ERR, "fatal kafka error: %s", buf);
+        atomic_store(&f->fatal, 1);
+    }
+}
+
+static bool partition_busy(const struct fleet *f, int32_t p)
+{
+    for (unsigned i = 0; i < f->n_slots; i++)
+        if (f->slots[i].state != SLOT_FREE && f->slots[i].partition == p)
+            return true;
+    return false;
+}
+
+static bool any_free(const struct fleet *f)
+{
+    for (unsigned i = 0; i < f->n_slots; i++)
+        if (f->slots[i].state == SLOT_FREE)
+            return true;
+    return false;
+}
+
+static void pause_one(struct fleet *f, struct part *p, bool pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+
+    if (!l)
+        return;
+    (void)rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, p->partition);
+    if (pause)
+        (void)rd_kafka_pause_partitions(f->cons, l);
+    else
+        (void)rd_kafka_resume_partitions(f->cons, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (!pause)
+        f->wake_part = p->partition;
+    p->paused = pause;
+}
+
+/* Pauses exactly the partitions that must not deliver: busy ones, all when no slot is free or
+ * when stopping. `force` sets every state explicitly (after ASSIGN: librdkafka keeps a
+ * partition's old pause flag across a rebalance). Locked. */
+static void apply_pause(struct fleet *f, bool force)
+{
+    bool full = !any_free(f);
+
+    for (size_t i = 0; i < f->n_parts; i++) {
+        struct part *p = &f->parts[i];
+        bool want = f->stopping || full || partition_busy(f, p->partition);
+
+        if (force || want != p->paused)
+            pause_one(f, p, want);
+    }
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct fleet *f = opaque;
+
+    (void)pthread_mutex_lock(&f->lock);
+    f->parts = pf_free(f->parts);
+    f->n_parts = 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        (void)rd_kafka_assign(rk, parts);
+        f->parts = pf_calloc((size_t)parts->cnt + 1, sizeof(*f->parts));
+        for (int i = 0; f->parts && i < parts->cnt; i++)
+            f->parts[f->n_parts++] = (struct part){.partition = parts->elems[i].partition};
+        pf_log(LOG_INFO, "assigned %d partitions", parts->cnt);
+        apply_pause(f, true);
+    } else {
+        /* Eager revoke (or an error): in-flight jobs finish, but their offsets can no longer
+         * be stored (__STATE), so the next owner redoes them. */
+        pf_log(LOG_INFO, "partitions revoked (%s)", rd_kafka_err2name(err));
+        (void)rd_kafka_assign(rk, NULL);
+    }
+    (void)pthread_mutex_unlock(&f->lock);
+}
+
+/* True when every delivery of slot `s`'s batch is in. Locked. */
+static bool slot_delivered(const struct slot *s)
+{
+    for (size_t i = 0; i < s->n_msgs; i++)
+        if (s->msgs[i].pending > 0)
+            return false;
+    return true;
+}
+
+/* Settles slots whose batch is done and whose deliveries are all in: the stored offset moves
+ * past the longest prefix of messages whose results were all delivered; from the first other
+ * one (no result, or a failed delivery) the partition is rewound, so it comes again. Locked. */
+static void settle_slots(struct fleet *f)
+{
+    for (unsigned i = 0; i < f->n_slots; i++) {
+        struct slot *s = &f->slots[i];
+        rd_kafka_topic_partition_list_t *l;
+        size_t k = 0;
+
+        if (s->state != SLOT_SENT || !slot_delivered(s))
+            continue;
+        while (k < s->n_msgs && s->msgs[k].sent && !s->msgs[k].failed)
+            k++;
+        l = rd_kafka_topic_partition_list_new(1);
+        if (l && k > 0) {
+            rd_kafka_topic_partition_t *tp =
+                rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, s->partition);
+            rd_kafka_resp_err_t err;
+
+            tp->offset = s->msgs[k - 1].offset + 1;
+            err = rd_kafka_offsets_store(f->cons, l);
+            if (err)
+                pf_log(LOG_INFO, "offset of partition %d not stored (%s): the jobs will be "
+                       "redone", (int)s->partition, rd_kafka_err2str(err));
+        }
+        if (l && k < s->n_msgs && !f->stopping) {
+            rd_kafka_topic_partition_list_destroy(l);
+            l = rd_kafka_topic_partition_list_new(1);
+            if (l) {
+                rd_kafka_error_t *e;
+
+                rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, s->partition)
+                    ->offset = s->msgs[k].offset;
+                e = rd_kafka_seek_partitions(f->cons, l, 5000);
+                if (e)
+                    rd_kafka_error_destroy(e);
+            }
+        }
+        if (l)
+            rd_kafka_topic_partition_list_destroy(l);
+        for (size_t j = 0; j < s->n_msgs; j++) {
+            s->msgs[j].payload = pf_free(s->msgs[j].payload);
+            s->msgs[j].pending = 0;
+            s->msgs[j].sent = s->msgs[j].failed = false;
+        }
+        s->n_msgs = 0;
+        s->state = SLOT_FREE;
+    }
+}
+
+/* Seeks partition `p` back to `offset`: the message there is not taken now. */
+static void seek_back(struct fleet *f, int32_t p, int64_t offset)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_error_t *e;
+
+    if (!l)
+        return;
+    rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, p)->offset = offset;
+    e = rd_kafka_seek_partitions(f->cons, l, 5000);
+    if (e)
+        rd_kafka_error_destroy(e);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Hands a consumed job message to a slot: appended to the batch a queued slot (not started
+ * yet) holds for the message just before it on the same partition, else to a free slot, whose
+ * partition is then paused. The pool is woken by the caller. Locked. */
+static void dispatch(struct fleet *f, const rd_kafka_message_t *m)
+{
+    struct slot *s = NULL;
+    struct slot_msg *sm;
+
+    if (m->len > PF_MSG_MAX_BYTES) {
+        pf_log(LOG_ERR, "job message of %zu bytes ignored", m->len);
+        return;
+    }
+    for (unsigned i = 0; i < f->n_slots && !s && !f->stopping; i++) {
+        struct slot *q = &f->slots[i];
+
+        if (q->state == SLOT_QUEUED && q->partition == m->partition &&
+            q->n_msgs < FLEET_BATCH_MAX && q->msgs[q->n_msgs - 1].offset + 1 == m->offset)
+            s = q;
+    }
+    if (!s && !f->stopping && !partition_busy(f, m->partition))
+        for (unsigned i = 0; i < f->n_slots && !s; i++)
+            if (f->slots[i].state == SLOT_FREE)
+                s = &f->slots[i];
+    if (!s) {
+        seek_back(f, m->partition, m->offset);
+        return;
+    }
+    sm = &s->msgs[s->n_msgs];
+    sm->payload = pf_malloc(m->len + 1);
+    if (!sm->payload) {
+        seek_back(f, m->partition, m->offset);
+        return;
+    }
+    memcpy(sm->payload, m->payload, m->len);
+    sm->payload[m->len] = '\0';
+    sm->len = m->len;
+    sm->offset = m->offset;
+    sm->pending = 0;
+    sm->sent = sm->failed = false;
+    s->n_msgs++;
+    s->partition = m->partition;
+    s->state = SLOT_QUEUED;
+}
+
+static bool any_busy(const struct fleet *f)
+{
+    for (unsigned i = 0; i < f->n_slots; i++)
+        if (f->slots[i].state != SLOT_FREE)
+            return true;
+    return false;
+}
+
+/* librdkafka 2.0.2 applies a resume on the broker thread only when that thread wakes up, which
+ * with every partition paused (no fetch outstanding) is its 1 s idle tick: each job then waited
+ * ~1 s for its partition to be fetched again (bench/README.md). Any request to the partition
+ * leader wakes the thread; a watermark query is a cheap one (one loopback round trip). */
+static void wake_fetcher(struct fleet *f)
+{
+    int64_t lo, hi;
+
+    if (f->wake_part < 0)
+        return;
+    (void)rd_kafka_query_watermark_offsets(f->cons, WORKER_FLEET_TOPIC_JOBS, f->wake_part, &lo,
+                                           &hi, 1000);
+    f->wake_part = -1;
+}
+
+/* The poll loop; returns when stopped and drained (or the abort wait ran out). */
+static void poll_loop(struct fleet *f)
+{
+    int64_t grace_end = 0, abort_end = 0;
+
+    for (;;) {
+        rd_kafka_message_t *m;
+        bool busy;
+
+        if (!f->stopping && (atomic_load(f->o->stop) || atomic_load(&f->fatal))) {
+            f->stopping = true;
+            grace_end = mono_ms() + f->o->grace_ms;
+            pf_log(LOG_NOTICE, "stopping: no new jobs; in-flight jobs get %lld ms",
+                   (long long)f->o->grace_ms);
+        }
+        /* Everything already fetched goes out in one round, so a slot's batch can take the
+         * consecutive messages of its partition before a pool thread starts it. */
+        m = rd_kafka_consumer_poll(f->cons, FLEET_POLL_MS);
+        for (unsigned n = 1; m; n++) {
+            (void)pthread_mutex_lock(&f->lock);
+            if (!m->err)
+                dispatch(f, m);
+            else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                pf_log(LOG_DEBUG, "consumer: %s", rd_kafka_message_errstr(m));
+            (void)pthread_mutex_unlock(&f->lock);
+            rd_kafka_message_destroy(m);
+            m = n < FLEET_DRAIN_MAX ? rd_kafka_consumer_poll(f->cons, 0) : NULL;
+        }
+        (void)pthread_mutex_lock(&f->lock);
+        (void)pthread_cond_broadcast(&f->cond);
+        (void)pthread_mutex_unlock(&f->lock);
+        (void)rd_kafka_poll(f->prod, 0);
+        (void)rd_kafka_poll(f->att_prod, 0);
+        attempts_consume(f);
+        (void)pthread_mutex_lock(&f->lock);
+        settle_slots(f);
+        apply_pause(f, false);
+        busy = any_busy(f);
+        (void)pthread_mutex_unlock(&f->lock);
+        wake_fetcher(f);
+        if (f->stopping && !busy)
+            return;
+        if (f->stopping && !atomic_load(&f->abort) && mono_ms() >= grace_end) {
+            pf_log(LOG_WARNING, "grace period over: cancelling in-flight jobs (redelivered)");
+            atomic_store(&f->abort, 1);
+            abort_end = mono_ms() + FLEET_ABORT_WAIT_MS;
+        }
+        if (atomic_load(&f->abort) && mono_ms() >= abort_end)
+            return;
+    }
+}
+
+/* --- set-up ------------------------------------------------------------------------------ */
+
+/* librdkafka's own log lines go through pf_log instead of straight to stderr. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    pf_log(level <= LOG_WARNING ? LOG_WARNING : LOG_DEBUG, "kafka %s: %s", fac, buf);
+}
+
+static int conf_apply(rd_kafka_conf_t *conf, const char *const *kv, char *errbuf, size_t errlen)
+{
+    char e[256];
+
+    for (size_t i = 0; kv[i]; i += 2)
+        if (rd_kafka_conf_set(conf, kv[i], kv[i + 1], e, sizeof(e)) != RD_KAFKA_CONF_OK)
+            return pf_set_error(errbuf, errlen, -EINVAL, "kafka option %s: %s", kv[i], e);
+    return 0;
+}
+
+static int make_client(struct fleet *f, rd_kafka_type_t type, const char *const *kv, bool group,
+                       rd_kafka_t **ret, char *errbuf, size_t errlen)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *common[] = {"bootstrap.servers", f->o->brokers, "client.id", f->o->worker_id,
+                            NULL};
+    char e[512];
+    int r;
+
+    if (!conf)
+        return -ENOMEM;
+    r = conf_apply(conf, common, errbuf, errlen);
+    r = r < 0 ? r : conf_apply(conf, kv, errbuf, errlen);
+    if (r < 0) {
+        rd_kafka_conf_destroy(conf);
+        return r;
+    }
+    rd_kafka_conf_set_opaque(conf, f);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    if (type == RD_KAFKA_PRODUCER)
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    if (group)
+        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    *ret = rd_kafka_new(type, conf, e, sizeof(e));
+    if (!*ret) {
+        rd_kafka_conf_destroy(conf);
+        return pf_set_error(errbuf, errlen, -EIO, "cannot create a kafka client: %s", e);
+    }
+    if (type == RD_KAFKA_CONSUMER)
+        (void)rd_kafka_poll_set_consumer(*ret);
+    return 0;
+}
+
+static int clients_open(struct fleet *f, char *errbuf, size_t errlen)
+{
+    static const char *const prod_kv[] = {"enable.idempotence", "true",
+                                          "linger.ms", FLEET_RESULT_LINGER_MS, NULL};
+    static const char *const att_prod_kv[] = {"enable.idempotence", "true", "linger.ms", "1",
+                                              NULL};
+    const char *cons_kv[] = {
+        "group.id", f->o->group ? f->o->group : "patchfleet-workers",
+        /* Eager: librdkafka 2.0.2's cooperative-sticky has known bugs (kafka-redis.md §2). */
+        "partition.assignment.strategy", "roundrobin",
+        "enable.auto.offset.store", "false",
+        "enable.auto.commit", "true",
+        "auto.commit.interval.ms", "1000",
+        "auto.offset.reset", "earliest",
+        "session.timeout.ms", "10000",
+        "heartbeat.interval.ms", "1000",
+        "max.poll.interval.ms", "120000",
+        /* A resumed partition joins the next fetch request; librdkafka's default lets the
+         * outstanding one wait 500 ms for data from the partitions that are not paused. */
+        "fetch.wait.max.ms", FLEET_FETCH_WAIT_MS,
+        NULL,
+    };
+    char att_group[160];
+    const char *att_kv[] = {"group.id", att_group, "enable.auto.commit", "false",
+                            "auto.offset.reset", "earliest",
+                            "fetch.wait.max.ms", FLEET_FETCH_WAIT_MS, NULL};
+    rd_kafka_topic_partition_list_t *l;
+    int r;
+
+    (void)snprintf(att_group, sizeof(att_group), "patchfleet-attempts-%s", f->o->worker_id);
+    r = make_client(f, RD_KAFKA_PRODUCER, prod_kv, false, &f->prod, errbuf, errlen);
+    r = r < 0 ? r : make_client(f, RD_KAFKA_PRODUCER, att_prod_kv, false, &f->att_prod, errbuf,
+                                errlen);
+    r = r < 0 ? r : make_client(f, RD_KAFKA_CONSUMER, cons_kv, true, &f->cons, errbuf, errlen);
+    r = r < 0 ? r : make_client(f, RD_KAFKA_CONSUMER, att_kv, false, &f->att, errbuf, errlen);
+    if (r < 0)
+        return r;
+    l = rd_kafka_topic_partition_list_new(1);
+    if (!l)
+        return -ENOMEM;
+    rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_ATTEMPTS, 0)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+    (void)rd_kafka_assign(f->att, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    l = rd_kafka_topic_partition_list_new(1);
+    if (!l)
+        return -ENOMEM;
+    rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, RD_KAFKA_PARTITION_UA);
+    if (rd_kafka_subscribe(f->cons, l) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        r = pf_set_error(errbuf, errlen, -EIO, "cannot subscribe to %s", WORKER_FLEET_TOPIC_JOBS);
+    rd_kafka_topic_partition_list_destroy(l);
+    return r;
+}
+
+/* Flushes results, stores their offsets, commits synchronously, leaves the group, frees. */
+static void clients_close(struct fleet *f)
+{
+    if (f->att_prod)
+        (void)rd_kafka_flush(f->att_prod, 10000);
+    if (f->prod) {
+        (void)rd_kafka_flush(f->prod, 10000);
+        (void)pthread_mutex_lock(&f->lock);
+        settle_slots(f);
+        (void)pthread_mutex_unlock(&f->lock);
+    }
+    if (f->cons) {
+        rd_kafka_resp_err_t err = rd_kafka_commit(f->cons, NULL, 0);
+
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            pf_log(LOG_WARNING, "final commit failed: %s", rd_kafka_err2str(err));
+        (void)rd_kafka_consumer_close(f->cons);
+        rd_kafka_destroy(f->cons);
+    }
+    if (f->att) {
+        (void)rd_kafka_consumer_close(f->att);
+        rd_kafka_destroy(f->att);
+    }
+    if (f->prod)
+        rd_kafka_destroy(f->prod);
+    if (f->att_prod)
+        rd_kafka_destroy(f->att_prod);
+}
+
+int worker_fleet_run(const struct worker_fleet_options *o, char *errbuf, size_t errlen)
+{
+    struct fleet f = {.o = o, .wake_part = -1};
+    pthread_t *threads = NULL;
+    unsigned started = 0;
+    int r;
+
+    if (o->concurrency < 1 || o->concurrency > WORKER_FLEET_MAX_SLOTS || !o->brokers ||
+        !o->worker_id || !o->stop)
+        return pf_set_error(errbuf, errlen, -EINVAL, "invalid fleet worker options");
+    (void)pthread_mutex_init(&f.lock, NULL);
+    (void)pthread_cond_init(&f.cond, NULL);
+    f.n_slots = o->concurrency;
+    f.slots = pf_calloc(f.n_slots, sizeof(*f.slots));
+    f.attempts = pf_calloc(FLEET_ATTEMPTS_MAX, sizeof(*f.attempts));
+    threads = pf_calloc(f.n_slots, sizeof(*threads));
+    r = f.slots && f.attempts && threads ? 0 : -ENOMEM;
+    if (r == 0)
+        r = worker_plan_cache_new(FLEET_PLAN_CACHE_MAX, &f.plans);
+    for (unsigned i = 0; r == 0 && i < f.n_slots; i++) {
+        struct slot *s = &f.slots[i];
+
+        s->f = &f;
+        s->tag_attempt = (struct dr_tag){.slot = s, .attempt = true};
+        s->msgs = pf_calloc(FLEET_BATCH_MAX, sizeof(*s->msgs));
+        if (!s->msgs) {
+            r = -ENOMEM;
+            break;
+        }
+        for (size_t j = 0; j < FLEET_BATCH_MAX; j++)
+            s->msgs[j].tag = (struct dr_tag){.slot = s, .idx = j};
+    }
+    r = r < 0 ? r : clients_open(&f, errbuf, errlen);
+    for (unsigned i = 0; r == 0 && i < f.n_slots; i++) {
+        (void)pthread_mutex_lock(&f.lock);
+        f.active++; /* counted before it runs, so the drain below cannot miss it */
+        (void)pthread_mutex_unlock(&f.lock);
+        if (pthread_create(&threads[i], NULL, pool_thread, &f) != 0) {
+            (void)pthread_mutex_lock(&f.lock);
+            f.active--;
+            (void)pthread_mutex_unlock(&f.lock);
+            r = pf_set_error(errbuf, errlen, -EAGAIN, "cannot start job threads");
+            break;
+        }
+        started++;
+    }
+    if (r == 0)
+        poll_loop(&f);
+    /* Stop the pool: threads finish what they run (cancelled after an abort) and exit. */
+    (void)pthread_mutex_lock(&f.lock);
+    f.quit = true;
+    f.stopping = true;
+    (void)pthread_cond_broadcast(&f.cond);
+    (void)pthread_mutex_unlock(&f.lock);
+    /* A thread may wait for a delivery report: keep polling the producer until all exited. */
+    for (;;) {
+        unsigned active;
+
+        (void)pthread_mutex_lock(&f.lock);
+        active = f.active;
+        (void)pthread_mutex_unlock(&f.lock);
+        if (active == 0 || !f.prod)
+            break;
+        (void)rd_kafka_poll(f.prod, 100);
+    }
+    for (unsigned i = 0; i < started; i++)
+        (void)pthread_join(threads[i], NULL);
+    clients_close(&f);
+    if (r == 0 && atomic_load(&f.fatal))
+        r = pf_set_error(errbuf, errlen, -EIO, "stopped after a fatal kafka error");
+    for (unsigned i = 0; f.slots && i < f.n_slots; i++) {
+        for (size_t j = 0; f.slots[i].msgs && j < FLEET_BATCH_MAX; j++)
+            pf_free(f.slots[i].msgs[j].payload);
+        pf_free(f.slots[i].msgs);
+    }
+    pf_free(f.slots);
+    pf_free(f.attempts);
+    pf_free(f.parts);
+    pf_free(threads);
+    worker_plan_cache_free(f.plans);
+    (void)pthread_cond_destroy(&f.cond);
+    (void)pthread_mutex_destroy(&f.lock);
+    return r;
+}
