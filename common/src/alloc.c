@@ -6,7 +6,9 @@
  */
 #include "pf/setup.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +84,29 @@ void *pf_free(void *p)
 {
     free(p);
     return NULL;
+}
+
+int pf_grow(void *arrayp, size_t *cap, size_t need, size_t elem_size)
+{
+    size_t max = SIZE_MAX / (elem_size ? elem_size : 1), ncap;
+    void *old, *p;
+
+    if (need <= *cap)
+        return 0;
+    if (need > max)
+        return -ENOMEM;
+    ncap = *cap == 0 ? PF_GROW_FIRST : *cap > max / 2 ? max : *cap * 2;
+    if (ncap < need)
+        ncap = need;
+    /* The array pointer is read and written as bytes: `arrayp` points at a T *, not a void *,
+     * and memcpy is the aliasing-safe way to treat one as the other. */
+    memcpy(&old, arrayp, sizeof(old));
+    p = pf_realloc(old, ncap * elem_size);
+    if (!p)
+        return -ENOMEM;
+    memcpy(arrayp, &p, sizeof(p));
+    *cap = ncap;
+    return 0;
 }
 
 char *pf_vasprintf(const char *fmt, va_list ap)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for the small base modules: strv, buf, diag, alloc, err. */
+/* Unit tests for the small base modules: strv, buf, diag, alloc (and pf_grow), err. */
 #include "pf_test.h"
 
 #include "pf/diag.h"
@@ -96,6 +96,45 @@ static void alloc_failure_injection(void **state)
     pf_strv_clear(&sv);
 }
 
+static void grow_geometric_and_checked(void **state)
+{
+    long *v = NULL;
+    size_t cap = 0;
+
+    (void)state;
+    assert_int_equal(PF_GROW(v, cap, 0), 0);
+    assert_null(v);
+    assert_int_equal(PF_GROW(v, cap, 1), 0);
+    assert_int_equal(cap, PF_GROW_FIRST);
+    v[0] = 42;
+    /* Room already there: nothing moves. */
+    assert_int_equal(PF_GROW(v, cap, PF_GROW_FIRST), 0);
+    assert_int_equal(cap, PF_GROW_FIRST);
+    /* One more doubles; far more jumps straight to what was asked. */
+    assert_int_equal(PF_GROW(v, cap, PF_GROW_FIRST + 1), 0);
+    assert_int_equal(cap, 2 * PF_GROW_FIRST);
+    assert_int_equal(PF_GROW(v, cap, 1000), 0);
+    assert_int_equal(cap, 1000);
+    v[999] = 7;
+    assert_int_equal(v[0], 42);
+    /* A byte size past SIZE_MAX is refused, and so is an allocation that fails; both leave
+     * the array and its capacity as they were. */
+    assert_int_equal(PF_GROW(v, cap, SIZE_MAX / sizeof(*v) + 1), -ENOMEM);
+    assert_int_equal(pf_grow(&v, &cap, SIZE_MAX, 2), -ENOMEM);
+    assert_int_equal(cap, 1000);
+    pf_alloc_fail_at(1, false);
+    assert_int_equal(PF_GROW(v, cap, 1001), -ENOMEM);
+    pf_alloc_fail_at(0, false);
+    assert_int_equal(cap, 1000);
+    assert_int_equal(v[0] + v[999], 49);
+    /* Doubling that would overflow stops at the largest expressible count instead. */
+    cap = SIZE_MAX / sizeof(*v) / 2 + 1;
+    pf_alloc_fail_at(1, false);
+    assert_int_equal(PF_GROW(v, cap, cap + 1), -ENOMEM);
+    pf_alloc_fail_at(0, false);
+    pf_free(v);
+}
+
 static void error_prefix(void **state)
 {
     char eb[32];
@@ -121,6 +160,7 @@ int main(void)
         cmocka_unit_test(buf_read_missing_file),
         cmocka_unit_test(diags_sorted_and_formatted),
         cmocka_unit_test(alloc_failure_injection),
+        cmocka_unit_test(grow_geometric_and_checked),
     };
     return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }
