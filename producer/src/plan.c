@@ -13,70 +13,36 @@
 #include <string.h>
 
 #include "pf/alloc.h"
+#include "pf/hashmap.h"
+#include "pf/strv.h"
 #include "pf/tags.h"
 #include "pf/template.h"
 #include "producer/plan.h"
 
-/* Open-addressing set of target references, to find collisions in O(1) per job. Values are
- * indexes into plan->jobs; the set borrows the strings from the jobs it points at. */
+/* The target references claimed so far, to find collisions in O(1) per job: "repo:tag" (one
+ * string per pair, since a valid tag holds no ':') -> index into plan->jobs. The map borrows
+ * its keys from `keys`. */
 struct target_set {
-    size_t *slots; /* job index + 1; 0 = empty */
-    size_t cap;
-    size_t n;
+    struct pf_hashmap m;
+    struct pf_strv keys;
 };
-
-static uint64_t hash_str(const char *a, const char *b)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    for (; *a; a++)
-        h = (h ^ (unsigned char)*a) * 1099511628211ULL;
-    h = (h ^ ':') * 1099511628211ULL;
-    for (; *b; b++)
-        h = (h ^ (unsigned char)*b) * 1099511628211ULL;
-    return h;
-}
-
-static int target_set_grow(struct target_set *s, const struct pf_job *jobs)
-{
-    size_t cap = s->cap ? s->cap * 2 : 64;
-    size_t *slots = pf_calloc(cap, sizeof(*slots));
-
-    if (!slots)
-        return -ENOMEM;
-    for (size_t i = 0; i < s->cap; i++) {
-        size_t idx;
-        if (!s->slots[i])
-            continue;
-        idx = hash_str(jobs[s->slots[i] - 1].target_repo, jobs[s->slots[i] - 1].target_tag) &
-              (cap - 1);
-        while (slots[idx])
-            idx = (idx + 1) & (cap - 1);
-        slots[idx] = s->slots[i];
-    }
-    pf_free(s->slots);
-    s->slots = slots;
-    s->cap = cap;
-    return 0;
-}
 
 /* Looks up repo:tag; returns the index of the job that has it, or -1 after inserting `job`. */
 static long target_set_claim(struct target_set *s, const struct pf_job *jobs, size_t job)
 {
-    const char *repo = jobs[job].target_repo, *tag = jobs[job].target_tag;
-    size_t idx;
+    char *key = pf_asprintf("%s:%s", jobs[job].target_repo, jobs[job].target_tag);
+    struct pf_hashmap_slot *hs;
 
-    if ((s->n + 1) * 2 > s->cap && target_set_grow(s, jobs) < 0)
+    if (!key)
         return -2;
-    idx = hash_str(repo, tag) & (s->cap - 1);
-    while (s->slots[idx]) {
-        const struct pf_job *o = &jobs[s->slots[idx] - 1];
-        if (strcmp(o->target_repo, repo) == 0 && strcmp(o->target_tag, tag) == 0)
-            return (long)(s->slots[idx] - 1);
-        idx = (idx + 1) & (s->cap - 1);
+    hs = pf_hashmap_find(&s->m, key);
+    if (hs) {
+        pf_free(key);
+        return (long)(uintptr_t)hs->value;
     }
-    s->slots[idx] = job + 1;
-    s->n++;
+    if (pf_strv_push_take(&s->keys, key) < 0 ||
+        pf_hashmap_add(&s->m, key, (void *)(uintptr_t)job) < 0)
+        return -2;
     return -1;
 }
 
@@ -127,15 +93,9 @@ static int push_job(struct producer_plan *plan, const struct pf_image_spec *img,
     struct pf_job *job;
     struct pf_ref src = *source_repo;
 
-    if (plan->n_jobs == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        struct pf_job *v = pf_realloc(plan->jobs, ncap * sizeof(*v));
-        if (!v) {
-            pf_free(rendered_tag);
-            return -ENOMEM;
-        }
-        plan->jobs = v;
-        *cap = ncap;
+    if (PF_GROW(plan->jobs, *cap, plan->n_jobs + 1) < 0) {
+        pf_free(rendered_tag);
+        return -ENOMEM;
     }
     job = &plan->jobs[plan->n_jobs++];
     memset(job, 0, sizeof(*job));
@@ -257,7 +217,7 @@ out:
 int producer_plan_build(const struct pf_config *cfg, const struct producer_catalog *catalog,
                         struct producer_plan *ret)
 {
-    struct target_set targets = {0};
+    struct target_set targets = {PF_HASHMAP_INIT, PF_STRV_INIT};
     size_t cap = 0;
     int r = 0;
 
@@ -266,7 +226,8 @@ int producer_plan_build(const struct pf_config *cfg, const struct producer_catal
         if (r < 0)
             break;
     }
-    pf_free(targets.slots);
+    pf_hashmap_release(&targets.m);
+    pf_strv_clear(&targets.keys);
     return r;
 }
 

@@ -8,13 +8,13 @@
 #include <time.h>
 
 #include "pf/alloc.h"
+#include "pf/hashmap.h"
 #include "pf/strv.h"
 #include "producer/tag_lists.h"
 
 #define WAIT_SLICE_NS 100000000L /* a waiter checks its own stop callback this often */
 
 struct listing {
-    struct listing *next; /* bucket chain */
     char *repo;
     bool ready;           /* false while the first caller lists */
     int r;                /* 0, or the listing's error */
@@ -25,20 +25,9 @@ struct listing {
 struct producer_tag_lists {
     pthread_mutex_t lock;
     pthread_cond_t ready; /* broadcast when a listing is settled or abandoned */
-    struct listing **buckets;
-    size_t n_buckets;     /* a power of two */
-    size_t n;
+    struct pf_hashmap listings; /* repo (borrowed from the listing) -> struct listing */
     unsigned long made;
 };
-
-static uint64_t hash_repo(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
 
 static struct listing *listing_free(struct listing *e)
 {
@@ -57,12 +46,6 @@ int producer_tag_lists_new(struct producer_tag_lists **ret)
 
     if (!l)
         return -ENOMEM;
-    l->n_buckets = 64;
-    l->buckets = pf_calloc(l->n_buckets, sizeof(*l->buckets));
-    if (!l->buckets) {
-        pf_free(l);
-        return -ENOMEM;
-    }
     (void)pthread_mutex_init(&l->lock, NULL);
     (void)pthread_cond_init(&l->ready, NULL);
     *ret = l;
@@ -71,14 +54,14 @@ int producer_tag_lists_new(struct producer_tag_lists **ret)
 
 struct producer_tag_lists *producer_tag_lists_free(struct producer_tag_lists *l)
 {
+    struct pf_hashmap_slot *hs;
+    size_t it = 0;
+
     if (!l)
         return NULL;
-    for (size_t i = 0; i < l->n_buckets; i++)
-        for (struct listing *e = l->buckets[i], *next; e; e = next) {
-            next = e->next;
-            listing_free(e);
-        }
-    pf_free(l->buckets);
+    while ((hs = pf_hashmap_next(&l->listings, &it)))
+        listing_free(hs->value);
+    pf_hashmap_release(&l->listings);
     (void)pthread_cond_destroy(&l->ready);
     (void)pthread_mutex_destroy(&l->lock);
     pf_free(l);
@@ -95,41 +78,6 @@ unsigned long producer_tag_lists_made(struct producer_tag_lists *l)
     return n;
 }
 
-/* Locked. */
-static struct listing **find_slot(struct producer_tag_lists *l, const char *repo)
-{
-    struct listing **p = &l->buckets[hash_repo(repo) & (l->n_buckets - 1)];
-
-    while (*p && strcmp((*p)->repo, repo) != 0)
-        p = &(*p)->next;
-    return p;
-}
-
-/* Doubles the bucket array when chains grow past two entries on average; a failed grow only
- * leaves the chains longer. Locked. */
-static void maybe_grow(struct producer_tag_lists *l)
-{
-    size_t nb = l->n_buckets * 2;
-    struct listing **b;
-
-    if (l->n <= l->n_buckets * 2)
-        return;
-    b = pf_calloc(nb, sizeof(*b));
-    if (!b)
-        return;
-    for (size_t i = 0; i < l->n_buckets; i++)
-        for (struct listing *e = l->buckets[i], *next; e; e = next) {
-            size_t k = hash_repo(e->repo) & (nb - 1);
-
-            next = e->next;
-            e->next = b[k];
-            b[k] = e;
-        }
-    pf_free(l->buckets);
-    l->buckets = b;
-    l->n_buckets = nb;
-}
-
 /* Waits until the listing of `repo` is settled or gone, or the caller is stopped. Returns
  * the settled listing, NULL when there is none (the caller lists), or NULL with *stopped.
  * Locked. */
@@ -138,7 +86,7 @@ static struct listing *wait_settled(struct producer_tag_lists *l, const char *re
 {
     struct listing *e;
 
-    while ((e = *find_slot(l, repo)) && !e->ready) {
+    while ((e = pf_hashmap_get(&l->listings, repo)) && !e->ready) {
         struct timespec ts;
 
         if (stop && stop(userdata)) {
@@ -170,7 +118,7 @@ int producer_tag_lists_get(struct producer_tag_lists *l, struct pf_registry *reg
                            const char *target_repo, producer_stop_fn stop, void *userdata,
                            const struct pf_strv **ret, char *errbuf, size_t errlen)
 {
-    struct listing *e, **slot;
+    struct listing *e;
     bool stopped = false;
     char why[512] = "";
     int r;
@@ -194,19 +142,21 @@ int producer_tag_lists_get(struct producer_tag_lists *l, struct pf_registry *reg
         return -ENOMEM;
     }
     e->tags = (struct pf_strv)PF_STRV_INIT;
-    *find_slot(l, target_repo) = e; /* not ready: others for this repository wait */
-    l->n++;
+    r = pf_hashmap_add(&l->listings, e->repo, e); /* not ready: others for this repository wait */
+    if (r < 0) {
+        (void)pthread_mutex_unlock(&l->lock);
+        listing_free(e);
+        return r;
+    }
     l->made++;
     (void)pthread_mutex_unlock(&l->lock);
 
     r = producer_list_target_tags(reg, target_repo, stop, userdata, &e->tags, why, sizeof(why));
 
     (void)pthread_mutex_lock(&l->lock);
-    slot = find_slot(l, target_repo);
     if (r == -ENOMEM || (r < 0 && stop && stop(userdata))) {
         /* Not an answer about the repository: forget it, so a later caller lists again. */
-        *slot = e->next;
-        l->n--;
+        (void)pf_hashmap_remove(&l->listings, e->repo, NULL);
         (void)pthread_cond_broadcast(&l->ready);
         (void)pthread_mutex_unlock(&l->lock);
         (void)snprintf(errbuf, errlen, "%s", why[0] ? why : strerror(-r));
@@ -217,7 +167,6 @@ int producer_tag_lists_get(struct producer_tag_lists *l, struct pf_registry *reg
     if (r < 0 && !(e->why = pf_strdup(why[0] ? why : strerror(-r))))
         e->r = -ENOMEM;
     e->ready = true;
-    maybe_grow(l);
     (void)pthread_cond_broadcast(&l->ready);
     r = answer(e, ret, errbuf, errlen);
     (void)pthread_mutex_unlock(&l->lock);

@@ -20,6 +20,7 @@
 #include "pf/alloc.h"
 #include "pf/buf.h"
 #include "pf/err.h"
+#include "pf/hashmap.h"
 #include "pf/strv.h"
 #include "deb/deb822.h"
 #include "deb/deb_apply.h"
@@ -35,90 +36,51 @@
 
 /* ---- a string hash set; each key remembers who added it ---- */
 
+/* One key of a set, with the key in the same allocation (the map borrows it from here). */
 struct slot {
-    char *key;
     int owner; /* item index, or OWNER_DB */
     bool dir;
+    char key[];
 };
 
 struct pset {
-    struct slot *s;
-    size_t cap, n;
+    struct pf_hashmap m; /* key -> struct slot */
 };
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
 
 static struct slot *pset_find(const struct pset *p, const char *key)
 {
-    size_t i;
-
-    if (!p->cap)
-        return NULL;
-    for (i = hash_str(key) & (p->cap - 1); p->s[i].key; i = (i + 1) & (p->cap - 1))
-        if (strcmp(p->s[i].key, key) == 0)
-            return &p->s[i];
-    return NULL;
-}
-
-static int pset_grow(struct pset *p)
-{
-    size_t ncap = p->cap ? p->cap * 2 : 256;
-    struct slot *ns = pf_calloc(ncap, sizeof(*ns));
-
-    if (!ns)
-        return -ENOMEM;
-    for (size_t i = 0; i < p->cap; i++) {
-        size_t j;
-
-        if (!p->s[i].key)
-            continue;
-        for (j = hash_str(p->s[i].key) & (ncap - 1); ns[j].key; j = (j + 1) & (ncap - 1))
-            ;
-        ns[j] = p->s[i];
-    }
-    pf_free(p->s);
-    p->s = ns;
-    p->cap = ncap;
-    return 0;
+    return pf_hashmap_get(&p->m, key);
 }
 
 /* Adds a copy of `key` (no-op when present). Returns 1 when added, 0 when present, -ENOMEM. */
 static int pset_add(struct pset *p, const char *key, int owner, bool dir)
 {
-    size_t i;
+    size_t len = strlen(key);
+    struct slot *s;
     int r;
 
     if (pset_find(p, key))
         return 0;
-    if ((p->n + 1) * 2 > p->cap) {
-        r = pset_grow(p);
-        if (r < 0)
-            return r;
-    }
-    for (i = hash_str(key) & (p->cap - 1); p->s[i].key; i = (i + 1) & (p->cap - 1))
-        ;
-    p->s[i].key = pf_strdup(key);
-    if (!p->s[i].key)
+    s = pf_malloc(sizeof(*s) + len + 1);
+    if (!s)
         return -ENOMEM;
-    p->s[i].owner = owner;
-    p->s[i].dir = dir;
-    p->n++;
-    return 1;
+    s->owner = owner;
+    s->dir = dir;
+    memcpy(s->key, key, len + 1);
+    r = pf_hashmap_add(&p->m, s->key, s);
+    if (r < 0)
+        pf_free(s);
+    return r;
 }
 
 static void pset_clear(struct pset *p)
 {
-    for (size_t i = 0; i < p->cap; i++)
-        pf_free(p->s[i].key);
-    pf_free(p->s);
-    memset(p, 0, sizeof(*p));
+    struct pf_hashmap_slot *hs;
+    size_t it = 0;
+
+    while ((hs = pf_hashmap_next(&p->m, &it)))
+        pf_free(hs->value);
+    pf_hashmap_release(&p->m);
 }
 
 /* ---- md5 (dpkg's hash for md5sums and Conffiles) ---- */
@@ -956,14 +918,15 @@ static int update_db(struct apply *a)
 static int add_parents(struct apply *a)
 {
     struct pf_strv keys = PF_STRV_INIT;
+    struct pf_hashmap_slot *hs;
+    size_t it = 0;
     int r = 0;
 
-    for (size_t i = 0; i < a->written.cap && r >= 0; i++)
-        if (a->written.s[i].key)
-            r = pf_strv_push(&keys, a->written.s[i].key);
-    for (size_t i = 0; i < a->whiteouts.cap && r >= 0; i++)
-        if (a->whiteouts.s[i].key)
-            r = pf_strv_push(&keys, a->whiteouts.s[i].key);
+    while (r >= 0 && (hs = pf_hashmap_next(&a->written.m, &it)))
+        r = pf_strv_push(&keys, hs->key);
+    it = 0;
+    while (r >= 0 && (hs = pf_hashmap_next(&a->whiteouts.m, &it)))
+        r = pf_strv_push(&keys, hs->key);
     for (size_t i = 0; i < keys.n && r >= 0; i++) {
         char *k = keys.v[i];
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "pf/alloc.h"
+#include "pf/hashmap.h"
 #include "pf/io.h"
 #include "pf/buf.h"
 #include "image/layer_writer.h"
@@ -56,8 +57,7 @@ struct lw_entry {
 struct worker_layer_writer {
     struct lw_entry *v;
     size_t n, cap;
-    size_t *slots; /* open addressing on path; entry index + 1, 0 = empty */
-    size_t n_slots;
+    struct pf_hashmap paths; /* the entries' paths (borrowed from v[i].path), to refuse twins */
     size_t mem;
     int64_t mtime;
     bool finished;
@@ -109,7 +109,7 @@ struct worker_layer_writer *worker_layer_writer_free(struct worker_layer_writer 
     for (size_t i = 0; i < w->n; i++)
         entry_release(&w->v[i]);
     pf_free(w->v);
-    pf_free(w->slots);
+    pf_hashmap_release(&w->paths);
     return pf_free(w);
 }
 
@@ -139,78 +139,24 @@ static int path_check(const char *path, bool allow_empty)
     }
 }
 
-static size_t path_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return (size_t)h;
-}
-
-/* Returns the slot that holds `path`, or the empty slot where it would go. */
-static size_t slot_find(const struct worker_layer_writer *w, const char *path)
-{
-    size_t mask = w->n_slots - 1;
-    size_t i = path_hash(path) & mask;
-
-    while (w->slots[i] != 0 && strcmp(w->v[w->slots[i] - 1].path, path) != 0)
-        i = (i + 1) & mask;
-    return i;
-}
-
-/* Keeps the hash set at most half full, so probing stays short and always ends. */
-static int slots_reserve(struct worker_layer_writer *w)
-{
-    size_t n_new, *old = w->slots, n_old = w->n_slots;
-
-    if (w->n_slots != 0 && (w->n + 1) * 2 <= w->n_slots)
-        return 0;
-    n_new = w->n_slots ? w->n_slots * 2 : 64;
-    w->slots = pf_calloc(n_new, sizeof(*w->slots));
-    if (!w->slots) {
-        w->slots = old;
-        return -ENOMEM;
-    }
-    w->n_slots = n_new;
-    for (size_t i = 0; i < n_old; i++) {
-        if (old[i] != 0)
-            w->slots[slot_find(w, w->v[old[i] - 1].path)] = old[i];
-    }
-    pf_free(old);
-    return 0;
-}
-
 /* Takes `e` (its strings and data) into the writer on success; on failure `e` still belongs
  * to the caller. */
 static int entry_push(struct worker_layer_writer *w, struct lw_entry *e)
 {
-    size_t slot;
     int r;
 
     if (w->finished)
         return -EINVAL;
     if (w->n >= WORKER_LAYER_WRITER_MAX_ENTRIES)
         return -E2BIG;
-    r = slots_reserve(w);
+    r = PF_GROW(w->v, w->cap, w->n + 1);
     if (r < 0)
         return r;
-    slot = slot_find(w, e->path);
-    if (w->slots[slot] != 0)
-        return -EEXIST;
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 64;
-        struct lw_entry *v = pf_realloc(w->v, cap * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        w->v = v;
-        w->cap = cap;
-    }
+    /* The map borrows e->path, which moves into v[] with the entry. */
+    r = pf_hashmap_add(&w->paths, e->path, NULL);
+    if (r <= 0)
+        return r == 0 ? -EEXIST : r;
     w->v[w->n++] = *e;
-    w->slots[slot] = w->n;
     return 0;
 }
 
@@ -425,7 +371,7 @@ static int entry_key_cmp(const void *key, const void *y)
  * file of this layer. */
 static int entries_prepare(struct worker_layer_writer *w)
 {
-    /* Sorting breaks the hash set's indexes, so no add may follow, even after an error. */
+    /* Entries are written in sorted order, so no add may follow the sort, even after an error. */
     w->finished = true;
     if (w->n > 1)
         qsort(w->v, w->n, sizeof(*w->v), entry_cmp);
