@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "pf/alloc.h"
+#include "pf/hashmap.h"
 #include "pf/buf.h"
 #include "pf/copy.h"
 #include "pf/digest.h"
@@ -132,12 +133,10 @@ void worker_patch_job_result_release(struct worker_patch_job_result *r)
 
 /* --- the dry-run plan cache ---------------------------------------------------------------- */
 
-/* One remembered plan. Entries are chained in a hash bucket and in the LRU list (most recent
- * at head). */
+/* One remembered plan. Entries are in the map (which borrows `key`) and in the LRU list (most
+ * recent at head). */
 struct plan_entry {
-    struct plan_entry *hnext;
     struct plan_entry *prev, *next;
-    uint64_t hash;
     char *key;
     struct pf_platform platform; /* single-manifest keys: the platform read from the config */
     char *os;
@@ -147,21 +146,11 @@ struct plan_entry {
 
 struct worker_plan_cache {
     pthread_mutex_t lock;
-    struct plan_entry **buckets;
-    size_t n_buckets; /* a power of two */
+    struct pf_hashmap map; /* key -> struct plan_entry */
     struct plan_entry *head, *tail;
-    size_t n, capacity;
+    size_t capacity;
     uint64_t hits, misses;
 };
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
 
 static void plan_entry_free(struct plan_entry *e)
 {
@@ -179,21 +168,12 @@ static void plan_entry_free(struct plan_entry *e)
 int worker_plan_cache_new(size_t capacity, struct worker_plan_cache **ret)
 {
     struct worker_plan_cache *c;
-    size_t nb = 16;
 
     if (capacity == 0 || capacity > SIZE_MAX / 4)
         return -EINVAL;
-    while (nb < capacity * 2)
-        nb *= 2;
     c = pf_calloc(1, sizeof(*c));
     if (!c)
         return -ENOMEM;
-    c->buckets = pf_calloc(nb, sizeof(*c->buckets));
-    if (!c->buckets) {
-        pf_free(c);
-        return -ENOMEM;
-    }
-    c->n_buckets = nb;
     c->capacity = capacity;
     (void)pthread_mutex_init(&c->lock, NULL);
     *ret = c;
@@ -211,7 +191,7 @@ struct worker_plan_cache *worker_plan_cache_free(struct worker_plan_cache *c)
         plan_entry_free(e);
     }
     (void)pthread_mutex_destroy(&c->lock);
-    pf_free(c->buckets);
+    pf_hashmap_release(&c->map);
     pf_free(c);
     return NULL;
 }
@@ -248,25 +228,18 @@ static void lru_push_front(struct worker_plan_cache *c, struct plan_entry *e)
         c->tail = e;
 }
 
-/* Unlinks `e` from its bucket and the LRU list (caller holds the lock). */
+/* Unlinks `e` from the map and the LRU list (caller holds the lock). */
 static void plan_remove(struct worker_plan_cache *c, struct plan_entry *e)
 {
-    struct plan_entry **pp = &c->buckets[e->hash & (c->n_buckets - 1)];
-
-    while (*pp != e)
-        pp = &(*pp)->hnext;
-    *pp = e->hnext;
+    (void)pf_hashmap_remove(&c->map, e->key, NULL);
     lru_unlink(c, e);
-    c->n--;
 }
 
 /* The entry for `key`, moved to the front of the LRU list, or NULL (caller holds the lock). */
-static struct plan_entry *plan_find(struct worker_plan_cache *c, const char *key, uint64_t h)
+static struct plan_entry *plan_find(struct worker_plan_cache *c, const char *key)
 {
-    struct plan_entry *e = c->buckets[h & (c->n_buckets - 1)];
+    struct plan_entry *e = pf_hashmap_get(&c->map, key);
 
-    while (e && (e->hash != h || strcmp(e->key, key) != 0))
-        e = e->hnext;
     if (e) {
         lru_unlink(c, e);
         lru_push_front(c, e);
@@ -319,11 +292,10 @@ int worker_plan_cache_get(struct worker_plan_cache *c, const char *key,
     struct worker_patch_platform_result got = {0};
     struct pf_platform plc = {0};
     struct plan_entry *e;
-    uint64_t h = fnv1a(key);
     int r = 0;
 
     (void)pthread_mutex_lock(&c->lock);
-    e = plan_find(c, key, h);
+    e = plan_find(c, key);
     if (e) {
         got.os = e->os ? pf_strdup(e->os) : NULL;
         r = e->os && !got.os ? -ENOMEM : dup_upgrades(e->upgrades, e->n_upgrades, &got.upgrades);
@@ -357,7 +329,6 @@ int worker_plan_cache_put(struct worker_plan_cache *c, const char *key,
                     const struct worker_patch_platform_result *pr)
 {
     struct plan_entry *e = pf_calloc(1, sizeof(*e)), *old;
-    size_t b;
 
     if (!e)
         return -ENOMEM;
@@ -369,18 +340,20 @@ int worker_plan_cache_put(struct worker_plan_cache *c, const char *key,
         return -ENOMEM;
     }
     e->n_upgrades = pr->n_upgrades;
-    e->hash = fnv1a(key);
-    b = e->hash & (c->n_buckets - 1);
     (void)pthread_mutex_lock(&c->lock);
-    old = plan_find(c, key, e->hash);
+    /* Room first, so that the add below cannot fail after an entry was evicted. */
+    if (pf_hashmap_reserve(&c->map, c->map.n + 1) < 0) {
+        (void)pthread_mutex_unlock(&c->lock);
+        plan_entry_free(e);
+        return -ENOMEM;
+    }
+    old = plan_find(c, key);
     if (old)
         plan_remove(c, old);
-    else if (c->n == c->capacity)
+    else if (c->map.n == c->capacity)
         plan_remove(c, old = c->tail);
-    e->hnext = c->buckets[b];
-    c->buckets[b] = e;
+    (void)pf_hashmap_add(&c->map, e->key, e);
     lru_push_front(c, e);
-    c->n++;
     (void)pthread_mutex_unlock(&c->lock);
     if (old)
         plan_entry_free(old);
