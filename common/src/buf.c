@@ -23,23 +23,15 @@ void pf_buf_init(struct pf_buf *b, size_t max)
 static int buf_reserve(struct pf_buf *b, size_t add)
 {
     size_t max = b->max ? b->max : PF_BUF_DEFAULT_MAX;
-    size_t want, cap;
-    char *p;
+    size_t want;
 
     if (add > max || b->len > max - add)
         return -E2BIG;
     want = b->len + add + 1;
     if (want <= b->cap)
         return 0;
-    cap = b->cap ? b->cap : 256;
-    while (cap < want)
-        cap *= 2;
-    p = pf_realloc(b->p, cap);
-    if (!p)
-        return -ENOMEM;
-    b->p = p;
-    b->cap = cap;
-    return 0;
+    /* A first block of 256 bytes: most buffers hold a line or a small document. */
+    return PF_GROW(b->p, b->cap, want < 256 ? 256 : want);
 }
 
 int pf_buf_append(struct pf_buf *b, const void *data, size_t len)

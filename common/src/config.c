@@ -180,14 +180,8 @@ static void node_free(struct node *n)
 
 static int node_add_kid(struct node *parent, struct node *kid)
 {
-    if (parent->n == parent->cap) {
-        size_t cap = parent->cap ? parent->cap * 2 : 4;
-        struct node **v = pf_realloc(parent->kids, cap * sizeof(*v));
-        if (!v)
-            return -ENOMEM;
-        parent->kids = v;
-        parent->cap = cap;
-    }
+    if (PF_GROW(parent->kids, parent->cap, parent->n + 1) < 0)
+        return -ENOMEM;
     parent->kids[parent->n++] = kid;
     return 0;
 }

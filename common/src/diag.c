@@ -33,14 +33,8 @@ int pf_diags_add(struct pf_diags *d, enum pf_diag_severity sev, unsigned line, u
     va_list ap;
     char *msg;
 
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
-        struct pf_diag *v = pf_realloc(d->v, cap * sizeof(*v));
-        if (!v)
-            return -ENOMEM;
-        d->v = v;
-        d->cap = cap;
-    }
+    if (PF_GROW(d->v, d->cap, d->n + 1) < 0)
+        return -ENOMEM;
     va_start(ap, fmt);
     msg = pf_vasprintf(fmt, ap);
     va_end(ap);

@@ -13,20 +13,9 @@
 
 static int strv_reserve(struct pf_strv *sv, size_t want)
 {
-    size_t cap;
-    char **v;
-
-    if (want + 1 <= sv->cap)
-        return 0;
-    cap = sv->cap ? sv->cap * 2 : 8;
-    while (cap < want + 1)
-        cap *= 2;
-    v = pf_realloc(sv->v, cap * sizeof(*v));
-    if (!v)
+    if (want == SIZE_MAX)
         return -ENOMEM;
-    sv->v = v;
-    sv->cap = cap;
-    return 0;
+    return PF_GROW(sv->v, sv->cap, want + 1); /* + 1: v[n] stays NULL */
 }
 
 int pf_strv_push_take(struct pf_strv *sv, char *s)

@@ -55,15 +55,8 @@ void worker_apk_db_release(struct worker_apk_db *db)
 
 static struct worker_apk_pkg *db_push(struct worker_apk_db *db)
 {
-    if (db->n == db->cap) {
-        size_t cap = db->cap ? db->cap * 2 : 64;
-        struct worker_apk_pkg *v = pf_realloc(db->v, cap * sizeof(*v));
-
-        if (!v)
-            return NULL;
-        db->v = v;
-        db->cap = cap;
-    }
+    if (PF_GROW(db->v, db->cap, db->n + 1) < 0)
+        return NULL;
     db->v[db->n] = (struct worker_apk_pkg){0};
     return &db->v[db->n++];
 }

@@ -114,17 +114,8 @@ static int cache_put(struct worker_apt_fetcher *f, struct cache *c, const char *
             r = 1;
     if (r == 0 && c->bytes + len > WORKER_APT_FETCH_MEMCACHE_MAX)
         r = 1;
-    if (r == 0 && c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        struct cache_entry **v = pf_realloc(c->v, cap * sizeof(*v));
-
-        if (v) {
-            c->v = v;
-            c->cap = cap;
-        } else {
-            r = -ENOMEM;
-        }
-    }
+    if (r == 0)
+        r = PF_GROW(c->v, c->cap, c->n + 1);
     if (r == 0) {
         c->v[c->n++] = e;
         c->bytes += len;
@@ -163,15 +154,8 @@ static const struct cache_entry *cache_take(struct worker_apt_fetcher *f, struct
     for (size_t i = 0; i < c->n && !found; i++)
         if (strcmp(c->v[i]->key, key) == 0)
             found = c->v[i];
-    if (!found && c->bytes + len <= WORKER_APT_FETCH_MEMCACHE_MAX && c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        struct cache_entry **v = pf_realloc(c->v, cap * sizeof(*v));
-
-        if (v) {
-            c->v = v;
-            c->cap = cap;
-        }
-    }
+    if (!found && c->bytes + len <= WORKER_APT_FETCH_MEMCACHE_MAX)
+        (void)PF_GROW(c->v, c->cap, c->n + 1);
     if (!found && c->bytes + len <= WORKER_APT_FETCH_MEMCACHE_MAX && c->n < c->cap) {
         c->v[c->n++] = e;
         c->bytes += len;
@@ -1526,15 +1510,8 @@ static int append_source(struct worker_apt_sources *s, const char *uri, const ch
 {
     struct worker_apt_source e = {0};
 
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 4;
-        struct worker_apt_source *v = pf_realloc(s->v, cap * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        s->v = v;
-        s->cap = cap;
-    }
+    if (PF_GROW(s->v, s->cap, s->n + 1) < 0)
+        return -ENOMEM;
     e.uri = pf_strdup(uri);
     e.suite = pf_strdup(suite);
     e.file = pf_strdup("(default)");

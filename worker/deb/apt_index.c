@@ -426,15 +426,8 @@ static int scan_close(struct scan *s)
     r = check_values(v, s->para_line, s->errbuf, s->errlen);
     if (r < 0)
         return r;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        struct idx_cand *nc = pf_realloc(s->cands, cap * sizeof(*nc));
-
-        if (!nc)
-            return -ENOMEM;
-        s->cands = nc;
-        s->cap = cap;
-    }
+    if (PF_GROW(s->cands, s->cap, s->n + 1) < 0)
+        return -ENOMEM;
     ic = &s->cands[s->n];
     ic->c = (struct worker_apt_candidate){
         .package = v[IDX_F_PACKAGE], .version = v[IDX_F_VERSION], .arch = v[IDX_F_ARCH],
@@ -554,15 +547,8 @@ static int prov_collect_cb(const char *name, const char *version, void *userdata
     char *copy;
 
     (void)version;
-    if (pc->n == pc->cap) {
-        size_t cap = pc->cap ? pc->cap * 2 : 64;
-        struct idx_prov *v = pf_realloc(pc->v, cap * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        pc->v = v;
-        pc->cap = cap;
-    }
+    if (PF_GROW(pc->v, pc->cap, pc->n + 1) < 0)
+        return -ENOMEM;
     copy = arena_alloc(pc->strings, len + 1);
     if (!copy)
         return -ENOMEM;

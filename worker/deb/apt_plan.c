@@ -365,15 +365,8 @@ static int add_entry(struct planner *pl, const struct worker_dpkg_pkg *p,
 {
     struct st_entry *e;
 
-    if (pl->n == pl->cap) {
-        size_t cap = pl->cap ? pl->cap * 2 : 64;
-        struct st_entry *v = pf_realloc(pl->st, cap * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        pl->st = v;
-        pl->cap = cap;
-    }
+    if (PF_GROW(pl->st, pl->cap, pl->n + 1) < 0)
+        return -ENOMEM;
     e = &pl->st[pl->n++];
     memset(e, 0, sizeof(*e));
     if (p) {
@@ -559,15 +552,8 @@ struct queue {
 
 static int queue_push(struct queue *q, size_t i)
 {
-    if (q->n == q->cap) {
-        size_t cap = q->cap ? q->cap * 2 : 64;
-        size_t *v = pf_realloc(q->v, cap * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        q->v = v;
-        q->cap = cap;
-    }
+    if (PF_GROW(q->v, q->cap, q->n + 1) < 0)
+        return -ENOMEM;
     q->v[q->n++] = i;
     return 0;
 }

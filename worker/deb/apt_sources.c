@@ -44,22 +44,9 @@ void worker_apt_sources_clear(struct worker_apt_sources *s)
 
 static int reserve(struct worker_apt_sources *s, size_t extra)
 {
-    size_t ncap;
-    struct worker_apt_source *nv;
-
     if (s->n + extra > WORKER_APT_SOURCES_MAX_ENTRIES)
         return -E2BIG;
-    if (s->n + extra <= s->cap)
-        return 0;
-    ncap = s->cap ? s->cap : 8;
-    while (ncap < s->n + extra)
-        ncap *= 2;
-    nv = pf_realloc(s->v, ncap * sizeof(*nv));
-    if (!nv)
-        return -ENOMEM;
-    s->v = nv;
-    s->cap = ncap;
-    return 0;
+    return PF_GROW(s->v, s->cap, s->n + extra);
 }
 
 /* Deep-copies `proto` with its uri and suite set, and appends it to `s`. */

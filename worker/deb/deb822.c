@@ -83,15 +83,8 @@ static int open_para(struct parser *p, const char *ls)
 {
     if (p->doc.n >= p->o.max_paras)
         return fail(p, -E2BIG, "too many paragraphs");
-    if (p->doc.n == p->doc.cap) {
-        size_t ncap = p->doc.cap ? p->doc.cap * 2 : 16;
-        struct worker_deb822_para *np = pf_realloc(p->doc.paras, ncap * sizeof(*np));
-
-        if (!np)
-            return -ENOMEM;
-        p->doc.paras = np;
-        p->doc.cap = ncap;
-    }
+    if (PF_GROW(p->doc.paras, p->doc.cap, p->doc.n + 1) < 0)
+        return -ENOMEM;
     p->cur = &p->doc.paras[p->doc.n++];
     memset(p->cur, 0, sizeof(*p->cur));
     p->cur->line = p->line;
@@ -155,15 +148,8 @@ static int add_field(struct parser *p, const char *ls, const char *le)
         if (nl == (size_t)(colon - ls) && strncasecmp(para->fields[i].name, ls, nl) == 0)
             return fail(p, -EINVAL, "duplicate field");
     }
-    if (para->n_fields == para->cap) {
-        size_t ncap = para->cap ? para->cap * 2 : 16;
-        struct worker_deb822_field *nf = pf_realloc(para->fields, ncap * sizeof(*nf));
-
-        if (!nf)
-            return -ENOMEM;
-        para->fields = nf;
-        para->cap = ncap;
-    }
+    if (PF_GROW(para->fields, para->cap, para->n_fields + 1) < 0)
+        return -ENOMEM;
     f = &para->fields[para->n_fields];
     f->name = pf_strndup(ls, (size_t)(colon - ls));
     f->value = dup_trimmed(colon + 1, le);

@@ -372,20 +372,9 @@ static size_t lower_bound(const struct worker_dpkg_db *db, const char *name, con
 
 static int reserve(struct worker_dpkg_db *db, size_t extra)
 {
-    size_t ncap;
-    struct worker_dpkg_pkg **np;
-
-    if (db->n + extra <= db->cap)
-        return 0;
-    ncap = db->cap ? db->cap : 16;
-    while (ncap < db->n + extra)
-        ncap *= 2;
-    np = pf_realloc(db->pkgs, ncap * sizeof(*np));
-    if (!np)
+    if (extra > SIZE_MAX - db->n)
         return -ENOMEM;
-    db->pkgs = np;
-    db->cap = ncap;
-    return 0;
+    return PF_GROW(db->pkgs, db->cap, db->n + extra);
 }
 
 /* Inserts in sort order; capacity must have been reserved. */

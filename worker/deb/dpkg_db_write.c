@@ -174,17 +174,9 @@ int worker_dpkg_db_put(struct worker_dpkg_db *db, const char *stanza, size_t len
         db->pkgs[i] = p;
         r = 1;
     } else {
-        if (db->n == db->cap) {
-            size_t ncap = db->cap ? db->cap * 2 : 16;
-            struct worker_dpkg_pkg **np = pf_realloc(db->pkgs, ncap * sizeof(*np));
-
-            if (!np) {
-                r = -ENOMEM;
-                goto out;
-            }
-            db->pkgs = np;
-            db->cap = ncap;
-        }
+        r = PF_GROW(db->pkgs, db->cap, db->n + 1);
+        if (r < 0)
+            goto out;
         memmove(&db->pkgs[i + 1], &db->pkgs[i], (db->n - i) * sizeof(db->pkgs[0]));
         db->pkgs[i] = p;
         db->n++;

@@ -68,16 +68,8 @@ int worker_dpkg_diversions_parse(const char *text, size_t len,
             r = pf_set_error(errbuf, errlen, -EINVAL, "diversions line %u: no package", line + 2);
         if (r == 0 && strcmp(x.package, ":") == 0)
             x.package = pf_free(x.package); /* local: diverts every package's file */
-        if (r == 0 && d.n == cap) {
-            struct worker_dpkg_diversion *v;
-
-            cap = cap ? cap * 2 : 16;
-            v = cap < SIZE_MAX / sizeof(*v) ? pf_realloc(d.v, cap * sizeof(*v)) : NULL;
-            if (v)
-                d.v = v;
-            else
-                r = -ENOMEM;
-        }
+        if (r == 0)
+            r = PF_GROW(d.v, cap, d.n + 1);
         if (r == 0)
             d.v[d.n++] = x;
         else

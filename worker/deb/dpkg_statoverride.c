@@ -139,17 +139,9 @@ int worker_dpkg_statoverrides_parse(const char *text, size_t len, const char *pa
 
         line++;
         if (n > 0) {
-            if (s.n == cap) {
-                struct worker_dpkg_statoverride *v;
-
-                cap = cap ? cap * 2 : 16;
-                v = cap < SIZE_MAX / sizeof(*v) ? pf_realloc(s.v, cap * sizeof(*v)) : NULL;
-                if (!v) {
-                    r = -ENOMEM;
-                    break;
-                }
-                s.v = v;
-            }
+            r = PF_GROW(s.v, cap, s.n + 1);
+            if (r < 0)
+                break;
             r = parse_line(l, n, line, passwd, group, &s.v[s.n], errbuf, errlen);
             if (r == 0)
                 s.n++;

@@ -169,15 +169,8 @@ static struct lv_node *lv_node_add(struct worker_layer_view *v, struct lv_node *
 
     if (lv_find(dir, comp, len, &i))
         return NULL; /* programmer error; callers look up first */
-    if (dir->n_kids == dir->cap_kids) {
-        size_t cap = dir->cap_kids ? dir->cap_kids * 2 : 4;
-        struct lv_node **k = pf_realloc(dir->kids, cap * sizeof(*k));
-
-        if (!k)
-            return NULL;
-        dir->kids = k;
-        dir->cap_kids = cap;
-    }
+    if (PF_GROW(dir->kids, dir->cap_kids, dir->n_kids + 1) < 0)
+        return NULL;
     n = pf_calloc(1, sizeof(*n));
     if (!n)
         return NULL;
@@ -382,15 +375,8 @@ static void lv_stage_release(struct lv_stage *s)
 
 static struct lv_staged *lv_stage_add(struct lv_stage *s)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        struct lv_staged *nv = pf_realloc(s->v, cap * sizeof(*nv));
-
-        if (!nv)
-            return NULL;
-        s->v = nv;
-        s->cap = cap;
-    }
+    if (PF_GROW(s->v, s->cap, s->n + 1) < 0)
+        return NULL;
     s->v[s->n] = (struct lv_staged){0};
     return &s->v[s->n++];
 }
