@@ -22,11 +22,11 @@
 #include <unistd.h>
 
 #include "pf/alloc.h"
-#include "pf/hashmap.h"
 #include "pf/buf.h"
 #include "pf/copy.h"
 #include "pf/digest.h"
 #include "pf/err.h"
+#include "pf/hashmap.h"
 #include "pf/job.h"
 #include "pf/log.h"
 #include "pf/oci.h"
