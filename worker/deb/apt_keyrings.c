@@ -26,7 +26,6 @@
 #include "engine/gpgv.h"
 #include "image/layer_view.h"
 
-
 static int b64_value(int c)
 {
     if (c >= 'A' && c <= 'Z')
