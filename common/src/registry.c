@@ -303,7 +303,7 @@ int pf_registry_get_manifest(struct pf_registry *r, const struct pf_ref *ref,
                              size_t errlen)
 {
     struct owned own = {NULL, NULL};
-    struct curl_slist hdr = {(char *)(uintptr_t)accept_manifests, NULL};
+    const char *hdr[] = {accept_manifests};
     struct pf_buf body;
     struct reg_req q;
     char *tail;
@@ -319,7 +319,8 @@ int pf_registry_get_manifest(struct pf_registry *r, const struct pf_ref *ref,
     rc = prepare(r, &q, "GET", tail ? make_url(r, ref, "manifests", tail) : NULL,
                  make_what("GET manifest", ref, reference), pull_scope(ref, false), ref, &own);
     pf_free(tail);
-    q.headers = &hdr;
+    q.headers = hdr;
+    q.n_headers = 1;
     q.out = &body;
     if (rc == 0)
         rc = pf__reg_do(r, &q, errbuf, errlen);
@@ -341,7 +342,7 @@ int pf_registry_head_manifest(struct pf_registry *r, const struct pf_ref *ref,
                               size_t errlen)
 {
     struct owned own = {NULL, NULL};
-    struct curl_slist hdr = {(char *)(uintptr_t)accept_manifests, NULL};
+    const char *hdr[] = {accept_manifests};
     struct reg_req q;
     char *tail, *mt = NULL;
     int rc;
@@ -355,7 +356,8 @@ int pf_registry_head_manifest(struct pf_registry *r, const struct pf_ref *ref,
     rc = prepare(r, &q, "HEAD", tail ? make_url(r, ref, "manifests", tail) : NULL,
                  make_what("HEAD manifest", ref, reference), pull_scope(ref, false), ref, &own);
     pf_free(tail);
-    q.headers = &hdr;
+    q.headers = hdr;
+    q.n_headers = 1;
     if (rc == 0)
         rc = pf__reg_do(r, &q, errbuf, errlen);
     if (rc == 0 && q.status != 200)
@@ -394,7 +396,7 @@ int pf_registry_put_manifest(struct pf_registry *r, const struct pf_ref *ref,
 {
     struct owned own = {NULL, NULL};
     char digest[PF_DIGEST_BUFSZ], *tail, *ct;
-    struct curl_slist hdr = {NULL, NULL};
+    const char *hdr[1] = {NULL};
     struct reg_req q;
     int rc;
 
@@ -418,8 +420,9 @@ int pf_registry_put_manifest(struct pf_registry *r, const struct pf_ref *ref,
     rc = prepare(r, &q, "PUT", tail ? make_url(r, ref, "manifests", tail) : NULL,
                  make_what("PUT manifest", ref, reference), pull_scope(ref, true), ref, &own);
     pf_free(tail);
-    hdr.data = ct;
-    q.headers = &hdr;
+    hdr[0] = ct;
+    q.headers = hdr;
+    q.n_headers = ct ? 1 : 0;
     q.has_body = true;
     q.body = data;
     q.body_len = len;

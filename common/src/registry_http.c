@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The registry client's HTTP engine: the client object (easy-handle pool, CURLSH for DNS and
- * TLS sessions), and reg_do(), which runs one logical request through auth challenges,
+ * The registry client's HTTP engine: the client object (pool of pf_http handles, one share for
+ * DNS and TLS sessions), and reg_do(), which runs one logical request through auth challenges,
  * redirects and retries. Redirects are followed by hand, not by libcurl, so that the decision
  * to send Authorization is ours: only to the origin the request started at. Plain http is
  * allowed only for loopback and explicitly insecure hosts, checked on every hop.
@@ -22,14 +22,6 @@
 #undef PF_LOG_COMPONENT
 #define PF_LOG_COMPONENT "registry"
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void curl_init_once(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 long long pf__reg_now_ms(void)
 {
     struct timespec ts;
@@ -44,25 +36,6 @@ void pf_registry_options_init(struct pf_registry_options *o)
     o->connect_timeout_ms = 10000;
     o->request_timeout_ms = 30L * 60 * 1000;
     o->max_retries = 4;
-}
-
-static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *ud)
-{
-    struct pf_registry *r = ud;
-
-    (void)h;
-    (void)access;
-    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
-        (void)pthread_mutex_lock(&r->share_locks[data]);
-}
-
-static void share_unlock(CURL *h, curl_lock_data data, void *ud)
-{
-    struct pf_registry *r = ud;
-
-    (void)h;
-    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
-        (void)pthread_mutex_unlock(&r->share_locks[data]);
 }
 
 static int dup_opt(const char *s, char **ret)
@@ -83,18 +56,12 @@ int pf_registry_new(const struct pf_registry_options *o, struct pf_registry **re
         pf_registry_options_init(&defaults);
         o = &defaults;
     }
-    (void)pthread_once(&curl_once, curl_init_once);
-    if (curl_init_rc != CURLE_OK) {
-        (void)snprintf(errbuf, errlen, "cannot initialise libcurl: %s",
-                       curl_easy_strerror(curl_init_rc));
+    if (pf_http_global_init(errbuf, errlen) < 0)
         return -EIO;
-    }
     r = pf_calloc(1, sizeof(*r));
     if (!r)
         return -ENOMEM;
     (void)pthread_mutex_init(&r->lock, NULL);
-    for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        (void)pthread_mutex_init(&r->share_locks[i], NULL);
     r->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 10000;
     r->request_timeout_ms = o->request_timeout_ms > 0 ? o->request_timeout_ms : 30L * 60 * 1000;
     r->max_retries = o->max_retries < 0 ? 0 : o->max_retries;
@@ -110,14 +77,8 @@ int pf_registry_new(const struct pf_registry_options *o, struct pf_registry **re
         for (char *p = r->insecure.v[i]; *p; p++)
             if (*p >= 'A' && *p <= 'Z')
                 *p = (char)(*p - 'A' + 'a');
-    r->share = curl_share_init();
+    r->share = pf_http_share_new();
     if (!r->share)
-        goto oom;
-    if (curl_share_setopt(r->share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
-        curl_share_setopt(r->share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
-        curl_share_setopt(r->share, CURLSHOPT_USERDATA, r) != CURLSHE_OK ||
-        curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
-        curl_share_setopt(r->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
         goto oom;
     *ret = r;
     return 0;
@@ -131,32 +92,31 @@ struct pf_registry *pf_registry_free(struct pf_registry *r)
     if (!r)
         return NULL;
     for (size_t i = 0; i < r->n_pool; i++)
-        curl_easy_cleanup(r->pool[i]);
-    if (r->share)
-        (void)curl_share_cleanup(r->share);
+        (void)pf_http_free(r->pool[i]);
+    r->share = pf_http_share_free(r->share);
     pf__reg_auth_clear(r);
     pf_free(r->ca_file);
     pf_free(r->docker_config);
     pf_free(r->user_agent);
     pf_strv_clear(&r->insecure);
-    for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        (void)pthread_mutex_destroy(&r->share_locks[i]);
     (void)pthread_mutex_destroy(&r->lock);
     return pf_free(r);
 }
 
-static CURL *pool_get(struct pf_registry *r)
+static struct pf_http *pool_get(struct pf_registry *r)
 {
-    CURL *h = NULL;
+    struct pf_http *h = NULL;
 
     (void)pthread_mutex_lock(&r->lock);
     if (r->n_pool > 0)
         h = r->pool[--r->n_pool];
     (void)pthread_mutex_unlock(&r->lock);
-    return h ? h : curl_easy_init();
+    if (!h && pf_http_new(r->share, &h) < 0)
+        return NULL;
+    return h;
 }
 
-static void pool_put(struct pf_registry *r, CURL *h)
+static void pool_put(struct pf_registry *r, struct pf_http *h)
 {
     (void)pthread_mutex_lock(&r->lock);
     if (r->n_pool < REG_POOL_MAX) {
@@ -164,8 +124,7 @@ static void pool_put(struct pf_registry *r, CURL *h)
         h = NULL;
     }
     (void)pthread_mutex_unlock(&r->lock);
-    if (h)
-        curl_easy_cleanup(h);
+    (void)pf_http_free(h);
 }
 
 static bool host_plain_ok(const struct pf_registry *r, const char *hostport)
@@ -191,36 +150,29 @@ const char *pf__reg_scheme(const struct pf_registry *r, const char *host)
 /* Checks that `url` is https, or http to a host allowed plain. Returns 0 or -EPERM. */
 static int transport_allowed(const struct pf_registry *r, const char *url)
 {
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL, *hp = NULL;
-    int rc = -EPERM;
+    struct pf_http_url u = {NULL, NULL, NULL};
+    char *hp = NULL;
+    int rc = pf_http_url_parse(url, false, &u);
 
-    if (!u)
-        return -ENOMEM;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-        goto out;
-    if (strcasecmp(scheme, "https") == 0) {
+    if (rc < 0)
+        return rc == -ENOMEM ? rc : -EPERM;
+    rc = -EPERM;
+    if (strcasecmp(u.scheme, "https") == 0) {
         rc = 0;
         goto out;
     }
-    if (strcasecmp(scheme, "http") != 0)
+    if (strcasecmp(u.scheme, "http") != 0)
         goto out;
-    (void)curl_url_get(u, CURLUPART_PORT, &port, 0);
-    hp = port ? pf_asprintf("%s:%s", host, port) : pf_strdup(host);
+    hp = u.port ? pf_asprintf("%s:%s", u.host, u.port) : pf_strdup(u.host);
     if (!hp) {
         rc = -ENOMEM;
         goto out;
     }
-    if (host_plain_ok(r, hp) || host_plain_ok(r, host))
+    if (host_plain_ok(r, hp) || host_plain_ok(r, u.host))
         rc = 0;
 out:
     pf_free(hp);
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
+    pf_http_url_release(&u);
     return rc;
 }
 
@@ -260,30 +212,25 @@ void pf__reg_req_release(struct reg_req *q)
     }
 }
 
-/* --- curl callbacks ---------------------------------------------------------------------- */
+/* --- transfer callbacks ------------------------------------------------------------------ */
 
-struct reg_xfer {
-    struct reg_req *q;
-    CURL *h;
-};
-
-static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+static int on_header(const char *data, size_t len, void *ud)
 {
-    struct reg_req *q = ((struct reg_xfer *)ud)->q;
-    size_t len = size * nmemb, n = len, klen;
+    struct reg_req *q = ud;
+    size_t n = len, klen;
     const char *colon;
     char **slot = NULL;
     char *v;
 
     if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
         clear_response(q); /* a new response (after 100-continue) */
-        return len;
+        return 0;
     }
     while (n > 0 && (data[n - 1] == '\r' || data[n - 1] == '\n'))
         n--;
     colon = memchr(data, ':', n);
     if (!colon)
-        return len;
+        return 0;
     klen = (size_t)(colon - data);
 #define HDR(name) (klen == sizeof(name) - 1 && strncasecmp(data, name, klen) == 0)
     if (HDR("content-type"))
@@ -313,12 +260,12 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
     }
 #undef HDR
     if (!slot)
-        return len;
+        return 0;
     colon++;
     while (colon < data + n && (*colon == ' ' || *colon == '\t'))
         colon++;
     if ((size_t)(data + n - colon) > 8192)
-        return len; /* absurdly long: ignore rather than keep */
+        return 0; /* absurdly long: ignore rather than keep */
     if (*slot && slot == &q->www_auth) {
         /* Several challenges may come as several headers: join them like one list. */
         v = pf_asprintf("%s, %.*s", *slot, (int)(data + n - colon), colon);
@@ -326,24 +273,20 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
         v = pf_strndup(colon, (size_t)(data + n - colon));
     }
     if (!v)
-        return 0; /* OOM: abort the transfer */
+        return -ENOMEM; /* OOM: abort the transfer */
     pf_free(*slot);
     *slot = v;
-    return len;
+    return 0;
 }
 
-static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
+static int on_write(long code, const void *data, size_t len, void *ud)
 {
-    struct reg_xfer *x = ud;
-    struct reg_req *q = x->q;
-    size_t len = size * nmemb;
-    long code = 0;
+    struct reg_req *q = ud;
     int rc;
 
-    (void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
     if (code < 200 || code > 299) {
         (void)pf_buf_append(&q->err, data, len); /* bounded; the excess is dropped */
-        return len;
+        return 0;
     }
     if (q->out)
         rc = pf_buf_append(q->out, data, len);
@@ -353,17 +296,16 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
         rc = 0;
     if (rc < 0) {
         q->cb_error = rc;
-        return 0;
+        return rc;
     }
     q->delivered += len;
-    return len;
+    return 0;
 }
 
-static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
+static ssize_t on_read(void *buf, size_t want, void *ud)
 {
-    struct reg_req *q = ((struct reg_xfer *)ud)->q;
+    struct reg_req *q = ud;
     uint64_t left = q->body_len - q->body_pos;
-    size_t want = size * nmemb;
     ssize_t n;
 
     if ((uint64_t)want > left)
@@ -379,83 +321,14 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
         while (n < 0 && errno == EINTR);
         if (n <= 0) {
             q->cb_error = n < 0 ? -errno : -EIO;
-            return CURL_READFUNC_ABORT;
+            return q->cb_error;
         }
     }
     q->body_pos += (uint64_t)n;
-    return (size_t)n;
-}
-
-static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
-{
-    (void)h;
-    (void)ud;
-    if (type != CURLINFO_TEXT && type != CURLINFO_HEADER_IN && type != CURLINFO_HEADER_OUT)
-        return 0;
-    while (size > 0) {
-        size_t n = 0;
-        while (n < size && data[n] != '\n')
-            n++;
-        /* Never log credentials: drop every line that can carry one. */
-        if (!(n >= 13 && strncasecmp(data, "authorization", 13) == 0) &&
-            !(n >= 19 && strncasecmp(data, "proxy-authorization", 19) == 0) &&
-            !(n >= 6 && strncasecmp(data, "cookie", 6) == 0) &&
-            !(n >= 10 && strncasecmp(data, "set-cookie", 10) == 0)) {
-            int len = (int)(n > 0 && data[n - 1] == '\r' ? n - 1 : n);
-            if (len > 0)
-                pf_log(LOG_DEBUG, "%c %.*s",
-                       type == CURLINFO_HEADER_OUT ? '>' : type == CURLINFO_HEADER_IN ? '<' : '*',
-                       len, data);
-        }
-        if (n < size)
-            n++;
-        data += n;
-        size -= n;
-    }
-    return 0;
+    return n;
 }
 
 /* --- one attempt --------------------------------------------------------------------------- */
-
-static int map_curl(CURL *h, CURLcode rc)
-{
-    long os_errno = 0;
-
-    switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT:
-        return -ETIMEDOUT;
-    case CURLE_COULDNT_CONNECT:
-        (void)curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-        return os_errno > 0 && os_errno != ECONNREFUSED ? -(int)os_errno : -ECONNREFUSED;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        return -EHOSTUNREACH;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_USE_SSL_FAILED:
-        return -EPROTO;
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        return -ECONNRESET;
-    case CURLE_OUT_OF_MEMORY:
-        return -ENOMEM;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_URL_MALFORMAT:
-        return -EINVAL;
-    default:
-        return -EIO;
-    }
-}
 
 static bool errno_retryable(int e)
 {
@@ -468,94 +341,48 @@ static bool status_retryable(long s)
     return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
 }
 
-static int set_method(CURL *h, struct reg_req *q)
-{
-    CURLcode c = CURLE_OK;
-
-    if (strcmp(q->method, "HEAD") == 0)
-        return curl_easy_setopt(h, CURLOPT_NOBODY, 1L) == CURLE_OK ? 0 : -EIO;
-    if (strcmp(q->method, "GET") == 0)
-        return 0;
-    if (strcmp(q->method, "POST") == 0) {
-        c = curl_easy_setopt(h, CURLOPT_POST, 1L);
-        if (c == CURLE_OK)
-            c = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_len);
-    } else if (strcmp(q->method, "PUT") == 0 || strcmp(q->method, "PATCH") == 0) {
-        c = curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        if (c == CURLE_OK)
-            c = curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->body_len);
-        if (c == CURLE_OK && q->method[1] == 'A')
-            c = curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PATCH");
-    } else {
-        c = curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
-    }
-    return c == CURLE_OK ? 0 : -EIO;
-}
-
 /* Performs one HTTP exchange. Returns 0 (q->status set) or a negative errno (message set). */
-static int attempt(struct pf_registry *r, CURL *h, struct reg_req *q, const char *auth,
+static int attempt(struct pf_registry *r, struct pf_http *h, struct reg_req *q, const char *auth,
                    char *errbuf, size_t errlen)
 {
-    char cerr[CURL_ERROR_SIZE] = "";
-    struct reg_xfer x = {q, h};
-    struct curl_slist *hdrs = NULL, *tmp;
-    CURLcode c;
-    int rc = 0;
+    const char **hdrs = pf_calloc(q->n_headers + 2, sizeof(*hdrs));
+    struct pf_http_request hq = {
+        .method = q->method,
+        .url = q->url,
+        .protocols = "http,https",
+        .headers = hdrs,
+        .user_agent = r->user_agent,
+        .ca_file = r->ca_file,
+        .connect_timeout_ms = r->connect_timeout_ms,
+        .timeout_ms = r->request_timeout_ms,
+        .debug = r->debug,
+        .body_len = q->body_len,
+        .read = on_read,
+        .write = on_write,
+        .header = on_header,
+        .userdata = q,
+    };
+    struct pf_http_response res;
+    char herr[512] = "";
+    size_t n = 0;
+    int rc;
 
-    curl_easy_reset(h);
+    if (!hdrs)
+        return -ENOMEM;
     clear_response(q);
     q->delivered = 0;
     q->body_pos = 0;
     q->cb_error = 0;
     if (q->out)
         pf_buf_reset(q->out); /* each exchange (retry, page, redirect) starts a fresh body */
-    for (const struct curl_slist *s = q->headers; s; s = s->next) {
-        tmp = curl_slist_append(hdrs, s->data);
-        if (!tmp)
-            goto oom;
-        hdrs = tmp;
-    }
-    tmp = curl_slist_append(hdrs, "Expect:");
-    if (!tmp)
-        goto oom;
-    hdrs = tmp;
-    if (auth) {
-        tmp = curl_slist_append(hdrs, auth);
-        if (!tmp)
-            goto oom;
-        hdrs = tmp;
-    }
-    c = curl_easy_setopt(h, CURLOPT_URL, q->url);
-    (void)curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    (void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    (void)curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    (void)curl_easy_setopt(h, CURLOPT_SHARE, r->share);
-    (void)curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-    (void)curl_easy_setopt(h, CURLOPT_USERAGENT, r->user_agent);
-    (void)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, r->connect_timeout_ms);
-    (void)curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, r->request_timeout_ms);
-    (void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    (void)curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    (void)curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
-    (void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
-    (void)curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
-    (void)curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-    (void)curl_easy_setopt(h, CURLOPT_READDATA, &x);
-    if (r->ca_file)
-        (void)curl_easy_setopt(h, CURLOPT_CAINFO, r->ca_file);
-    if (r->debug) {
-        (void)curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
-        (void)curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
-    }
-    if (c != CURLE_OK || set_method(h, q) < 0) {
-        rc = -EIO;
-        (void)snprintf(errbuf, errlen, "%s: cannot set up the request", q->what);
-        goto out;
-    }
-    c = curl_easy_perform(h);
-    if (c != CURLE_OK) {
+    for (size_t i = 0; i < q->n_headers; i++)
+        hdrs[n++] = q->headers[i];
+    hdrs[n++] = "Expect:"; /* no 100-continue round trip before a body */
+    if (auth)
+        hdrs[n++] = auth;
+    hq.n_headers = n;
+    rc = pf_http_perform(h, &hq, &res, herr, sizeof(herr));
+    if (rc < 0) {
         if (q->cb_error) {
             rc = q->cb_error;
             if (rc == -E2BIG)
@@ -563,25 +390,13 @@ static int attempt(struct pf_registry *r, CURL *h, struct reg_req *q, const char
             else
                 (void)snprintf(errbuf, errlen, "%s: %s", q->what, strerror(-rc));
         } else {
-            rc = map_curl(h, c);
-            (void)snprintf(errbuf, errlen, "%s: %s", q->what,
-                           cerr[0] ? cerr : curl_easy_strerror(c));
+            (void)snprintf(errbuf, errlen, "%s: %s", q->what, herr);
         }
-        goto out;
+    } else {
+        q->status = res.status;
     }
-    (void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &q->status);
-out:
-    /* The header list holds the Authorization line: wipe it before it is freed. */
-    for (struct curl_slist *s = hdrs; s; s = s->next)
-        if (strncasecmp(s->data, "authorization:", 14) == 0)
-            memset(s->data, 0, strlen(s->data));
-    curl_slist_free_all(hdrs);
-    (void)curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-    (void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    pf_free(hdrs);
     return rc;
-oom:
-    curl_slist_free_all(hdrs);
-    return -ENOMEM;
 }
 
 static void sleep_ms(long ms)
@@ -645,7 +460,7 @@ int pf__reg_do(struct pf_registry *r, struct reg_req *q, char *errbuf, size_t er
     char *origin = NULL, *auth = NULL;
     bool auth_ok = true, challenged = q->auth_fixed != NULL || q->host == NULL;
     int tries = 0, redirects = 0, rc;
-    CURL *h;
+    struct pf_http *h;
 
     if (transport_allowed(r, q->url) < 0) {
         (void)snprintf(errbuf, errlen,

@@ -9,10 +9,9 @@
 
 #include <pthread.h>
 
-#include <curl/curl.h>
-
 #include "pf/buf.h"
 #include "pf/dockercfg.h"
+#include "pf/http.h"
 #include "pf/registry.h"
 #include "registry_internal.h"
 
@@ -47,10 +46,9 @@ struct pf_registry {
     bool debug;
     bool force_tls; /* loopback hosts get no automatic plain http */
 
-    CURLSH *share;
-    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
-    pthread_mutex_t lock; /* pool, tokens, creds */
-    CURL *pool[REG_POOL_MAX];
+    struct pf_http_share *share; /* DNS cache and TLS sessions of every pooled handle */
+    pthread_mutex_t lock;        /* pool, tokens, creds */
+    struct pf_http *pool[REG_POOL_MAX];
     size_t n_pool;
     struct reg_token *tokens;
     size_t n_tokens;
@@ -66,7 +64,8 @@ struct reg_req {
     const char *host;     /* API host[:port]: token cache key */
     const char *registry; /* registry name for credentials ("docker.io") */
     const char *scope;    /* space-separated token scopes; NULL for none */
-    struct curl_slist *headers; /* extra request headers; borrowed */
+    const char *const *headers; /* extra request header lines; borrowed */
+    size_t n_headers;
     char *auth_fixed;     /* send this Authorization line, no challenge handling (token fetch) */
     bool follow;          /* follow redirects */
     bool retry;           /* may be repeated on transient failures */

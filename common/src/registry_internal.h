@@ -62,6 +62,13 @@ int pf__retry_after_parse(const char *value, time_t now, long cap_seconds, long 
  */
 int pf__registry_error_parse(const char *body, size_t len, char *out, size_t outlen);
 
+/*
+ * Appends at most `max` bytes of `s` (stopping early at a NUL) to `out` at *pos, replacing
+ * control characters with spaces and always leaving `out` NUL-terminated within `outlen`.
+ * `s` need not be NUL-terminated within `max` bytes.
+ */
+void pf__append_clean(char *out, size_t outlen, size_t *pos, const char *s, size_t max);
+
 /* True for localhost, 127.0.0.0/8 and [::1], with or without a port. */
 bool pf__host_is_loopback(const char *hostport);
 

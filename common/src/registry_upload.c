@@ -87,8 +87,7 @@ static char *with_digest(const char *loc, const char *digest)
 /* Sends the data to the session at *loc (PUT, or PATCHes then PUT). */
 static int send_data(struct upload *u, char **loc, char *errbuf, size_t errlen)
 {
-    struct curl_slist ct = {(char *)(uintptr_t) "Content-Type: application/octet-stream", NULL};
-    struct curl_slist range = {NULL, &ct};
+    const char *hdrs[] = {"Content-Type: application/octet-stream", NULL};
     uint64_t size = u->src->size, off = 0;
     struct reg_req q;
     char *url, crange[64];
@@ -98,10 +97,11 @@ static int send_data(struct upload *u, char **loc, char *errbuf, size_t errlen)
         uint64_t n = size - off < PF_REGISTRY_CHUNK_SIZE ? size - off : PF_REGISTRY_CHUNK_SIZE;
         (void)snprintf(crange, sizeof(crange), "Content-Range: %llu-%llu",
                        (unsigned long long)off, (unsigned long long)(off + n - 1));
-        range.data = crange;
+        hdrs[1] = crange;
         rc = pf__reg_req_init(&q, "PATCH", *loc);
         req_common(u, &q);
-        q.headers = &range;
+        q.headers = hdrs;
+        q.n_headers = 2;
         q.has_body = true;
         q.body = u->src->data;
         q.body_fd = u->src->fd;
@@ -120,7 +120,8 @@ static int send_data(struct upload *u, char **loc, char *errbuf, size_t errlen)
     rc = pf__reg_req_init(&q, "PUT", url);
     pf_free(url);
     req_common(u, &q);
-    q.headers = &ct;
+    q.headers = hdrs;
+    q.n_headers = 1;
     q.has_body = true;
     q.body = u->src->data;
     q.body_fd = u->src->fd;

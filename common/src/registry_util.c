@@ -13,11 +13,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "pf/alloc.h"
 #include "pf/buf.h"
+#include "pf/http.h"
 #include "registry_internal.h"
 
 /* Longest header parameter value we keep; realms and scopes are far shorter. */
@@ -181,44 +181,18 @@ out:
 
 int pf__url_resolve(const char *base, const char *ref, char **ret)
 {
-    CURLU *u = curl_url();
-    char *s = NULL, *copy;
-    int r = -EINVAL;
-
-    if (!u)
-        return -ENOMEM;
-    if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK)
-        goto out;
-    if (curl_url_set(u, CURLUPART_URL, ref, 0) != CURLUE_OK)
-        goto out;
-    if (curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
-        goto out;
-    copy = pf_strdup(s);
-    r = copy ? 0 : -ENOMEM;
-    if (copy)
-        *ret = copy;
-out:
-    curl_free(s);
-    curl_url_cleanup(u);
-    return r;
+    return pf_http_url_resolve(base, ref, ret);
 }
 
 static char *origin_of(const char *url)
 {
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL, *o = NULL;
+    struct pf_http_url u;
+    char *o;
 
-    if (!u)
+    if (pf_http_url_parse(url, true, &u) < 0)
         return NULL;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
-        o = pf_asprintf("%s://%s:%s", scheme, host, port);
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
+    o = pf_asprintf("%s://%s:%s", u.scheme, u.host, u.port);
+    pf_http_url_release(&u);
     return o;
 }
 
@@ -318,8 +292,8 @@ int pf__retry_after_parse(const char *value, time_t now, long cap_seconds, long 
         else if (errno != 0 || *end)
             return -EINVAL;
     } else {
-        time_t t = curl_getdate(p, NULL);
-        if (t == (time_t)-1)
+        time_t t;
+        if (pf_http_date_parse(p, &t) < 0)
             return -EINVAL;
         secs = t > now ? (long)(t - now) : 0;
     }
@@ -332,10 +306,13 @@ int pf__retry_after_parse(const char *value, time_t now, long cap_seconds, long 
 }
 
 /* Copies at most `max` bytes of `s`, replacing control characters, so a registry's text cannot
- * inject newlines or escape sequences into our messages. */
-static void append_clean(char *out, size_t outlen, size_t *pos, const char *s, size_t max)
+ * inject newlines or escape sequences into our messages. The bound is checked before s[i] is
+ * read: `s` need not be terminated within `max` bytes. */
+void pf__append_clean(char *out, size_t outlen, size_t *pos, const char *s, size_t max)
 {
-    for (size_t i = 0; s[i] && i < max && *pos + 1 < outlen; i++) {
+    if (outlen == 0)
+        return;
+    for (size_t i = 0; i < max && s[i] && *pos + 1 < outlen; i++) {
         unsigned char c = (unsigned char)s[i];
         out[(*pos)++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
     }
@@ -361,11 +338,11 @@ int pf__registry_error_parse(const char *body, size_t len, char *out, size_t out
         return 0;
     }
     if (code)
-        append_clean(out, outlen, &pos, code, 64);
+        pf__append_clean(out, outlen, &pos, code, 64);
     if (code && msg && *msg)
-        append_clean(out, outlen, &pos, ": ", 2);
+        pf__append_clean(out, outlen, &pos, ": ", 2);
     if (msg)
-        append_clean(out, outlen, &pos, msg, 200);
+        pf__append_clean(out, outlen, &pos, msg, 200);
     json_decref(root);
     return 1;
 }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pf/mirror_fetch.h"
 #include "pf/strv.h"
 #include "deb/apt_fetch.h"
 #include "deb/apt_index.h"
@@ -351,22 +352,22 @@ static void test_mirror(void **state)
     assert_int_equal(pf_strv_push(&m, "http://deb.debian.org=http://mirror.local"), 0);
     assert_int_equal(pf_strv_push(&m, "http://deb.debian.org/debian-security=https://sec.local/ds"),
                      0);
-    assert_int_equal(worker_apt_mirror_rewrite(&m, "http://deb.debian.org/debian", &out), 0);
+    assert_int_equal(pf_mirror_rewrite(&m, "http://deb.debian.org/debian", &out), 0);
     assert_string_equal(out, "http://mirror.local/debian");
     out = pf_free(out);
-    assert_int_equal(worker_apt_mirror_rewrite(&m, "http://deb.debian.org/debian-security",
+    assert_int_equal(pf_mirror_rewrite(&m, "http://deb.debian.org/debian-security",
                                                &out),
                      0);
     assert_string_equal(out, "https://sec.local/ds"); /* the longest FROM wins */
     out = pf_free(out);
-    assert_int_equal(worker_apt_mirror_rewrite(&m, "http://other.org/x", &out), 0);
+    assert_int_equal(pf_mirror_rewrite(&m, "http://other.org/x", &out), 0);
     assert_string_equal(out, "http://other.org/x");
     out = pf_free(out);
-    assert_int_equal(worker_apt_mirror_rewrite(NULL, "http://a", &out), 0);
+    assert_int_equal(pf_mirror_rewrite(NULL, "http://a", &out), 0);
     assert_string_equal(out, "http://a");
     out = pf_free(out);
     assert_int_equal(pf_strv_push(&bad, "no-equals-sign"), 0);
-    assert_int_equal(worker_apt_mirror_rewrite(&bad, "http://a", &out), -EINVAL);
+    assert_int_equal(pf_mirror_rewrite(&bad, "http://a", &out), -EINVAL);
     pf_strv_clear(&m);
 
     /* A load through a rewrite: the image names a host that does not exist. */

@@ -3,10 +3,11 @@
  * registry error bodies, loopback detection, base64 and URL helpers. */
 #include "pf_test.h"
 
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
-#include <curl/curl.h>
-
+#include "pf/http.h"
 #include "../../common/src/registry_internal.h"
 
 static void challenge_table(void **state)
@@ -122,10 +123,11 @@ static void url_helpers(void **state)
 
 static void retry_after(void **state)
 {
-    time_t now = curl_getdate("Wed, 21 Oct 2015 07:28:00 GMT", NULL);
+    time_t now = 0;
     long s = -1;
 
     (void)state;
+    assert_int_equal(pf_http_date_parse("Wed, 21 Oct 2015 07:28:00 GMT", &now), 0);
     assert_int_equal(pf__retry_after_parse("7", now, 60, &s), 0);
     assert_int_equal(s, 7);
     assert_int_equal(pf__retry_after_parse(" 120 ", now, 60, &s), 0);
@@ -198,13 +200,41 @@ static void base64_round_trip(void **state)
     assert_int_equal(pf__base64_decode("Z", &dec, NULL), -EINVAL);
 }
 
+/*
+ * pf__append_clean() must check its bound before it reads: `max` bytes of text that end right
+ * at an unreadable page (no NUL inside the bound) are copied without touching the next byte.
+ * Before the fix the loop read s[max] first and this test died of SIGSEGV.
+ */
+static void clean_append_bound(void **state)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    char *map, *s, out[16];
+    size_t pos = 0;
+
+    (void)state;
+    assert_true(page > 0);
+    map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(map != MAP_FAILED);
+    assert_int_equal(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+    s = map + page - 4;
+    memcpy(s, "ab\nc", 4); /* four bytes, the last one just before the guard page */
+    pf__append_clean(out, sizeof(out), &pos, s, 4);
+    assert_string_equal(out, "ab c");
+    assert_int_equal(pos, 4);
+    /* The output bound holds too: one byte of room is one NUL. */
+    pos = 0;
+    pf__append_clean(out, 1, &pos, s, 4);
+    assert_string_equal(out, "");
+    assert_int_equal(munmap(map, (size_t)page * 2), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(challenge_table), cmocka_unit_test(link_table),
         cmocka_unit_test(url_helpers),     cmocka_unit_test(retry_after),
         cmocka_unit_test(error_body),      cmocka_unit_test(loopback),
-        cmocka_unit_test(base64_round_trip),
+        cmocka_unit_test(base64_round_trip), cmocka_unit_test(clean_append_bound),
     };
 
     return cmocka_run_group_tests_name("registry_parse", tests, NULL, NULL);

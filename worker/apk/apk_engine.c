@@ -8,7 +8,6 @@
  */
 #include "pf/setup.h"
 
-#include <curl/curl.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,12 +19,12 @@
 #include "pf/buf.h"
 #include "pf/err.h"
 #include "pf/log.h"
+#include "pf/mirror_fetch.h"
 #include "pf/strv.h"
 #include "apk/apk_apply.h"
 #include "apk/apk_db.h"
 #include "apk/apk_engine.h"
 #include "apk/apk_file.h"
-#include "deb/apt_fetch.h"
 #include "image/layer_view.h"
 #include "image/layer_writer.h"
 #include "engine/os_release.h"
@@ -101,41 +100,15 @@ static int apk_detect(void *ctx, const struct worker_layer_view *view)
     return r;
 }
 
-static size_t curl_sink(char *p, size_t sz, size_t n, void *userdata)
-{
-    return pf_buf_append(userdata, p, sz * n) < 0 ? 0 : sz * n;
-}
-
-/* GET `url` (http, https, file) into `b`. */
+/* GET `url` (http, https, file) into `b`, within b's bound, through the common mirror fetcher
+ * (size cap, timeouts, redirect cap, user agent, retries). */
 static int fetch(const struct apk_engine *e, const char *url, struct pf_buf *b, char *errbuf,
                  size_t errlen)
 {
-    CURL *c = curl_easy_init();
-    CURLcode cc;
-    long code = 0;
+    struct pf_mirror_fetch_options o = {.ca_file = e->ca_file};
 
-    if (!c)
-        return -ENOMEM;
-    (void)curl_easy_setopt(c, CURLOPT_URL, url);
-    (void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
-    (void)curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    (void)curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    (void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_sink);
-    (void)curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-    (void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    (void)curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-    if (e->ca_file)
-        (void)curl_easy_setopt(c, CURLOPT_CAINFO, e->ca_file);
-    cc = curl_easy_perform(c);
-    (void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(c);
-    if (cc != CURLE_OK)
-        return pf_set_error(errbuf, errlen, cc == CURLE_FILE_COULDNT_READ_FILE ? -ENOENT : -EIO,
-                            "cannot fetch %s: %s", url, curl_easy_strerror(cc));
-    if (code >= 400)
-        return pf_set_error(errbuf, errlen, code == 404 ? -ENOENT : -EIO, "cannot fetch %s: HTTP %ld",
-                            url, code);
-    return 0;
+    pf_log(LOG_DEBUG, "apk: fetching '%s'", url);
+    return pf_mirror_fetch_buf(&o, url, WORKER_APK_FILE_MAX, b, errbuf, errlen);
 }
 
 /* Trusted keys: the image's etc/apk/keys and lib/apk/keys, then the operator's dir. */
@@ -235,7 +208,7 @@ static int read_repos(struct ctx *c)
             s += n + strspn(s + n, " \t");
         }
         s[strcspn(s, " \t")] = '\0';
-        if (*s && strstr(s, "://") && worker_apt_mirror_rewrite(&c->e->mirrors, s, &url) < 0) {
+        if (*s && strstr(s, "://") && pf_mirror_rewrite(&c->e->mirrors, s, &url) < 0) {
             pf_free(line);
             pf_free(tag);
             return -ENOMEM;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * apt fetching on top of the verified-reading modules (gpgv.c, apt_release.c): this file only
- * moves bytes (file: paths or libcurl) and decides which bytes to ask for. Trust never comes
+ * apt fetching on top of the verified-reading modules (gpgv.c, apt_release.c, apt_keyrings.c)
+ * and the common mirror fetcher (pf/mirror_fetch.h, which moves the bytes): this file decides
+ * which bytes to ask for and keeps what was verified. Trust never comes
  * from the cache: a cached Release is keyed by its URL and the digest of the keyring material
  * that verified it, a cached index by the SHA256 the Release lists, and a cached .deb is hashed
  * again before use. Caches only grow during a fetcher's life (entries are immutable), so
@@ -11,7 +12,6 @@
 #include "pf/setup.h"
 
 #include <archive.h>
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -28,9 +28,11 @@
 #include "pf/buf.h"
 #include "pf/digest.h"
 #include "pf/log.h"
+#include "pf/mirror_fetch.h"
 #include "pf/strv.h"
 #include "deb/apt_fetch.h"
 #include "deb/apt_index.h"
+#include "deb/apt_keyrings.h"
 #include "deb/apt_release.h"
 #include "deb/apt_sources.h"
 #include "engine/gpgv.h"
@@ -57,6 +59,7 @@ struct worker_apt_fetcher {
     struct pf_strv mirrors;
     char *default_keyring;
     char *ca_file;
+    struct pf_mirror_fetch_options mopts; /* borrows ca_file */
     time_t now;
     pthread_mutex_t lock;
     struct cache releases;
@@ -173,160 +176,21 @@ static const struct cache_entry *cache_take(struct worker_apt_fetcher *f, struct
 
 /* ---- transport ---- */
 
-/* The local path of a "file:/p", "file:///p" or "file://localhost/p" URL, or NULL. */
-static const char *file_path(const char *url)
+/* Fetches `url` (file:, http:, https:) through the common mirror fetcher: its size cap,
+ * timeouts, redirect cap and retries. */
+static int fetch(const struct worker_apt_fetcher *f, const char *url, uint64_t max,
+                 const struct pf_mirror_sink *sink, char *errbuf, size_t errlen)
 {
-    const char *p;
-
-    if (strncmp(url, "file://", 7) == 0) {
-        p = url + 7;
-        if (strncmp(p, "localhost/", 10) == 0)
-            p += 9;
-    } else if (strncmp(url, "file:", 5) == 0) {
-        p = url + 5;
-    } else {
-        return NULL;
-    }
-    return p[0] == '/' ? p : NULL;
-}
-
-struct stream;
-
-struct sink {
-    struct pf_buf *buf; /* one of buf, fd or stream */
-    int fd;
-    struct stream *stream;
-    uint64_t max, got;
-    int err;
-};
-
-static int stream_append(struct stream *st, const void *data, size_t len);
-
-static int sink_write(struct sink *s, const void *data, size_t len)
-{
-    if (s->got + len > s->max)
-        return -E2BIG;
-    s->got += len;
-    if (s->stream)
-        return stream_append(s->stream, data, len);
-    if (s->buf)
-        return pf_buf_append(s->buf, data, len);
-    return pf_write_all(s->fd, data, len);
-}
-
-static size_t curl_write_cb(char *data, size_t size, size_t nmemb, void *userdata)
-{
-    struct sink *s = userdata;
-    int r = sink_write(s, data, size * nmemb);
-
-    if (r < 0) {
-        s->err = r;
-        return 0;
-    }
-    return size * nmemb;
-}
-
-static int curl_fetch(const struct worker_apt_fetcher *f, const char *url, struct sink *s,
-                      char *errbuf, size_t errlen)
-{
-    char cerr[CURL_ERROR_SIZE] = "";
-    CURL *h = curl_easy_init();
-    CURLcode cc;
-    long status = 0;
-    int r = 0;
-
-    if (!h)
-        return -ENOMEM;
-    cc = curl_easy_setopt(h, CURLOPT_URL, url);
-    (void)curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    (void)curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    (void)curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-    (void)curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
-    (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (f->ca_file)
-        (void)curl_easy_setopt(h, CURLOPT_CAINFO, f->ca_file);
-    (void)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-    /* A stalled mirror is dropped after 60 s below 1 KiB/s rather than hanging a job. */
-    (void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-    (void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-    (void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    (void)curl_easy_setopt(h, CURLOPT_USERAGENT, "patchfleet/" PF_VERSION);
-    (void)curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-    (void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_write_cb);
-    (void)curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
-    if (cc == CURLE_OK)
-        cc = curl_easy_perform(h);
-    (void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(h);
-    if (s->err < 0) {
-        r = s->err;
-        (void)pf_set_error(errbuf, errlen, 0, "cannot fetch '%s': %s", url,
-                r == -E2BIG ? "larger than allowed" : strerror(-r));
-    } else if (cc != CURLE_OK) {
-        r = cc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO;
-        (void)pf_set_error(errbuf, errlen, 0, "cannot fetch '%s': %s", url,
-                cerr[0] ? cerr : curl_easy_strerror(cc));
-    } else if (status != 200) {
-        r = status == 404 || status == 410 ? -ENOENT : -EIO;
-        (void)pf_set_error(errbuf, errlen, 0, "cannot fetch '%s': HTTP status %ld", url, status);
-    }
-    return r;
-}
-
-static int file_fetch(const char *path, const char *url, struct sink *s, char *errbuf,
-                      size_t errlen)
-{
-    char chunk[65536];
-    int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
-
-    if (fd < 0) {
-        r = -errno;
-        (void)pf_set_error(errbuf, errlen, 0, "cannot read '%s': %s", url, strerror(-r));
-        return r;
-    }
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof(chunk));
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            r = n < 0 ? -errno : 0;
-            break;
-        }
-        r = sink_write(s, chunk, (size_t)n);
-        if (r < 0)
-            break;
-    }
-    (void)close(fd);
-    if (r < 0)
-        (void)pf_set_error(errbuf, errlen, 0, "cannot read '%s': %s", url,
-                r == -E2BIG ? "larger than allowed" : strerror(-r));
-    return r;
-}
-
-/* Fetches `url` (file:, http:, https:) into the sink, at most s->max bytes. */
-static int fetch(const struct worker_apt_fetcher *f, const char *url, struct sink *s,
-                 char *errbuf, size_t errlen)
-{
-    const char *path = file_path(url);
-
     pf_log(LOG_DEBUG, "apt: fetching '%s'", url);
-    if (path)
-        return file_fetch(path, url, s, errbuf, errlen);
-    if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0)
-        return curl_fetch(f, url, s, errbuf, errlen);
-    (void)pf_set_error(errbuf, errlen, 0, "unsupported URL '%s' (file:, http: and https: only)", url);
-    return -EPROTONOSUPPORT;
+    return pf_mirror_fetch(&f->mopts, url, max, sink, errbuf, errlen);
 }
 
 static int fetch_buf(const struct worker_apt_fetcher *f, const char *url, size_t max,
                      struct pf_buf *out, char *errbuf, size_t errlen)
 {
-    struct sink s = {.buf = out, .fd = -1, .max = max};
-
+    pf_log(LOG_DEBUG, "apt: fetching '%s'", url);
     pf_buf_init(out, max + 1);
-    return fetch(f, url, &s, errbuf, errlen);
+    return pf_mirror_fetch_buf(&f->mopts, url, max, out, errbuf, errlen);
 }
 
 /*
@@ -430,8 +294,9 @@ struct stream {
     char chunk[65536]; /* the decompressor's copy of the next piece */
 };
 
-static int stream_append(struct stream *st, const void *data, size_t len)
+static int stream_append(const void *data, size_t len, void *userdata)
 {
+    struct stream *st = userdata;
     int r;
 
     pthread_mutex_lock(&st->lock);
@@ -444,8 +309,10 @@ static int stream_append(struct stream *st, const void *data, size_t len)
 static void *stream_fetch_main(void *arg)
 {
     struct stream *st = arg;
-    struct sink s = {.fd = -1, .stream = st, .max = WORKER_APT_FETCH_MAX_INDEX};
-    int r = fetch(st->f, st->url, &s, st->err, sizeof(st->err));
+    /* No reset: what was handed to the decompressor cannot be taken back, so a transient
+     * failure is retried only before the first byte. */
+    struct pf_mirror_sink s = {stream_append, NULL, st};
+    int r = fetch(st->f, st->url, WORKER_APT_FETCH_MAX_INDEX, &s, st->err, sizeof(st->err));
 
     pthread_mutex_lock(&st->lock);
     st->done = true;
@@ -534,257 +401,6 @@ out:
     return r;
 }
 
-/* ---- keyrings ---- */
-
-static int b64_value(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Decodes the base64 body of one armor block (lines up to the "=CRC" or END line). */
-static int b64_decode_block(const char *p, const char *end, struct pf_buf *out)
-{
-    uint32_t acc = 0;
-    int bits = 0;
-
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-
-        if (*p == '=' || *p == '-')
-            break;
-        for (const char *q = p; q < le; q++) {
-            int v = b64_value((unsigned char)*q);
-
-            if (v < 0) {
-                if (*q == '=' || *q == '\r' || *q == ' ' || *q == '\t')
-                    continue;
-                return -EINVAL;
-            }
-            acc = (acc << 6) | (uint32_t)v;
-            bits += 6;
-            if (bits >= 8) {
-                unsigned char byte = (unsigned char)(acc >> (bits - 8));
-                int r;
-
-                bits -= 8;
-                r = pf_buf_append(out, &byte, 1);
-                if (r < 0)
-                    return r;
-            }
-        }
-        p = nl ? nl + 1 : end;
-    }
-    return 0;
-}
-
-/* Converts every "PUBLIC KEY BLOCK" of an armored text into one binary keyring (what
- * `gpg --dearmor` does), because gpgv reads binary keyrings only. */
-static int dearmor(const char *text, size_t len, struct pf_buf *out)
-{
-    static const char begin[] = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
-    const char *end = text + len, *p = text;
-    bool any = false;
-
-    pf_buf_init(out, WORKER_APT_FETCH_MAX_KEYRING);
-    for (;;) {
-        const char *b = p < end ? strstr(p, begin) : NULL;
-        int r;
-
-        if (!b || b >= end)
-            break;
-        /* Armor headers ("Version: ...") end at the first empty line. */
-        p = strstr(b, "\n\n");
-        if (!p || p >= end)
-            return -EINVAL;
-        p += 2;
-        r = b64_decode_block(p, end, out);
-        if (r < 0)
-            return r;
-        any = true;
-        p = strstr(p, "-----END");
-        if (!p)
-            return -EINVAL;
-        p += 8;
-    }
-    return any && out->len > 0 ? 0 : -EINVAL;
-}
-
-static int write_file(const char *path, const void *data, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    struct sink s = {.fd = fd, .max = len};
-    int r;
-
-    if (fd < 0)
-        return -errno;
-    r = sink_write(&s, data, len);
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
-    return r;
-}
-
-/* Removes the private key directory made by prepare_keyring(). */
-static void remove_key_dir(char *dir)
-{
-    if (!dir)
-        return;
-    for (unsigned i = 0; i < WORKER_GPGV_MAX_KEYRINGS; i++) {
-        char *p = pf_asprintf("%s/k%02u.gpg", dir, i);
-
-        if (p)
-            (void)unlink(p);
-        pf_free(p);
-    }
-    (void)rmdir(dir);
-    pf_free(dir);
-}
-
-/* Writes one keyring found in the image (binary, or armored and converted) as dir/kNN.gpg. */
-static int add_image_key(const char *dir, unsigned n, const char *data, size_t len,
-                         struct pf_strv *digests)
-{
-    struct pf_buf bin = PF_BUF_INIT;
-    char digest[PF_DIGEST_BUFSZ];
-    char *path = pf_asprintf("%s/k%02u.gpg", dir, n);
-    int r = -ENOMEM;
-
-    if (!path)
-        return -ENOMEM;
-    if (len >= 5 && memmem(data, len, "-----BEGIN PGP", 14)) {
-        r = dearmor(data, len, &bin);
-        if (r < 0)
-            goto out;
-        data = bin.p;
-        len = bin.len;
-    }
-    r = write_file(path, data, len);
-    if (r == 0)
-        r = pf_sha256_digest(data, len, digest);
-    if (r == 0)
-        r = pf_strv_push(digests, digest);
-out:
-    pf_buf_release(&bin);
-    pf_free(path);
-    return r;
-}
-
-/*
- * Chooses the keyring of a source. Signed-By files are read from the image (the image's own
- * trust root, as apt inside it would use) and copied to a private directory under `workdir`
- * (*ret_dir, removed by the caller); without Signed-By the default keyring is used. *ret_id
- * identifies the key material for the Release cache.
- */
-static int prepare_keyring(const struct worker_apt_fetcher *f, const struct worker_apt_source *src,
-                           const struct worker_layer_view *view, const char *workdir,
-                           char **ret_ring, char **ret_dir, char **ret_id, char *errbuf,
-                           size_t errlen)
-{
-    struct pf_strv digests = PF_STRV_INIT;
-    char *dir = NULL, *id = NULL, *ring = NULL, *sb = NULL, *joined = NULL;
-    unsigned n = 0;
-    int r = -ENOMEM;
-
-    if (!src->signed_by) {
-        if (!f->default_keyring) {
-            (void)pf_set_error(errbuf, errlen, 0, "no Signed-By and no default keyring for '%s' '%s'",
-                    src->uri, src->suite);
-            return -ENOKEY;
-        }
-        ring = pf_strdup(f->default_keyring);
-        id = pf_asprintf("default:%s", f->default_keyring);
-        if (!ring || !id)
-            goto fail;
-        *ret_ring = ring;
-        *ret_id = id;
-        *ret_dir = NULL;
-        return 0;
-    }
-    dir = pf_asprintf("%s/pf-apt-keys-XXXXXX", workdir ? workdir : "/tmp");
-    if (!dir)
-        goto fail;
-    if (!mkdtemp(dir)) {
-        r = -errno;
-        (void)pf_set_error(errbuf, errlen, 0, "cannot create a key directory under '%s': %s", workdir,
-                strerror(-r));
-        goto fail;
-    }
-    if (src->signed_by_inline) {
-        r = add_image_key(dir, n++, src->signed_by, strlen(src->signed_by), &digests);
-        if (r < 0) {
-            (void)pf_set_error(errbuf, errlen, 0, "cannot read the inline Signed-By key of '%s' '%s'",
-                    src->uri, src->suite);
-            goto fail;
-        }
-    } else {
-        sb = pf_strdup(src->signed_by);
-        if (!sb)
-            goto fail;
-        for (char *tok = sb, *next; *tok; tok = next) {
-            const char *data = NULL;
-            size_t len = 0;
-
-            tok += strspn(tok, ", \t\n");
-            next = tok + strcspn(tok, ", \t\n");
-            if (*next)
-                *next++ = '\0';
-            if (*tok != '/')
-                continue; /* a fingerprint: gpgv cannot restrict to one, the file must be given */
-            if (n >= WORKER_GPGV_MAX_KEYRINGS) {
-                r = -E2BIG;
-                goto fail;
-            }
-            r = view ? worker_layer_view_read(view, tok, &data, &len) : -ENOENT;
-            if (r == 0 && len > WORKER_APT_FETCH_MAX_KEYRING)
-                r = -E2BIG;
-            if (r == 0)
-                r = add_image_key(dir, n++, data, len, &digests);
-            if (r < 0) {
-                (void)pf_set_error(errbuf, errlen, 0, "cannot read Signed-By keyring '%s' of '%s' from the "
-                        "image: %s", tok, src->uri, strerror(-r));
-                goto fail;
-            }
-        }
-    }
-    if (n == 0) {
-        r = -ENOKEY;
-        (void)pf_set_error(errbuf, errlen, 0, "Signed-By of '%s' '%s' names no keyring file", src->uri,
-                src->suite);
-        goto fail;
-    }
-    r = -ENOMEM;
-    joined = pf_strv_join(&digests, ",");
-    id = joined ? pf_asprintf("image:%s", joined) : NULL;
-    ring = pf_strdup(dir);
-    if (!id || !ring)
-        goto fail;
-    pf_free(sb);
-    pf_free(joined);
-    pf_strv_clear(&digests);
-    *ret_ring = ring;
-    *ret_dir = dir;
-    *ret_id = id;
-    return 0;
-fail:
-    remove_key_dir(dir);
-    pf_free(sb);
-    pf_free(joined);
-    pf_free(id);
-    pf_free(ring);
-    pf_strv_clear(&digests);
-    return r;
-}
-
 /* ---- Release and indexes ---- */
 
 /* Writes `data` to dir/name through a temp file, fsync and rename (readers never see a part). */
@@ -800,7 +416,7 @@ static int write_atomic(const char *dir, const char *name, const void *data, siz
         r = -errno;
         goto out;
     }
-    r = sink_write(&(struct sink){.fd = fd, .max = len}, data, len);
+    r = pf_write_all(fd, data, len);
     if (r == 0 && fsync(fd) < 0)
         r = -errno;
     if (close(fd) < 0 && r == 0)
@@ -853,8 +469,8 @@ static int load_release(struct worker_apt_fetcher *f, const struct worker_apt_so
                         const char *dist_url, struct worker_apt_release **ret,
                         bool *ret_all_in_arch, char *errbuf, size_t errlen)
 {
-    char *url = pf_asprintf("%s/InRelease", dist_url), *ring = NULL, *dir = NULL, *id = NULL;
-    char *key = NULL, *signed_text = NULL;
+    char *url = pf_asprintf("%s/InRelease", dist_url), *key = NULL, *signed_text = NULL;
+    struct worker_apt_keyring kr = {NULL, NULL, NULL};
     struct pf_buf raw = PF_BUF_INIT;
     const struct cache_entry *ce;
     struct worker_apt_release *rel = NULL;
@@ -864,10 +480,10 @@ static int load_release(struct worker_apt_fetcher *f, const struct worker_apt_so
 
     if (!url)
         return -ENOMEM;
-    r = prepare_keyring(f, src, view, workdir, &ring, &dir, &id, errbuf, errlen);
+    r = worker_apt_keyring_prepare(src, f->default_keyring, view, workdir, &kr, errbuf, errlen);
     if (r < 0)
         goto out;
-    key = pf_asprintf("%s|%s", url, id);
+    key = pf_asprintf("%s|%s", url, kr.id);
     if (!key) {
         r = -ENOMEM;
         goto out;
@@ -877,7 +493,7 @@ static int load_release(struct worker_apt_fetcher *f, const struct worker_apt_so
         r = fetch_buf(f, url, WORKER_APT_FETCH_MAX_INRELEASE, &raw, errbuf, errlen);
         if (r < 0)
             goto out;
-        r = worker_gpgv_verify_clearsigned(ring, raw.p ? raw.p : "", raw.len, &signed_text, &len,
+        r = worker_gpgv_verify_clearsigned(kr.ring, raw.p ? raw.p : "", raw.len, &signed_text, &len,
                                            gerr, sizeof(gerr));
         if (r == -EBADMSG || r == -ENOKEY) {
             r = -EBADMSG;
@@ -905,12 +521,10 @@ static int load_release(struct worker_apt_fetcher *f, const struct worker_apt_so
     rel = NULL;
 out:
     worker_apt_release_free(rel);
-    remove_key_dir(dir);
+    worker_apt_keyring_release(&kr);
     pf_buf_release(&raw);
     pf_free(signed_text);
     pf_free(url);
-    pf_free(ring);
-    pf_free(id);
     pf_free(key);
     return r;
 }
@@ -1257,7 +871,7 @@ static int load_source(struct worker_apt_fetcher *f, const struct worker_apt_sou
     char *uri = NULL, *dist = NULL;
     size_t n_archs, n_pre = 0;
     bool all_in_arch = false;
-    int r = worker_apt_mirror_rewrite(&f->mirrors, src->uri, &uri);
+    int r = pf_mirror_rewrite(&f->mirrors, src->uri, &uri);
 
     if (r < 0) {
         (void)pf_set_error(errbuf, errlen, 0, "cannot rewrite '%s'", src->uri);
@@ -1444,7 +1058,8 @@ int worker_apt_fetcher_get_deb(struct worker_apt_fetcher *f, const struct worker
         tmp = pf_free(tmp);
         goto out;
     }
-    r = fetch(f, url, &(struct sink){.fd = fd, .max = c->size}, errbuf, errlen);
+    pf_log(LOG_DEBUG, "apt: fetching '%s'", url);
+    r = pf_mirror_fetch_fd(&f->mopts, url, c->size, fd, errbuf, errlen);
     if (r == -E2BIG)
         r = -EBADMSG;
     if (r == 0 && fsync(fd) < 0)
@@ -1481,30 +1096,6 @@ out:
 }
 
 /* ---- sources and mirrors ---- */
-
-int worker_apt_mirror_rewrite(const struct pf_strv *mirrors, const char *url, char **ret)
-{
-    size_t best_len = 0;
-    const char *best = NULL;
-    char *out;
-
-    for (size_t i = 0; mirrors && i < mirrors->n; i++) {
-        const char *rule = mirrors->v[i], *eq = strchr(rule, '=');
-        size_t l = eq ? (size_t)(eq - rule) : 0;
-
-        if (l == 0)
-            return -EINVAL;
-        if (l > best_len && strncmp(url, rule, l) == 0) {
-            best_len = l;
-            best = eq + 1;
-        }
-    }
-    out = best ? pf_asprintf("%s%s", best, url + best_len) : pf_strdup(url);
-    if (!out)
-        return -ENOMEM;
-    *ret = out;
-    return 0;
-}
 
 static int append_source(struct worker_apt_sources *s, const char *uri, const char *suite)
 {
@@ -1618,7 +1209,7 @@ int worker_apt_fetcher_new(const struct worker_apt_fetch_options *o,
         (void)pf_set_error(errbuf, errlen, 0, "the apt fetcher needs a cache directory");
         return -EINVAL;
     }
-    if (o->mirrors && worker_apt_mirror_rewrite(o->mirrors, "", &probe) == -EINVAL) {
+    if (o->mirrors && pf_mirror_rewrite(o->mirrors, "", &probe) == -EINVAL) {
         (void)pf_set_error(errbuf, errlen, 0, "malformed package mirror rule (want FROM=TO)");
         return -EINVAL;
     }
@@ -1647,17 +1238,12 @@ int worker_apt_fetcher_new(const struct worker_apt_fetch_options *o,
                 strerror(-r));
         goto fail;
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        r = -EIO;
-        (void)pf_set_error(errbuf, errlen, 0, "cannot initialise libcurl");
-        goto fail;
-    }
+    f->mopts.ca_file = f->ca_file;
     *ret = f;
     return 0;
 fail:
     if (r == -ENOMEM)
         (void)pf_set_error(errbuf, errlen, 0, "out of memory");
-    f->deb_dir = pf_free(f->deb_dir); /* keeps free from calling curl_global_cleanup() */
     worker_apt_fetcher_free(f);
     return r;
 }
@@ -1666,8 +1252,6 @@ struct worker_apt_fetcher *worker_apt_fetcher_free(struct worker_apt_fetcher *f)
 {
     if (!f)
         return NULL;
-    if (f->deb_dir)
-        curl_global_cleanup();
     cache_clear(&f->releases);
     cache_clear(&f->indexes);
     pthread_mutex_destroy(&f->lock);

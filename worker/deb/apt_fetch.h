@@ -25,8 +25,6 @@ struct worker_apt_candidate;
 #define WORKER_APT_FETCH_MAX_INRELEASE ((size_t)16 << 20)
 /* Largest compressed Packages index fetched. */
 #define WORKER_APT_FETCH_MAX_INDEX ((size_t)128 << 20)
-/* Largest keyring read from an image. */
-#define WORKER_APT_FETCH_MAX_KEYRING ((size_t)1 << 20)
 /* Decompressed indexes kept in memory by one fetcher, in bytes. */
 #define WORKER_APT_FETCH_MEMCACHE_MAX ((size_t)512 << 20)
 
@@ -60,8 +58,8 @@ struct worker_apt_fetcher *worker_apt_fetcher_free(struct worker_apt_fetcher *f)
  * component the Packages index of `arch` and of "all" when the Release lists it (Packages.xz,
  * else .gz, else plain; by hash when Acquire-By-Hash), verifies its SHA256 and size against the
  * Release, and parses it into a NEW index *ret (worker_apt_index_free() it).
- * "file:" and "file://" URIs are read from the local filesystem, http and https with libcurl
- * (peer and host verification always on). trusted=yes is ignored: everything is verified.
+ * "file:" and "file://" URIs are read from the local filesystem, http and https through
+ * pf/mirror_fetch.h (peer and host verification always on). trusted=yes is ignored: everything is verified.
  * Returns 0; -EBADMSG when an InRelease fails verification or an index does not match (errbuf
  * names the URL); -ESTALE / -ERANGE for an expired or future-dated Release; -ENOENT for a
  * missing file, keyring or index; -ENOKEY when no keyring applies; -E2BIG past a size bound;
@@ -93,12 +91,5 @@ int worker_apt_fetcher_get_deb(struct worker_apt_fetcher *f, const struct worker
  */
 int worker_apt_default_sources(const struct worker_os_release *osr, const char *arch,
                                struct worker_apt_sources *ret);
-
-/*
- * Applies the "FROM=TO" rewrites to `url`: the longest FROM that is a prefix of `url` is
- * replaced by its TO. `mirrors` may be NULL. Returns 0 and a new string in *ret, -EINVAL for a
- * rule without '=' or with an empty FROM, or -ENOMEM.
- */
-int worker_apt_mirror_rewrite(const struct pf_strv *mirrors, const char *url, char **ret);
 
 #endif
