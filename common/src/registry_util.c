@@ -14,7 +14,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
+#include "pf/json.h"
 
 #include "pf/alloc.h"
 #include "pf/buf.h"
