@@ -79,7 +79,7 @@ int pf_digest_update(struct pf_digest_ctx *d, const void *data, size_t len)
     return 0;
 }
 
-int pf_digest_final(struct pf_digest_ctx *d, unsigned char ret[PF_DIGEST_MAX_SIZE])
+int pf_digest_final(struct pf_digest_ctx *d, unsigned char *ret)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
@@ -92,7 +92,7 @@ int pf_digest_final(struct pf_digest_ctx *d, unsigned char ret[PF_DIGEST_MAX_SIZ
     return (int)n;
 }
 
-int pf_digest_final_hex(struct pf_digest_ctx *d, char ret[PF_DIGEST_HEX_BUFSZ])
+int pf_digest_final_hex(struct pf_digest_ctx *d, char *ret)
 {
     unsigned char md[PF_DIGEST_MAX_SIZE];
     int n = pf_digest_final(d, md);
@@ -111,7 +111,7 @@ void pf_digest_release(struct pf_digest_ctx *d)
 }
 
 int pf_digest_buf(enum pf_digest_alg alg, const void *data, size_t len,
-                  unsigned char ret[PF_DIGEST_MAX_SIZE])
+                  unsigned char *ret)
 {
     struct pf_digest_ctx d = {0};
     int r = pf_digest_init(&d, alg);
@@ -126,7 +126,7 @@ int pf_digest_buf(enum pf_digest_alg alg, const void *data, size_t len,
 }
 
 int pf_digest_buf_hex(enum pf_digest_alg alg, const void *data, size_t len,
-                      char ret[PF_DIGEST_HEX_BUFSZ])
+                      char *ret)
 {
     unsigned char md[PF_DIGEST_MAX_SIZE];
     int n = pf_digest_buf(alg, data, len, md);

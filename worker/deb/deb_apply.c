@@ -31,7 +31,7 @@
 #define INFO_DIR "var/lib/dpkg/info"
 #define STATUSD_DIR "var/lib/dpkg/status.d"
 #define OWNER_DB (-1) /* set owner of the database files the engine itself writes */
-#define MD5_HEX PF_DIGEST_HEX_BUFSZ /* MD5 hex is 32 characters; the buffer fits any digest */
+#define MD5_HEX 33
 
 /* ---- a string hash set; each key remembers who added it ---- */
 

@@ -52,20 +52,22 @@ int pf_digest_update(struct pf_digest_ctx *d, const void *data, size_t len);
 /*
  * Writes the digest's pf_digest_size() bytes to `ret` and restarts the context, so one
  * struct can hash several streams in turn. Returns the size, or -EIO (`ret` untouched then).
+ * Buffers are sized by the algorithm: pf_digest_size(alg) bytes, or 2 * that + 1 for hex
+ * (PF_DIGEST_MAX_SIZE and PF_DIGEST_HEX_BUFSZ fit any algorithm).
  */
-int pf_digest_final(struct pf_digest_ctx *d, unsigned char ret[PF_DIGEST_MAX_SIZE]);
+int pf_digest_final(struct pf_digest_ctx *d, unsigned char *ret);
 /* The same as lowercase hex, NUL-terminated. Returns the digest's size in bytes, or -EIO. */
-int pf_digest_final_hex(struct pf_digest_ctx *d, char ret[PF_DIGEST_HEX_BUFSZ]);
+int pf_digest_final_hex(struct pf_digest_ctx *d, char *ret);
 /* Frees the context; safe on a zeroed or released struct. */
 void pf_digest_release(struct pf_digest_ctx *d);
 
 /* One-shot digest of a buffer into `ret`. Returns the size in bytes, -EINVAL, -ENOMEM or
  * -EIO (`ret` untouched then). */
 int pf_digest_buf(enum pf_digest_alg alg, const void *data, size_t len,
-                  unsigned char ret[PF_DIGEST_MAX_SIZE]);
+                  unsigned char *ret);
 /* The same as lowercase hex, NUL-terminated. */
 int pf_digest_buf_hex(enum pf_digest_alg alg, const void *data, size_t len,
-                      char ret[PF_DIGEST_HEX_BUFSZ]);
+                      char *ret);
 /* Spells `len` bytes as lowercase hex into `ret` (2 * len + 1 bytes). */
 void pf_digest_to_hex(const unsigned char *md, size_t len, char *ret);
 
