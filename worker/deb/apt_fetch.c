@@ -10,7 +10,7 @@
  */
 #include "pf/setup.h"
 
-#include <archive.h>
+#include "pf/archive.h"
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <inttypes.h>
