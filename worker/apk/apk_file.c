@@ -313,8 +313,7 @@ static int check_package(const unsigned char *ctrl, size_t ctrl_len, const unsig
         return -ENOMEM;
     if (datahash) {
         sha_bytes(PF_DIGEST_SHA256, dat, dat_len, h);
-        for (int i = 0; i < 32; i++)
-            (void)snprintf(hex + 2 * i, 3, "%02x", h[i]);
+        pf_digest_to_hex(h, 32, hex);
         if (strcmp(hex, datahash) != 0)
             r = pf_set_error(errbuf, errlen, -EBADMSG,
                              "data segment sha256 %s does not match datahash %s", hex, datahash);
