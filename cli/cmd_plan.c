@@ -8,7 +8,6 @@
 #include "pf/setup.h"
 
 #include <getopt.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -8,7 +8,6 @@
  */
 #include "pf/setup.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

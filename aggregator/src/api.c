@@ -19,7 +19,6 @@
 #include <sys/time.h>
 
 #include <hiredis/hiredis.h>
-#include <jansson.h>
 
 #include "aggregator/api.h"
 #include "aggregator/metrics.h"

@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include <hiredis/hiredis.h>
-#include <jansson.h>
+#include "pf/json.h"
 
 #include "aggregator/store.h"
 #include "pf/alloc.h"

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * SHA-256 digests over OpenSSL's EVP interface (the low-level SHA256_* calls are deprecated in
- * OpenSSL 3). The context is heap-allocated by OpenSSL, so pf_sha256 only holds a pointer and
- * the header needs no OpenSSL include.
+ * Digests over OpenSSL's EVP interface (the low-level SHA256_* and MD5_* calls are deprecated
+ * in OpenSSL 3). With signature.c this is the crypto wrapper: the only files that include
+ * OpenSSL headers. The contexts are heap-allocated by OpenSSL, so the public structs only hold a
+ * pointer and pf/digest.h needs no OpenSSL include.
  */
 #include "pf/setup.h"
 
@@ -12,6 +13,129 @@
 #include <openssl/evp.h>
 
 #include "pf/digest.h"
+
+static const EVP_MD *md_of(enum pf_digest_alg alg)
+{
+    switch (alg) {
+    case PF_DIGEST_MD5:
+        return EVP_md5();
+    case PF_DIGEST_SHA1:
+        return EVP_sha1();
+    case PF_DIGEST_SHA256:
+        return EVP_sha256();
+    case PF_DIGEST_SHA512:
+        return EVP_sha512();
+    default:
+        return NULL;
+    }
+}
+
+size_t pf_digest_size(enum pf_digest_alg alg)
+{
+    static const size_t sizes[PF_DIGEST__MAX] = {
+        [PF_DIGEST_MD5] = 16, [PF_DIGEST_SHA1] = 20, [PF_DIGEST_SHA256] = 32,
+        [PF_DIGEST_SHA512] = 64,
+    };
+
+    return (unsigned)alg < PF_DIGEST__MAX ? sizes[alg] : 0;
+}
+
+void pf_digest_to_hex(const unsigned char *md, size_t len, char *ret)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < len; i++) {
+        ret[2 * i] = hex[md[i] >> 4];
+        ret[2 * i + 1] = hex[md[i] & 0xf];
+    }
+    ret[2 * len] = '\0';
+}
+
+int pf_digest_init(struct pf_digest_ctx *d, enum pf_digest_alg alg)
+{
+    const EVP_MD *md = md_of(alg);
+    EVP_MD_CTX *ctx;
+
+    if (!md)
+        return -EINVAL;
+    ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        return -ENOMEM;
+    if (EVP_DigestInit_ex(ctx, md, NULL) != 1) {
+        EVP_MD_CTX_free(ctx);
+        return -EIO;
+    }
+    d->ctx = ctx;
+    d->alg = alg;
+    return 0;
+}
+
+int pf_digest_update(struct pf_digest_ctx *d, const void *data, size_t len)
+{
+    if (len == 0)
+        return 0;
+    if (EVP_DigestUpdate(d->ctx, data, len) != 1)
+        return -EIO;
+    return 0;
+}
+
+int pf_digest_final(struct pf_digest_ctx *d, unsigned char *ret)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    if (EVP_DigestFinal_ex(d->ctx, md, &n) != 1 || n != pf_digest_size(d->alg))
+        return -EIO;
+    if (EVP_DigestInit_ex(d->ctx, md_of(d->alg), NULL) != 1)
+        return -EIO;
+    memcpy(ret, md, n);
+    return (int)n;
+}
+
+int pf_digest_final_hex(struct pf_digest_ctx *d, char *ret)
+{
+    unsigned char md[PF_DIGEST_MAX_SIZE];
+    int n = pf_digest_final(d, md);
+
+    if (n < 0)
+        return n;
+    pf_digest_to_hex(md, (size_t)n, ret);
+    return n;
+}
+
+void pf_digest_release(struct pf_digest_ctx *d)
+{
+    if (d->ctx)
+        EVP_MD_CTX_free(d->ctx);
+    d->ctx = NULL;
+}
+
+int pf_digest_buf(enum pf_digest_alg alg, const void *data, size_t len,
+                  unsigned char *ret)
+{
+    struct pf_digest_ctx d = {0};
+    int r = pf_digest_init(&d, alg);
+
+    if (r < 0)
+        return r;
+    r = pf_digest_update(&d, data, len);
+    if (r == 0)
+        r = pf_digest_final(&d, ret);
+    pf_digest_release(&d);
+    return r;
+}
+
+int pf_digest_buf_hex(enum pf_digest_alg alg, const void *data, size_t len,
+                      char *ret)
+{
+    unsigned char md[PF_DIGEST_MAX_SIZE];
+    int n = pf_digest_buf(alg, data, len, md);
+
+    if (n < 0)
+        return n;
+    pf_digest_to_hex(md, (size_t)n, ret);
+    return n;
+}
 
 int pf_sha256_init(struct pf_sha256 *h)
 {
@@ -38,7 +162,6 @@ int pf_sha256_update(struct pf_sha256 *h, const void *data, size_t len)
 
 int pf_sha256_final(struct pf_sha256 *h, char ret[PF_DIGEST_BUFSZ])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     char out[PF_DIGEST_BUFSZ];
@@ -48,11 +171,7 @@ int pf_sha256_final(struct pf_sha256 *h, char ret[PF_DIGEST_BUFSZ])
     if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
         return -EIO;
     memcpy(out, "sha256:", 7);
-    for (unsigned int i = 0; i < n; i++) {
-        out[7 + 2 * i] = hex[md[i] >> 4];
-        out[7 + 2 * i + 1] = hex[md[i] & 0xf];
-    }
-    out[7 + 64] = '\0';
+    pf_digest_to_hex(md, n, out + 7);
     memcpy(ret, out, sizeof(out));
     return 0;
 }

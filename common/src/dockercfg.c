@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <jansson.h>
+#include "pf/json.h"
 
 #include "pf/alloc.h"
 #include "pf/buf.h"

@@ -6,8 +6,6 @@
  */
 #include "pf/setup.h"
 
-#include <jansson.h>
-
 #include "pf/buf.h"
 #include "pf/json.h"
 

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include <jansson.h>
+#include "pf/json.h"
 
 #include "msg_json.h"
 #include "pf/alloc.h"

@@ -7,7 +7,7 @@
 #ifndef PF_MSG_JSON_H
 #define PF_MSG_JSON_H
 
-#include <jansson.h>
+#include "pf/json.h"
 
 #include "pf/setup.h"
 

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
+#include "pf/json.h"
 
 #include "msg_json.h"
 #include "pf/alloc.h"

@@ -6,7 +6,6 @@
 #ifndef PF_OCI_INTERNAL_H
 #define PF_OCI_INTERNAL_H
 
-#include <jansson.h>
 
 #include "pf/json.h"
 

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
+#include "pf/json.h"
 
 #include "pf/alloc.h"
 #include "pf/io.h"

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
+#include "pf/json.h"
 
 #include "pf/alloc.h"
 #include "pf/log.h"

@@ -13,11 +13,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include <jansson.h>
+#include "pf/json.h"
 
 #include "pf/alloc.h"
 #include "pf/buf.h"
 #include "pf/http.h"
+#include "pf/json.h"
 #include "registry_internal.h"
 
 /* Longest header parameter value we keep; realms and scopes are far shorter. */

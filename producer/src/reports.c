@@ -10,7 +10,6 @@
 #include "pf/setup.h"
 
 #include <dirent.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "pf/alloc.h"
 #include "pf/buf.h"
 #include "pf/err.h"
+#include "pf/json.h"
 #include "pf/patched_tags.h"
 #include "pf/ref.h"
 #include "producer/reports.h"

@@ -8,8 +8,7 @@
  */
 #include "pf_test.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "pf/archive.h"
 #include <unistd.h>
 
 #include "pf/strv.h"

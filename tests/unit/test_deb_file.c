@@ -7,8 +7,7 @@
  */
 #include "pf_test.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "pf/archive.h"
 #include <fcntl.h>
 #include <unistd.h>
 

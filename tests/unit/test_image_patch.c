@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
+#include "pf/json.h"
 
 #include "pf/digest.h"
 #include "pf/job.h"

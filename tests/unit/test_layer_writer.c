@@ -6,8 +6,7 @@
  */
 #include "pf_test.h"
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "pf/archive.h"
 #include <unistd.h>
 
 #include "pf/digest.h"

@@ -7,7 +7,7 @@
  */
 #include "pf_test.h"
 
-#include <jansson.h>
+#include "pf/json.h"
 
 #include "../../cli/summary.c"
 

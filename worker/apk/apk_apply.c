@@ -10,14 +10,13 @@
  */
 #include "pf/setup.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "pf/alloc.h"
+#include "pf/archive.h"
 #include "pf/buf.h"
+#include "pf/digest.h"
 #include "pf/err.h"
 #include "pf/strv.h"
 #include "apk/apk_apply.h"
@@ -102,12 +101,11 @@ static bool current_q1(struct apply *a, const char *res, char q1[31])
 {
     const char *data;
     size_t len;
-    unsigned char h[20];
-    unsigned int n = 0;
+    unsigned char h[PF_DIGEST_MAX_SIZE];
 
     if (worker_layer_view_read(a->view, res, &data, &len) < 0)
         return false;
-    if (EVP_Digest(data, len, h, &n, EVP_sha1(), NULL) != 1)
+    if (pf_digest_buf(PF_DIGEST_SHA1, data, len, h) < 0)
         return false;
     worker_apk_q1(h, q1);
     return true;
@@ -326,7 +324,7 @@ static int write_scripts(struct apply *a, const char *db_dir, const struct pf_st
                          const struct worker_apk_apply_item *items, size_t n)
 {
     char *path = pf_asprintf("%s/scripts.tar", db_dir);
-    struct archive *in = NULL, *out = archive_write_new();
+    struct archive *in = NULL, *out = NULL;
     struct archive_entry *e;
     struct pf_buf b;
     const char *data;
@@ -334,13 +332,11 @@ static int write_scripts(struct apply *a, const char *db_dir, const struct pf_st
     int r = -ENOMEM;
 
     pf_buf_init(&b, WORKER_APK_FILE_MAX_TEXT);
-    if (!path || !out || archive_write_set_format_ustar(out) != ARCHIVE_OK ||
-        archive_write_set_bytes_in_last_block(out, 1) != ARCHIVE_OK ||
+    if (!path || pf_archive_write_new(PF_ARCHIVE_WRITE_USTAR, &out) < 0 ||
         archive_write_open(out, &b, NULL, buf_write, NULL) != ARCHIVE_OK)
         goto out;
     if (worker_layer_view_read(a->view, path, &data, &len) == 0) {
-        in = archive_read_new();
-        if (!in || archive_read_support_format_tar(in) != ARCHIVE_OK ||
+        if (pf_archive_read_new(0, PF_ARCHIVE_FORMAT_TAR, &in) < 0 ||
             archive_read_open_memory(in, data, len) != ARCHIVE_OK)
             goto out;
         while (archive_read_next_header(in, &e) == ARCHIVE_OK) {
@@ -477,6 +473,20 @@ static int add_parents(struct apply *a)
     return r;
 }
 
+/*
+ * Frees `p`'s F:/R: records. The new stanza's records come only from walking the data tar:
+ * an index entry carries none (the index parser refuses them), and any that a candidate did
+ * carry would be listed beside the walked ones, twice or stale.
+ */
+static void drop_file_records(struct worker_apk_pkg *p)
+{
+    struct worker_apk_pkg only_dirs = {.dirs = p->dirs, .n_dirs = p->n_dirs};
+
+    worker_apk_pkg_release(&only_dirs);
+    p->dirs = NULL;
+    p->n_dirs = 0;
+}
+
 /* The new stanza: the index header (+ r: from .PKGINFO replaces), files added while walking. */
 static int start_pkg(struct apply *a, const struct worker_apk_apply_item *it,
                      struct worker_apk_pkg *ret)
@@ -490,8 +500,7 @@ static int start_pkg(struct apply *a, const struct worker_apk_apply_item *it,
         return r;
     p = tmp.v[0];
     pf_free(tmp.v);
-    for (size_t i = 0; i < p.n_dirs; i++) /* an index entry has no files; be safe */
-        p.dirs[i].n_files = p.dirs[i].n_files;
+    drop_file_records(&p);
     rep = worker_apk_pkginfo_get(it->file->pkginfo, "replaces", 0);
     if (rep) {
         r = pf_strv_pushf(&p.header, "r:%s", rep);

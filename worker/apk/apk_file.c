@@ -6,19 +6,18 @@
  * concatenated members as one stream, so a boundary is found by trial: a member ends where the
  * next gzip magic (1f 8b 08) starts AND the bytes before it inflate completely (libarchive
  * refuses a truncated member). Magic bytes inside compressed data are rare and fail that test.
- * Signatures are RSA PKCS#1 v1.5 checked with OpenSSL's EVP interface.
+ * Signatures are RSA PKCS#1 v1.5, checked through pf_signature.
  */
 #include "pf/setup.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <string.h>
 
 #include "pf/alloc.h"
+#include "pf/archive.h"
 #include "pf/buf.h"
+#include "pf/digest.h"
 #include "pf/err.h"
+#include "pf/signature.h"
 #include "apk/apk_db.h"
 #include "apk/apk_file.h"
 
@@ -36,14 +35,12 @@ void worker_apk_keys_clear(struct worker_apk_keys *k)
 /* Opens a libarchive reader on a gzip'd tar (or raw) stream in memory. */
 static struct archive *open_gz(const void *data, size_t len, bool tar)
 {
-    struct archive *a = archive_read_new();
+    struct archive *a = NULL;
 
-    if (!a)
+    if (pf_archive_read_new(PF_ARCHIVE_FILTER_GZIP,
+                            tar ? PF_ARCHIVE_FORMAT_TAR : PF_ARCHIVE_FORMAT_RAW, &a) < 0)
         return NULL;
-    if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-        (tar ? archive_read_support_format_tar(a) : archive_read_support_format_raw(a)) !=
-            ARCHIVE_OK ||
-        archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+    if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
         archive_read_free(a);
         return NULL;
     }
@@ -165,39 +162,31 @@ static int read_segment(const unsigned char *d, size_t len, struct sig *sigs, si
     return r;
 }
 
-static const EVP_MD *sig_md(const char *alg)
+/* The algorithm a ".SIGN.<alg>." name stands for, or -1 when apk has no such algorithm. */
+static int sig_alg(const char *alg)
 {
     if (strcmp(alg, "RSA") == 0)
-        return EVP_sha1();
+        return PF_SIGNATURE_RSA_PKCS1_SHA1;
     if (strcmp(alg, "RSA256") == 0)
-        return EVP_sha256();
+        return PF_SIGNATURE_RSA_PKCS1_SHA256;
     if (strcmp(alg, "RSA512") == 0)
-        return EVP_sha512();
-    return NULL;
+        return PF_SIGNATURE_RSA_PKCS1_SHA512;
+    return -1;
 }
 
 /* Verifies one signature over the concatenation of two ranges. Returns 1 verified, 0 not. */
 static int verify_one(const struct sig *s, const char *pem, const void *d1, size_t l1,
                       const void *d2, size_t l2)
 {
-    const EVP_MD *md = sig_md(s->alg);
-    BIO *bio;
-    EVP_PKEY *key = NULL;
-    EVP_MD_CTX *c = NULL;
-    int ok = 0;
+    const struct pf_signature_part parts[] = {{d1, l1}, {d2, l2}};
+    struct pf_signature_key *key = NULL;
+    int alg = sig_alg(s->alg), ok;
 
-    if (!md)
+    if (alg < 0 || pf_signature_key_load_pem(pem, strlen(pem), &key, NULL, 0) < 0)
         return 0;
-    bio = BIO_new_mem_buf(pem, -1);
-    if (bio)
-        key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-    c = EVP_MD_CTX_new();
-    if (key && c && EVP_DigestVerifyInit(c, NULL, md, NULL, key) == 1 &&
-        EVP_DigestVerifyUpdate(c, d1, l1) == 1 && (l2 == 0 || EVP_DigestVerifyUpdate(c, d2, l2) == 1))
-        ok = EVP_DigestVerifyFinal(c, s->bytes, s->len) == 1;
-    EVP_MD_CTX_free(c);
-    EVP_PKEY_free(key);
-    BIO_free(bio);
+    ok = pf_signature_verify(key, (enum pf_signature_alg)alg, parts, PF_ARRAY_SIZE(parts),
+                             s->bytes, s->len) == 0;
+    pf_signature_key_free(key);
     return ok;
 }
 
@@ -295,12 +284,11 @@ char *worker_apk_pkginfo_get(const char *pkginfo, const char *key, size_t nth)
     return NULL;
 }
 
-static void sha_bytes(const EVP_MD *md, const void *d, size_t len, unsigned char *out)
+/* `alg`'s digest of d[0..len) into `out`; all zeros (matching nothing) if hashing fails. */
+static void sha_bytes(enum pf_digest_alg alg, const void *d, size_t len, unsigned char *out)
 {
-    unsigned int n = 0;
-
-    if (EVP_Digest(d, len, out, &n, md, NULL) != 1)
-        memset(out, 0, (size_t)EVP_MD_get_size(md));
+    if (pf_digest_buf(alg, d, len, out) < 0)
+        memset(out, 0, pf_digest_size(alg));
 }
 
 /* Checks the members against the index identity, datahash or the package signature. */
@@ -314,7 +302,7 @@ static int check_package(const unsigned char *ctrl, size_t ctrl_len, const unsig
     char *datahash;
     int r = 0;
 
-    sha_bytes(EVP_sha1(), ctrl, ctrl_len, h);
+    sha_bytes(PF_DIGEST_SHA1, ctrl, ctrl_len, h);
     worker_apk_q1(h, q1);
     if (!identity || strcmp(q1, identity) != 0)
         return pf_set_error(errbuf, errlen, -EBADMSG,
@@ -324,9 +312,8 @@ static int check_package(const unsigned char *ctrl, size_t ctrl_len, const unsig
     if (!datahash && errno == ENOMEM)
         return -ENOMEM;
     if (datahash) {
-        sha_bytes(EVP_sha256(), dat, dat_len, h);
-        for (int i = 0; i < 32; i++)
-            (void)snprintf(hex + 2 * i, 3, "%02x", h[i]);
+        sha_bytes(PF_DIGEST_SHA256, dat, dat_len, h);
+        pf_digest_to_hex(h, 32, hex);
         if (strcmp(hex, datahash) != 0)
             r = pf_set_error(errbuf, errlen, -EBADMSG,
                              "data segment sha256 %s does not match datahash %s", hex, datahash);
@@ -410,24 +397,6 @@ out:
     return r;
 }
 
-/* apk's "ignoring malicious file" rules, plus a trailing '/' for directories stripped. */
-static int check_path(char *p)
-{
-    size_t n = strlen(p);
-
-    while (n > 0 && p[n - 1] == '/')
-        p[--n] = '\0';
-    if (n == 0 || p[0] == '/' || strncmp(p, "./", 2) == 0 || strncmp(p, "../", 3) == 0 ||
-        strcmp(p, "..") == 0 || strcmp(p, ".") == 0 || strstr(p, "/./") || strstr(p, "/../") ||
-        strstr(p, "//") || (n >= 3 && strcmp(p + n - 3, "/..") == 0) ||
-        (n >= 2 && strcmp(p + n - 2, "/.") == 0))
-        return -EBADMSG;
-    for (const unsigned char *c = (const unsigned char *)p; *c; c++)
-        if (*c < 0x20 || *c == 0x7f)
-            return -EBADMSG;
-    return 0;
-}
-
 struct hashed {
     struct pf_strv paths;
     unsigned char (*sha1)[20];
@@ -452,16 +421,19 @@ static int each_entry(struct archive *a, struct archive_entry *ae, struct hashed
 {
     struct worker_apk_entry e = {0};
     struct pf_buf b;
-    char *path = pf_strdup(archive_entry_pathname(ae) ? archive_entry_pathname(ae) : "");
-    char *link = NULL;
+    const char *raw = archive_entry_pathname(ae);
+    char *path = pf_malloc(PF_ARCHIVE_NAME_MAX + 1);
+    char *link = NULL, why[128];
     mode_t ft = archive_entry_filetype(ae);
     int r = 0;
 
     pf_buf_init(&b, WORKER_APK_FILE_MAX_TEXT);
     if (!path)
         return -ENOMEM;
-    if (check_path(path) < 0) {
-        r = pf_set_error(errbuf, errlen, -EBADMSG, "refusing malicious file name '%s'", path);
+    /* apk's "ignoring malicious file" rules: canonical names only, nothing normalised away. */
+    if (pf_archive_entry_name_normalise(raw, PF_ARCHIVE_NAME_CANONICAL, path, NULL, 0) < 0) {
+        r = pf_set_error(errbuf, errlen, -EBADMSG, "refusing malicious file name '%s'",
+                         raw ? raw : "");
         goto out;
     }
     e.path = path;
@@ -471,12 +443,15 @@ static int each_entry(struct archive *a, struct archive_entry *ae, struct hashed
     if (archive_entry_hardlink(ae)) {
         long k;
 
-        link = pf_strdup(archive_entry_hardlink(ae));
+        link = pf_malloc(PF_ARCHIVE_NAME_MAX + 1);
         if (!link) {
             r = -ENOMEM;
             goto out;
         }
-        k = check_path(link) < 0 ? -1 : pf_strv_find(&h->paths, link);
+        k = pf_archive_entry_name_normalise(archive_entry_hardlink(ae), PF_ARCHIVE_NAME_CANONICAL,
+                                            link, NULL, 0) < 0
+                ? -1
+                : pf_strv_find(&h->paths, link);
         if (k < 0) {
             r = pf_set_error(errbuf, errlen, -EBADMSG, "hard link '%s' to an unknown file", path);
             goto out;
@@ -489,11 +464,11 @@ static int each_entry(struct archive *a, struct archive_entry *ae, struct hashed
     } else if (ft == AE_IFLNK) {
         e.type = 'l';
         e.link = archive_entry_symlink(ae);
-        if (!e.link || !*e.link) {
-            r = pf_set_error(errbuf, errlen, -EBADMSG, "empty symlink '%s'", path);
+        if (pf_archive_entry_name_check_symlink(e.link, why, sizeof(why)) < 0) {
+            r = pf_set_error(errbuf, errlen, -EBADMSG, "symlink '%s': %s", path, why);
             goto out;
         }
-        sha_bytes(EVP_sha1(), e.link, strlen(e.link), e.sha1);
+        sha_bytes(PF_DIGEST_SHA1, e.link, strlen(e.link), e.sha1);
     } else if (ft == AE_IFREG) {
         char chunk[65536];
         la_ssize_t k;
@@ -508,7 +483,7 @@ static int each_entry(struct archive *a, struct archive_entry *ae, struct hashed
         }
         e.data = b.p ? b.p : "";
         e.size = b.len;
-        sha_bytes(EVP_sha1(), e.data, e.size, e.sha1);
+        sha_bytes(PF_DIGEST_SHA1, e.data, e.size, e.sha1);
         r = remember(h, path, e.sha1);
     } else {
         r = pf_set_error(errbuf, errlen, -EBADMSG, "unsupported file type of '%s'", path);
@@ -540,7 +515,7 @@ int worker_apk_file_each(const struct worker_apk_pkgfile *f, worker_apk_data_cb 
     }
     if (r >= 0 && ar != ARCHIVE_EOF)
         r = pf_set_error(errbuf, errlen, -EBADMSG, "corrupt data segment: %s",
-                         archive_error_string(a) ? archive_error_string(a) : "?");
+                         pf_archive_error(a));
     archive_read_free(a);
     pf_strv_clear(&h.paths);
     pf_free(h.sha1);

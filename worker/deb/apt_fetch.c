@@ -11,7 +11,7 @@
  */
 #include "pf/setup.h"
 
-#include <archive.h>
+#include "pf/archive.h"
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "pf/alloc.h"
+#include "pf/archive.h"
 #include "pf/io.h"
 #include "pf/err.h"
 #include "pf/buf.h"

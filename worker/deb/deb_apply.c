@@ -12,13 +12,13 @@
 
 #include <fcntl.h>
 #include <stdio.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "pf/alloc.h"
 #include "pf/buf.h"
+#include "pf/digest.h"
 #include "pf/err.h"
 #include "pf/hashmap.h"
 #include "pf/strv.h"
@@ -81,33 +81,6 @@ static void pset_clear(struct pset *p)
     while ((hs = pf_hashmap_next(&p->m, &it)))
         pf_free(hs->value);
     pf_hashmap_release(&p->m);
-}
-
-/* ---- md5 (dpkg's hash for md5sums and Conffiles) ---- */
-
-static int md5_hex(EVP_MD_CTX *c, char out[MD5_HEX])
-{
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-
-    if (EVP_DigestFinal_ex(c, d, &n) != 1 || n != 16)
-        return -EIO;
-    for (unsigned i = 0; i < n; i++)
-        (void)snprintf(out + 2 * i, 3, "%02x", d[i]);
-    return 0;
-}
-
-static int md5_buf(const void *data, size_t len, char out[MD5_HEX])
-{
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    int r = -EIO;
-
-    if (!c)
-        return -ENOMEM;
-    if (EVP_DigestInit_ex(c, EVP_md5(), NULL) == 1 && EVP_DigestUpdate(c, data, len) == 1)
-        r = md5_hex(c, out);
-    EVP_MD_CTX_free(c);
-    return r;
 }
 
 /* ---- per-apply state ---- */
@@ -252,25 +225,20 @@ static int whiteout_path(struct apply *a, const char *path)
 static int take_content(struct apply *a, void *ctx, const struct worker_deb_data_entry *e,
                         struct pf_buf *mem, uint64_t *ret_off, char md5[MD5_HEX])
 {
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    struct pf_digest_ctx c = {0};
     char chunk[64 * 1024];
     uint64_t off = a->spool_off, total = 0;
     ssize_t k;
-    int r = 0;
+    int r = pf_digest_init(&c, PF_DIGEST_MD5);
 
-    if (!c)
-        return -ENOMEM;
-    if (EVP_DigestInit_ex(c, EVP_md5(), NULL) != 1)
-        r = -EIO;
     while (r >= 0 && (k = worker_deb_data_read(ctx, chunk, sizeof(chunk))) != 0) {
         if (k < 0) {
             r = pf_set_error(a->errbuf, a->errlen, (int)k, "corrupt content of '%s'", e->path);
             break;
         }
-        if (EVP_DigestUpdate(c, chunk, (size_t)k) != 1) {
-            r = -EIO;
+        r = pf_digest_update(&c, chunk, (size_t)k);
+        if (r < 0)
             break;
-        }
         if (a->spool_fd >= 0) {
             ssize_t wr = pwrite(a->spool_fd, chunk, (size_t)k, (off_t)(off + total));
 
@@ -285,8 +253,8 @@ static int take_content(struct apply *a, void *ctx, const struct worker_deb_data
     if (r >= 0 && total != e->size)
         r = pf_set_error(a->errbuf, a->errlen, -EBADMSG, "short content of '%s'", e->path);
     if (r >= 0)
-        r = md5_hex(c, md5);
-    EVP_MD_CTX_free(c);
+        r = pf_digest_final_hex(&c, md5);
+    pf_digest_release(&c);
     if (r < 0)
         return r;
     a->spool_off += total;
@@ -333,7 +301,7 @@ static int conffile_action(struct apply *a, const struct item *it, const char *a
 
     if (r == -ENOENT)
         return oc ? 0 : 1; /* deleted by the admin stays deleted */
-    if (r < 0 || md5_buf(data, len, cur) < 0)
+    if (r < 0 || pf_digest_buf_hex(PF_DIGEST_MD5, data, len, cur) < 0)
         return 1; /* content not kept: nothing to compare, install */
     if (strcmp(cur, newmd5) == 0)
         return 1;

@@ -9,8 +9,6 @@
  */
 #include "pf/setup.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
@@ -18,6 +16,7 @@
 #include <unistd.h>
 
 #include "pf/alloc.h"
+#include "pf/archive.h"
 #include "pf/buf.h"
 #include "pf/err.h"
 #include "deb/deb822.h"
@@ -26,6 +25,9 @@
 #define AR_MAGIC "!<arch>\n"
 #define AR_HDR 60
 #define READ_CHUNK (64u * 1024)
+
+_Static_assert(WORKER_DEB_MAX_PATH == PF_ARCHIVE_NAME_MAX,
+               "entry names are checked by pf_archive_entry_name_normalise into path buffers");
 
 struct member {
     uint64_t off;
@@ -222,31 +224,19 @@ static la_ssize_t window_read(struct archive *a, void *userdata, const void **re
 static int open_member(struct worker_deb_file *d, const struct member *m, struct window *w,
                        struct archive **ret, char *errbuf, size_t errlen)
 {
-    struct archive *a = archive_read_new();
-    int r = ARCHIVE_OK;
+    struct archive *a = NULL;
+    int filter = pf_archive_filter_by_suffix(m->comp);
+    int r = filter < 0 ? filter : pf_archive_read_new((unsigned)filter, PF_ARCHIVE_FORMAT_TAR, &a);
 
-    if (!a)
-        return -ENOMEM;
-    if (strcmp(m->comp, "gz") == 0)
-        r = archive_read_support_filter_gzip(a);
-    else if (strcmp(m->comp, "xz") == 0)
-        r = archive_read_support_filter_xz(a);
-    else if (strcmp(m->comp, "zst") == 0)
-        r = archive_read_support_filter_zstd(a);
-    else if (strcmp(m->comp, "bz2") == 0)
-        r = archive_read_support_filter_bzip2(a);
-    else if (strcmp(m->comp, "lzma") == 0)
-        r = archive_read_support_filter_lzma(a);
-    /* ARCHIVE_WARN means an external program would run: refused like everything external. */
-    if (r != ARCHIVE_OK || archive_read_support_format_tar(a) != ARCHIVE_OK) {
-        archive_read_free(a);
+    if (r == -ENOMEM)
+        return r;
+    if (r < 0)
         return pf_set_error(errbuf, errlen, -ENOTSUP, "no in-process decompressor for '.%s'", m->comp);
-    }
     w->fd = d->fd;
     w->pos = m->off;
     w->end = m->off + m->size;
     if (archive_read_open(a, w, NULL, window_read, NULL) != ARCHIVE_OK) {
-        (void)pf_set_error(errbuf, errlen, -EBADMSG, "corrupt .deb member: %s", archive_error_string(a));
+        (void)pf_set_error(errbuf, errlen, -EBADMSG, "corrupt .deb member: %s", pf_archive_error(a));
         archive_read_free(a);
         return -EBADMSG;
     }
@@ -255,44 +245,12 @@ static int open_member(struct worker_deb_file *d, const struct member *m, struct
 }
 
 /*
- * Normalises a tar name: drops leading "./" and "/"-repeats and a trailing "/"; refuses
- * absolute names, ".." and empty components, control characters and over-long names.
- * Writes the result to `out` (WORKER_DEB_MAX_PATH + 1 bytes).
+ * Normalises a tar name into `out` (WORKER_DEB_MAX_PATH + 1 bytes): the shared rules of
+ * pf/archive.h, the package root ("./", which dpkg-deb writes first) allowed.
  */
 static int norm_name(const char *in, char *out)
 {
-    size_t o = 0;
-    const char *s = in;
-
-    if (!in || in[0] == '/')
-        return -EINVAL;
-    while (*s) {
-        size_t l;
-
-        while (*s == '/')
-            s++;
-        l = strcspn(s, "/");
-        if (l == 0)
-            break;
-        if (l == 1 && s[0] == '.') {
-            s += 1;
-            continue;
-        }
-        if (l == 2 && s[0] == '.' && s[1] == '.')
-            return -EINVAL;
-        for (size_t i = 0; i < l; i++)
-            if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-                return -EINVAL;
-        if (o + l + 1 > WORKER_DEB_MAX_PATH)
-            return -ENAMETOOLONG;
-        if (o)
-            out[o++] = '/';
-        memcpy(out + o, s, l);
-        o += l;
-        s += l;
-    }
-    out[o] = '\0';
-    return 0;
+    return pf_archive_entry_name_normalise(in, PF_ARCHIVE_NAME_ROOT, out, NULL, 0);
 }
 
 static int read_small(struct archive *a, const char *what, int64_t size, char **ret, char *errbuf,
@@ -310,7 +268,7 @@ static int read_small(struct archive *a, const char *what, int64_t size, char **
     while (r >= 0 && (k = archive_read_data(a, chunk, sizeof(chunk))) != 0) {
         if (k < 0) {
             r = pf_set_error(errbuf, errlen, -EBADMSG, "corrupt control member '%s': %s", what,
-                             archive_error_string(a));
+                             pf_archive_error(a));
             break;
         }
         r = pf_buf_append(&b, chunk, (size_t)k);
@@ -366,7 +324,7 @@ static int read_control(struct worker_deb_file *d, char *errbuf, size_t errlen)
             goto out;
     }
     if (ar != ARCHIVE_EOF) {
-        r = pf_set_error(errbuf, errlen, -EBADMSG, "corrupt control.tar: %s", archive_error_string(a));
+        r = pf_set_error(errbuf, errlen, -EBADMSG, "corrupt control.tar: %s", pf_archive_error(a));
         goto out;
     }
     if (!d->control_text) {
@@ -468,8 +426,9 @@ static int data_entry(struct archive_entry *e, char *path, char *link,
     out->uid = (uint32_t)archive_entry_uid(e);
     out->gid = (uint32_t)archive_entry_gid(e);
     if (hl) {
-        r = norm_name(hl, link);
-        if (r < 0 || !*link)
+        /* A hard link names a file shipped before it, never the root. */
+        r = pf_archive_entry_name_normalise(hl, 0, link, NULL, 0);
+        if (r < 0)
             return -EINVAL;
         out->type = WORKER_LAYER_HARDLINK;
         out->link = link;
@@ -485,7 +444,7 @@ static int data_entry(struct archive_entry *e, char *path, char *link,
         return 0;
     case AE_IFLNK:
         hl = archive_entry_symlink(e);
-        if (!hl || !*hl || strlen(hl) > WORKER_DEB_MAX_PATH)
+        if (pf_archive_entry_name_check_symlink(hl, NULL, 0) < 0)
             return -EINVAL;
         out->type = WORKER_LAYER_SYMLINK;
         out->link = hl;
@@ -530,7 +489,7 @@ int worker_deb_file_each_data(struct worker_deb_file *d, worker_deb_data_cb cb, 
             goto out;
     }
     if (ar != ARCHIVE_EOF) {
-        r = pf_set_error(errbuf, errlen, -EBADMSG, "corrupt data.tar: %s", archive_error_string(a));
+        r = pf_set_error(errbuf, errlen, -EBADMSG, "corrupt data.tar: %s", pf_archive_error(a));
         goto out;
     }
     r = 0;

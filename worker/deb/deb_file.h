@@ -68,9 +68,10 @@ const char *worker_deb_file_conffiles(const struct worker_deb_file *d);
 
 /*
  * Streams data.tar from the start, calling `cb` for each entry (it may be called again for a
- * second pass). Hostile entries (absolute names, "..", control characters, names or targets
- * over WORKER_DEB_MAX_PATH, device nodes and fifos, more than WORKER_DEB_MAX_DATA_ENTRIES
- * entries) give -EINVAL naming the entry; a corrupt archive gives -EBADMSG; a callback's own
+ * second pass). Hostile entries (names refused by pf_archive_entry_name_normalise: absolute,
+ * "..", control characters, over WORKER_DEB_MAX_PATH bytes or PF_ARCHIVE_NAME_MAX_DEPTH
+ * components; empty or too long link targets, hard links to the root, device nodes and
+ * fifos, more than WORKER_DEB_MAX_DATA_ENTRIES entries) give -EINVAL naming the entry; a corrupt archive gives -EBADMSG; a callback's own
  * negative return is passed through. Returns 0 when every entry was seen.
  */
 int worker_deb_file_each_data(struct worker_deb_file *d, worker_deb_data_cb cb, void *userdata,

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
 
 #include "pf/alloc.h"
 #include "pf/buf.h"

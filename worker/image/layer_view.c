@@ -10,12 +10,11 @@
  */
 #include "pf/setup.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pf/alloc.h"
+#include "pf/archive.h"
 #include "pf/err.h"
 #include "pf/strv.h"
 #include "image/layer_view.h"
@@ -23,6 +22,10 @@
 #define LV_READ_CHUNK (64u * 1024)
 #define LV_WHITEOUT ".wh."
 #define LV_OPAQUE ".wh..wh..opq"
+
+_Static_assert(WORKER_LAYER_MAX_PATH == PF_ARCHIVE_NAME_MAX &&
+                   WORKER_LAYER_MAX_DEPTH == PF_ARCHIVE_NAME_MAX_DEPTH,
+               "the view's path limits are the entry-name check's");
 
 struct lv_node {
     struct worker_layer_entry e;
@@ -303,59 +306,18 @@ out:
 
 /* ---- names ---- */
 
-/* Normalises a tar name: strips "./" and repeated or trailing '/'; refuses absolute names,
- * "..", control characters and names over the length and depth limits. `what` names the
- * entry in the error message. Returns 0 and a new string in *ret. */
-static int lv_normalise(const char *in, const char *what, char **ret, char *errbuf,
-                        size_t errlen)
+/* Normalises a tar name by the shared rules of pf/archive.h (`flags` as there). `what` names
+ * the entry in the error message. Returns 0 and a new string in *ret. */
+static int lv_normalise(const char *in, const char *what, unsigned flags, char **ret,
+                        char *errbuf, size_t errlen)
 {
-    const char *p = in;
-    size_t depth = 0, len = strlen(in), n = 0;
-    char *out;
+    char out[PF_ARCHIVE_NAME_MAX + 1], why[512];
+    int r = pf_archive_entry_name_normalise(in, flags, out, why, sizeof(why));
 
-    if (len > WORKER_LAYER_MAX_PATH)
-        return pf_set_error(errbuf, errlen, -ENAMETOOLONG, "refusing layer: %s '%.64s...' is "
-                            "longer than %u bytes", what, in, WORKER_LAYER_MAX_PATH);
-    if (in[0] == '/')
-        return pf_set_error(errbuf, errlen, -EINVAL, "refusing layer: %s '%s' is absolute",
-                            what, in);
-    for (p = in; *p; p++) {
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return pf_set_error(errbuf, errlen, -EINVAL, "refusing layer: %s '%s' contains a "
-                                "control character", what, in);
-    }
-    out = pf_malloc(len + 1);
-    if (!out)
-        return -ENOMEM;
-    for (p = in;;) {
-        size_t c;
-
-        p += strspn(p, "/");
-        if (!*p)
-            break;
-        c = strcspn(p, "/");
-        if (c == 2 && p[0] == '.' && p[1] == '.') {
-            pf_free(out);
-            return pf_set_error(errbuf, errlen, -EINVAL, "refusing layer: %s '%s' has a '..' "
-                                "component", what, in);
-        }
-        if (!(c == 1 && p[0] == '.')) {
-            if (++depth > WORKER_LAYER_MAX_DEPTH) {
-                pf_free(out);
-                return pf_set_error(errbuf, errlen, -ENAMETOOLONG, "refusing layer: %s "
-                                    "'%.64s...' is deeper than %u components", what, in,
-                                    WORKER_LAYER_MAX_DEPTH);
-            }
-            if (n)
-                out[n++] = '/';
-            memcpy(out + n, p, c);
-            n += c;
-        }
-        p += c;
-    }
-    out[n] = '\0';
-    *ret = out;
-    return 0;
+    if (r < 0)
+        return pf_set_error(errbuf, errlen, r, "refusing layer: %s %s", what, why);
+    *ret = pf_strdup(out);
+    return *ret ? 0 : -ENOMEM;
 }
 
 /* ---- staging ---- */
@@ -416,7 +378,7 @@ static int lv_stage_content(struct worker_layer_view *v, struct lv_stage *s, str
         }
         if (got < 0) {
             r = pf_set_error(errbuf, errlen, -EBADMSG, "cannot read '%s' from layer: %s",
-                             st->name, archive_error_string(a));
+                             st->name, pf_archive_error(a));
             goto out;
         }
         if (got == 0)
@@ -505,7 +467,8 @@ static int lv_stage_entry(struct worker_layer_view *v, struct lv_stage *s, struc
     if (!raw)
         return pf_set_error(errbuf, errlen, -EINVAL, "refusing layer: entry without a "
                             "usable name");
-    r = lv_normalise(raw, "entry", &name, errbuf, errlen);
+    /* "./", which tar(1) writes first, names the root; checked against the type below. */
+    r = lv_normalise(raw, "entry", PF_ARCHIVE_NAME_ROOT, &name, errbuf, errlen);
     if (r < 0)
         return r;
     if (!name[0] && (hl || ft != AE_IFDIR)) {
@@ -540,7 +503,7 @@ static int lv_stage_entry(struct worker_layer_view *v, struct lv_stage *s, struc
         if (!what)
             return -ENOMEM;
         st->type = WORKER_LAYER_HARDLINK;
-        r = lv_normalise(hl, what, &st->link, errbuf, errlen);
+        r = lv_normalise(hl, what, 0, &st->link, errbuf, errlen); /* never the root */
         pf_free(what);
         return r;
     }
@@ -552,7 +515,8 @@ static int lv_stage_entry(struct worker_layer_view *v, struct lv_stage *s, struc
         const char *t = archive_entry_symlink(ae);
 
         st->type = WORKER_LAYER_SYMLINK;
-        if (!t || strlen(t) > WORKER_LAYER_MAX_PATH)
+        /* Absolute and ".." targets are fine: the view resolves them clamped to the root. */
+        if (pf_archive_entry_name_check_symlink(t, NULL, 0) < 0)
             return pf_set_error(errbuf, errlen, -EINVAL, "refusing layer: symlink '%s' has "
                                 "no usable target", name);
         st->link = pf_strdup(t);
@@ -585,7 +549,7 @@ static int lv_stage_layer(struct worker_layer_view *v, struct lv_stage *s, struc
             return 0;
         if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN)
             return pf_set_error(errbuf, errlen, -EBADMSG, "cannot read layer: %s",
-                                archive_error_string(a) ? archive_error_string(a) : "corrupt");
+                                pf_archive_error(a));
         if (++count > v->opts.max_entries_per_layer)
             return pf_set_error(errbuf, errlen, -E2BIG, "refusing layer: more than %zu entries",
                                 v->opts.max_entries_per_layer);
@@ -779,7 +743,7 @@ static int lv_apply(struct worker_layer_view *v, struct archive *a, int open_r, 
 
     if (open_r != ARCHIVE_OK)
         return pf_set_error(errbuf, errlen, -EBADMSG, "cannot open layer: %s",
-                            archive_error_string(a) ? archive_error_string(a) : "unknown");
+                            pf_archive_error(a));
     r = lv_stage_layer(v, &s, a, errbuf, errlen);
     if (r < 0)
         goto out;
@@ -797,18 +761,12 @@ out:
 
 static struct archive *lv_archive_new(void)
 {
-    struct archive *a = archive_read_new();
+    struct archive *a = NULL;
 
-    if (!a)
+    /* OCI layer media types: tar, tar+gzip, tar+zstd; an empty blob is an empty layer. */
+    if (pf_archive_read_new(PF_ARCHIVE_FILTER_GZIP | PF_ARCHIVE_FILTER_ZSTD,
+                            PF_ARCHIVE_FORMAT_TAR | PF_ARCHIVE_FORMAT_EMPTY, &a) < 0)
         return NULL;
-    /* Only in-process decoders: support_filter_all would allow external programs (lrzip...). */
-    if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-        archive_read_support_filter_zstd(a) != ARCHIVE_OK ||
-        archive_read_support_format_tar(a) != ARCHIVE_OK ||
-        archive_read_support_format_empty(a) != ARCHIVE_OK) {
-        archive_read_free(a);
-        return NULL;
-    }
     return a;
 }
 

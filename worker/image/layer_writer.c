@@ -10,8 +10,6 @@
  */
 #include "pf/setup.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +17,7 @@
 #include <unistd.h>
 
 #include "pf/alloc.h"
+#include "pf/archive.h"
 #include "pf/hashmap.h"
 #include "pf/io.h"
 #include "pf/buf.h"
@@ -650,16 +649,12 @@ static int sink_open(struct lw_sink *s)
     struct archive_entry *ae;
     int r;
 
-    s->a = archive_write_new();
-    if (!s->a)
-        return -ENOMEM;
-    /* ARCHIVE_WARN means "external gzip program", whose output we cannot pin: refuse it. */
-    if (archive_write_add_filter_gzip(s->a) != ARCHIVE_OK ||
-        archive_write_set_format_raw(s->a) != ARCHIVE_OK ||
-        archive_write_set_filter_option(s->a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
-        archive_write_set_filter_option(s->a, "gzip", "compression-level", "6") != ARCHIVE_OK ||
-        archive_write_set_bytes_per_block(s->a, 0) != ARCHIVE_OK ||
-        archive_write_open(s->a, s, NULL, sink_write_cb, NULL) != ARCHIVE_OK)
+    /* The reproducible settings (level 6, no timestamp, no blocking) are the wrapper's; an
+     * external gzip program, whose output cannot be pinned, is refused there. */
+    r = pf_archive_write_new(PF_ARCHIVE_WRITE_GZIP_RAW, &s->a);
+    if (r < 0)
+        return r;
+    if (archive_write_open(s->a, s, NULL, sink_write_cb, NULL) != ARCHIVE_OK)
         return s->err < 0 ? s->err : -EIO;
     ae = archive_entry_new();
     if (!ae)
