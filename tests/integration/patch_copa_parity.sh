@@ -11,7 +11,7 @@
 # this host: checked with dpkg-query on the unpacked arm64 root) and one absent platform warned
 # about; a cross-registry target whose preserved platform is copied; --oci-dir holding every
 # job in one layout, each read back with `skopeo inspect oci:DIR:REF`; discovery failures as
-# Error rows.
+# Error rows; a listed tag the repository lacks warned about and skipped (no row, exit 0).
 set -euo pipefail
 
 # Copa's fixtures live outside the repository (CTest's integration/patch_copa_parity/
@@ -200,7 +200,7 @@ kind: PatchConfig
 images:
   - name: app
     image: "$A/demo/app"
-    tags: {strategy: list, list: ["1.0"]}
+    tags: {strategy: list, list: ["1.0", "9.9-missing"]}
   - name: multi
     image: "$A/demo/multi"
     tags: {strategy: list, list: ["1.0"]}
@@ -216,3 +216,9 @@ for ref in "$A/demo/app:1.0-patched" "$A/demo/multi:1.0-patched" "$A/e2e/nginx:1
     pf_ok "skopeo inspect oci:$T/oci:$ref"
 done
 pf_assert_eq "one layout, three refs" 3 "$(jq '.manifests | length' "$T/oci/index.json")"
+# A listed tag the repository lacks: warned and skipped (Copa's documented bulk behaviour), no
+# row, and the run above still exited 0.
+pf_assert_contains "missing list tag: warning on stderr" \
+    "image 'app': tag '9.9-missing' not found in the repository, skipping" "$T/o.err"
+grep -q '9.9-missing' "$T/o.out" && pf_fail "missing list tag: a summary row names it: $(cat "$T/o.out")"
+pf_ok "missing list tag: no row, exit 0"
