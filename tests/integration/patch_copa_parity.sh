@@ -220,5 +220,6 @@ pf_assert_eq "one layout, three refs" 3 "$(jq '.manifests | length' "$T/oci/inde
 # row, and the run above still exited 0.
 pf_assert_contains "missing list tag: warning on stderr" \
     "image 'app': tag '9.9-missing' not found in the repository, skipping" "$T/o.err"
-grep -q '9.9-missing' "$T/o.out" && pf_fail "missing list tag: a summary row names it: $(cat "$T/o.out")"
+grep -q '9.9-missing' "$T/o.out" &&
+    pf_fail "missing list tag: a summary row names it: $(cat "$T/o.out")"
 pf_ok "missing list tag: no row, exit 0"

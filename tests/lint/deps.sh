@@ -41,9 +41,9 @@ INCLUDE_DIRS='common/include producer/include worker aggregator/include'
 # read_row: the next table row into $lib $re $allowed (the pattern may hold '|', so the row
 # is split at blanks around '|'); skips blank lines, fails at the end.
 read_row() {
-    local row
+    local row sp='[[:space:]]' word='([^[:space:]]+)'
     while IFS= read -r row; do
-        if [[ $row =~ ^[[:space:]]*([^[:space:]]+)[[:space:]]+\|[[:space:]]+([^[:space:]]+)[[:space:]]+\|[[:space:]]*(.*[^[:space:]])?[[:space:]]*$ ]]; then
+        if [[ $row =~ ^$sp*$word$sp+\|$sp+$word$sp+\|$sp*(.*[^[:space:]])?$sp*$ ]]; then
             lib=${BASH_REMATCH[1]}
             re=${BASH_REMATCH[2]}
             allowed=${BASH_REMATCH[3]}
@@ -91,7 +91,8 @@ check() {
                 [[ $file == $g ]] && ok=1
             done
             if [ "$ok" = 0 ]; then
-                echo "$file:$line: includes <$hdr> (allowed only in ${alloweds[$i]:-no file: ${libs[$i]} has no wrapper yet})"
+                echo "$file:$line: includes <$hdr> (allowed only in" \
+                    "${alloweds[$i]:-no file: ${libs[$i]} has no wrapper yet})"
                 bad=1
             fi
         done
@@ -117,9 +118,11 @@ check() {
             local a=a
             [ "$target" = aggregator ] && a=an
             if [ "$role" = common ]; then
-                echo "$file:$line: includes \"$hdr\" ($a $target header; common/ includes only common/'s)"
+                echo "$file:$line: includes \"$hdr\" ($a $target header;" \
+                    "common/ includes only common/'s)"
             else
-                echo "$file:$line: includes \"$hdr\" ($a $target header; $role/ includes only its own and common/'s)"
+                echo "$file:$line: includes \"$hdr\" ($a $target header;" \
+                    "$role/ includes only its own and common/'s)"
             fi
             bad=1
         fi
@@ -134,7 +137,8 @@ check() {
             for target in producer worker aggregator; do
                 [ "$target" != "$role" ] || continue
                 if [[ $rec =~ (^|[^A-Za-z0-9_])pf_$target([^A-Za-z0-9_]|$) ]]; then
-                    echo "$role/CMakeLists.txt:$line: links pf_$target (a role's library links only pf_common)"
+                    echo "$role/CMakeLists.txt:$line: links pf_$target" \
+                        "(a role's library links only pf_common)"
                     bad=1
                 fi
             done
@@ -157,8 +161,7 @@ self_test() {
     # Allowed: own role and common; cli and tests include every role.
     printf '#include "pf/buf.h"\n#include "producer/decide.h"\n' >"$T/producer/src/ok.c"
     printf '#include "deb/apt_fetch.h"\n#include "pf/buf.h"\n' >"$T/worker/fleet/ok.c"
-    printf '#include "producer/decide.h"\n#include "deb/apt_fetch.h"\n#include "aggregator/store.h"\n' \
-        >"$T/cli/ok.c"
+    printf '#include "%s"\n' producer/decide.h deb/apt_fetch.h aggregator/store.h >"$T/cli/ok.c"
     cp "$T/cli/ok.c" "$T/tests/unit/test_ok.c"
     # Role violations.
     printf '#include "deb/apt_fetch.h"\n' >"$T/producer/src/bad_worker.c"

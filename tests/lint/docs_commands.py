@@ -15,11 +15,11 @@ same --help parser: the subcommand exists, every option is in the binary's --hel
 documented with a value has one, and the binary accepts the line with --help appended (it
 parses every option and its value, then prints help and exits 0; a bad option or value exits
 2 first; durations, which the CLI checks only after its option loop, are checked here as
-deploy/check_manifests.py does). Nothing else runs: --help comes last and no option is left to swallow it, in an
-empty directory with HOME and DOCKER_CONFIG pointing there. Code-block lines are whole
-commands, so they must also satisfy the usage line's required options and one-of groups;
-inline spans may be fragments (`patchfleet patch --config FILE`). A bare binary name is a
-name, not a command.
+deploy/check_manifests.py does). Nothing else runs: --help comes last and no option is left to
+swallow it, in an empty directory with HOME and DOCKER_CONFIG pointing there. Code-block lines
+are whole commands, so they must also satisfy the usage line's required options and one-of
+groups; inline spans may be fragments (`patchfleet patch --config FILE`). A bare binary name
+is a name, not a command.
 
 usage: docs_commands.py --src REPO --bin DIR
 Prints "ok: FILE:LINE: ..." per command and "FAIL: ..." per problem; exit 1 if any failed.
@@ -263,7 +263,8 @@ def check(cm, where, bindir, words, whole, sandbox):
             fail(f"{where}: '{shlex.join([binary] + argv[1:])}' exits {rc}: {msg[:300]}")
             good = False
     if good:
-        ok(f"{where}: {label} {shlex.join(args)}".rstrip() + ("" if complete else " (options only)"))
+        note = "" if complete else " (options only)"
+        ok(f"{where}: {label} {shlex.join(args)}".rstrip() + note)
 
 
 def main():

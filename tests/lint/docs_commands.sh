@@ -39,18 +39,23 @@ broken() {
     echo "   ok: negative control $name: caught ($want)"
 }
 block() { printf '```sh\n%s\n```' "$1"; }
-broken made-up-flag-in-block docs/fleet.md "$(block 'patchfleet-worker --brokers kafka:9092 --made-up-flag')" \
+broken made-up-flag-in-block docs/fleet.md \
+    "$(block 'patchfleet-worker --brokers kafka:9092 --made-up-flag')" \
     "patchfleet-worker has no option '--made-up-flag'"
 broken made-up-flag-in-span README.md '`patchfleet plan --config FILE --jsn`' \
     "patchfleet plan has no option '--jsn'"
-broken bad-value-cli docs/patch-command.md "$(block 'patchfleet patch --config f.yaml --push --timeout 15minutes')" \
+broken bad-value-cli docs/patch-command.md \
+    "$(block 'patchfleet patch --config f.yaml --push --timeout 15minutes')" \
     "'--timeout 15minutes' is not a duration"
-broken bad-value-daemon docs/fleet.md "$(block 'patchfleet-worker --brokers kafka:9092 --concurrency many')" \
+broken bad-value-daemon docs/fleet.md \
+    "$(block 'patchfleet-worker --brokers kafka:9092 --concurrency many')" \
     "exits 2: patchfleet-worker: invalid value 'many'"
-broken missing-required deploy/k8s/README.md "$(block 'patchfleet-producer --brokers k:9092 --push')" \
+broken missing-required deploy/k8s/README.md \
+    "$(block 'patchfleet-producer --brokers k:9092 --push')" \
     "required option '--config' missing"
 broken unknown-command docs/config.md '`patchfleet valdate --config FILE`' \
     "'patchfleet valdate --help' exits"
-broken piped-line README.md "$(block 'patchfleet-aggregator --redis redis://r:6379 --no-kafka --htp 127.0.0.1:1 | tee log')" \
+broken piped-line README.md \
+    "$(block 'patchfleet-aggregator --redis redis://r --no-kafka --htp 127.0.0.1:1 | tee log')" \
     "patchfleet-aggregator has no option '--htp'"
 echo "docs command lines: all accepted, 7 negative controls caught"
