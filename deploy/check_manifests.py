@@ -486,6 +486,27 @@ def check_systemd(src, bindir):
 
 # --- Dockerfile -----------------------------------------------------------------------------
 
+DPKG_INFO = "/var/lib/dpkg/info"
+DPKG_OWNERS = None  # path -> owning packages, in the order dpkg -S lists them
+DPKG_DEPENDS = None  # package -> names in its Depends and Pre-Depends
+
+
+def dpkg_owners():
+    """Every path dpkg knows, read once from its *.list files: one `dpkg -S` per library and
+    binary (and again per negative control) took minutes on a busy machine."""
+    global DPKG_OWNERS
+    if DPKG_OWNERS is None:
+        DPKG_OWNERS = {}
+        for lst in sorted(glob.glob(os.path.join(DPKG_INFO, "*.list"))):
+            pkg = os.path.basename(lst)[:-len(".list")].split(":", 1)[0]
+            with open(lst, encoding="utf-8", errors="surrogateescape") as fh:
+                for line in fh:
+                    owners = DPKG_OWNERS.setdefault(line.rstrip("\n"), [])
+                    if pkg not in owners:
+                        owners.append(pkg)
+    return DPKG_OWNERS
+
+
 def dpkg_package(path):
     cands = [path, os.path.realpath(path)]
     for c in list(cands):
@@ -493,24 +514,30 @@ def dpkg_package(path):
             cands.append(c[4:])
         elif c.startswith("/lib"):
             cands.append("/usr" + c)
+    owners = dpkg_owners()
     for c in cands:
-        p = run(["dpkg", "-S", c])
-        if p.returncode == 0:
-            return p.stdout.split(":", 1)[0].strip()
+        if owners.get(c):
+            # `dpkg -S` prints "a, b: path" for a path two packages ship; the name was the
+            # text before the first ':', so all of them.
+            return ", ".join(owners[c])
     return None
 
 
 def dpkg_depends(pkg):
-    p = run(["dpkg-query", "-W", "-f=${Depends}, ${Pre-Depends}", pkg])
-    if p.returncode != 0:
-        return set()
-    out = set()
-    for alt in p.stdout.split(","):
-        for a in alt.split("|"):
-            name = a.strip().split(" ")[0].split(":")[0]
-            if name:
-                out.add(name)
-    return out
+    """Depends and Pre-Depends of an installed package, from one dpkg-query over all of them."""
+    global DPKG_DEPENDS
+    if DPKG_DEPENDS is None:
+        DPKG_DEPENDS = {}
+        p = run(["dpkg-query", "-W", "-f=${Package}\t${Depends}, ${Pre-Depends}\n"])
+        for line in p.stdout.splitlines():
+            name, _, deps = line.partition("\t")
+            out = DPKG_DEPENDS.setdefault(name, set())
+            for alt in deps.split(","):
+                for a in alt.split("|"):
+                    dep = a.strip().split(" ")[0].split(":")[0]
+                    if dep:
+                        out.add(dep)
+    return set(DPKG_DEPENDS.get(pkg.split(":")[0], ()))
 
 
 def closure(pkgs):

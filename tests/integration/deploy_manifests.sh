@@ -8,7 +8,8 @@
 # the build; deploy/check_manifests.py checks every command line in compose, Kubernetes and
 # systemd against the real binary (flags from its --help, required options, then the binary run
 # with the same arguments plus --help), the grace periods, probes and KEDA trigger, and the
-# Dockerfile's runtime packages against ldd + dpkg -S of the built binaries; the image's
+# Dockerfile's runtime packages against ldd of the built binaries and dpkg's file lists (read
+# once per run: the owners `dpkg -S` gives, without a dpkg process per library); the image's
 # entrypoint dispatches each role. Negative controls: broken copies of deploy/ must fail.
 set -euo pipefail
 

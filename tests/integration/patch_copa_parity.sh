@@ -3,14 +3,34 @@
 # labels: registry apt deb copa
 #
 # Copa parity and beyond (issue #5), end to end against a real docker-registry and a signed apt
-# archive: Copa's own bulk config (../shared/fixtures/configs/config-test.yaml, placeholders
-# replaced by test repositories) produces exactly Copa's expected tags; skip detection with a
-# clean report, a fixable one and a broken file; tag versioning over several runs; a multi-arch
-# amd64+arm64 index with one platform filtered (the arm64 one, patched on this host: checked
-# with dpkg-query on the unpacked arm64 root) and one absent platform warned about; a
-# cross-registry target whose preserved platform is copied; --oci-dir holding every job in one
-# layout, each read back with `skopeo inspect oci:DIR:REF`; discovery failures as Error rows.
+# archive: a bulk config of the shapes of Copa's bulk test (ours, tests/data/copa/bulk.yaml, or
+# Copa's own configs/config-test.yaml when PF_COPA_FIXTURES names its fixtures directory;
+# placeholders replaced by test repositories) produces exactly Copa's expected tags; skip
+# detection with a clean report, a fixable one and a broken file; tag versioning over several
+# runs; a multi-arch amd64+arm64 index with one platform filtered (the arm64 one, patched on
+# this host: checked with dpkg-query on the unpacked arm64 root) and one absent platform warned
+# about; a cross-registry target whose preserved platform is copied; --oci-dir holding every
+# job in one layout, each read back with `skopeo inspect oci:DIR:REF`; discovery failures as
+# Error rows; a listed tag the repository lacks warned about and skipped (no row, exit 0).
 set -euo pipefail
+
+# Copa's fixtures live outside the repository (CTest's integration/patch_copa_parity/
+# copa-fixtures points PF_COPA_FIXTURES at ../shared/fixtures); without them, skip (77) before
+# starting anything. The default run uses our files of the same shapes.
+if [ -n "${PF_COPA_FIXTURES:-}" ]; then
+    if [ ! -d "$PF_COPA_FIXTURES/configs" ] || [ ! -d "$PF_COPA_FIXTURES/reports" ]; then
+        echo "SKIP: $PF_COPA_FIXTURES holds no Copa fixtures (a plain clone has no ../shared);" \
+            "integration/patch_copa_parity runs the same checks on tests/data"
+        exit 77
+    fi
+    BULK_CFG=$PF_COPA_FIXTURES/configs/config-test.yaml
+    SKIP_CFG=$PF_COPA_FIXTURES/configs/config-skip-test.yaml
+    OTHER_REPORT=$PF_COPA_FIXTURES/reports/trivy_valid.json
+else
+    BULK_CFG=${PF_SRC:?}/tests/data/copa/bulk.yaml
+    SKIP_CFG=$PF_SRC/tests/data/copa/bulk-skip.yaml
+    OTHER_REPORT=$PF_SRC/tests/data/reports/trivy-fixable.json
+fi
 
 . "${PF_SRC:?}/tests/harness/lib.sh"
 . "$PF_SRC/tests/harness/apt_repo.sh"
@@ -21,7 +41,7 @@ deb_fixture_require
 pf_require_cli patch
 pf_tmpdir
 T=$PF_TMP
-FIX=${PF_SRC}/../shared/fixtures
+pf_say "bulk configs: $BULK_CFG, $SKIP_CFG"
 
 # ---------------------------------------------------------------------------------------------
 pf_say "fixtures: packages, signed archive, two registries, images"
@@ -58,9 +78,9 @@ has() { # has WHAT NEEDLE STRING
 }
 
 # ---------------------------------------------------------------------------------------------
-pf_say "Copa's config-test.yaml: exactly the expected tags"
+pf_say "bulk config of Copa's shapes: exactly the expected tags"
 sed -e "s|__NGINX_REPO__|$A/e2e/nginx|" -e "s|__ALPINE_REPO__|$A/e2e/alpine|" \
-    -e "s|__UBUNTU_REPO__|$A/e2e/ubuntu|" "$FIX/configs/config-test.yaml" >"$T/config-test.yaml"
+    -e "s|__UBUNTU_REPO__|$A/e2e/ubuntu|" "$BULK_CFG" >"$T/config-test.yaml"
 pf_run 0 "$T/c1.out" "$T/c1.err" "$PF" patch --config "$T/config-test.yaml" --push "${COMMON[@]}" \
     --work-dir "$T/w1"
 pf_assert_eq "nginx tags" "1.25.0 1.25.1 1.25.2 1.25.2-patched-e2e 1.25.3 1.25.3-patched-e2e " \
@@ -73,7 +93,7 @@ pf_ok "table: PATCHED TAG holds the tag, DETAILS = OK"
 
 # ---------------------------------------------------------------------------------------------
 pf_say "skip detection: clean report skips, fixable re-patches from the source, broken warns"
-sed -e "s|__ALPINE_REPO__|$A/e2e/alpine|" "$FIX/configs/config-skip-test.yaml" >"$T/skip.yaml"
+sed -e "s|__ALPINE_REPO__|$A/e2e/alpine|" "$SKIP_CFG" >"$T/skip.yaml"
 pf_run 0 "$T/s1.out" "$T/s1.err" "$PF" patch --config "$T/skip.yaml" --push "${COMMON[@]}" \
     --work-dir "$T/w2" --format json
 pf_assert_eq "run 1: Patched as 3.19.1-skip-test" "Patched 3.19.1-skip-test" \
@@ -81,7 +101,7 @@ pf_assert_eq "run 1: Patched as 3.19.1-skip-test" "Patched 3.19.1-skip-test" \
 mkdir -p "$T/reports"
 printf '{"SchemaVersion":2,"ArtifactName":"%s","Results":[{"Class":"os-pkgs","Type":"debian"}]}\n' \
     "$A/e2e/alpine:3.19.1-skip-test" >"$T/reports/clean.json"
-cp "$FIX/reports/trivy_valid.json" "$T/reports/other-image.json" # another image: ignored
+cp "$OTHER_REPORT" "$T/reports/other-image.json" # another image: ignored
 pf_run 0 "$T/s2.out" "$T/s2.err" "$PF" patch --config "$T/skip.yaml" --push "${COMMON[@]}" \
     --work-dir "$T/w2" -r "$T/reports"
 grep -Eq '^alpine-skip-test +Skipped +[^ ]+ +3.19.1-skip-test +no fixable vulnerabilities$' \
@@ -180,7 +200,7 @@ kind: PatchConfig
 images:
   - name: app
     image: "$A/demo/app"
-    tags: {strategy: list, list: ["1.0"]}
+    tags: {strategy: list, list: ["1.0", "9.9-missing"]}
   - name: multi
     image: "$A/demo/multi"
     tags: {strategy: list, list: ["1.0"]}
@@ -196,3 +216,10 @@ for ref in "$A/demo/app:1.0-patched" "$A/demo/multi:1.0-patched" "$A/e2e/nginx:1
     pf_ok "skopeo inspect oci:$T/oci:$ref"
 done
 pf_assert_eq "one layout, three refs" 3 "$(jq '.manifests | length' "$T/oci/index.json")"
+# A listed tag the repository lacks: warned and skipped (Copa's documented bulk behaviour), no
+# row, and the run above still exited 0.
+pf_assert_contains "missing list tag: warning on stderr" \
+    "image 'app': tag '9.9-missing' not found in the repository, skipping" "$T/o.err"
+grep -q '9.9-missing' "$T/o.out" &&
+    pf_fail "missing list tag: a summary row names it: $(cat "$T/o.out")"
+pf_ok "missing list tag: no row, exit 0"

@@ -220,6 +220,35 @@ static void limits(void **state)
     pf_free(big);
 }
 
+/* A file without entries moves nothing: no memcpy from the unallocated scratch array (undefined
+ * even for 0 bytes, UBSan's nonnull check), no allocation, and earlier entries are kept. */
+static void files_without_entries(void **state)
+{
+    static const char comments[] = "# nothing here\n\n   \n";
+    static const char stanza[] = "Types: deb\nURIs: http://x/\nSuites: s\nComponents: main\n";
+    struct worker_apt_sources s = WORKER_APT_SOURCES_INIT;
+
+    (void)state;
+    assert_int_equal(worker_apt_sources_parse_list(&s, "empty", "", 0, NULL, 0), 0);
+    assert_int_equal(worker_apt_sources_parse_list(&s, "c", comments, strlen(comments), NULL, 0),
+                     0);
+    assert_int_equal(worker_apt_sources_parse_deb822(&s, "empty", "", 0, NULL, 0), 0);
+    assert_int_equal(worker_apt_sources_parse_deb822(&s, "c", comments, strlen(comments), NULL, 0),
+                     0);
+    assert_int_equal(s.n, 0);
+    assert_null(s.v);
+    pf_alloc_fail_at(1, true);
+    assert_int_equal(worker_apt_sources_parse_list(&s, "empty", "", 0, NULL, 0), 0);
+    pf_alloc_fail_at(0, false);
+    assert_int_equal(worker_apt_sources_parse_deb822(&s, "d", stanza, strlen(stanza), NULL, 0), 1);
+    assert_int_equal(worker_apt_sources_parse_list(&s, "empty", "", 0, NULL, 0), 0);
+    assert_int_equal(worker_apt_sources_parse_deb822(&s, "c", comments, strlen(comments), NULL, 0),
+                     0);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.v[0].uri, "http://x/");
+    worker_apt_sources_clear(&s);
+}
+
 static void alloc_failures_are_clean(void **state)
 {
     static const char list[] = "deb [arch=amd64 signed-by=/k.gpg] http://x/ a main contrib\n"
@@ -253,6 +282,7 @@ int main(void)
         cmocka_unit_test(real_debian_sources), cmocka_unit_test(one_line_list),
         cmocka_unit_test(deb822_features),     cmocka_unit_test(malformed_lists),
         cmocka_unit_test(limits),              cmocka_unit_test(alloc_failures_are_clean),
+        cmocka_unit_test(files_without_entries),
     };
 
     return cmocka_run_group_tests_name("apt_sources", tests, NULL, NULL);

@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests for the PatchConfig reader: the Copa fixtures and the spec's example parse into
- * the expected structs; every class of error is reported at its exact line:column with its
- * exact text; several errors come out together; targets merge like Copa's mergeTarget; and
- * every allocation failure comes back as -ENOMEM without leaks.
+ * Unit tests for the PatchConfig reader: our bulk configs of Copa's shapes (tests/data/copa),
+ * the copies of Copa's configs in tests/data/config and the spec's example parse into the
+ * expected structs; every class of error is reported at its exact line:column with its exact
+ * text; several errors come out together; targets merge like Copa's mergeTarget; and every
+ * allocation failure comes back as -ENOMEM without leaks.
+ *
+ * Run with the argument "copa-fixtures" (CTest: unit/test_config/copa-fixtures), it parses
+ * Copa's own configs from ../shared/fixtures/configs; a plain clone has no ../shared, so that
+ * run exits 77, which CTest reports as skipped.
  */
 #include "pf_test.h"
+
+#include <unistd.h>
 
 #include "pf/config.h"
 #include "pf/diag.h"
@@ -51,14 +58,18 @@ static struct pf_config *parse_data(const char *rel)
 
 /* ---- valid configs ----------------------------------------------------------------------- */
 
-/* Reads a Copa fixture from the shared tree and replaces __NAME_REPO__ by 127.0.0.1:5000/name. */
-static char *read_copa_fixture(const char *name)
+#define SKIP_RC 77 /* CTest's SKIP_RETURN_CODE for this test */
+#define COPA_CONFIGS PF_SHARED_DIR "/fixtures/configs"
+
+/* Reads a config holding __NAME_REPO__ placeholders (ours in tests/data/copa, Copa's in the
+ * shared tree) and replaces each by 127.0.0.1:5000/name. */
+static char *read_placeholder_config(const char *dir, const char *name)
 {
     struct pf_buf raw = PF_BUF_INIT, out = PF_BUF_INIT;
     char path[4096];
     const char *p;
 
-    snprintf(path, sizeof(path), "%s/fixtures/configs/%s", PF_SHARED_DIR, name);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
     assert_int_equal(pf_buf_read_file(&raw, path), 0);
     p = raw.p;
     for (;;) {
@@ -79,7 +90,8 @@ static char *read_copa_fixture(const char *name)
     return pf_buf_steal(&out, NULL);
 }
 
-static void check_copa_config_test(const struct pf_config *cfg)
+/* The three entries of Copa's bulk test config; `lines` are where each entry starts. */
+static void check_bulk_shapes(const struct pf_config *cfg, const unsigned lines[3])
 {
     const struct pf_image_spec *img;
 
@@ -91,7 +103,7 @@ static void check_copa_config_test(const struct pf_config *cfg)
     img = &cfg->images[0];
     assert_string_equal(img->name, "nginx-pattern-test");
     assert_string_equal(img->image, "127.0.0.1:5000/nginx");
-    assert_int_equal(img->line, 4);
+    assert_int_equal(img->line, lines[0]);
     assert_int_equal(img->tags.strategy, PF_STRATEGY_PATTERN);
     assert_string_equal(img->tags.pattern, "^1\\.25\\.[0-9]+$");
     assert_int_equal(img->tags.max_tags, 2);
@@ -100,32 +112,65 @@ static void check_copa_config_test(const struct pf_config *cfg)
     assert_string_equal(img->target.tag, "{{ .SourceTag }}-patched-e2e");
     img = &cfg->images[1];
     assert_string_equal(img->name, "alpine-latest-test");
-    assert_int_equal(img->line, 13);
+    assert_string_equal(img->image, "127.0.0.1:5000/alpine");
+    assert_int_equal(img->line, lines[1]);
     assert_int_equal(img->tags.strategy, PF_STRATEGY_LATEST);
     assert_int_equal(img->tags.list.n, 0);
+    assert_string_equal(img->target.tag, "{{ .SourceTag }}-patched-e2e");
     img = &cfg->images[2];
+    assert_string_equal(img->name, "ubuntu-list-test");
+    assert_string_equal(img->image, "127.0.0.1:5000/ubuntu");
+    assert_int_equal(img->line, lines[2]);
     assert_int_equal(img->tags.strategy, PF_STRATEGY_LIST);
     assert_int_equal(img->tags.list.n, 1);
     assert_string_equal(img->tags.list.v[0], "20.04");
     assert_int_equal(img->platforms.n, 0);
 }
 
-static void copa_fixtures_parse(void **state)
+static void check_copa_config_test(const struct pf_config *cfg)
 {
+    static const unsigned lines[] = {4, 13, 19};
+
+    check_bulk_shapes(cfg, lines);
+}
+
+/* Our own configs of the shapes of Copa's bulk test configs (tests/data/copa), and the copies of
+ * Copa's configs with the placeholders already replaced (tests/data/config/copa-*). */
+static void bulk_configs_parse(void **state)
+{
+    static const unsigned lines[] = {8, 19, 24};
     static const char *const names[] = {"config-test.yaml", "config-multiarch.yaml",
                                         "config-skip-test.yaml"};
     struct pf_config *cfg;
-    char rel[256];
+    char rel[256], *yaml;
 
     (void)state;
+    yaml = read_placeholder_config(PF_TEST_DATA "/copa", "bulk.yaml");
+    cfg = parse_ok(yaml);
+    pf_free(yaml);
+    check_bulk_shapes(cfg, lines);
+    pf_config_free(cfg);
+
+    yaml = read_placeholder_config(PF_TEST_DATA "/copa", "bulk-multiarch.yaml");
+    cfg = parse_ok(yaml);
+    pf_free(yaml);
+    assert_string_equal(cfg->images[0].image, "127.0.0.1:5000/debian");
+    assert_int_equal(cfg->images[0].platforms.n, 2);
+    assert_string_equal(cfg->images[0].platforms.v[0], "linux/amd64");
+    assert_string_equal(cfg->images[0].platforms.v[1], "linux/arm64");
+    assert_string_equal(cfg->images[0].tags.list.v[0], "12.4-slim");
+    pf_config_free(cfg);
+
+    yaml = read_placeholder_config(PF_TEST_DATA "/copa", "bulk-skip.yaml");
+    cfg = parse_ok(yaml);
+    pf_free(yaml);
+    assert_string_equal(cfg->images[0].name, "alpine-skip-test");
+    assert_int_equal(cfg->images[0].tags.strategy, PF_STRATEGY_LIST);
+    assert_string_equal(cfg->images[0].tags.list.v[0], "3.19.1");
+    assert_string_equal(cfg->images[0].target.tag, "{{ .SourceTag }}-skip-test");
+    pf_config_free(cfg);
+
     for (size_t i = 0; i < PF_ARRAY_SIZE(names); i++) {
-        char *yaml = read_copa_fixture(names[i]);
-        cfg = parse_ok(yaml);
-        pf_free(yaml);
-        if (i == 0)
-            check_copa_config_test(cfg);
-        pf_config_free(cfg);
-        /* The copies in tests/data have the same substitution. */
         snprintf(rel, sizeof(rel), "config/copa-%s", names[i]);
         cfg = parse_data(rel);
         if (i == 0)
@@ -136,6 +181,24 @@ static void copa_fixtures_parse(void **state)
             assert_string_equal(cfg->images[0].platforms.v[1], "linux/arm64");
             assert_string_equal(cfg->images[0].tags.list.v[0], "12.4-slim");
         }
+        pf_config_free(cfg);
+    }
+}
+
+/* Copa's own configs from the shared tree (run only with the "copa-fixtures" argument). */
+static void copa_fixtures_parse(void **state)
+{
+    static const char *const names[] = {"config-test.yaml", "config-multiarch.yaml",
+                                        "config-skip-test.yaml"};
+    struct pf_config *cfg;
+
+    (void)state;
+    for (size_t i = 0; i < PF_ARRAY_SIZE(names); i++) {
+        char *yaml = read_placeholder_config(COPA_CONFIGS, names[i]);
+        cfg = parse_ok(yaml);
+        pf_free(yaml);
+        if (i == 0)
+            check_copa_config_test(cfg);
         pf_config_free(cfg);
     }
 }
@@ -691,10 +754,25 @@ static void out_of_memory(void **state)
     pf_free(yaml);
 }
 
-int main(void)
+static int run_copa_fixtures(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(copa_fixtures_parse),
+    };
+
+    if (access(COPA_CONFIGS, R_OK) != 0) {
+        printf("SKIP: %s is absent (a plain clone has no ../shared); the same shapes were "
+               "parsed from tests/data/copa\n",
+               COPA_CONFIGS);
+        return SKIP_RC;
+    }
+    return cmocka_run_group_tests_name("config/copa-fixtures", tests, NULL, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(bulk_configs_parse),
         cmocka_unit_test(spec_example_parses),
         cmocka_unit_test(extensions_and_nulls),
         cmocka_unit_test(duplicates_warn_and_platforms_normalise),
@@ -708,5 +786,7 @@ int main(void)
         cmocka_unit_test(out_of_memory),
     };
 
+    if (argc > 1 && strcmp(argv[1], "copa-fixtures") == 0)
+        return run_copa_fixtures();
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

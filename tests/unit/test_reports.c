@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests for producer/reports.c: judging Trivy and native reports (Copa's own fixtures in
- * ../shared/fixtures/reports plus inline documents for the cases Copa ships none of), the
- * directory index with ArtifactName normalisation, duplicates and unreadable files, Copa's
- * tag versioning, and the per-job skip decision including its fail-open paths.
+ * Unit tests for producer/reports.c: judging Trivy and native reports (our reports in
+ * tests/data/reports plus inline documents for the cases no file covers), the directory index
+ * with ArtifactName normalisation, duplicates and unreadable files, Copa's tag versioning, and
+ * the per-job skip decision including its fail-open paths.
+ *
+ * Run with the argument "copa-fixtures" (CTest: unit/test_reports/copa-fixtures), the file tests
+ * read Copa's own reports from ../shared/fixtures/reports instead; a plain clone has no
+ * ../shared, so that run exits 77, which CTest reports as skipped.
  */
 #include "pf_test.h"
 
@@ -13,40 +17,70 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define SKIP_RC 77 /* CTest's SKIP_RETURN_CODE for this test */
+
 #include "pf/strv.h"
 #include "producer/reports.h"
 
-static char *read_fixture(const char *name, size_t *len)
+/* A set of report files of the three shapes the tests need, and the image each names. */
+struct report_fixtures {
+    const char *dir;
+    const char *trivy;     /* Trivy JSON, one fixable os-pkgs finding, ArtifactName a Hub image */
+    const char *hub_image; /* that ArtifactName, "name:tag" without registry */
+    const char *no_os;     /* Trivy JSON without Metadata.OS, one fixable finding */
+    const char *no_os_image;
+    const char *native; /* native update list, v1alpha1 layout, no apiVersion, no ArtifactName */
+};
+
+/* Not const: cmocka hands a test its state as void *. */
+static struct report_fixtures ours = {
+    .dir = PF_TEST_DATA "/reports",
+    .trivy = "trivy-fixable.json",
+    .hub_image = "debian:12.4",
+    .no_os = "trivy-no-os.json",
+    .no_os_image = "ghcr.io/example/tool:v2.3.4",
+    .native = "native-updates.json",
+};
+
+static struct report_fixtures copa = {
+    .dir = PF_SHARED_DIR "/fixtures/reports",
+    .trivy = "trivy_valid.json",
+    .hub_image = "alpine:3.14.0",
+    .no_os = "trivy_no_history.json",
+    .no_os_image = "quay.io/prometheus/alertmanager:v0.28.1",
+    .native = "frontend_simple-report.json",
+};
+
+static char *read_fixture(const struct report_fixtures *fx, const char *name, size_t *len)
 {
     struct pf_buf b = PF_BUF_INIT;
     char path[4096];
 
-    (void)snprintf(path, sizeof(path), "%s/fixtures/reports/%s", PF_SHARED_DIR, name);
+    (void)snprintf(path, sizeof(path), "%s/%s", fx->dir, name);
     assert_int_equal(pf_buf_read_file(&b, path), 0);
     return pf_buf_steal(&b, len);
 }
 
-static void judge_copa_fixtures(void **state)
+static void judge_fixtures(void **state)
 {
-    static const struct {
+    const struct report_fixtures *fx = *state;
+    const struct {
         const char *file;
         enum producer_report_scanner scanner;
         int verdict;
         const char *artifact; /* NULL: none */
     } cases[] = {
-        {"trivy_valid.json", PRODUCER_REPORT_TRIVY, PRODUCER_REPORT_FIXABLE, "alpine:3.14.0"},
-        {"trivy_no_history.json", PRODUCER_REPORT_TRIVY, PRODUCER_REPORT_FIXABLE,
-         "quay.io/prometheus/alertmanager:v0.28.1"},
-        {"frontend_simple-report.json", PRODUCER_REPORT_NATIVE, PRODUCER_REPORT_FIXABLE, NULL},
+        {fx->trivy, PRODUCER_REPORT_TRIVY, PRODUCER_REPORT_FIXABLE, fx->hub_image},
+        {fx->no_os, PRODUCER_REPORT_TRIVY, PRODUCER_REPORT_FIXABLE, fx->no_os_image},
+        {fx->native, PRODUCER_REPORT_NATIVE, PRODUCER_REPORT_FIXABLE, NULL},
         /* The wrong scanner: unreadable, never "clean" (Copa would call it clean). */
-        {"frontend_simple-report.json", PRODUCER_REPORT_TRIVY, PRODUCER_REPORT_UNREADABLE, NULL},
-        {"trivy_valid.json", PRODUCER_REPORT_NATIVE, PRODUCER_REPORT_UNREADABLE, "alpine:3.14.0"},
+        {fx->native, PRODUCER_REPORT_TRIVY, PRODUCER_REPORT_UNREADABLE, NULL},
+        {fx->trivy, PRODUCER_REPORT_NATIVE, PRODUCER_REPORT_UNREADABLE, fx->hub_image},
     };
 
-    (void)state;
     for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
         size_t len;
-        char *data = read_fixture(cases[i].file, &len), *art = (char *)"x", err[256] = "";
+        char *data = read_fixture(fx, cases[i].file, &len), *art = (char *)"x", err[256] = "";
 
         assert_int_equal(producer_report_judge(data, len, cases[i].scanner, false, &art, err,
                                                sizeof(err)),
@@ -130,10 +164,11 @@ static void write_file(const char *dir, const char *name, const char *text)
     assert_int_equal(fclose(f), 0);
 }
 
-static void copy_fixture(const char *dir, const char *name, const char *as)
+static void copy_fixture(const struct report_fixtures *fx, const char *dir, const char *name,
+                         const char *as)
 {
     size_t len;
-    char *data = read_fixture(name, &len);
+    char *data = read_fixture(fx, name, &len);
 
     write_file(dir, as, data);
     pf_free(data);
@@ -159,15 +194,15 @@ static bool warned(const struct producer_reports *reps, const char *needle)
 
 static void index_directory(void **state)
 {
-    char dir[] = "/tmp/pf-test-reports-XXXXXX", sub[4200];
+    const struct report_fixtures *fx = *state;
+    char dir[] = "/tmp/pf-test-reports-XXXXXX", sub[4200], ref[256];
     struct producer_reports *reps = NULL;
     const char *why = NULL;
     char err[256];
 
-    (void)state;
     assert_non_null(mkdtemp(dir));
-    copy_fixture(dir, "trivy_valid.json", "a.json");          /* alpine:3.14.0, fixable */
-    copy_fixture(dir, "frontend_simple-report.json", "n.json"); /* no ArtifactName */
+    copy_fixture(fx, dir, fx->trivy, "a.json");  /* hub_image, fixable */
+    copy_fixture(fx, dir, fx->native, "n.json"); /* no ArtifactName */
     write_file(dir, "clean.json",
                "{\"SchemaVersion\":2,\"ArtifactName\":\"index.docker.io/library/nginx:1-p\"}");
     write_file(dir, "broken.json", "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/x:1\","
@@ -183,13 +218,13 @@ static void index_directory(void **state)
     assert_int_equal(producer_reports_load(dir, PRODUCER_REPORT_TRIVY, false, &reps, err,
                                            sizeof(err)),
                      0);
-    assert_int_equal(producer_reports_count(reps), 4); /* alpine, nginx, x, d */
+    assert_int_equal(producer_reports_count(reps), 4); /* hub_image, nginx, x, d */
     /* Normalisation: three spellings of one image. */
-    assert_int_equal(producer_reports_lookup(reps, "docker.io/library/alpine:3.14.0", &why),
-                     PRODUCER_REPORT_FIXABLE);
+    (void)snprintf(ref, sizeof(ref), "docker.io/library/%s", fx->hub_image);
+    assert_int_equal(producer_reports_lookup(reps, ref, &why), PRODUCER_REPORT_FIXABLE);
     assert_string_equal(why, "a.json");
-    assert_int_equal(producer_reports_lookup(reps, "index.docker.io/library/alpine:3.14.0", NULL),
-                     PRODUCER_REPORT_FIXABLE);
+    (void)snprintf(ref, sizeof(ref), "index.docker.io/library/%s", fx->hub_image);
+    assert_int_equal(producer_reports_lookup(reps, ref, NULL), PRODUCER_REPORT_FIXABLE);
     assert_int_equal(producer_reports_lookup(reps, "nginx:1-p", NULL), PRODUCER_REPORT_CLEAN);
     assert_int_equal(producer_reports_lookup(reps, "r.test/x:1", &why),
                      PRODUCER_REPORT_UNREADABLE);
@@ -292,13 +327,34 @@ static void scanner_names(void **state)
     assert_int_equal(producer_report_scanner_from_string(NULL), PRODUCER_REPORT_SCANNER_INVALID);
 }
 
-int main(void)
+/* Copa's own reports, when ../shared is there: the same file tests on its files. */
+static int run_copa_fixtures(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(judge_copa_fixtures), cmocka_unit_test(judge_inline),
-        cmocka_unit_test(index_directory),     cmocka_unit_test(decide),
+        cmocka_unit_test_prestate(judge_fixtures, &copa),
+        cmocka_unit_test_prestate(index_directory, &copa),
+    };
+
+    if (access(copa.dir, R_OK) != 0) {
+        printf("SKIP: %s is absent (a plain clone has no ../shared); the same tests ran on "
+               "tests/data/reports\n",
+               copa.dir);
+        return SKIP_RC;
+    }
+    return cmocka_run_group_tests_name("reports/copa-fixtures", tests, NULL, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_prestate(judge_fixtures, &ours),
+        cmocka_unit_test(judge_inline),
+        cmocka_unit_test_prestate(index_directory, &ours),
+        cmocka_unit_test(decide),
         cmocka_unit_test(scanner_names),
     };
 
+    if (argc > 1 && strcmp(argv[1], "copa-fixtures") == 0)
+        return run_copa_fixtures();
     return cmocka_run_group_tests_name("reports", tests, NULL, NULL);
 }

@@ -81,12 +81,17 @@ static int push_entry(struct worker_apt_sources *s, const struct worker_apt_sour
     return 0;
 }
 
-/* Moves every entry of `tmp` onto `s`; returns the count moved or -E2BIG/-ENOMEM. */
+/* Moves every entry of `tmp` onto `s`; returns the count moved or -E2BIG/-ENOMEM. A file with
+ * no entries leaves both arrays unallocated, and memcpy from NULL is undefined even for 0 bytes:
+ * nothing to move is returned before it. */
 static int commit(struct worker_apt_sources *s, struct worker_apt_sources *tmp)
 {
-    int r = reserve(s, tmp->n);
+    int r;
     int n = (int)tmp->n;
 
+    if (tmp->n == 0)
+        return 0;
+    r = reserve(s, tmp->n);
     if (r < 0)
         return r;
     memcpy(&s->v[s->n], tmp->v, tmp->n * sizeof(tmp->v[0]));
