@@ -17,10 +17,7 @@ struct pf_registry;
 struct worker_blob_cache;
 struct worker_engine;
 
-#define WORKER_FLEET_TOPIC_JOBS "patchfleet.jobs"
-#define WORKER_FLEET_TOPIC_RESULTS "patchfleet.results"
-#define WORKER_FLEET_TOPIC_DLQ "patchfleet.jobs.dlq"
-#define WORKER_FLEET_TOPIC_ATTEMPTS "patchfleet.jobs.attempts"
+/* The topics, groups and client properties are pf/kafka.h's. */
 #define WORKER_FLEET_MAX_SLOTS 256
 
 struct worker_metrics;
