@@ -182,9 +182,9 @@ int pf_kafka_attempt_parse(const void *rec, size_t len, char *job_id, unsigned *
     if (digits == 0)
         return -EINVAL; /* "-1", "+1", " 1", "x" */
     if (i < len) {
-        /* The worker id: one space, then at least one byte. It is only informative, so any
-         * text without control bytes (a NUL would hide the rest from a reader) will do. */
-        if (s[i] != ' ' || i + 1 == len)
+        /* The worker id: one space, then a non-blank byte. It is only informative, so any text
+         * without control bytes (a NUL would hide the rest from a reader) will do. */
+        if (s[i] != ' ' || i + 1 == len || !is_token_byte((unsigned char)s[i + 1]))
             return -EINVAL;
         for (i++; i < len; i++)
             if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)

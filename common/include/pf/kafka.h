@@ -82,9 +82,9 @@ const char *pf_kafka_conf_get(const struct pf_kafka_conf *c, const char *key);
 /*
  * Parses an attempts record strictly: a job id of 1..PF_KAFKA_JOB_ID_MAX printable non-blank
  * bytes, one space, a decimal count of 1..PF_KAFKA_ATTEMPT_COUNT_MAX (digits only: no sign, no
- * blank), then the end or one space and a worker id (non-empty, no control bytes). `job_id` receives the
- * id (at least PF_KAFKA_JOB_ID_MAX + 1 bytes). Returns 0, -ERANGE for a count out of range or
- * -EINVAL for anything else; on failure the outputs are untouched.
+ * blank), then the end or one space and a worker id (starting non-blank, no control bytes).
+ * `job_id` receives the id (at least PF_KAFKA_JOB_ID_MAX + 1 bytes). Returns 0, -ERANGE for a
+ * count out of range or -EINVAL for anything else; on failure the outputs are untouched.
  */
 int pf_kafka_attempt_parse(const void *rec, size_t len, char *job_id, unsigned *ret_attempt);
 
