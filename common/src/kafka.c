@@ -488,8 +488,10 @@ int pf_kafka_consumer_poll(struct pf_kafka_consumer *c, int timeout_ms,
     }
     m = pf_calloc(1, sizeof(*m));
     if (!m) {
-        /* The message is lost to this poll; its offset is not stored, so it comes again
-         * after a rebalance or restart. */
+        /* Out of memory: the partition is sought back to this message (asynchronously), so it
+         * comes again rather than being skipped by a later offset store. */
+        if (!rkm->err && rkm->rkt)
+            (void)rd_kafka_seek(rkm->rkt, rkm->partition, rkm->offset, 0);
         rd_kafka_message_destroy(rkm);
         return 0;
     }
