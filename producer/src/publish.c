@@ -10,12 +10,10 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "pf/alloc.h"
 #include "pf/err.h"
 #include "pf/kafka.h"
-#include "pf/log.h"
 #include "producer/publish.h"
 
 #define PUBLISH_DEFAULT_TIMEOUT_MS 60000
@@ -81,9 +79,10 @@ static int produce(struct pf_kafka_producer *p, const char *topic, const char *k
     }
 }
 
-static int publish_all(struct pf_kafka_producer *p, const struct pf_msg_run *run, const struct pf_msg_job *jobs,
-                       size_t n_jobs, const struct pf_msg_result *failures, size_t n_failures,
-                       char *errbuf, size_t errlen)
+static int publish_all(struct pf_kafka_producer *p, const struct pf_msg_run *run,
+                       const struct pf_msg_job *jobs, size_t n_jobs,
+                       const struct pf_msg_result *failures, size_t n_failures, char *errbuf,
+                       size_t errlen)
 {
     char *s = NULL;
     size_t len;

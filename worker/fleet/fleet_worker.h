@@ -17,7 +17,8 @@ struct pf_registry;
 struct worker_blob_cache;
 struct worker_engine;
 
-/* The topics, groups and client properties are pf/kafka.h's. */
+/* Topics, groups and the clients' properties: pf/kafka.h. */
+
 #define WORKER_FLEET_MAX_SLOTS 256
 
 struct worker_metrics;
