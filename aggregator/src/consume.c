@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The aggregator's consumer loop (aggregator/consume.h) on librdkafka. At-least-once with an
+ * The aggregator's consumer loop (aggregator/consume.h) on pf/kafka.h. At-least-once with an
  * idempotent sink: auto-commit stays on, auto offset store is off. Messages are taken in
  * batches (up to BATCH_MAX, or what arrives within BATCH_WAIT_MS) and the results applied as
  * one Redis pipeline; each partition's offset past the batch is stored only after every reply.
@@ -15,11 +15,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <librdkafka/rdkafka.h>
-
 #include "aggregator/consume.h"
 #include "aggregator/store.h"
 #include "pf/alloc.h"
+#include "pf/kafka.h"
 #include "pf/log.h"
 #include "pf/msg.h"
 
@@ -34,59 +33,70 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The entry of m's partition in tps[0..*n), added when missing. */
+static struct pf_kafka_tp *tp_find(struct pf_kafka_tp *tps, size_t *n, const struct pf_kafka_msg *m,
+                                   bool *ret_added)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (tps[i].partition == m->partition && strcmp(tps[i].topic, m->topic) == 0) {
+            *ret_added = false;
+            return &tps[i];
+        }
+    tps[*n] = (struct pf_kafka_tp){.topic = m->topic, .partition = m->partition,
+                                   .offset = m->offset};
+    *ret_added = true;
+    return &tps[(*n)++];
+}
+
 /* Stores, per partition of the batch, the offset past its last message: once, after Redis
  * acknowledged every message of the batch. */
-static void store_offsets(rd_kafka_t *rk, rd_kafka_message_t *const *m, size_t n)
+static void store_offsets(struct pf_kafka_consumer *c, struct pf_kafka_msg *const *m, size_t n)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
-    rd_kafka_resp_err_t err;
+    struct pf_kafka_tp *tps = pf_calloc(n, sizeof(*tps));
+    size_t k = 0;
+    char err[256];
+    bool added;
 
-    if (!l)
+    if (!tps)
         return;
     for (size_t i = 0; i < n; i++) {
-        const char *topic = rd_kafka_topic_name(m[i]->rkt);
-        rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(l, topic,
-                                                                          m[i]->partition);
+        struct pf_kafka_tp *p = tp_find(tps, &k, m[i], &added);
 
-        if (!p)
-            p = rd_kafka_topic_partition_list_add(l, topic, m[i]->partition);
-        if (p->offset < m[i]->offset + 1)
+        if (added || p->offset < m[i]->offset + 1)
             p->offset = m[i]->offset + 1;
     }
-    err = rd_kafka_offsets_store(rk, l);
-    /* __STATE: a partition was revoked meanwhile; its new owner re-applies the messages. */
-    if (err)
-        pf_log(LOG_INFO, "cannot store the offsets of %zu messages: %s, ignoring", n,
-               rd_kafka_err2str(err));
-    rd_kafka_topic_partition_list_destroy(l);
+    /* -ESTALE: a partition was revoked meanwhile; its new owner re-applies the messages. */
+    if (pf_kafka_consumer_store(c, tps, k, err, sizeof(err)) < 0)
+        pf_log(LOG_INFO, "cannot store the offsets of %zu messages: %s, ignoring", n, err);
+    pf_free(tps);
 }
 
 /* Seeks every partition of the batch back to its first message, so the next polls hand the
  * whole batch over again (the writes are idempotent: what was applied is absorbed). */
-static void seek_back(rd_kafka_message_t *const *m, size_t n)
+static void seek_back(struct pf_kafka_consumer *c, struct pf_kafka_msg *const *m, size_t n)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
+    struct pf_kafka_tp *tps = pf_calloc(n, sizeof(*tps));
+    size_t k = 0;
+    bool added;
 
-    for (size_t i = 0; l && i < n; i++) {
-        const char *topic = rd_kafka_topic_name(m[i]->rkt);
-
+    for (size_t i = 0; tps && i < n; i++) {
         /* A partition's messages come in offset order: the first one seen is the lowest. */
-        if (rd_kafka_topic_partition_list_find(l, topic, m[i]->partition))
+        struct pf_kafka_tp *p = tp_find(tps, &k, m[i], &added);
+
+        if (!added)
             continue;
-        (void)rd_kafka_topic_partition_list_add(l, topic, m[i]->partition);
         pf_log(LOG_ERR, "cannot apply %s [%" PRId32 "] from offset %" PRId64
                         " to redis, retrying",
-               topic, m[i]->partition, m[i]->offset);
-        (void)rd_kafka_seek(m[i]->rkt, m[i]->partition, m[i]->offset, 1000);
+               p->topic, p->partition, p->offset);
+        (void)pf_kafka_consumer_seek(c, p, 1000);
     }
-    if (l)
-        rd_kafka_topic_partition_list_destroy(l);
+    pf_free(tps);
 }
 
-static void log_malformed(const rd_kafka_message_t *m, const char *why)
+static void log_malformed(const struct pf_kafka_msg *m, const char *why)
 {
     pf_log(LOG_WARNING, "malformed message at %s [%" PRId32 "] offset %" PRId64 ": %s, skipping",
-           rd_kafka_topic_name(m->rkt), m->partition, m->offset, why);
+           m->topic, m->partition, m->offset, why);
 }
 
 /* A store error that retrying cannot fix: the message is skipped as malformed. */
@@ -97,11 +107,11 @@ static bool is_permanent(int r)
 
 /* Records a run message now (runs are rare; the script tolerates results before their run).
  * Returns 0 (recorded or skipped as malformed) or a negative errno from Redis. */
-static int handle_run(struct aggregator_store *store, const rd_kafka_message_t *m)
+static int handle_run(struct aggregator_store *store, const struct pf_kafka_msg *m)
 {
     struct pf_msg_run run = {0};
     char err[256] = "";
-    int r = pf_msg_run_decode(m->payload, m->len, &run, err, sizeof(err));
+    int r = pf_msg_run_decode(m->value, m->value_len, &run, err, sizeof(err));
 
     if (r == 0) {
         r = aggregator_store_record_run(store, &run);
@@ -121,10 +131,10 @@ static int handle_run(struct aggregator_store *store, const rd_kafka_message_t *
  * Returns 0 (every message applied or skipped as malformed: store the offsets) or a negative
  * errno from Redis (retry the batch).
  */
-static int handle_batch(struct aggregator_store *store, rd_kafka_message_t *const *m, size_t n)
+static int handle_batch(struct aggregator_store *store, struct pf_kafka_msg *const *m, size_t n)
 {
     struct pf_msg_result *res = pf_calloc(n, sizeof(*res));
-    const rd_kafka_message_t **from = pf_calloc(n, sizeof(*from));
+    const struct pf_kafka_msg **from = pf_calloc(n, sizeof(*from));
     int *out = pf_calloc(n, sizeof(*out));
     size_t k = 0;
     int r = res && from && out ? 0 : -ENOMEM;
@@ -132,11 +142,11 @@ static int handle_batch(struct aggregator_store *store, rd_kafka_message_t *cons
     for (size_t i = 0; r == 0 && i < n; i++) {
         char err[256] = "";
 
-        if (strcmp(rd_kafka_topic_name(m[i]->rkt), AGGREGATOR_TOPIC_RUNS) == 0) {
+        if (strcmp(m[i]->topic, PF_KAFKA_TOPIC_RUNS) == 0) {
             r = handle_run(store, m[i]);
             continue;
         }
-        if (pf_msg_result_decode(m[i]->payload, m[i]->len, &res[k], err, sizeof(err)) < 0) {
+        if (pf_msg_result_decode(m[i]->value, m[i]->value_len, &res[k], err, sizeof(err)) < 0) {
             log_malformed(m[i], err[0] ? err : "cannot decode");
             continue;
         }
@@ -165,21 +175,21 @@ static int handle_batch(struct aggregator_store *store, rd_kafka_message_t *cons
 
 /* Takes the next message (waiting up to 500 ms), then whatever else arrives within
  * BATCH_WAIT_MS, up to BATCH_MAX. Returns how many are in m (0 when none). */
-static size_t poll_batch(rd_kafka_t *rk, rd_kafka_message_t **m)
+static size_t poll_batch(struct pf_kafka_consumer *c, struct pf_kafka_msg **m)
 {
     int64_t deadline = 0;
     size_t n = 0;
 
     while (n < BATCH_MAX) {
         int64_t left = n == 0 ? 500 : deadline - mono_ms();
-        rd_kafka_message_t *msg = rd_kafka_consumer_poll(rk, left > 0 ? (int)left : 0);
+        struct pf_kafka_msg *msg;
 
-        if (!msg)
+        if (pf_kafka_consumer_poll(c, left > 0 ? (int)left : 0, &msg) <= 0)
             break;
         if (msg->err) {
             /* Broker and topic errors are transient here: librdkafka reconnects itself. */
-            pf_log(LOG_WARNING, "kafka: %s, ignoring", rd_kafka_message_errstr(msg));
-            rd_kafka_message_destroy(msg);
+            pf_log(LOG_WARNING, "kafka: %s, ignoring", msg->errstr);
+            (void)pf_kafka_msg_free(msg);
             if (n == 0)
                 break;
             continue;
@@ -191,94 +201,39 @@ static size_t poll_batch(rd_kafka_t *rk, rd_kafka_message_t **m)
     return n;
 }
 
-static rd_kafka_t *consumer_new(const char *brokers)
-{
-    /* A short session (as the worker's): an aggregator restarted after a crash joins a group
-     * that still lists its dead predecessor, and the rebalance waits for that member's session
-     * to expire; with librdkafka's 45 s default no result was applied for that long. */
-    static const char *const conf_kv[][2] = {
-        {"group.id", AGGREGATOR_GROUP},
-        {"session.timeout.ms", "10000"},
-        {"heartbeat.interval.ms", "1000"},
-        {"enable.auto.offset.store", "false"},
-        {"enable.auto.commit", "true"},
-        {"auto.offset.reset", "earliest"},
-        {"enable.partition.eof", "false"},
-    };
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char err[512];
-    rd_kafka_t *rk;
-
-    if (!conf)
-        return NULL;
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err)) !=
-        RD_KAFKA_CONF_OK) {
-        pf_log(LOG_ERR, "bad brokers '%s': %s", brokers, err);
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
-    for (size_t i = 0; i < PF_ARRAY_SIZE(conf_kv); i++)
-        if (rd_kafka_conf_set(conf, conf_kv[i][0], conf_kv[i][1], err, sizeof(err)) !=
-            RD_KAFKA_CONF_OK) {
-            pf_log(LOG_ERR, "cannot set %s: %s", conf_kv[i][0], err);
-            rd_kafka_conf_destroy(conf);
-            return NULL;
-        }
-    rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err)); /* steals conf on success */
-    if (!rk) {
-        pf_log(LOG_ERR, "cannot create the kafka consumer: %s", err);
-        rd_kafka_conf_destroy(conf);
-    }
-    return rk;
-}
-
-static int subscribe(rd_kafka_t *rk)
-{
-    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(2);
-    rd_kafka_resp_err_t err;
-
-    if (!topics)
-        return -ENOMEM;
-    rd_kafka_topic_partition_list_add(topics, AGGREGATOR_TOPIC_RUNS, RD_KAFKA_PARTITION_UA);
-    rd_kafka_topic_partition_list_add(topics, AGGREGATOR_TOPIC_RESULTS, RD_KAFKA_PARTITION_UA);
-    err = rd_kafka_subscribe(rk, topics);
-    rd_kafka_topic_partition_list_destroy(topics);
-    if (err) {
-        pf_log(LOG_ERR, "cannot subscribe to %s and %s: %s", AGGREGATOR_TOPIC_RUNS,
-               AGGREGATOR_TOPIC_RESULTS, rd_kafka_err2str(err));
-        return -EIO;
-    }
-    return 0;
-}
-
 int aggregator_consume_run(const char *brokers, struct aggregator_store *store,
                            volatile sig_atomic_t *stop)
 {
-    rd_kafka_t *rk = consumer_new(brokers);
+    static const char *const topics[] = {PF_KAFKA_TOPIC_RUNS, PF_KAFKA_TOPIC_RESULTS};
+    struct pf_kafka_options ko = {.brokers = brokers};
+    struct pf_kafka_consumer *c = NULL;
+    char err[512];
     int r;
 
-    if (!rk)
-        return -EINVAL;
-    (void)rd_kafka_poll_set_consumer(rk);
-    r = subscribe(rk);
+    r = pf_kafka_consumer_new(PF_KAFKA_RESULTS_CONSUMER, &ko, NULL, &c, err, sizeof(err));
+    if (r < 0)
+        return pf_log_errno(LOG_ERR, r, "cannot create the kafka consumer: %s", err);
+    r = pf_kafka_consumer_subscribe(c, topics, PF_ARRAY_SIZE(topics), err, sizeof(err));
+    if (r < 0)
+        pf_log(LOG_ERR, "cannot subscribe to %s and %s: %s", PF_KAFKA_TOPIC_RUNS,
+               PF_KAFKA_TOPIC_RESULTS, err);
     while (r == 0 && !*stop) {
-        rd_kafka_message_t *m[BATCH_MAX];
-        size_t n = poll_batch(rk, m);
+        struct pf_kafka_msg *m[BATCH_MAX];
+        size_t n = poll_batch(c, m);
 
         if (n == 0)
             continue;
         if (handle_batch(store, m, n) == 0) {
-            store_offsets(rk, m, n);
+            store_offsets(c, m, n);
         } else {
             struct timespec ts = {.tv_sec = 1};
 
-            seek_back(m, n);
+            seek_back(c, m, n);
             (void)nanosleep(&ts, NULL);
         }
         for (size_t i = 0; i < n; i++)
-            rd_kafka_message_destroy(m[i]);
+            (void)pf_kafka_msg_free(m[i]);
     }
-    (void)rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    (void)pf_kafka_consumer_close(c);
     return r;
 }

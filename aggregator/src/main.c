@@ -22,6 +22,7 @@
 #include "aggregator/consume.h"
 #include "pf/http_server.h"
 #include "aggregator/store.h"
+#include "pf/kafka.h"
 #include "pf/log.h"
 
 static volatile sig_atomic_t arg_stop;
@@ -163,8 +164,8 @@ int main(int argc, char **argv)
         r = arg_stop ? 0 : -EIO;
         goto out;
     }
-    pf_log(LOG_INFO, "consuming %s and %s from '%s'", AGGREGATOR_TOPIC_RUNS,
-           AGGREGATOR_TOPIC_RESULTS, brokers);
+    pf_log(LOG_INFO, "consuming %s and %s from '%s'", PF_KAFKA_TOPIC_RUNS,
+           PF_KAFKA_TOPIC_RESULTS, brokers);
     r = aggregator_consume_run(brokers, store, &arg_stop);
     aggregator_store_close(store);
 out:

@@ -19,11 +19,10 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include <librdkafka/rdkafka.h>
-
 #include "pf/alloc.h"
 #include "pf/err.h"
 #include "pf/job.h"
+#include "pf/kafka.h"
 #include "pf/log.h"
 #include "pf/msg.h"
 #include "pf/registry.h"
@@ -41,12 +40,6 @@
  * result), whose reports this thread serves between consumer polls, and for its partition's
  * next fetch after the resume. bench/README.md has the measurements. */
 #define FLEET_POLL_MS 5
-#define FLEET_FETCH_WAIT_MS "10"
-/* How long a result waits for others to share its produce request: with 2 ms a 10,000-job
- * sweep made ~4,400 produce requests of ~4 results, the broker's largest cost per job; 20 ms
- * cut them to ~1,700 and the broker's CPU per job by a third, 50 ms made batches settle
- * late (bench/README.md). */
-#define FLEET_RESULT_LINGER_MS "20"
 /* Consecutive messages of one partition a slot takes at once (docs/fleet.md, "Worker
  * semantics"), and how many already-fetched messages one poll round hands out. */
 #define FLEET_BATCH_MAX 32
@@ -108,10 +101,11 @@ struct fleet {
     const struct worker_fleet_options *o;
     /* cons: the jobs (group member); att: reads the attempts topic in full; prod: results and
      * dead letters; att_prod: attempt records. Two producers because their messages want
-     * different lingers: results of a batch trickle in as its jobs end and nothing waits for
-     * them but the batch's settling, so they wait FLEET_RESULT_LINGER_MS to share produce
+     * different lingers (pf/kafka.h profiles): results of a batch trickle in as its jobs end
+     * and nothing waits for them but the batch's settling, so they wait 20 ms to share produce
      * requests; a batch cannot start before its attempt records are acknowledged. */
-    rd_kafka_t *cons, *prod, *att, *att_prod;
+    struct pf_kafka_consumer *cons, *att;
+    struct pf_kafka_producer *prod, *att_prod;
     pthread_mutex_t lock; /* guards slots' states, the attempts table, quit */
     pthread_cond_t cond;
     struct slot *slots;
@@ -175,28 +169,34 @@ static unsigned attempts_get(const struct fleet *f, const char *job_id)
     return 0;
 }
 
-/* Reads what the attempts consumer has (poll thread). Records are "<job_id> <n> <worker>". */
+/* Reads what the attempts consumer has (poll thread). Records are "<job_id> <n> <worker>". A
+ * record that does not parse strictly (pf_kafka_attempt_parse()) counts no start: it is logged
+ * and skipped. Taking it as poison would dead-letter a job for bytes that are not a record of
+ * ours (a negative count read with %u once wrapped to ~4 billion and did exactly that); skipping
+ * it costs at most one more start of a job whose real records still count. */
 static void attempts_consume(struct fleet *f)
 {
-    rd_kafka_message_t *m;
+    struct pf_kafka_msg *m;
 
-    while ((m = rd_kafka_consumer_poll(f->att, 0)) != NULL) {
-        if (!m->err && m->len < 256) {
-            char line[256], id[72];
+    while (pf_kafka_consumer_poll(f->att, 0, &m) > 0) {
+        if (!m->err) {
+            char id[PF_KAFKA_JOB_ID_MAX + 1];
             unsigned n;
+            int r = pf_kafka_attempt_parse(m->value, m->value_len, id, &n);
 
-            memcpy(line, m->payload, m->len);
-            line[m->len] = '\0';
+            if (r < 0)
+                pf_log(LOG_WARNING, "attempts record at offset %lld unreadable (%s), ignoring",
+                       (long long)m->offset, strerror(-r));
             (void)pthread_mutex_lock(&f->lock);
-            if (sscanf(line, "%71s %u", id, &n) == 2)
+            if (r == 0)
                 attempts_note(f, id, n);
             f->attempts_pos = m->offset + 1;
             (void)pthread_cond_broadcast(&f->cond);
             (void)pthread_mutex_unlock(&f->lock);
-        } else if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            pf_log(LOG_DEBUG, "attempts topic: %s", rd_kafka_message_errstr(m));
+        } else {
+            pf_log(LOG_DEBUG, "attempts topic: %s", m->errstr);
         }
-        rd_kafka_message_destroy(m);
+        (void)pf_kafka_msg_free(m);
     }
 }
 
@@ -207,11 +207,9 @@ static void attempts_next(struct fleet *f, const struct pf_msg_job *jobs, const 
                           size_t n, unsigned *att)
 {
     int64_t lo = 0, hi = 0, deadline = mono_ms() + FLEET_ATTEMPT_WAIT_MS;
-    rd_kafka_resp_err_t err;
 
-    err = rd_kafka_query_watermark_offsets(f->att, WORKER_FLEET_TOPIC_ATTEMPTS, 0, &lo, &hi,
-                                           5000);
-    if (err)
+    if (pf_kafka_consumer_watermarks(f->att, PF_KAFKA_TOPIC_ATTEMPTS, PF_KAFKA_ATTEMPTS_PARTITION,
+                                     &lo, &hi, 5000) < 0)
         hi = 0; /* no topic yet: no attempts */
     (void)pthread_mutex_lock(&f->lock);
     while (f->attempts_pos < hi && mono_ms() < deadline && !atomic_load(&f->abort)) {
@@ -238,8 +236,11 @@ static void attempts_record(struct fleet *f, struct slot *s, const struct pf_msg
 {
     for (size_t i = 0; i < n; i++) {
         const char *job_id = jobs[i].job_id;
-        char *rec;
-        rd_kafka_resp_err_t err;
+        struct pf_kafka_record kr = {.topic = PF_KAFKA_TOPIC_ATTEMPTS,
+                                     .partition = PF_KAFKA_ATTEMPTS_PARTITION, .key = job_id,
+                                     .key_len = strlen(job_id), .opaque = &s->tag_attempt};
+        char *rec, e[256];
+        int r;
 
         if (!want[i])
             continue;
@@ -249,15 +250,13 @@ static void attempts_record(struct fleet *f, struct slot *s, const struct pf_msg
         (void)pthread_mutex_lock(&f->lock);
         s->attempts_pending++;
         (void)pthread_mutex_unlock(&f->lock);
-        err = rd_kafka_producev(f->att_prod, RD_KAFKA_V_TOPIC(WORKER_FLEET_TOPIC_ATTEMPTS),
-                                RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                RD_KAFKA_V_KEY(job_id, strlen(job_id)),
-                                RD_KAFKA_V_VALUE(rec, strlen(rec)),
-                                RD_KAFKA_V_OPAQUE(&s->tag_attempt), RD_KAFKA_V_END);
+        kr.value = rec;
+        kr.value_len = strlen(rec);
+        r = pf_kafka_produce(f->att_prod, &kr, e, sizeof(e));
         pf_free(rec);
-        if (err) {
+        if (r < 0) {
             pf_log(LOG_WARNING, "cannot record attempt %u of job %s: %s, ignoring", att[i],
-                   job_id, rd_kafka_err2str(err));
+                   job_id, e);
             (void)pthread_mutex_lock(&f->lock);
             s->attempts_pending--;
             (void)pthread_mutex_unlock(&f->lock);
@@ -278,21 +277,20 @@ static int slot_produce(struct slot *s, const char *topic, const char *key, cons
 {
     struct fleet *f = s->f;
     struct slot_msg *sm = &s->msgs[s->cur];
-    rd_kafka_resp_err_t err;
+    /* Every result carries the header, null-valued when there is no reason, as it always did. */
+    struct pf_kafka_record kr = {.topic = topic, .partition = PF_KAFKA_PARTITION_ANY,
+                                 .key = key, .key_len = key ? strlen(key) : 0, .value = data,
+                                 .value_len = len, .header_name = PF_KAFKA_HEADER_REASON,
+                                 .header_value = header, .opaque = &sm->tag};
+    char e[256];
 
     (void)pthread_mutex_lock(&f->lock);
     sm->pending++;
     sm->sent = true;
     (void)pthread_mutex_unlock(&f->lock);
-    err = rd_kafka_producev(
-        f->prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
-        RD_KAFKA_V_VALUE((void *)(uintptr_t)data, len),
-        RD_KAFKA_V_HEADER("pf-reason", header, header ? (ssize_t)strlen(header) : 0),
-        RD_KAFKA_V_OPAQUE(&sm->tag), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+    if (pf_kafka_produce(f->prod, &kr, e, sizeof(e)) == 0)
         return 0;
-    pf_log(LOG_ERR, "cannot produce to %s: %s", topic, rd_kafka_err2str(err));
+    pf_log(LOG_ERR, "cannot produce to %s: %s", topic, e);
     (void)pthread_mutex_lock(&f->lock);
     sm->pending--;
     sm->failed = true;
@@ -338,7 +336,7 @@ static void publish_result(struct slot *s, const struct pf_msg_job *job, const c
         r = pf_msg_result_encode(&m, &out, &len);
     }
     if (r == 0)
-        (void)slot_produce(s, WORKER_FLEET_TOPIC_RESULTS, job->job_id, out, len, NULL);
+        (void)slot_produce(s, PF_KAFKA_TOPIC_RESULTS, job->job_id, out, len, NULL);
     else
         s->msgs[s->cur].failed = true; /* no result: redone from this job */
     pf_free(out);
@@ -454,10 +452,10 @@ static void process_job(struct slot *s, struct pf_msg_job *job, unsigned attempt
     }
     if (f->o->max_attempts && attempt > f->o->max_attempts) {
         reason = pf_asprintf("moved to %s after %u attempts without a result (the job kept "
-                             "stopping its workers)", WORKER_FLEET_TOPIC_DLQ, attempt - 1);
+                             "stopping its workers)", PF_KAFKA_TOPIC_DLQ, attempt - 1);
         pf_log(LOG_WARNING, "job %s (%s): %s", job->job_id, job->job.source,
                reason ? reason : "dead-lettered");
-        (void)slot_produce(s, WORKER_FLEET_TOPIC_DLQ, job->job_id, s->msgs[s->cur].payload,
+        (void)slot_produce(s, PF_KAFKA_TOPIC_DLQ, job->job_id, s->msgs[s->cur].payload,
                            s->msgs[s->cur].len, reason);
         worker_metrics_dead_lettered(f->o->metrics);
         publish_result(s, job, "Failed", NULL, NULL, reason ? reason : "dead-lettered", attempt,
@@ -515,7 +513,7 @@ static void process_slot(struct slot *s)
                                     sizeof(err));
             pf_log(LOG_ERR, "job message at partition %d offset %lld refused: %s",
                    (int)s->partition, (long long)s->msgs[i].offset, err);
-            (void)slot_produce(s, WORKER_FLEET_TOPIC_DLQ, NULL, s->msgs[i].payload,
+            (void)slot_produce(s, PF_KAFKA_TOPIC_DLQ, NULL, s->msgs[i].payload,
                                s->msgs[i].len, err);
             continue;
         }
@@ -561,12 +559,11 @@ static void *pool_thread(void *arg)
 
 /* --- the poll thread --------------------------------------------------------------------- */
 
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+static void on_delivery(const struct pf_kafka_msg *m, void *opaque)
 {
-    struct dr_tag *t = m->_private;
+    struct dr_tag *t = m->opaque;
     struct fleet *f = opaque;
 
-    (void)rk;
     if (!t)
         return;
     (void)pthread_mutex_lock(&f->lock);
@@ -576,25 +573,19 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         t->slot->msgs[t->idx].pending--;
         if (m->err) {
             t->slot->msgs[t->idx].failed = true;
-            pf_log(LOG_ERR, "delivery to %s failed: %s", rd_kafka_topic_name(m->rkt),
-                   rd_kafka_err2str(m->err));
+            pf_log(LOG_ERR, "delivery to %s failed: %s", m->topic, m->errstr);
         }
     }
     (void)pthread_cond_broadcast(&f->cond);
     (void)pthread_mutex_unlock(&f->lock);
 }
 
-static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+static void on_fatal(const char *reason, void *opaque)
 {
     struct fleet *f = opaque;
-    char buf[256];
 
-    pf_log(LOG_DEBUG, "kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        (void)rd_kafka_fatal_error(rk, buf, sizeof(buf));
-        pf_log(LOG_ERR, "fatal kafka error: %s", buf);
-        atomic_store(&f->fatal, 1);
-    }
+    pf_log(LOG_ERR, "fatal kafka error: %s", reason);
+    atomic_store(&f->fatal, 1);
 }
 
 static bool partition_busy(const struct fleet *f, int32_t p)
@@ -615,16 +606,8 @@ static bool any_free(const struct fleet *f)
 
 static void pause_one(struct fleet *f, struct part *p, bool pause)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-
-    if (!l)
+    if (pf_kafka_consumer_pause(f->cons, PF_KAFKA_TOPIC_JOBS, p->partition, pause) == -ENOMEM)
         return;
-    (void)rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, p->partition);
-    if (pause)
-        (void)rd_kafka_pause_partitions(f->cons, l);
-    else
-        (void)rd_kafka_resume_partitions(f->cons, l);
-    rd_kafka_topic_partition_list_destroy(l);
     if (!pause)
         f->wake_part = p->partition;
     p->paused = pause;
@@ -646,26 +629,25 @@ static void apply_pause(struct fleet *f, bool force)
     }
 }
 
-static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+/* The wrapper has applied the new assignment (assign) or is about to drop it. */
+static void on_rebalance(bool assign, const struct pf_kafka_tp *parts, size_t n,
+                         const char *reason, void *opaque)
 {
     struct fleet *f = opaque;
 
     (void)pthread_mutex_lock(&f->lock);
     f->parts = pf_free(f->parts);
     f->n_parts = 0;
-    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        (void)rd_kafka_assign(rk, parts);
-        f->parts = pf_calloc((size_t)parts->cnt + 1, sizeof(*f->parts));
-        for (int i = 0; f->parts && i < parts->cnt; i++)
-            f->parts[f->n_parts++] = (struct part){.partition = parts->elems[i].partition};
-        pf_log(LOG_INFO, "assigned %d partitions", parts->cnt);
+    if (assign) {
+        f->parts = pf_calloc(n + 1, sizeof(*f->parts));
+        for (size_t i = 0; f->parts && i < n; i++)
+            f->parts[f->n_parts++] = (struct part){.partition = parts[i].partition};
+        pf_log(LOG_INFO, "assigned %zu partitions", n);
         apply_pause(f, true);
     } else {
         /* Eager revoke (or an error): in-flight jobs finish, but their offsets can no longer
-         * be stored (__STATE), so the next owner redoes them. */
-        pf_log(LOG_INFO, "partitions revoked (%s)", rd_kafka_err2name(err));
-        (void)rd_kafka_assign(rk, NULL);
+         * be stored (-ESTALE), so the next owner redoes them. */
+        pf_log(LOG_INFO, "partitions revoked (%s)", reason);
     }
     (void)pthread_mutex_unlock(&f->lock);
 }
@@ -686,40 +668,25 @@ static void settle_slots(struct fleet *f)
 {
     for (unsigned i = 0; i < f->n_slots; i++) {
         struct slot *s = &f->slots[i];
-        rd_kafka_topic_partition_list_t *l;
+        struct pf_kafka_tp tp = {.topic = PF_KAFKA_TOPIC_JOBS};
+        char err[256];
         size_t k = 0;
 
         if (s->state != SLOT_SENT || !slot_delivered(s))
             continue;
         while (k < s->n_msgs && s->msgs[k].sent && !s->msgs[k].failed)
             k++;
-        l = rd_kafka_topic_partition_list_new(1);
-        if (l && k > 0) {
-            rd_kafka_topic_partition_t *tp =
-                rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, s->partition);
-            rd_kafka_resp_err_t err;
-
-            tp->offset = s->msgs[k - 1].offset + 1;
-            err = rd_kafka_offsets_store(f->cons, l);
-            if (err)
+        tp.partition = s->partition;
+        if (k > 0) {
+            tp.offset = s->msgs[k - 1].offset + 1;
+            if (pf_kafka_consumer_store(f->cons, &tp, 1, err, sizeof(err)) < 0)
                 pf_log(LOG_INFO, "offset of partition %d not stored (%s): the jobs will be "
-                       "redone", (int)s->partition, rd_kafka_err2str(err));
+                       "redone", (int)s->partition, err);
         }
-        if (l && k < s->n_msgs && !f->stopping) {
-            rd_kafka_topic_partition_list_destroy(l);
-            l = rd_kafka_topic_partition_list_new(1);
-            if (l) {
-                rd_kafka_error_t *e;
-
-                rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, s->partition)
-                    ->offset = s->msgs[k].offset;
-                e = rd_kafka_seek_partitions(f->cons, l, 5000);
-                if (e)
-                    rd_kafka_error_destroy(e);
-            }
+        if (k < s->n_msgs && !f->stopping) {
+            tp.offset = s->msgs[k].offset;
+            (void)pf_kafka_consumer_seek(f->cons, &tp, 5000);
         }
-        if (l)
-            rd_kafka_topic_partition_list_destroy(l);
         for (size_t j = 0; j < s->n_msgs; j++) {
             s->msgs[j].payload = pf_free(s->msgs[j].payload);
             s->msgs[j].pending = 0;
@@ -733,28 +700,21 @@ static void settle_slots(struct fleet *f)
 /* Seeks partition `p` back to `offset`: the message there is not taken now. */
 static void seek_back(struct fleet *f, int32_t p, int64_t offset)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_error_t *e;
+    struct pf_kafka_tp tp = {.topic = PF_KAFKA_TOPIC_JOBS, .partition = p, .offset = offset};
 
-    if (!l)
-        return;
-    rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, p)->offset = offset;
-    e = rd_kafka_seek_partitions(f->cons, l, 5000);
-    if (e)
-        rd_kafka_error_destroy(e);
-    rd_kafka_topic_partition_list_destroy(l);
+    (void)pf_kafka_consumer_seek(f->cons, &tp, 5000);
 }
 
 /* Hands a consumed job message to a slot: appended to the batch a queued slot (not started
  * yet) holds for the message just before it on the same partition, else to a free slot, whose
  * partition is then paused. The pool is woken by the caller. Locked. */
-static void dispatch(struct fleet *f, const rd_kafka_message_t *m)
+static void dispatch(struct fleet *f, const struct pf_kafka_msg *m)
 {
     struct slot *s = NULL;
     struct slot_msg *sm;
 
-    if (m->len > PF_MSG_MAX_BYTES) {
-        pf_log(LOG_ERR, "job message of %zu bytes ignored", m->len);
+    if (m->value_len > PF_MSG_MAX_BYTES) {
+        pf_log(LOG_ERR, "job message of %zu bytes ignored", m->value_len);
         return;
     }
     for (unsigned i = 0; i < f->n_slots && !s && !f->stopping; i++) {
@@ -773,14 +733,15 @@ static void dispatch(struct fleet *f, const rd_kafka_message_t *m)
         return;
     }
     sm = &s->msgs[s->n_msgs];
-    sm->payload = pf_malloc(m->len + 1);
+    sm->payload = pf_malloc(m->value_len + 1);
     if (!sm->payload) {
         seek_back(f, m->partition, m->offset);
         return;
     }
-    memcpy(sm->payload, m->payload, m->len);
-    sm->payload[m->len] = '\0';
-    sm->len = m->len;
+    if (m->value_len)
+        memcpy(sm->payload, m->value, m->value_len);
+    sm->payload[m->value_len] = '\0';
+    sm->len = m->value_len;
     sm->offset = m->offset;
     sm->pending = 0;
     sm->sent = sm->failed = false;
@@ -807,8 +768,8 @@ static void wake_fetcher(struct fleet *f)
 
     if (f->wake_part < 0)
         return;
-    (void)rd_kafka_query_watermark_offsets(f->cons, WORKER_FLEET_TOPIC_JOBS, f->wake_part, &lo,
-                                           &hi, 1000);
+    (void)pf_kafka_consumer_watermarks(f->cons, PF_KAFKA_TOPIC_JOBS, f->wake_part, &lo, &hi,
+                                       1000);
     f->wake_part = -1;
 }
 
@@ -818,7 +779,7 @@ static void poll_loop(struct fleet *f)
     int64_t grace_end = 0, abort_end = 0;
 
     for (;;) {
-        rd_kafka_message_t *m;
+        struct pf_kafka_msg *m = NULL;
         bool busy;
 
         if (!f->stopping && (atomic_load(f->o->stop) || atomic_load(&f->fatal))) {
@@ -829,22 +790,24 @@ static void poll_loop(struct fleet *f)
         }
         /* Everything already fetched goes out in one round, so a slot's batch can take the
          * consecutive messages of its partition before a pool thread starts it. */
-        m = rd_kafka_consumer_poll(f->cons, FLEET_POLL_MS);
+        if (pf_kafka_consumer_poll(f->cons, FLEET_POLL_MS, &m) <= 0)
+            m = NULL;
         for (unsigned n = 1; m; n++) {
             (void)pthread_mutex_lock(&f->lock);
             if (!m->err)
                 dispatch(f, m);
-            else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                pf_log(LOG_DEBUG, "consumer: %s", rd_kafka_message_errstr(m));
+            else
+                pf_log(LOG_DEBUG, "consumer: %s", m->errstr);
             (void)pthread_mutex_unlock(&f->lock);
-            rd_kafka_message_destroy(m);
-            m = n < FLEET_DRAIN_MAX ? rd_kafka_consumer_poll(f->cons, 0) : NULL;
+            m = pf_kafka_msg_free(m);
+            if (n < FLEET_DRAIN_MAX && pf_kafka_consumer_poll(f->cons, 0, &m) <= 0)
+                m = NULL;
         }
         (void)pthread_mutex_lock(&f->lock);
         (void)pthread_cond_broadcast(&f->cond);
         (void)pthread_mutex_unlock(&f->lock);
-        (void)rd_kafka_poll(f->prod, 0);
-        (void)rd_kafka_poll(f->att_prod, 0);
+        (void)pf_kafka_producer_poll(f->prod, 0);
+        (void)pf_kafka_producer_poll(f->att_prod, 0);
         attempts_consume(f);
         (void)pthread_mutex_lock(&f->lock);
         settle_slots(f);
@@ -866,138 +829,63 @@ static void poll_loop(struct fleet *f)
 
 /* --- set-up ------------------------------------------------------------------------------ */
 
-/* librdkafka's own log lines go through pf_log instead of straight to stderr. */
-static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    (void)rk;
-    pf_log(level <= LOG_WARNING ? LOG_WARNING : LOG_DEBUG, "kafka %s: %s", fac, buf);
-}
-
-static int conf_apply(rd_kafka_conf_t *conf, const char *const *kv, char *errbuf, size_t errlen)
-{
-    char e[256];
-
-    for (size_t i = 0; kv[i]; i += 2)
-        if (rd_kafka_conf_set(conf, kv[i], kv[i + 1], e, sizeof(e)) != RD_KAFKA_CONF_OK)
-            return pf_set_error(errbuf, errlen, -EINVAL, "kafka option %s: %s", kv[i], e);
-    return 0;
-}
-
-static int make_client(struct fleet *f, rd_kafka_type_t type, const char *const *kv, bool group,
-                       rd_kafka_t **ret, char *errbuf, size_t errlen)
-{
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *common[] = {"bootstrap.servers", f->o->brokers, "client.id", f->o->worker_id,
-                            NULL};
-    char e[512];
-    int r;
-
-    if (!conf)
-        return -ENOMEM;
-    r = conf_apply(conf, common, errbuf, errlen);
-    r = r < 0 ? r : conf_apply(conf, kv, errbuf, errlen);
-    if (r < 0) {
-        rd_kafka_conf_destroy(conf);
-        return r;
-    }
-    rd_kafka_conf_set_opaque(conf, f);
-    rd_kafka_conf_set_error_cb(conf, on_error);
-    rd_kafka_conf_set_log_cb(conf, on_log);
-    if (type == RD_KAFKA_PRODUCER)
-        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    if (group)
-        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-    *ret = rd_kafka_new(type, conf, e, sizeof(e));
-    if (!*ret) {
-        rd_kafka_conf_destroy(conf);
-        return pf_set_error(errbuf, errlen, -EIO, "cannot create a kafka client: %s", e);
-    }
-    if (type == RD_KAFKA_CONSUMER)
-        (void)rd_kafka_poll_set_consumer(*ret);
-    return 0;
-}
-
+/* The four clients (pf/kafka.h profiles: every property they set is there), the attempts
+ * reader on its partition from the start, the group member subscribed to the jobs. */
 static int clients_open(struct fleet *f, char *errbuf, size_t errlen)
 {
-    static const char *const prod_kv[] = {"enable.idempotence", "true",
-                                          "linger.ms", FLEET_RESULT_LINGER_MS, NULL};
-    static const char *const att_prod_kv[] = {"enable.idempotence", "true", "linger.ms", "1",
-                                              NULL};
-    const char *cons_kv[] = {
-        "group.id", f->o->group ? f->o->group : "patchfleet-workers",
-        /* Eager: librdkafka 2.0.2's cooperative-sticky has known bugs (kafka-redis.md §2). */
-        "partition.assignment.strategy", "roundrobin",
-        "enable.auto.offset.store", "false",
-        "enable.auto.commit", "true",
-        "auto.commit.interval.ms", "1000",
-        "auto.offset.reset", "earliest",
-        "session.timeout.ms", "10000",
-        "heartbeat.interval.ms", "1000",
-        "max.poll.interval.ms", "120000",
-        /* A resumed partition joins the next fetch request; librdkafka's default lets the
-         * outstanding one wait 500 ms for data from the partitions that are not paused. */
-        "fetch.wait.max.ms", FLEET_FETCH_WAIT_MS,
-        NULL,
-    };
-    char att_group[160];
-    const char *att_kv[] = {"group.id", att_group, "enable.auto.commit", "false",
-                            "auto.offset.reset", "earliest",
-                            "fetch.wait.max.ms", FLEET_FETCH_WAIT_MS, NULL};
-    rd_kafka_topic_partition_list_t *l;
+    static const char *const jobs[] = {PF_KAFKA_TOPIC_JOBS};
+    struct pf_kafka_options ko = {.brokers = f->o->brokers, .client_id = f->o->worker_id,
+                                  .group = f->o->group};
+    struct pf_kafka_callbacks prod_cb = {.on_delivery = on_delivery, .on_fatal = on_fatal,
+                                         .opaque = f};
+    struct pf_kafka_callbacks cons_cb = {.on_fatal = on_fatal, .on_rebalance = on_rebalance,
+                                         .opaque = f};
+    struct pf_kafka_callbacks att_cb = {.on_fatal = on_fatal, .opaque = f};
+    char e[256];
     int r;
 
-    (void)snprintf(att_group, sizeof(att_group), "patchfleet-attempts-%s", f->o->worker_id);
-    r = make_client(f, RD_KAFKA_PRODUCER, prod_kv, false, &f->prod, errbuf, errlen);
-    r = r < 0 ? r : make_client(f, RD_KAFKA_PRODUCER, att_prod_kv, false, &f->att_prod, errbuf,
-                                errlen);
-    r = r < 0 ? r : make_client(f, RD_KAFKA_CONSUMER, cons_kv, true, &f->cons, errbuf, errlen);
-    r = r < 0 ? r : make_client(f, RD_KAFKA_CONSUMER, att_kv, false, &f->att, errbuf, errlen);
+    r = pf_kafka_producer_new(PF_KAFKA_RESULTS_PRODUCER, &ko, &prod_cb, &f->prod, errbuf, errlen);
+    r = r < 0 ? r : pf_kafka_producer_new(PF_KAFKA_ATTEMPTS_PRODUCER, &ko, &prod_cb, &f->att_prod,
+                                          errbuf, errlen);
+    r = r < 0 ? r : pf_kafka_consumer_new(PF_KAFKA_JOBS_CONSUMER, &ko, &cons_cb, &f->cons, errbuf,
+                                          errlen);
+    r = r < 0 ? r : pf_kafka_consumer_new(PF_KAFKA_ATTEMPTS_READER, &ko, &att_cb, &f->att, errbuf,
+                                          errlen);
     if (r < 0)
         return r;
-    l = rd_kafka_topic_partition_list_new(1);
-    if (!l)
-        return -ENOMEM;
-    rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_ATTEMPTS, 0)->offset =
-        RD_KAFKA_OFFSET_BEGINNING;
-    (void)rd_kafka_assign(f->att, l);
-    rd_kafka_topic_partition_list_destroy(l);
-    l = rd_kafka_topic_partition_list_new(1);
-    if (!l)
-        return -ENOMEM;
-    rd_kafka_topic_partition_list_add(l, WORKER_FLEET_TOPIC_JOBS, RD_KAFKA_PARTITION_UA);
-    if (rd_kafka_subscribe(f->cons, l) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        r = pf_set_error(errbuf, errlen, -EIO, "cannot subscribe to %s", WORKER_FLEET_TOPIC_JOBS);
-    rd_kafka_topic_partition_list_destroy(l);
+    r = pf_kafka_consumer_assign_from_start(f->att, PF_KAFKA_TOPIC_ATTEMPTS,
+                                            PF_KAFKA_ATTEMPTS_PARTITION, e, sizeof(e));
+    if (r == -ENOMEM)
+        return r;
+    r = pf_kafka_consumer_subscribe(f->cons, jobs, 1, e, sizeof(e));
+    if (r == -ENOMEM)
+        return r;
+    if (r < 0)
+        r = pf_set_error(errbuf, errlen, -EIO, "cannot subscribe to %s", PF_KAFKA_TOPIC_JOBS);
     return r;
 }
 
 /* Flushes results, stores their offsets, commits synchronously, leaves the group, frees. */
 static void clients_close(struct fleet *f)
 {
+    char err[256];
+
     if (f->att_prod)
-        (void)rd_kafka_flush(f->att_prod, 10000);
+        (void)pf_kafka_producer_flush(f->att_prod, 10000);
     if (f->prod) {
-        (void)rd_kafka_flush(f->prod, 10000);
+        (void)pf_kafka_producer_flush(f->prod, 10000);
         (void)pthread_mutex_lock(&f->lock);
         settle_slots(f);
         (void)pthread_mutex_unlock(&f->lock);
     }
     if (f->cons) {
-        rd_kafka_resp_err_t err = rd_kafka_commit(f->cons, NULL, 0);
-
-        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-            pf_log(LOG_WARNING, "final commit failed: %s", rd_kafka_err2str(err));
-        (void)rd_kafka_consumer_close(f->cons);
-        rd_kafka_destroy(f->cons);
+        if (pf_kafka_consumer_commit(f->cons, err, sizeof(err)) < 0)
+            pf_log(LOG_WARNING, "final commit failed: %s", err);
+        f->cons = pf_kafka_consumer_close(f->cons);
     }
-    if (f->att) {
-        (void)rd_kafka_consumer_close(f->att);
-        rd_kafka_destroy(f->att);
-    }
-    if (f->prod)
-        rd_kafka_destroy(f->prod);
-    if (f->att_prod)
-        rd_kafka_destroy(f->att_prod);
+    f->att = pf_kafka_consumer_close(f->att);
+    f->prod = pf_kafka_producer_free(f->prod);
+    f->att_prod = pf_kafka_producer_free(f->att_prod);
 }
 
 int worker_fleet_run(const struct worker_fleet_options *o, char *errbuf, size_t errlen)
@@ -1063,7 +951,7 @@ int worker_fleet_run(const struct worker_fleet_options *o, char *errbuf, size_t 
         (void)pthread_mutex_unlock(&f.lock);
         if (active == 0 || !f.prod)
             break;
-        (void)rd_kafka_poll(f.prod, 100);
+        (void)pf_kafka_producer_poll(f.prod, 100);
     }
     for (unsigned i = 0; i < started; i++)
         (void)pthread_join(threads[i], NULL);

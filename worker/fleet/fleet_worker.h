@@ -17,10 +17,8 @@ struct pf_registry;
 struct worker_blob_cache;
 struct worker_engine;
 
-#define WORKER_FLEET_TOPIC_JOBS "patchfleet.jobs"
-#define WORKER_FLEET_TOPIC_RESULTS "patchfleet.results"
-#define WORKER_FLEET_TOPIC_DLQ "patchfleet.jobs.dlq"
-#define WORKER_FLEET_TOPIC_ATTEMPTS "patchfleet.jobs.attempts"
+/* Topics, groups and the clients' properties: pf/kafka.h. */
+
 #define WORKER_FLEET_MAX_SLOTS 256
 
 struct worker_metrics;

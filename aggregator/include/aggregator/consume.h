@@ -16,10 +16,6 @@
 
 struct aggregator_store;
 
-#define AGGREGATOR_TOPIC_RUNS "patchfleet.runs"
-#define AGGREGATOR_TOPIC_RESULTS "patchfleet.results"
-#define AGGREGATOR_GROUP "patchfleet-aggregator"
-
 /*
  * Consumes until *stop becomes non-zero (set it from a signal handler), applying messages to
  * `store` (borrowed) in batches of up to 500 (one Redis pipeline each). `brokers` is a bootstrap

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Publishing a run to Kafka: the run message on patchfleet.runs, then one job message per job
- * on patchfleet.jobs keyed by target repository (so one repository's jobs stay in order on one
- * partition), then plan failures as Failed results on patchfleet.results keyed by job id. The
+ * Publishing a run to Kafka (topics and client: pf/kafka.h): the run message on patchfleet.runs,
+ * then one job message per job on patchfleet.jobs keyed by target repository (so one
+ * repository's jobs stay in order on one partition), then plan failures as Failed results on patchfleet.results keyed by job id. The
  * producer is idempotent (no duplicates from its own retries) and every delivery report is
  * awaited: a publish succeeds only when the broker acknowledged every message.
  */
@@ -11,10 +11,6 @@
 
 #include "pf/msg.h"
 #include "pf/setup.h"
-
-#define PRODUCER_TOPIC_RUNS "patchfleet.runs"
-#define PRODUCER_TOPIC_JOBS "patchfleet.jobs"
-#define PRODUCER_TOPIC_RESULTS "patchfleet.results"
 
 struct producer_publish_options {
     const char *brokers;   /* "host:port[,host:port...]" */
