@@ -22,7 +22,7 @@ set -euo pipefail
 LIBRARIES='
 librdkafka    | ^librdkafka/                   | common/src/kafka*.c
 hiredis       | ^hiredis/                      | common/src/redis.c
-libcurl       | ^curl/                         | common/src/http*.c
+libcurl       | ^curl/                         | common/src/http.c
 OpenSSL       | ^openssl/                      | common/src/digest.c common/src/signature.c
 jansson       | ^jansson\.h$                   | common/include/pf/json.h
 libarchive    | ^archive(_entry)?\.h$          | common/include/pf/archive.h

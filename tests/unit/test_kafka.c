@@ -246,7 +246,9 @@ static void test_producer_reports(void **state)
                                            sizeof(err)),
                      0);
     assert_int_equal(pf_kafka_produce(p, &rec, err, sizeof(err)), 0);
-    assert_int_equal(pf_kafka_producer_outq_len(p), 1);
+    /* librdkafka's out-queue length also counts pending events (the refused connection's
+     * errors arrive at their own pace), so the message is one of at least one. */
+    assert_true(pf_kafka_producer_outq_len(p) >= 1);
     pf_kafka_producer_purge(p);
     for (int i = 0; i < 50 && rep.failed + rep.delivered == 0; i++)
         (void)pf_kafka_producer_poll(p, 20);

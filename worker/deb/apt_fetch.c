@@ -261,16 +261,21 @@ static void decompress_error(int r, const char *dist_url, const char *path, char
                                       : "corrupt data");
 }
 
+/* The compressions an apt index may come in (apt's own list: gz, xz, bz2, lzma, zst), decoded
+ * in-process only: libarchive's "all filters" would also run external programs on data from a
+ * mirror. Uncompressed input is always accepted. */
+#define APT_INDEX_FILTERS                                                                          \
+    (PF_ARCHIVE_FILTER_GZIP | PF_ARCHIVE_FILTER_XZ | PF_ARCHIVE_FILTER_BZIP2 |                     \
+     PF_ARCHIVE_FILTER_LZMA | PF_ARCHIVE_FILTER_ZSTD)
+
 static int decompress(const char *data, size_t len, size_t hint, size_t max, char **ret,
                       size_t *ret_len)
 {
-    struct archive *a = archive_read_new();
-    int r;
+    struct archive *a;
+    int r = pf_archive_read_new(APT_INDEX_FILTERS, PF_ARCHIVE_FORMAT_RAW, &a);
 
-    if (!a)
-        return -ENOMEM;
-    (void)archive_read_support_filter_all(a);
-    (void)archive_read_support_format_raw(a);
+    if (r < 0)
+        return r;
     r = decompress_from(a, archive_read_open_memory(a, data, len), hint, max, ret, ret_len);
     (void)archive_read_free(a);
     return r;
@@ -374,15 +379,11 @@ static int fetch_decompressing(const struct worker_apt_fetcher *f, const char *u
         r = 1;
         goto out;
     }
-    a = archive_read_new();
-    if (a) {
-        (void)archive_read_support_filter_all(a);
-        (void)archive_read_support_format_raw(a);
+    *dec_r = pf_archive_read_new(APT_INDEX_FILTERS, PF_ARCHIVE_FORMAT_RAW, &a);
+    if (*dec_r == 0) {
         *dec_r = decompress_from(a, archive_read_open(a, st, NULL, stream_read, NULL), hint,
                                  WORKER_APT_INDEX_MAX_INPUT, ret_text, ret_len);
         (void)archive_read_free(a);
-    } else {
-        *dec_r = -ENOMEM;
     }
     /* The fetch always runs to its end, even past a decompression error: the Release hash
      * check of the whole file decides which error is reported, as for a plain fetch. */
