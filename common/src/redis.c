@@ -139,12 +139,6 @@ struct pf_redis_reply *pf_redis_reply_free(struct pf_redis_reply *rep)
     return pf_free(h);
 }
 
-bool pf_redis_reply_is_error(const struct pf_redis_reply *rep, const char *prefix)
-{
-    return rep && rep->type == PF_REDIS_REPLY_ERROR &&
-           strncmp(rep->str, prefix, strlen(prefix)) == 0;
-}
-
 /* --- connection ---------------------------------------------------------------------------- */
 
 /* Maps a context error to -errno; the text goes to errbuf with the address, never the URL. */

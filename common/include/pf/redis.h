@@ -19,11 +19,12 @@
 
 struct pf_redis;
 
-/* How a connection behaves; a NULL options pointer means the defaults given below. */
+/* How a connection behaves. A NULL options pointer means a 5000 ms timeout and a 30000 ms
+ * retry budget. */
 struct pf_redis_options {
-    int64_t timeout_ms; /* connect and per-command socket timeout; default 5000 */
-    int64_t retry_ms;   /* reconnect budget per call (backoff 50 ms doubling to 2 s); default
-                           30000; 0 means one attempt, no reconnect */
+    int64_t timeout_ms; /* connect and per-command socket timeout; <= 0 means 5000 */
+    int64_t retry_ms;   /* reconnect budget per call (backoff 50 ms doubling to 2 s); 0 means
+                           one attempt, no reconnect */
 };
 
 enum pf_redis_reply_type {
@@ -99,8 +100,5 @@ int pf_redis_pipeline(struct pf_redis *r, const struct pf_redis_call *calls, siz
 /* Frees a reply returned by pf_redis_command() or pf_redis_pipeline(); accepts NULL; returns
  * NULL. */
 struct pf_redis_reply *pf_redis_reply_free(struct pf_redis_reply *rep);
-
-/* Whether `rep` is an error reply starting with `prefix` (e.g. "NOSCRIPT", "WRONGTYPE"). */
-bool pf_redis_reply_is_error(const struct pf_redis_reply *rep, const char *prefix);
 
 #endif
