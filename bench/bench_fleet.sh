@@ -225,7 +225,7 @@ first_ms=$(pf_redis_cli XRANGE "pf:run:{$RUN}:events" - + COUNT 1 | head -n 1 | 
 agg_ms=$((done_ms - first_ms))
 "$PF" summary --redis "$REDIS_URL" --run "$RUN" --format json >"$T/summary.json" 2>/dev/null
 fleet_n=$(jq '.jobs | length' "$T/summary.json")
-fleet_planned=$(jq '.counts.Planned // 0' "$T/summary.json")
+fleet_planned=$(jq '.run.counts.Planned // 0' "$T/summary.json")
 pf_assert_eq "fleet: one row per job" "$JOBS" "$fleet_n"
 pf_assert_eq "fleet: as many Planned as the local run" "$local_planned" "$fleet_planned"
 redone=$(kcat -b "$KAFKA_BOOTSTRAP" -C -t patchfleet.results -o beginning -e -q -f '%s\n' 2>/dev/null |

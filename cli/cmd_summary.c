@@ -74,46 +74,21 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static json_t *int_or_null(int64_t n)
-{
-    return n >= 0 ? json_integer(n) : json_null();
-}
-
-static json_t *run_json(const struct aggregator_run_info *info)
-{
-    json_t *o = json_object(), *w = json_array();
-
-    for (size_t i = 0; w && i < info->warnings.n; i++)
-        (void)json_array_append_new(w, json_string(info->warnings.v[i]));
-    (void)json_object_set_new(o, "id", json_string(info->run_id));
-    (void)json_object_set_new(o, "config_name", str_or_null(info->config_name));
-    (void)json_object_set_new(o, "config_digest", str_or_null(info->config_digest));
-    (void)json_object_set_new(o, "mode", str_or_null(info->mode));
-    (void)json_object_set_new(o, "created_ms", int_or_null(info->created_ms));
-    (void)json_object_set_new(o, "expected", int_or_null(info->expected));
-    (void)json_object_set_new(o, "finished", json_integer(info->finished));
-    (void)json_object_set_new(o, "completed_ms", int_or_null(info->completed_ms));
-    (void)json_object_set_new(o, "complete", json_boolean(info->completed_ms >= 0));
-    (void)json_object_set_new(o, "warnings", w);
-    return o;
-}
-
+/* {"run": RUN, "jobs": [...]}: RUN is the API's shape (aggregator_run_json()), so a script
+ * reads a run the same way from either. */
 static int print_json(const struct aggregator_run_info *info, const struct pf_msg_result *res,
                       size_t n)
 {
-    json_t *root = json_object(), *counts = json_object(), *jobs = json_array();
+    json_t *root = json_object(), *run = aggregator_run_json(info), *jobs = json_array();
     char *text = NULL;
     int r;
 
-    if (!root || !counts || !jobs) {
+    if (!root || !run || !jobs) {
         json_decref(root);
-        json_decref(counts);
+        json_decref(run);
         json_decref(jobs);
         return -ENOMEM;
     }
-    for (size_t i = 0; i < info->n_counts; i++)
-        (void)json_object_set_new(counts, info->counts[i].status,
-                                  json_integer(info->counts[i].n));
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_object();
 
@@ -124,8 +99,7 @@ static int print_json(const struct aggregator_run_info *info, const struct pf_ms
         (void)json_object_set_new(o, "details", str_or_null(res[i].details));
         (void)json_array_append_new(jobs, o);
     }
-    (void)json_object_set_new(root, "run", run_json(info));
-    (void)json_object_set_new(root, "counts", counts);
+    (void)json_object_set_new(root, "run", run);
     (void)json_object_set_new(root, "jobs", jobs);
     r = pf_json_dump_pretty(root, &text, NULL);
     json_decref(root);
@@ -186,7 +160,7 @@ static int show(const struct summary_opts *o)
     char err[256] = "", *run_id = NULL;
     int r, status = CLI_EXIT_FAILED;
 
-    r = aggregator_store_open(o->url, &st, err, sizeof(err));
+    r = aggregator_store_open(o->url, NULL, &st, err, sizeof(err));
     if (r < 0) {
         cli_error("cannot open the redis store: %s", err);
         return r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILED;
@@ -237,7 +211,7 @@ static void summary_usage(FILE *out)
             "  --redis URL        redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]\n"
             "  --run ID           the run to show\n"
             "  --latest           the most recently created run\n"
-            "  --format FORMAT    table (default) or json: {run, counts, jobs}\n"
+            "  --format FORMAT    table (default) or json: {run, jobs} (docs/dashboard.md)\n"
             "  --wait             follow a running sweep until it completes\n"
             "\nexit status: 0 run complete and nothing Failed, Cancelled or Error, 1 otherwise, "
             "2 usage\n");

@@ -86,7 +86,7 @@ int cli_patch_record_open(const char *url, const char *config_path, const char *
         cli_patch_record_close(rec);
         return -ENOMEM;
     }
-    r = aggregator_store_open(url, &rec->store, err, sizeof(err));
+    r = aggregator_store_open(url, NULL, &rec->store, err, sizeof(err));
     if (r < 0) {
         cli_error("patch: --redis: %s", err[0] ? err : strerror(-r));
         cli_patch_record_close(rec);

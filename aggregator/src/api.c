@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The HTTP API of the aggregator (aggregator/api.h), read-only on the Redis store. Run meta,
- * counts and rows are read through the store (aggregator/store.h); the runs index (pf:runs) and
- * PING need commands the store does not offer, so the API keeps a second, plain hiredis
- * connection for those two. Both connections are opened on first use and dropped on any
- * connection error, then reopened by the next request: a dashboard request must fail fast
- * with 503 while Redis is down instead of waiting out the store's 30 s reconnect budget.
- * Requests are serialised by one mutex, as a store is one connection.
+ * The HTTP API of the aggregator (aggregator/api.h), read-only on the Redis store: run meta,
+ * counts, rows, the runs index and PING all go through the store (aggregator/store.h) on one
+ * connection. It is opened on first use with short timeouts and one attempt per command, and
+ * dropped on any connection error, then reopened by the next request: a dashboard request must
+ * fail fast with 503 while Redis is down instead of waiting out the consumer's 30 s reconnect
+ * budget. Requests are serialised by one mutex, as a store is one connection.
  */
 #include "pf/setup.h"
 
@@ -16,9 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-
-#include <hiredis/hiredis.h>
 
 #include "aggregator/api.h"
 #include "aggregator/metrics.h"
@@ -29,10 +25,13 @@
 #include "pf/json.h"
 #include "pf/log.h"
 #include "pf/msg.h"
+#include "pf/redis.h"
+#include "pf/redis_url.h"
 
 #define API_MAX_RUN_ID 256
 #define API_DURATION_RUNS 5 /* most recent runs whose rows feed the duration histogram */
 #define API_METRICS_MAX ((size_t)1 << 20)
+#define API_REDIS_TIMEOUT_MS 2000
 
 static const char json_ctype[] = "application/json";
 static const char text_ctype[] = "text/plain; charset=utf-8";
@@ -42,134 +41,39 @@ static const char html_ctype[] = "text/html; charset=utf-8";
 
 struct aggregator_api {
     char *url;
-    struct aggregator_redis_url u;
     struct aggregator_store *store; /* NULL until first use or after a connection error */
-    redisContext *idx;              /* pf:runs and PING; same lifecycle as `store` */
     pthread_mutex_t lock;
 };
 
 /* --- Redis ------------------------------------------------------------------------------- */
 
-/* Drops both connections: the next request reconnects. */
+/* Drops the connection: the next request reconnects. */
 static void api_disconnect(struct aggregator_api *api)
 {
     api->store = aggregator_store_close(api->store);
-    if (api->idx)
-        redisFree(api->idx);
-    api->idx = NULL;
 }
 
-/* Runs one command on the index connection; NULL (and the connection dropped) on failure. */
-static redisReply *idx_command(struct aggregator_api *api, int argc, const char **argv)
-{
-    redisReply *rep;
-
-    if (!api->idx || api->idx->err)
-        return NULL;
-    rep = redisCommandArgv(api->idx, argc, argv, NULL);
-    if (!rep) {
-        pf_log(LOG_DEBUG, "redis %s: %s", argv[0], api->idx->errstr);
-        api_disconnect(api);
-    }
-    return rep;
-}
-
-/* Runs a command that must not answer an error reply (AUTH, SELECT). */
-static int idx_expect_ok(struct aggregator_api *api, int argc, const char **argv)
-{
-    redisReply *rep = idx_command(api, argc, argv);
-    int r;
-
-    if (!rep)
-        return -ECONNRESET;
-    r = rep->type == REDIS_REPLY_ERROR ? -EACCES : 0;
-    if (r < 0)
-        pf_log(LOG_DEBUG, "redis %s refused: %s", argv[0], rep->str);
-    freeReplyObject(rep);
-    return r;
-}
-
-static int idx_connect(struct aggregator_api *api)
-{
-    struct timeval tv = {.tv_sec = 2};
-    char db[16];
-    int r = 0;
-
-    api->idx = redisConnectWithTimeout(api->u.host, api->u.port, tv);
-    if (!api->idx || api->idx->err) {
-        pf_log(LOG_DEBUG, "redis %s:%d: %s", api->u.host, api->u.port,
-               api->idx ? api->idx->errstr : "out of memory");
-        api_disconnect(api);
-        return -ECONNREFUSED;
-    }
-    (void)redisSetTimeout(api->idx, tv);
-    if (api->u.password) {
-        const char *argv[3] = {"AUTH", api->u.user ? api->u.user : api->u.password,
-                               api->u.password};
-
-        r = idx_expect_ok(api, api->u.user ? 3 : 2, argv);
-    }
-    (void)snprintf(db, sizeof(db), "%d", api->u.db);
-    r = r < 0 ? r : idx_expect_ok(api, 2, (const char *[]){"SELECT", db});
-    if (r < 0)
-        api_disconnect(api);
-    return r;
-}
-
-/* Makes sure both connections are up. Returns 0 or a negative errno (Redis unavailable). */
+/* Makes sure the connection is up. Returns 0 or a negative errno (Redis unavailable). */
 static int api_connect(struct aggregator_api *api)
 {
+    /* One attempt per command: api_disconnect() and the next request do the reconnecting. */
+    static const struct pf_redis_options opts = {.timeout_ms = API_REDIS_TIMEOUT_MS,
+                                                 .retry_ms = 0};
     char err[256] = "";
     int r;
 
-    if (!api->idx) {
-        r = idx_connect(api);
-        if (r < 0)
-            return r;
-    }
-    if (!api->store) {
-        r = aggregator_store_open(api->url, &api->store, err, sizeof(err));
-        if (r < 0) {
-            pf_log(LOG_DEBUG, "cannot open the redis store: %s", err);
-            api_disconnect(api);
-            return r;
-        }
-        /* One attempt per command: api_disconnect() and the next request do the reconnecting. */
-        aggregator_store_set_retry(api->store, 0);
-    }
-    return 0;
+    if (api->store)
+        return 0;
+    r = aggregator_store_open(api->url, &opts, &api->store, err, sizeof(err));
+    if (r < 0)
+        pf_log(LOG_DEBUG, "cannot open the redis store: %s", err);
+    return r;
 }
 
 /* Whether a store error means the connection is gone (as opposed to an answer). */
 static bool is_connection_error(int r)
 {
     return r != -ENOENT && r != -ENOMEM && r != -EBADMSG && r != -E2BIG && r != -EINVAL;
-}
-
-/* Reads the ids of the `max` most recent runs, newest first, into *ret. */
-static int list_runs(struct aggregator_api *api, size_t max, struct pf_strv *ret)
-{
-    struct pf_strv ids = {0};
-    redisReply *rep;
-    char stop[24];
-    int r = 0;
-
-    (void)snprintf(stop, sizeof(stop), "%zu", max - 1);
-    rep = idx_command(api, 4, (const char *[]){"ZREVRANGE", "pf:runs", "0", stop});
-    if (!rep)
-        return -ECONNRESET;
-    if (rep->type != REDIS_REPLY_ARRAY)
-        r = -EIO;
-    for (size_t i = 0; r == 0 && i < rep->elements; i++)
-        r = rep->element[i]->type == REDIS_REPLY_STRING ? pf_strv_push(&ids, rep->element[i]->str)
-                                                        : -EIO;
-    freeReplyObject(rep);
-    if (r < 0) {
-        pf_strv_clear(&ids);
-        return r;
-    }
-    *ret = ids;
-    return 0;
 }
 
 /* --- responses --------------------------------------------------------------------------- */
@@ -237,57 +141,6 @@ static int respond_store_error(struct aggregator_api *api, struct pf_http_respon
 }
 
 /* --- JSON -------------------------------------------------------------------------------- */
-
-/* An int64 that the store reports as -1 when unknown: JSON null then. */
-static json_t *opt_int(int64_t v)
-{
-    return v < 0 ? json_null() : json_integer(v);
-}
-
-static json_t *opt_str(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static const char *run_state(const struct aggregator_run_info *in)
-{
-    if (in->completed_ms >= 0)
-        return "complete";
-    return in->expected < 0 ? "pending" : "running";
-}
-
-/* A run as the API shows it; `full` adds what only /api/runs/{id} carries. */
-static json_t *run_json(const struct aggregator_run_info *in, bool full)
-{
-    json_t *o = json_object(), *counts = json_object();
-    int r = o && counts ? 0 : -1;
-
-    for (size_t i = 0; r == 0 && i < in->n_counts; i++)
-        r = json_object_set_new(counts, in->counts[i].status, json_integer(in->counts[i].n));
-    r = r < 0 ? r : json_object_set_new(o, "run_id", json_string(in->run_id));
-    r = r < 0 ? r : json_object_set_new(o, "state", json_string(run_state(in)));
-    r = r < 0 ? r : json_object_set_new(o, "config_name", opt_str(in->config_name));
-    r = r < 0 ? r : json_object_set_new(o, "mode", opt_str(in->mode));
-    r = r < 0 ? r : json_object_set_new(o, "created_ms", opt_int(in->created_ms));
-    r = r < 0 ? r : json_object_set_new(o, "completed_ms", opt_int(in->completed_ms));
-    r = r < 0 ? r : json_object_set_new(o, "expected", opt_int(in->expected));
-    r = r < 0 ? r : json_object_set_new(o, "finished", json_integer(in->finished));
-    r = r < 0 ? r : json_object_set(o, "counts", counts);
-    if (r == 0 && full) {
-        json_t *w = json_array();
-
-        for (size_t i = 0; w && i < in->warnings.n; i++)
-            (void)json_array_append_new(w, json_string(in->warnings.v[i]));
-        r = json_object_set_new(o, "config_digest", opt_str(in->config_digest));
-        r = r < 0 ? r : json_object_set_new(o, "warnings", w);
-    }
-    json_decref(counts);
-    if (r < 0) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
 
 static json_t *row_json(const struct pf_msg_result *m)
 {
@@ -386,7 +239,7 @@ static int handle_runs(struct aggregator_api *api, struct pf_http_response *ret)
 {
     struct pf_strv ids = {0};
     json_t *arr = json_array();
-    int r = arr ? list_runs(api, AGGREGATOR_API_MAX_RUNS, &ids) : -ENOMEM;
+    int r = arr ? aggregator_store_list_runs(api->store, AGGREGATOR_API_MAX_RUNS, &ids) : -ENOMEM;
 
     for (size_t i = 0; r == 0 && i < ids.n; i++) {
         struct aggregator_run_info in = {0};
@@ -398,7 +251,7 @@ static int handle_runs(struct aggregator_api *api, struct pf_http_response *ret)
             continue;
         }
         if (r == 0)
-            r = json_array_append_new(arr, run_json(&in, false)) < 0 ? -ENOMEM : 0;
+            r = json_array_append_new(arr, aggregator_run_json(&in)) < 0 ? -ENOMEM : 0;
         aggregator_run_info_release(&in);
     }
     pf_strv_clear(&ids);
@@ -418,7 +271,7 @@ static int handle_run(struct aggregator_api *api, const char *id, struct pf_http
         return respond_error(ret, 404, "unknown run '%s'", id);
     if (r < 0)
         return respond_store_error(api, ret, r);
-    r = respond_json(ret, 200, run_json(&in, true));
+    r = respond_json(ret, 200, aggregator_run_json(&in));
     aggregator_run_info_release(&in);
     return r;
 }
@@ -467,7 +320,7 @@ static int handle_jobs(struct aggregator_api *api, const char *id, const char *f
 static int gather_metrics(struct aggregator_api *api, struct aggregator_metrics *m)
 {
     struct pf_strv ids = {0};
-    int r = list_runs(api, AGGREGATOR_API_MAX_RUNS, &ids);
+    int r = aggregator_store_list_runs(api->store, AGGREGATOR_API_MAX_RUNS, &ids);
 
     for (size_t i = 0; r == 0 && i < ids.n; i++) {
         struct aggregator_run_info in = {0};
@@ -515,12 +368,11 @@ static int handle_metrics(struct aggregator_api *api, struct pf_http_response *r
 
 static int handle_healthz(struct aggregator_api *api, struct pf_http_response *ret)
 {
-    redisReply *rep = idx_command(api, 1, (const char *[]){"PING"});
-    bool up = rep && rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "PONG") == 0;
+    int r = aggregator_store_ping(api->store);
 
-    if (rep)
-        freeReplyObject(rep);
-    return respond_text(ret, up ? 200 : 503, up ? "ok\n" : "redis unavailable\n");
+    if (r < 0 && is_connection_error(r))
+        api_disconnect(api);
+    return respond_text(ret, r == 0 ? 200 : 503, r == 0 ? "ok\n" : "redis unavailable\n");
 }
 
 /* Routes /api/runs/{id}[/jobs]; `rest` is what follows "/api/runs/". */
@@ -596,19 +448,20 @@ int aggregator_api_handle(struct aggregator_api *api, const char *method, const 
 int aggregator_api_new(const char *redis_url, struct aggregator_api **ret, char *errbuf,
                        size_t errlen)
 {
-    struct aggregator_api *api = pf_calloc(1, sizeof(*api));
+    struct pf_redis_url u = {0};
+    struct aggregator_api *api;
     int r;
 
+    /* Only checked here: Redis is contacted by the first request. */
+    r = pf_redis_url_parse(redis_url, &u, errbuf, errlen);
+    pf_redis_url_release(&u);
+    if (r < 0)
+        return r;
+    api = pf_calloc(1, sizeof(*api));
     if (!api)
         return -ENOMEM;
-    r = aggregator_redis_url_parse(redis_url, &api->u, errbuf, errlen);
-    if (r < 0) {
-        pf_free(api);
-        return r;
-    }
     api->url = pf_strdup(redis_url);
     if (!api->url || pthread_mutex_init(&api->lock, NULL) != 0) {
-        aggregator_redis_url_release(&api->u);
         pf_free(api->url);
         pf_free(api);
         return -ENOMEM;
@@ -622,7 +475,6 @@ struct aggregator_api *aggregator_api_free(struct aggregator_api *api)
     if (!api)
         return NULL;
     api_disconnect(api);
-    aggregator_redis_url_release(&api->u);
     pf_free(api->url);
     (void)pthread_mutex_destroy(&api->lock);
     return pf_free(api);

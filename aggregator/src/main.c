@@ -52,7 +52,7 @@ static struct aggregator_store *open_store(const char *url)
         struct aggregator_store *s = NULL;
         struct timespec ts;
         char err[256] = "";
-        int r = aggregator_store_open(url, &s, err, sizeof(err));
+        int r = aggregator_store_open(url, NULL, &s, err, sizeof(err));
 
         if (r == 0)
             return s;

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The Redis store (aggregator/store.h) on hiredis 0.14. All writes run one Lua script with two
- * modes, "run" and "result", so the read-compare-write of a job row, the count moves and the
- * completion check are atomic on the server: no WATCH loop. A batch of results is pipelined
- * (every call appended, then the replies read in order): one round trip per batch. The
- * script is loaded with SCRIPT LOAD and called with EVALSHA; a NOSCRIPT reply (the server was
- * restarted or flushed its script cache) falls back to EVAL, which caches it again. A broken
- * connection is reconnected with capped exponential backoff inside each command, and the
- * command (or the calls of a batch not answered yet) replayed: every write is idempotent, so a
- * replay after an unknown outcome is safe.
+ * The Redis store (aggregator/store.h) on the common Redis client (pf/redis.h), which owns the
+ * connection, the AUTH/SELECT handshake, the reconnect with backoff and the EVALSHA/EVAL
+ * fallback; this file owns the key schema and the one Lua script. All writes run that script
+ * with two modes, "run" and "result", so the read-compare-write of a job row, the count moves
+ * and the completion check are atomic on the server: no WATCH loop. A batch of results is one
+ * pf_redis_pipeline() (every call appended, then the replies read in order): one round trip per
+ * batch. A broken connection is reconnected inside each call and the calls not answered yet
+ * replayed: every write is idempotent, so a replay after an unknown outcome is safe. The JSON
+ * shape of a run (aggregator_run_json()) lives here too, beside the struct it renders, so the
+ * API and `patchfleet summary` write one shape.
  */
 #include "pf/setup.h"
 
@@ -19,15 +20,14 @@
 #include <string.h>
 #include <time.h>
 
-#include <hiredis/hiredis.h>
-#include "pf/json.h"
-
 #include "aggregator/store.h"
 #include "pf/alloc.h"
 #include "pf/buf.h"
 #include "pf/err.h"
+#include "pf/json.h"
 #include "pf/log.h"
 #include "pf/msg.h"
+#include "pf/redis.h"
 
 #define STORE_MAX_ROWS 1000000 /* a run larger than this is refused on read */
 
@@ -91,10 +91,8 @@ static const char store_script[] =
     "return ret\n";
 
 struct aggregator_store {
-    redisContext *c;
-    struct aggregator_redis_url url;
-    char sha[41];     /* SHA1 of store_script, from SCRIPT LOAD */
-    int64_t retry_ms; /* reconnect budget per command */
+    struct pf_redis *r;
+    int script; /* store_script's id on r */
 };
 
 static int64_t now_ms(void)
@@ -105,260 +103,23 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* --- URL ---------------------------------------------------------------------------------- */
-
-/* Parses a decimal in [min, max] from [s, s+n). */
-static int parse_num(const char *s, size_t n, long min, long max, int *ret)
-{
-    char tmp[16], *end;
-    long v;
-
-    if (n == 0 || n >= sizeof(tmp))
-        return -EINVAL;
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    if (tmp[0] < '0' || tmp[0] > '9')
-        return -EINVAL;
-    errno = 0;
-    v = strtol(tmp, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max)
-        return -EINVAL;
-    *ret = (int)v;
-    return 0;
-}
-
-/* Splits "[user]:password@" off `*p` into u. */
-static int parse_userinfo(const char **p, struct aggregator_redis_url *u)
-{
-    const char *at = strrchr(*p, '@'), *colon;
-
-    if (!at)
-        return 0;
-    colon = memchr(*p, ':', (size_t)(at - *p));
-    if (colon) {
-        if (colon > *p) {
-            u->user = pf_strndup(*p, (size_t)(colon - *p));
-            if (!u->user)
-                return -ENOMEM;
-        }
-        u->password = pf_strndup(colon + 1, (size_t)(at - colon - 1));
-    } else {
-        /* "redis://secret@host": a lone userinfo is the password, as redis-cli reads it. */
-        u->password = pf_strndup(*p, (size_t)(at - *p));
-    }
-    if (!u->password)
-        return -ENOMEM;
-    *p = at + 1;
-    return 0;
-}
-
-int aggregator_redis_url_parse(const char *url, struct aggregator_redis_url *ret, char *errbuf,
-                               size_t errlen)
-{
-    struct aggregator_redis_url u = {.port = 6379};
-    const char *p, *host_end, *rest;
-    int r;
-
-    if (strncmp(url, "redis://", 8) != 0)
-        return pf_set_error(errbuf, errlen, -EINVAL, "redis URL must start with redis://");
-    p = url + 8;
-    r = parse_userinfo(&p, &u);
-    if (r < 0)
-        goto fail;
-    if (*p == '[') {
-        host_end = strchr(p, ']');
-        if (!host_end) {
-            r = pf_set_error(errbuf, errlen, -EINVAL, "redis URL has an unclosed '['");
-            goto fail;
-        }
-        u.host = pf_strndup(p + 1, (size_t)(host_end - p - 1));
-        rest = host_end + 1;
-    } else {
-        host_end = p + strcspn(p, ":/");
-        u.host = pf_strndup(p, (size_t)(host_end - p));
-        rest = host_end;
-    }
-    if (!u.host) {
-        r = -ENOMEM;
-        goto fail;
-    }
-    if (u.host[0] == '\0') {
-        r = pf_set_error(errbuf, errlen, -EINVAL, "redis URL has no host");
-        goto fail;
-    }
-    if (*rest == ':') {
-        size_t n = strcspn(rest + 1, "/");
-
-        if (parse_num(rest + 1, n, 1, 65535, &u.port) < 0) {
-            r = pf_set_error(errbuf, errlen, -EINVAL, "redis URL has a bad port");
-            goto fail;
-        }
-        rest += 1 + n;
-    }
-    if (*rest == '/' && rest[1] != '\0' &&
-        parse_num(rest + 1, strlen(rest + 1), 0, 1000000, &u.db) < 0) {
-        r = pf_set_error(errbuf, errlen, -EINVAL, "redis URL has a bad database number");
-        goto fail;
-    }
-    if (*rest != '\0' && *rest != '/') {
-        r = pf_set_error(errbuf, errlen, -EINVAL, "redis URL has trailing characters");
-        goto fail;
-    }
-    *ret = u;
-    return 0;
-fail:
-    aggregator_redis_url_release(&u);
-    return r;
-}
-
-void aggregator_redis_url_release(struct aggregator_redis_url *u)
-{
-    if (!u)
-        return;
-    pf_free(u->host);
-    pf_free(u->user);
-    if (u->password)
-        memset(u->password, 0, strlen(u->password));
-    pf_free(u->password);
-    *u = (struct aggregator_redis_url){0};
-}
-
 /* --- connection ---------------------------------------------------------------------------- */
 
-/* Maps a context error to -errno; the text goes to errbuf with the address, never the URL. */
-static int context_error(const struct aggregator_store *s, char *errbuf, size_t errlen)
-{
-    int e = -EIO;
-
-    if (!s->c)
-        return pf_set_error(errbuf, errlen, -ENOMEM, "cannot allocate a redis context");
-    if (s->c->err == REDIS_ERR_IO && errno > 0)
-        e = -errno;
-    else if (s->c->err == REDIS_ERR_EOF)
-        e = -ECONNRESET;
-    else if (s->c->err == REDIS_ERR_OOM)
-        e = -ENOMEM;
-    return pf_set_error(errbuf, errlen, e, "redis %s:%d: %s", s->url.host, s->url.port,
-                        s->c->errstr);
-}
-
-/* Runs a command once; returns the reply, or NULL with the connection broken. */
-static redisReply *command_once(struct aggregator_store *s, int argc, const char **argv,
-                                const size_t *lens)
-{
-    if (!s->c || s->c->err)
-        return NULL;
-    return redisCommandArgv(s->c, argc, argv, lens);
-}
-
-/* Sends AUTH and SELECT on a fresh connection and loads the script. */
-static int handshake(struct aggregator_store *s, char *errbuf, size_t errlen)
-{
-    redisReply *rep;
-    char db[16];
-    int r = 0;
-
-    if (s->url.password) {
-        const char *argv[3] = {"AUTH", s->url.user ? s->url.user : s->url.password,
-                               s->url.password};
-        int argc = s->url.user ? 3 : 2;
-
-        rep = command_once(s, argc, argv, NULL);
-        if (!rep)
-            return context_error(s, errbuf, errlen);
-        if (rep->type == REDIS_REPLY_ERROR)
-            r = pf_set_error(errbuf, errlen, -EACCES, "redis %s:%d refused AUTH: %s",
-                             s->url.host, s->url.port, rep->str);
-        freeReplyObject(rep);
-        if (r < 0)
-            return r;
-    }
-    (void)snprintf(db, sizeof(db), "%d", s->url.db);
-    rep = command_once(s, 2, (const char *[]){"SELECT", db}, NULL);
-    if (!rep)
-        return context_error(s, errbuf, errlen);
-    if (rep->type == REDIS_REPLY_ERROR)
-        r = pf_set_error(errbuf, errlen, -EINVAL, "redis SELECT %s: %s", db, rep->str);
-    freeReplyObject(rep);
-    if (r < 0)
-        return r;
-    rep = command_once(s, 3, (const char *[]){"SCRIPT", "LOAD", store_script}, NULL);
-    if (!rep)
-        return context_error(s, errbuf, errlen);
-    if (rep->type == REDIS_REPLY_STRING && rep->len == 40)
-        memcpy(s->sha, rep->str, 41);
-    else
-        r = pf_set_error(errbuf, errlen, -EIO, "redis SCRIPT LOAD: %s",
-                         rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
-    freeReplyObject(rep);
-    return r;
-}
-
-static int connect_now(struct aggregator_store *s, char *errbuf, size_t errlen)
-{
-    struct timeval tv = {.tv_sec = 5};
-
-    if (s->c)
-        redisFree(s->c);
-    s->c = redisConnectWithTimeout(s->url.host, s->url.port, tv);
-    if (!s->c || s->c->err)
-        return context_error(s, errbuf, errlen);
-    /* Commands get the same bound, so a hung server cannot stall the daemon forever. */
-    (void)redisSetTimeout(s->c, tv);
-    (void)redisEnableKeepAlive(s->c);
-    return handshake(s, errbuf, errlen);
-}
-
-/*
- * Runs a command, reconnecting with backoff while the connection is broken, for at most
- * s->retry_ms. Returns a reply (an error reply included; the caller frees it) or NULL with
- * *ret_err set.
- */
-static redisReply *command(struct aggregator_store *s, int argc, const char **argv,
-                           const size_t *lens, int *ret_err)
-{
-    int64_t deadline = now_ms() + s->retry_ms, delay = 50;
-    char err[256] = "";
-
-    for (;;) {
-        redisReply *rep = command_once(s, argc, argv, lens);
-        struct timespec ts;
-        int r;
-
-        if (rep)
-            return rep;
-        r = context_error(s, err, sizeof(err));
-        pf_log(LOG_DEBUG, "redis command %s failed: %s", argv[0], err);
-        if (now_ms() + delay > deadline) {
-            *ret_err = r;
-            return NULL;
-        }
-        ts = (struct timespec){.tv_sec = delay / 1000, .tv_nsec = (delay % 1000) * 1000000};
-        (void)nanosleep(&ts, NULL);
-        delay = delay * 2 > 2000 ? 2000 : delay * 2;
-        r = connect_now(s, err, sizeof(err));
-        if (r < 0)
-            pf_log(LOG_DEBUG, "redis reconnect failed: %s", err);
-        else
-            pf_log(LOG_DEBUG, "redis reconnected to %s:%d", s->url.host, s->url.port);
-    }
-}
-
-int aggregator_store_open(const char *url, struct aggregator_store **ret, char *errbuf,
-                          size_t errlen)
+int aggregator_store_open(const char *url, const struct pf_redis_options *opts,
+                          struct aggregator_store **ret, char *errbuf, size_t errlen)
 {
     struct aggregator_store *s = pf_calloc(1, sizeof(*s));
     int r;
 
     if (!s)
         return -ENOMEM;
-    s->retry_ms = 30000;
-    r = aggregator_redis_url_parse(url, &s->url, errbuf, errlen);
+    r = pf_redis_connect(url, opts, &s->r, errbuf, errlen);
     if (r < 0)
         goto fail;
-    r = connect_now(s, errbuf, errlen);
+    r = pf_redis_script_add(s->r, store_script, errbuf, errlen);
     if (r < 0)
         goto fail;
+    s->script = r;
     *ret = s;
     return 0;
 fail:
@@ -366,19 +127,19 @@ fail:
     return r;
 }
 
-void aggregator_store_set_retry(struct aggregator_store *s, int64_t retry_ms)
-{
-    s->retry_ms = retry_ms < 0 ? 0 : retry_ms;
-}
-
 struct aggregator_store *aggregator_store_close(struct aggregator_store *s)
 {
     if (!s)
         return NULL;
-    if (s->c)
-        redisFree(s->c);
-    aggregator_redis_url_release(&s->url);
+    pf_redis_free(s->r);
     return pf_free(s);
+}
+
+/* Runs one read command; the reason of a connection error is logged by pf_redis at DEBUG. */
+static int command(struct aggregator_store *s, int argc, const char *const *argv,
+                   struct pf_redis_reply **ret)
+{
+    return pf_redis_command(s->r, argc, argv, NULL, ret, NULL, 0);
 }
 
 /* --- writes -------------------------------------------------------------------------------- */
@@ -410,21 +171,19 @@ static int run_keys_init(struct run_keys *k, const char *run_id)
     return 0;
 }
 
+
 /*
- * One script call of a pipeline: its argv (argv[0] and argv[1] are set when it is sent, EVALSHA
- * or, after a NOSCRIPT reply, EVAL with the script), the buffers argv points into, and its
- * outcome once answered.
+ * One script call of a pipeline: its argv after the script (numkeys, the six keys, up to 12
+ * ARGV), the buffers argv points into, and its outcome once answered.
  */
 struct script_op {
-    const char *argv[3 + 6 + 12];
+    const char *argv[1 + 6 + 12];
     int argc;
     struct run_keys keys;
     char now[24], attempt[24], finished[24];
     char *row;
-    bool eval;     /* NOSCRIPT seen: send the script itself */
-    bool inflight; /* appended in the current pass, reply not read yet */
-    bool done;     /* outcome is final */
-    int outcome;   /* the script's integer, or a negative errno for this op */
+    bool done;   /* not to be sent: the outcome is already known */
+    int outcome; /* the script's integer, or a negative errno for this op */
 };
 
 static void script_op_release(struct script_op *op)
@@ -440,8 +199,8 @@ static int script_op_init(struct script_op *op, const char *run_id)
 
     if (r < 0)
         return r;
-    op->argc = 3;
-    op->argv[2] = "6";
+    op->argc = 0;
+    op->argv[op->argc++] = "6";
     for (size_t i = 0; i < 6; i++)
         op->argv[op->argc++] = op->keys.k[i];
     return 0;
@@ -454,95 +213,48 @@ static void script_op_args(struct script_op *op, const char **args, size_t nargs
         op->argv[op->argc++] = args[i];
 }
 
-/* Reads one reply into op: final unless it is NOSCRIPT, which marks op for EVAL. */
-static void script_op_reply(struct script_op *op, const redisReply *rep)
+/* Reads one script reply into op. */
+static void script_op_reply(struct script_op *op, const struct pf_redis_reply *rep)
 {
-    if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0 && !op->eval) {
-        /* The server lost its script cache (restart, SCRIPT FLUSH): EVAL caches it again. */
-        op->eval = true;
-        return;
-    }
-    if (rep->type == REDIS_REPLY_INTEGER) {
+    if (rep->type == PF_REDIS_REPLY_INTEGER) {
         op->outcome = (int)rep->integer;
     } else {
         pf_log(LOG_DEBUG, "redis script failed: %s",
-               rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+               rep->type == PF_REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
         op->outcome = -EIO;
     }
     op->done = true;
 }
 
 /*
- * One pass over the connection: appends every unfinished op (hiredis buffers them), then reads
- * their replies in order, so n ops cost one round trip instead of n. Returns 0 when every op is
- * done, 1 when some got NOSCRIPT and must be sent again, or -1 when the connection broke (ops
- * without a reply stay unfinished).
- */
-static int pipeline_pass(struct aggregator_store *s, struct script_op *ops, size_t n)
-{
-    bool again = false;
-
-    if (!s->c || s->c->err)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        struct script_op *op = &ops[i];
-
-        op->inflight = false;
-        if (op->done)
-            continue;
-        op->argv[0] = op->eval ? "EVAL" : "EVALSHA";
-        op->argv[1] = op->eval ? store_script : s->sha;
-        if (redisAppendCommandArgv(s->c, op->argc, op->argv, NULL) != REDIS_OK)
-            return -1;
-        op->inflight = true;
-    }
-    for (size_t i = 0; i < n; i++) {
-        redisReply *rep = NULL;
-
-        if (!ops[i].inflight)
-            continue;
-        if (redisGetReply(s->c, (void **)&rep) != REDIS_OK || !rep)
-            return -1;
-        ops[i].inflight = false;
-        script_op_reply(&ops[i], rep);
-        freeReplyObject(rep);
-        again = again || !ops[i].done;
-    }
-    return again ? 1 : 0;
-}
-
-/*
- * Runs ops as pipelines until each has an outcome, reconnecting with backoff as command() does
- * for at most s->retry_ms, and replaying the ops that had no reply yet (idempotent writes).
- * Returns 0, or a negative errno when the connection could not be restored.
+ * Sends the ops not done yet as one pipeline (pf_redis reconnects within its retry budget and
+ * replays the calls without a reply) and reads each outcome into its op. Returns 0, or a
+ * negative errno when the connection could not be restored (outcomes untouched then).
  */
 static int run_ops(struct aggregator_store *s, struct script_op *ops, size_t n)
 {
-    int64_t deadline = now_ms() + s->retry_ms, delay = 50;
-    char err[256] = "";
+    struct pf_redis_call *calls = pf_calloc(n, sizeof(*calls));
+    struct pf_redis_reply **replies = pf_calloc(n, sizeof(*replies));
+    size_t *which = pf_calloc(n, sizeof(*which)), m = 0;
+    int r = calls && replies && which ? 0 : -ENOMEM;
 
-    for (;;) {
-        struct timespec ts;
-        int r = pipeline_pass(s, ops, n);
-
-        if (r >= 0) {
-            if (r == 0)
-                return 0;
-            continue; /* the NOSCRIPT ones again, now with EVAL: cannot loop twice */
-        }
-        r = context_error(s, err, sizeof(err));
-        pf_log(LOG_DEBUG, "redis pipeline of %zu scripts failed: %s", n, err);
-        if (now_ms() + delay > deadline)
-            return r;
-        ts = (struct timespec){.tv_sec = delay / 1000, .tv_nsec = (delay % 1000) * 1000000};
-        (void)nanosleep(&ts, NULL);
-        delay = delay * 2 > 2000 ? 2000 : delay * 2;
-        r = connect_now(s, err, sizeof(err));
-        if (r < 0)
-            pf_log(LOG_DEBUG, "redis reconnect failed: %s", err);
-        else
-            pf_log(LOG_DEBUG, "redis reconnected to %s:%d", s->url.host, s->url.port);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        if (ops[i].done)
+            continue;
+        calls[m] = (struct pf_redis_call){
+            .script = s->script, .argc = ops[i].argc, .argv = ops[i].argv};
+        which[m++] = i;
     }
+    if (r == 0 && m > 0)
+        r = pf_redis_pipeline(s->r, calls, m, replies, NULL, 0);
+    for (size_t j = 0; r == 0 && j < m; j++) {
+        script_op_reply(&ops[which[j]], replies[j]);
+        replies[j] = pf_redis_reply_free(replies[j]);
+    }
+    pf_free(calls);
+    pf_free(replies);
+    pf_free(which);
+    return r;
 }
 
 static int dump_cb(const char *buffer, size_t size, void *data)
@@ -659,24 +371,25 @@ int aggregator_store_apply_result(struct aggregator_store *s, const struct pf_ms
     return r < 0 ? r : outcome;
 }
 
+
 /* --- reads --------------------------------------------------------------------------------- */
 
 int aggregator_store_latest(struct aggregator_store *s, char **ret)
 {
-    redisReply *rep;
+    struct pf_redis_reply *rep;
     char *id = NULL;
     int r = 0;
 
-    rep = command(s, 2, (const char *[]){"GET", "pf:latest"}, NULL, &r);
-    if (!rep)
+    r = command(s, 2, (const char *[]){"GET", "pf:latest"}, &rep);
+    if (r < 0)
         return r;
-    if (rep->type == REDIS_REPLY_NIL)
+    if (rep->type == PF_REDIS_REPLY_NIL)
         r = -ENOENT;
-    else if (rep->type != REDIS_REPLY_STRING)
+    else if (rep->type != PF_REDIS_REPLY_STRING)
         r = -EIO;
     else
         id = pf_strndup(rep->str, rep->len);
-    freeReplyObject(rep);
+    pf_redis_reply_free(rep);
     if (r < 0)
         return r;
     if (!id)
@@ -686,12 +399,12 @@ int aggregator_store_latest(struct aggregator_store *s, char **ret)
 }
 
 /* Parses a stored integer; -1 when absent or malformed. */
-static int64_t stored_int(const redisReply *v)
+static int64_t stored_int(const struct pf_redis_reply *v)
 {
     char *end;
     long long n;
 
-    if (!v || v->type != REDIS_REPLY_STRING)
+    if (!v || v->type != PF_REDIS_REPLY_STRING)
         return -1;
     errno = 0;
     n = strtoll(v->str, &end, 10);
@@ -700,22 +413,22 @@ static int64_t stored_int(const redisReply *v)
     return n;
 }
 
-static int dup_field(const redisReply *v, char **ret)
+static int dup_field(const struct pf_redis_reply *v, char **ret)
 {
-    if (!v || v->type != REDIS_REPLY_STRING || v->len == 0)
+    if (!v || v->type != PF_REDIS_REPLY_STRING || v->len == 0)
         return 0;
     *ret = pf_strndup(v->str, v->len);
     return *ret ? 0 : -ENOMEM;
 }
 
 /* Reads the warnings JSON array back; anything else there is -EBADMSG. */
-static int parse_warnings(const redisReply *v, struct pf_strv *w)
+static int parse_warnings(const struct pf_redis_reply *v, struct pf_strv *w)
 {
     json_t *arr, *e;
     size_t i;
     int r = 0;
 
-    if (!v || v->type != REDIS_REPLY_STRING)
+    if (!v || v->type != PF_REDIS_REPLY_STRING)
         return 0;
     arr = json_loadb(v->str, v->len, 0, NULL);
     if (!json_is_array(arr)) {
@@ -738,33 +451,33 @@ static int cmp_counts(const void *a, const void *b)
 
 static int read_counts(struct aggregator_store *s, const char *key, struct aggregator_run_info *in)
 {
-    redisReply *rep;
+    struct pf_redis_reply *rep;
     int r = 0;
 
-    rep = command(s, 2, (const char *[]){"HGETALL", key}, NULL, &r);
-    if (!rep)
+    r = command(s, 2, (const char *[]){"HGETALL", key}, &rep);
+    if (r < 0)
         return r;
-    if (rep->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(rep);
+    if (rep->type != PF_REDIS_REPLY_ARRAY) {
+        pf_redis_reply_free(rep);
         return -EIO;
     }
     in->counts = rep->elements ? pf_calloc(rep->elements / 2, sizeof(*in->counts)) : NULL;
     if (rep->elements && !in->counts)
         r = -ENOMEM;
     for (size_t i = 0; r == 0 && i + 1 < rep->elements; i += 2) {
-        int64_t n = stored_int(rep->element[i + 1]);
+        int64_t n = stored_int(&rep->element[i + 1]);
 
-        if (strcmp(rep->element[i]->str, "finished") == 0) {
+        if (strcmp(rep->element[i].str, "finished") == 0) {
             in->finished = n;
             continue;
         }
-        in->counts[in->n_counts].status = pf_strdup(rep->element[i]->str);
+        in->counts[in->n_counts].status = pf_strdup(rep->element[i].str);
         if (!in->counts[in->n_counts].status)
             r = -ENOMEM;
         else
             in->counts[in->n_counts++].n = n;
     }
-    freeReplyObject(rep);
+    pf_redis_reply_free(rep);
     if (r == 0 && in->n_counts)
         qsort(in->counts, in->n_counts, sizeof(*in->counts), cmp_counts);
     return r;
@@ -775,27 +488,27 @@ static int read_meta(struct aggregator_store *s, const char *key, struct aggrega
     static const char *const fields[] = {"config_digest", "config_name", "mode", "created_ms",
                                          "expected", "completed_ms", "warnings"};
     const char *argv[2 + PF_ARRAY_SIZE(fields)] = {"HMGET", key};
-    redisReply *rep, **e;
+    struct pf_redis_reply *rep = NULL, *e;
     int r = 0;
 
     for (size_t i = 0; i < PF_ARRAY_SIZE(fields); i++)
         argv[2 + i] = fields[i];
-    rep = command(s, (int)PF_ARRAY_SIZE(argv), argv, NULL, &r);
-    if (!rep)
+    r = command(s, (int)PF_ARRAY_SIZE(argv), argv, &rep);
+    if (r < 0)
         return r;
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != PF_ARRAY_SIZE(fields)) {
-        freeReplyObject(rep);
+    if (rep->type != PF_REDIS_REPLY_ARRAY || rep->elements != PF_ARRAY_SIZE(fields)) {
+        pf_redis_reply_free(rep);
         return -EIO;
     }
     e = rep->element;
-    r = dup_field(e[0], &in->config_digest);
-    r = r < 0 ? r : dup_field(e[1], &in->config_name);
-    r = r < 0 ? r : dup_field(e[2], &in->mode);
-    in->created_ms = stored_int(e[3]);
-    in->expected = stored_int(e[4]);
-    in->completed_ms = stored_int(e[5]);
-    r = r < 0 ? r : parse_warnings(e[6], &in->warnings);
-    freeReplyObject(rep);
+    r = dup_field(&e[0], &in->config_digest);
+    r = r < 0 ? r : dup_field(&e[1], &in->config_name);
+    r = r < 0 ? r : dup_field(&e[2], &in->mode);
+    in->created_ms = stored_int(&e[3]);
+    in->expected = stored_int(&e[4]);
+    in->completed_ms = stored_int(&e[5]);
+    r = r < 0 ? r : parse_warnings(&e[6], &in->warnings);
+    pf_redis_reply_free(rep);
     return r;
 }
 
@@ -804,16 +517,16 @@ int aggregator_store_read_run(struct aggregator_store *s, const char *run_id,
 {
     struct aggregator_run_info in = {.created_ms = -1, .expected = -1, .completed_ms = -1};
     struct run_keys keys = {{0}};
-    redisReply *rep;
+    struct pf_redis_reply *rep;
     int r = run_keys_init(&keys, run_id);
 
     if (r < 0)
         return r;
-    rep = command(s, 2, (const char *[]){"EXISTS", keys.k[0]}, NULL, &r);
-    if (!rep)
+    r = command(s, 2, (const char *[]){"EXISTS", keys.k[0]}, &rep);
+    if (r < 0)
         goto out;
-    r = rep->type != REDIS_REPLY_INTEGER ? -EIO : rep->integer == 0 ? -ENOENT : 0;
-    freeReplyObject(rep);
+    r = rep->type != PF_REDIS_REPLY_INTEGER ? -EIO : rep->integer == 0 ? -ENOENT : 0;
+    pf_redis_reply_free(rep);
     if (r < 0)
         goto out;
     in.run_id = pf_strdup(run_id);
@@ -857,17 +570,17 @@ int aggregator_store_read_results(struct aggregator_store *s, const char *run_id
 {
     struct pf_msg_result *v = NULL;
     size_t n = 0;
-    redisReply *rep = NULL;
+    struct pf_redis_reply *rep = NULL;
     char *key = pf_asprintf("pf:run:{%s}:jobs", run_id);
     int r = 0;
 
     if (!key)
         return -ENOMEM;
-    rep = command(s, 2, (const char *[]){"HVALS", key}, NULL, &r);
-    if (!rep)
+    r = command(s, 2, (const char *[]){"HVALS", key}, &rep);
+    if (r < 0)
         goto out;
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements > STORE_MAX_ROWS) {
-        r = rep->type != REDIS_REPLY_ARRAY ? -EIO : -E2BIG;
+    if (rep->type != PF_REDIS_REPLY_ARRAY || rep->elements > STORE_MAX_ROWS) {
+        r = rep->type != PF_REDIS_REPLY_ARRAY ? -EIO : -E2BIG;
         goto out;
     }
     v = rep->elements ? pf_calloc(rep->elements, sizeof(*v)) : NULL;
@@ -876,9 +589,9 @@ int aggregator_store_read_results(struct aggregator_store *s, const char *run_id
         goto out;
     }
     for (; n < rep->elements; n++) {
-        const redisReply *e = rep->element[n];
+        const struct pf_redis_reply *e = &rep->element[n];
 
-        if (e->type != REDIS_REPLY_STRING) {
+        if (e->type != PF_REDIS_REPLY_STRING) {
             r = -EBADMSG;
             goto out;
         }
@@ -894,8 +607,99 @@ int aggregator_store_read_results(struct aggregator_store *s, const char *run_id
     n = 0;
 out:
     results_free(v, n);
-    if (rep)
-        freeReplyObject(rep);
+    pf_redis_reply_free(rep);
     pf_free(key);
     return r;
+}
+
+int aggregator_store_list_runs(struct aggregator_store *s, size_t max, struct pf_strv *ret)
+{
+    struct pf_strv ids = {0};
+    struct pf_redis_reply *rep = NULL;
+    char stop[24];
+    int r;
+
+    if (max == 0) {
+        *ret = ids;
+        return 0;
+    }
+    (void)snprintf(stop, sizeof(stop), "%zu", max - 1);
+    r = command(s, 4, (const char *[]){"ZREVRANGE", "pf:runs", "0", stop}, &rep);
+    if (r < 0)
+        return r;
+    if (rep->type != PF_REDIS_REPLY_ARRAY)
+        r = -EIO;
+    for (size_t i = 0; r == 0 && i < rep->elements; i++)
+        r = rep->element[i].type == PF_REDIS_REPLY_STRING ? pf_strv_push(&ids, rep->element[i].str)
+                                                          : -EIO;
+    pf_redis_reply_free(rep);
+    if (r < 0) {
+        pf_strv_clear(&ids);
+        return r;
+    }
+    *ret = ids;
+    return 0;
+}
+
+int aggregator_store_ping(struct aggregator_store *s)
+{
+    struct pf_redis_reply *rep = NULL;
+    int r = command(s, 1, (const char *[]){"PING"}, &rep);
+
+    if (r < 0)
+        return r;
+    r = rep->type == PF_REDIS_REPLY_STATUS && strcmp(rep->str, "PONG") == 0 ? 0 : -EIO;
+    pf_redis_reply_free(rep);
+    return r;
+}
+
+/* --- the run's JSON shape ------------------------------------------------------------------- */
+
+const char *aggregator_run_state(const struct aggregator_run_info *in)
+{
+    if (in->completed_ms >= 0)
+        return "complete";
+    return in->expected < 0 ? "pending" : "running";
+}
+
+/* An int64 that the store reports as -1 when unknown: JSON null then. */
+static json_t *opt_int(int64_t v)
+{
+    return v < 0 ? json_null() : json_integer(v);
+}
+
+static json_t *opt_str(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+json_t *aggregator_run_json(const struct aggregator_run_info *in)
+{
+    json_t *o = json_object(), *counts = json_object(), *w = json_array();
+    int r = o && counts && w ? 0 : -1;
+
+    for (size_t i = 0; r == 0 && i < in->n_counts; i++)
+        r = json_object_set_new(counts, in->counts[i].status, json_integer(in->counts[i].n));
+    /* Warnings were stored as JSON, so they are valid UTF-8; one that is not is left out. */
+    for (size_t i = 0; r == 0 && i < in->warnings.n; i++)
+        (void)json_array_append_new(w, json_string(in->warnings.v[i]));
+    r = r < 0 ? r : json_object_set_new(o, "schema", json_integer(AGGREGATOR_RUN_SCHEMA));
+    r = r < 0 ? r : json_object_set_new(o, "run_id", json_string(in->run_id));
+    r = r < 0 ? r : json_object_set_new(o, "state", json_string(aggregator_run_state(in)));
+    r = r < 0 ? r : json_object_set_new(o, "config_name", opt_str(in->config_name));
+    r = r < 0 ? r : json_object_set_new(o, "config_digest", opt_str(in->config_digest));
+    r = r < 0 ? r : json_object_set_new(o, "mode", opt_str(in->mode));
+    r = r < 0 ? r : json_object_set_new(o, "created_ms", opt_int(in->created_ms));
+    r = r < 0 ? r : json_object_set_new(o, "completed_ms", opt_int(in->completed_ms));
+    r = r < 0 ? r : json_object_set_new(o, "expected", opt_int(in->expected));
+    r = r < 0 ? r : json_object_set_new(o, "finished", json_integer(in->finished));
+    r = r < 0 ? r : json_object_set(o, "counts", counts);
+    r = r < 0 ? r : json_object_set(o, "warnings", w);
+    json_decref(counts);
+    json_decref(w);
+    if (r < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }

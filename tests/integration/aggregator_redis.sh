@@ -149,7 +149,7 @@ if [ -x "${PF_BIN}/patchfleet" ] && "$PF_BIN/patchfleet" summary --help >/dev/nu
         pf_fail "summary table: $(cat "$PF_TMP/table")"
     grep -q "run $R: 3/3 finished" "$PF_TMP/err" || pf_fail "summary progress: $(cat "$PF_TMP/err")"
     "$PF_BIN/patchfleet" summary --redis "$REDIS_URL" --latest --format json >"$PF_TMP/json" 2>/dev/null
-    jq -e --arg r "$R" '.run.id == $r and .run.complete and .counts.Patched == 2 and
+    jq -e --arg r "$R" '.run.schema == 1 and .run.run_id == $r and .run.state == "complete" and .run.counts.Patched == 2 and
         ([.jobs[].name] == ["alpine","nginx","redis"]) and .jobs[1].details == "2 upgraded"' \
         "$PF_TMP/json" >/dev/null || pf_fail "summary json: $(cat "$PF_TMP/json")"
     "$PF_BIN/patchfleet" summary --redis "$REDIS_URL" --run "no-such-$R" >/dev/null 2>&1 && pf_fail "unknown run exit 0"

@@ -123,10 +123,16 @@ pf_ok "/api/runs: newest first, state, expected/finished, counts"
 
 get "/api/runs/$DONE" 200
 # The warning is the discovery error for demo/ghost, as the sweep printed it on stderr.
-jq -e --arg d "$DONE" '.run_id == $d and .state == "complete" and .config_name == "dash.yaml" and .mode == "push"
+jq -e --arg d "$DONE" '.schema == 1 and .run_id == $d and .state == "complete" and .config_name == "dash.yaml" and .mode == "push"
     and (.warnings | length) == 1 and (.warnings[0] | test("ghost")) and .counts.UpToDate == 1' "$PF_TMP/body" >/dev/null ||
     pf_fail "/api/runs/$DONE: $(cat "$PF_TMP/body")"
 pf_ok "/api/runs/{id}: meta, warnings and counts"
+# One run shape: a run in the list is the run of /api/runs/{id} (docs/dashboard.md, RUN).
+jq -S . "$PF_TMP/body" >"$PF_TMP/run-one"
+get /api/runs 200
+jq -S --arg d "$DONE" '.runs[] | select(.run_id == $d)' "$PF_TMP/body" | diff - "$PF_TMP/run-one" >/dev/null ||
+    pf_fail "the run in /api/runs differs from /api/runs/$DONE: $(cat "$PF_TMP/body")"
+pf_ok "/api/runs and /api/runs/{id} write one run shape (schema 1)"
 
 get "/api/runs/$DONE/jobs" 200
 jq -e '[.jobs[].status] == ["Failed", "UpToDate", "Patched"] or [.jobs[].status] == ["Failed", "Patched", "UpToDate"]' \

@@ -166,9 +166,9 @@ check_summary() {
     pf_ok "run $r: summary --format json rows equal the local run's, row for row ($N rows)"
     pf_assert_eq "run $r: summary counts equal the local run's" \
         "$(jq -c '[.results[].status] | group_by(.) | map({(.[0]): length}) | add' "$T/oracle.json")" \
-        "$(jq -c '.counts | del(.finished)' "$s.json")"
+        "$(jq -c '.run.counts | del(.finished)' "$s.json")"
     pf_assert_eq "run $r: summary says complete, $N of $N" "true $N $N" \
-        "$(jq -r '"\(.run.complete) \(.run.expected) \(.run.finished)"' "$s.json")"
+        "$(jq -r '"\(.run.state == "complete") \(.run.expected) \(.run.finished)"' "$s.json")"
 }
 
 # ---------------------------------------------------------------------------------------------

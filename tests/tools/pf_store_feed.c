@@ -143,7 +143,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: pf_store_feed redis://HOST:PORT[/DB] < OPS\n");
         return 2;
     }
-    r = aggregator_store_open(argv[1], &st, err, sizeof(err));
+    r = aggregator_store_open(argv[1], NULL, &st, err, sizeof(err));
     if (r < 0) {
         fprintf(stderr, "pf_store_feed: cannot open store: %s\n", err);
         return 1;

@@ -13,8 +13,10 @@
 #include "pf/setup.h"
 #include "pf/strv.h"
 
+struct json_t;
 struct pf_msg_run;
 struct pf_msg_result;
+struct pf_redis_options;
 struct aggregator_store;
 
 /* What aggregator_store_apply_result() did with a result. */
@@ -24,31 +26,16 @@ enum aggregator_apply {
     AGGREGATOR_APPLY_REPLACED = 2, /* newer attempt: row replaced, count moved */
 };
 
-/* A Redis URL, parsed: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]. */
-struct aggregator_redis_url {
-    char *host;     /* IPv6 literals without their brackets */
-    int port;       /* 6379 unless given */
-    int db;         /* 0 unless given */
-    char *user;     /* NULL unless given (Redis 6 ACL user) */
-    char *password; /* NULL unless given; never logged or put in an error message */
-};
-
-/* Parses `url`. Returns 0 and fills *ret (release with aggregator_redis_url_release()), or
- * -EINVAL with a reason in errbuf that never contains the password; *ret untouched then. */
-int aggregator_redis_url_parse(const char *url, struct aggregator_redis_url *ret, char *errbuf,
-                               size_t errlen);
-void aggregator_redis_url_release(struct aggregator_redis_url *u);
-
-/* Connects to `url`, authenticates, selects the DB and loads the script. Returns 0 and a new
- * store in *ret (close with aggregator_store_close()), -EINVAL for a bad URL, or a negative
- * errno (-ECONNREFUSED, -ETIMEDOUT, -EACCES for a refused AUTH, ...) with the reason in errbuf.
- * Open does not retry: a daemon that wants to wait for Redis loops around it. */
-int aggregator_store_open(const char *url, struct aggregator_store **ret, char *errbuf,
-                          size_t errlen);
-
-/* How long one command keeps reconnecting (backoff 50 ms doubling to 2 s) before it gives up
- * with the last error. Default 30000 ms; 0 means one attempt, no reconnect. */
-void aggregator_store_set_retry(struct aggregator_store *s, int64_t retry_ms);
+/*
+ * Connects to `url` (redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], pf/redis_url.h) with `opts`
+ * (NULL: 5 s timeouts, 30 s reconnect budget per command; see pf/redis.h), authenticates,
+ * selects the DB and loads the script. Returns 0 and a new store in *ret (close with
+ * aggregator_store_close()), -EINVAL for a bad URL, or a negative errno (-ECONNREFUSED,
+ * -ETIMEDOUT, -EACCES for a refused AUTH, ...) with the reason in errbuf. Open does not retry:
+ * a daemon that wants to wait for Redis loops around it.
+ */
+int aggregator_store_open(const char *url, const struct pf_redis_options *opts,
+                          struct aggregator_store **ret, char *errbuf, size_t errlen);
 
 /* Records (or re-records: idempotent) a run announced by the producer: meta hash, the runs
  * index, the "latest" pointer, and completion if all its results are already in. Returns 0 or a
@@ -111,5 +98,28 @@ int aggregator_store_read_run(struct aggregator_store *s, const char *run_id,
  * negative errno; a stored row that does not decode is -EBADMSG. */
 int aggregator_store_read_results(struct aggregator_store *s, const char *run_id,
                                   struct pf_msg_result **ret, size_t *ret_n);
+
+/* The ids of the `max` most recent runs (the runs index, by created_ms), newest first. Returns 0
+ * and fills *ret (clear with pf_strv_clear()), or a negative errno. */
+int aggregator_store_list_runs(struct aggregator_store *s, size_t max, struct pf_strv *ret);
+
+/* Returns 0 when Redis answers PING with PONG, -EIO for another answer, or the negative errno of
+ * the connection. */
+int aggregator_store_ping(struct aggregator_store *s);
+
+/*
+ * The one JSON shape of a run, written by the HTTP API (/api/runs, /api/runs/{id}) and by
+ * `patchfleet summary --format json` alike (documented in docs/dashboard.md, "RUN"):
+ * {"schema": 1, "run_id", "state", "config_name", "config_digest", "mode", "created_ms",
+ * "completed_ms", "expected", "finished", "counts": {status: n}, "warnings": [...]}, unknown
+ * values null. `schema` changes only when a key is removed or changes meaning; keys may be added
+ * within one schema. Returns a new reference, or NULL on OOM.
+ */
+#define AGGREGATOR_RUN_SCHEMA 1
+struct json_t *aggregator_run_json(const struct aggregator_run_info *in);
+
+/* "complete" once completed_ms is set, "pending" while the run record has not arrived (expected
+ * unknown), else "running". A borrowed static string. */
+const char *aggregator_run_state(const struct aggregator_run_info *in);
 
 #endif
