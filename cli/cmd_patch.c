@@ -31,11 +31,11 @@
 #include "pf/oci.h"
 #include "pf/ref.h"
 #include "pf/registry.h"
-#include "producer/decide.h"
+#include "pf/tag_decision.h"
+#include "pf/tag_lists.h"
 #include "producer/plan.h"
 #include "producer/reports.h"
 #include "producer/run.h"
-#include "producer/tag_lists.h"
 #include "registry_opts.h"
 #include "patch_record.h"
 #include "summary.h"
@@ -87,7 +87,7 @@ struct slot {
     atomic_bool timed_out;
     atomic_bool interrupted;
     struct worker_patch_job_result res;
-    struct producer_patch_decision dec; /* tag and skip decision, before the run */
+    struct pf_tag_decision dec;      /* tag and skip decision, before the run */
     enum worker_patch_status status; /* final, after timeout/interrupt accounting */
     const char *details;             /* borrowed from res, `owned` or a literal */
     char *owned;
@@ -98,7 +98,7 @@ struct slot {
 struct pool {
     struct worker_patch_job_options base;
     const struct producer_reports *reports; /* -r, or NULL */
-    struct producer_tag_lists *tag_lists;   /* target tags, listed once per repository */
+    struct pf_tag_lists *tag_lists;         /* target tags, listed once per repository */
     const char *timeout; /* as typed */
     uint64_t timeout_ns;
     struct slot *slots;
@@ -158,8 +158,10 @@ static bool slot_cancelled(void *userdata)
  * patched tag): fills s->dec. Returns 0 or a negative errno with the reason in errbuf. */
 static int decide(struct pool *p, struct slot *s, char *errbuf, size_t errlen)
 {
-    return producer_decide_job(p->base.registry, p->tag_lists, p->reports, s->job, slot_cancelled,
-                               s, &s->dec, errbuf, errlen);
+    struct pf_report_lookup reports = producer_reports_as_lookup(p->reports);
+
+    return pf_tag_decision_for_job(p->base.registry, p->tag_lists, &reports, s->job,
+                                   slot_cancelled, s, &s->dec, errbuf, errlen);
 }
 
 /* Runs one job and settles its final status: a job that failed or stopped after its
@@ -604,11 +606,11 @@ static void run_jobs(const struct patch_args *a, const struct patch_env *env,
     if (a->dry_run)
         (void)worker_plan_cache_new(4096, &p.base.plan_cache);
     /* Without a set, each job lists its target repository itself (slower, same decisions). */
-    (void)producer_tag_lists_new(&p.tag_lists);
+    (void)pf_tag_lists_new(&p.tag_lists);
     (void)pthread_mutex_init(&p.lock, NULL);
     pool_run(&p, want < p.n ? want : p.n);
     (void)pthread_mutex_destroy(&p.lock);
-    p.tag_lists = producer_tag_lists_free(p.tag_lists);
+    p.tag_lists = pf_tag_lists_free(p.tag_lists);
     p.base.plan_cache = worker_plan_cache_free(p.base.plan_cache);
 }
 
@@ -787,7 +789,7 @@ int cli_patch(int argc, char **argv)
 out:
     for (size_t i = 0; slots && i < plan.n_jobs; i++) {
         worker_patch_job_result_release(&slots[i].res);
-        producer_patch_decision_release(&slots[i].dec);
+        pf_tag_decision_release(&slots[i].dec);
         pf_free(slots[i].owned);
         pf_free(slots[i].patched);
         pf_free(slots[i].shown);

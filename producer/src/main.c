@@ -21,12 +21,13 @@
 #include "pf/log.h"
 #include "pf/msg.h"
 #include "pf/registry.h"
+#include "pf/tag_decision.h"
+#include "pf/tag_lists.h"
 #include "producer/catalog.h"
-#include "producer/decide.h"
 #include "producer/plan.h"
 #include "producer/publish.h"
+#include "producer/reports.h"
 #include "producer/run.h"
-#include "producer/tag_lists.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -159,13 +160,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 /* With -r: the report verdict of job `j` (Copa's skip rule, docs/reports.md) into `m`. A
  * decision that cannot be made leaves the verdict "patch": the worker decides the tag itself. */
-static int judge_job(struct pf_registry *reg, struct producer_tag_lists *lists,
+static int judge_job(struct pf_registry *reg, struct pf_tag_lists *lists,
                      const struct producer_reports *reps, const struct pf_job *j,
                      struct pf_msg_job *m)
 {
-    struct producer_patch_decision dec = {0};
+    struct pf_report_lookup reports = producer_reports_as_lookup(reps);
+    struct pf_tag_decision dec = {0};
     char err[512] = "";
-    int r = producer_decide_job(reg, lists, reps, j, NULL, NULL, &dec, err, sizeof(err));
+    int r = pf_tag_decision_for_job(reg, lists, &reports, j, NULL, NULL, &dec, err, sizeof(err));
 
     if (r == -ENOMEM)
         return r;
@@ -176,7 +178,7 @@ static int judge_job(struct pf_registry *reg, struct producer_tag_lists *lists,
         m->skip_tag = pf_strdup(dec.tag);
         r = m->skip_tag ? 0 : -ENOMEM;
     }
-    producer_patch_decision_release(&dec);
+    pf_tag_decision_release(&dec);
     return r == -ENOMEM ? r : 0;
 }
 
@@ -185,11 +187,11 @@ static int make_jobs(const struct args *a, struct pf_registry *reg,
                      const struct producer_reports *reps, const char *run,
                      const struct producer_plan *plan, struct pf_msg_job *msgs)
 {
-    struct producer_tag_lists *lists = NULL;
+    struct pf_tag_lists *lists = NULL;
     int64_t now = producer_now_ms();
     int r = 0;
 
-    if (reps && !a->oci_dir && producer_tag_lists_new(&lists) < 0)
+    if (reps && !a->oci_dir && pf_tag_lists_new(&lists) < 0)
         return -ENOMEM;
 
     for (size_t i = 0; i < plan->n_jobs; i++) {
@@ -218,7 +220,7 @@ static int make_jobs(const struct args *a, struct pf_registry *reg,
             break;
         }
     }
-    producer_tag_lists_free(lists);
+    pf_tag_lists_free(lists);
     return r;
 }
 

@@ -27,7 +27,7 @@
 #include "pf/log.h"
 #include "pf/msg.h"
 #include "pf/registry.h"
-#include "producer/decide.h"
+#include "pf/tag_decision.h"
 #include "fleet/fleet_worker.h"
 #include "fleet/metrics.h"
 #include "job/result_msg.h"
@@ -361,9 +361,9 @@ static bool slot_cancelled(void *userdata)
 }
 
 /* Runs the decoded job and publishes its result (or drops it after an abort). A push takes
- * the local run's tag decision (producer_decide_job(): the next free versioned tag, fail-open
- * when the listing fails, nothing pushed when unchanged since the newest patched tag, never an
- * overwrite), so a nightly fleet sweep gives the rows a local sweep gives. */
+ * the local run's tag decision (pf_tag_decision_for_job(): the next free versioned tag,
+ * fail-open when the listing fails, nothing pushed when unchanged since the newest patched
+ * tag, never an overwrite), so a nightly fleet sweep gives the rows a local sweep gives. */
 static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attempt)
 {
     const struct worker_fleet_options *o = s->f->o;
@@ -373,7 +373,7 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
         .dry_run = job->dry_run, .cancelled = slot_cancelled, .cancelled_userdata = s,
         .plan_cache = s->f->plans,
     };
-    struct producer_patch_decision dec = {0};
+    struct pf_tag_decision dec = {0};
     struct worker_patch_job_result res = {0};
     int64_t timeout = job->timeout_ms > 0 ? job->timeout_ms : o->default_timeout_ms;
     int64_t started = wall_ms();
@@ -385,8 +385,8 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     atomic_store(&s->timed_out, false);
     s->deadline_ms = mono_ms() + timeout;
     worker_metrics_job_begin(o->metrics);
-    r = job->push ? producer_decide_job(o->registry, NULL, NULL, &job->job, slot_cancelled, s,
-                                        &dec, err, sizeof(err))
+    r = job->push ? pf_tag_decision_for_job(o->registry, NULL, NULL, &job->job, slot_cancelled,
+                                            s, &dec, err, sizeof(err))
                   : 0;
     if (r < 0) { /* Error, as in the local run: the job could not be set up */
         details = pf_asprintf("cannot pick the patched tag in %s: %s", job->job.target_repo,
@@ -423,7 +423,7 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
 out:
     worker_metrics_job_end(o->metrics, wall_ms() - started);
     pf_free(details);
-    producer_patch_decision_release(&dec);
+    pf_tag_decision_release(&dec);
     worker_patch_job_result_release(&res);
 }
 

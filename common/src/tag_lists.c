@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* One tag listing per target repository and run (see producer/tag_lists.h). */
+/* One tag listing per target repository and run (see pf/tag_lists.h). */
 #include "pf/setup.h"
 
 #include <pthread.h>
@@ -8,8 +8,11 @@
 #include <time.h>
 
 #include "pf/alloc.h"
+#include "pf/log.h"
+#include "pf/ref.h"
+#include "pf/registry.h"
 #include "pf/strv.h"
-#include "producer/tag_lists.h"
+#include "pf/tag_lists.h"
 
 #define WAIT_SLICE_NS 100000000L /* a waiter checks its own stop callback this often */
 
@@ -22,7 +25,7 @@ struct listing {
     char *why;            /* the error's reason */
 };
 
-struct producer_tag_lists {
+struct pf_tag_lists {
     pthread_mutex_t lock;
     pthread_cond_t ready; /* broadcast when a listing is settled or abandoned */
     struct listing **buckets;
@@ -30,6 +33,44 @@ struct producer_tag_lists {
     size_t n;
     unsigned long made;
 };
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    (void)nanosleep(&ts, NULL);
+}
+
+int pf_tag_lists_fetch(struct pf_registry *reg, const char *target_repo,
+                       pf_tag_lists_stop_fn stop, void *userdata, struct pf_strv *ret,
+                       char *errbuf, size_t errlen)
+{
+    struct pf_ref repo = {0};
+    int r;
+
+    r = pf_ref_parse_repository(target_repo, &repo, errbuf, errlen);
+    for (int attempt = 0; r == 0 && attempt < PF_TAG_LISTS_ATTEMPTS; attempt++) {
+        if (attempt)
+            sleep_ms(500L * attempt);
+        pf_strv_clear(ret);
+        r = pf_registry_list_tags(reg, &repo, ret, errbuf, errlen);
+        if (r == -ENOENT) {
+            pf_strv_clear(ret);
+            r = 0;
+        }
+        if (r >= 0) {
+            r = 0;
+            break;
+        }
+        if (r == -ENOMEM || (stop && stop(userdata)))
+            break;
+        pf_log(LOG_DEBUG, "listing the tags of %s failed (attempt %d): %s", target_repo,
+               attempt + 1, errbuf);
+        r = attempt + 1 < PF_TAG_LISTS_ATTEMPTS ? 0 : r;
+    }
+    pf_ref_release(&repo);
+    return r;
+}
 
 static uint64_t hash_repo(const char *s)
 {
@@ -51,9 +92,9 @@ static struct listing *listing_free(struct listing *e)
     return NULL;
 }
 
-int producer_tag_lists_new(struct producer_tag_lists **ret)
+int pf_tag_lists_new(struct pf_tag_lists **ret)
 {
-    struct producer_tag_lists *l = pf_calloc(1, sizeof(*l));
+    struct pf_tag_lists *l = pf_calloc(1, sizeof(*l));
 
     if (!l)
         return -ENOMEM;
@@ -69,7 +110,7 @@ int producer_tag_lists_new(struct producer_tag_lists **ret)
     return 0;
 }
 
-struct producer_tag_lists *producer_tag_lists_free(struct producer_tag_lists *l)
+struct pf_tag_lists *pf_tag_lists_free(struct pf_tag_lists *l)
 {
     if (!l)
         return NULL;
@@ -85,7 +126,7 @@ struct producer_tag_lists *producer_tag_lists_free(struct producer_tag_lists *l)
     return NULL;
 }
 
-unsigned long producer_tag_lists_made(struct producer_tag_lists *l)
+unsigned long pf_tag_lists_made(struct pf_tag_lists *l)
 {
     unsigned long n;
 
@@ -96,7 +137,7 @@ unsigned long producer_tag_lists_made(struct producer_tag_lists *l)
 }
 
 /* Locked. */
-static struct listing **find_slot(struct producer_tag_lists *l, const char *repo)
+static struct listing **find_slot(struct pf_tag_lists *l, const char *repo)
 {
     struct listing **p = &l->buckets[hash_repo(repo) & (l->n_buckets - 1)];
 
@@ -107,7 +148,7 @@ static struct listing **find_slot(struct producer_tag_lists *l, const char *repo
 
 /* Doubles the bucket array when chains grow past two entries on average; a failed grow only
  * leaves the chains longer. Locked. */
-static void maybe_grow(struct producer_tag_lists *l)
+static void maybe_grow(struct pf_tag_lists *l)
 {
     size_t nb = l->n_buckets * 2;
     struct listing **b;
@@ -133,8 +174,8 @@ static void maybe_grow(struct producer_tag_lists *l)
 /* Waits until the listing of `repo` is settled or gone, or the caller is stopped. Returns
  * the settled listing, NULL when there is none (the caller lists), or NULL with *stopped.
  * Locked. */
-static struct listing *wait_settled(struct producer_tag_lists *l, const char *repo,
-                                    producer_stop_fn stop, void *userdata, bool *stopped)
+static struct listing *wait_settled(struct pf_tag_lists *l, const char *repo,
+                                    pf_tag_lists_stop_fn stop, void *userdata, bool *stopped)
 {
     struct listing *e;
 
@@ -166,8 +207,8 @@ static int answer(const struct listing *e, const struct pf_strv **ret, char *err
     return e->r;
 }
 
-int producer_tag_lists_get(struct producer_tag_lists *l, struct pf_registry *reg,
-                           const char *target_repo, producer_stop_fn stop, void *userdata,
+int pf_tag_lists_get(struct pf_tag_lists *l, struct pf_registry *reg,
+                           const char *target_repo, pf_tag_lists_stop_fn stop, void *userdata,
                            const struct pf_strv **ret, char *errbuf, size_t errlen)
 {
     struct listing *e, **slot;
@@ -199,7 +240,7 @@ int producer_tag_lists_get(struct producer_tag_lists *l, struct pf_registry *reg
     l->made++;
     (void)pthread_mutex_unlock(&l->lock);
 
-    r = producer_list_target_tags(reg, target_repo, stop, userdata, &e->tags, why, sizeof(why));
+    r = pf_tag_lists_fetch(reg, target_repo, stop, userdata, &e->tags, why, sizeof(why));
 
     (void)pthread_mutex_lock(&l->lock);
     slot = find_slot(l, target_repo);
