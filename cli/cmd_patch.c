@@ -76,7 +76,7 @@ struct patch_args {
     struct pf_strv mirrors;
     const char *cache_dir, *work_dir, *keyring;
     const char *redis; /* --redis URL: record the run like the fleet's aggregator */
-    struct cli_registry_opts reg;
+    struct pf_registry_opts reg;
 };
 
 /* One queued job and what became of it. The runner may poll the callback from helper
@@ -347,7 +347,7 @@ static void patch_usage(FILE *out)
             "  --keyring FILE                   apt keyring for sources without Signed-By\n"
             "  --redis URL                      record the run in Redis (redis://HOST:PORT[/DB]),\n"
             "                                   as the fleet does: `patchfleet summary`, dashboard\n"
-            CLI_REGISTRY_OPTS_HELP
+            PF_REGISTRY_OPTS_HELP
             "\nexit status: 0 no job failed, 1 a job failed or was cancelled, 2 usage or config "
             "error,\n130 interrupted\n");
 }
@@ -468,7 +468,7 @@ static int patch_parse_args(int argc, char **argv, struct patch_args *a)
         {"pkg-types", required_argument, NULL, OPT_PKG_TYPES},
         {"redis", required_argument, NULL, OPT_REDIS},
         {"help", no_argument, NULL, 'h'},
-        CLI_REGISTRY_LONG_OPTIONS,
+        PF_REGISTRY_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     int opt, r;
@@ -481,7 +481,7 @@ static int patch_parse_args(int argc, char **argv, struct patch_args *a)
         }
         r = patch_opt(a, opt, optarg);
         if (r == 0)
-            r = cli_registry_opt(&a->reg, opt, optarg);
+            r = pf_registry_opts_parse(&a->reg, opt, optarg);
         if (r == -ENOMEM)
             cli_error("out of memory");
         if (r == 0)
@@ -744,7 +744,7 @@ static int expand(const struct patch_args *a, struct patch_env *env, struct pf_c
 int cli_patch(int argc, char **argv)
 {
     struct patch_args a = {.timeout = PATCH_DEFAULT_TIMEOUT, .mirrors = PF_STRV_INIT,
-                           .reg = {PF_STRV_INIT, NULL}};
+                           .reg = PF_REGISTRY_OPTS_INIT};
     struct patch_env env = {0};
     struct producer_plan plan = {0};
     struct pf_config *cfg = NULL;
@@ -801,6 +801,6 @@ out:
     if (handlers)
         signals_restore(old);
     pf_strv_clear(&a.mirrors);
-    cli_registry_opts_release(&a.reg);
+    pf_registry_opts_release(&a.reg);
     return status;
 }
