@@ -88,7 +88,7 @@ struct slot {
     atomic_bool interrupted;
     struct worker_patch_job_result res;
     struct pf_tag_decision dec;      /* tag and skip decision, before the run */
-    enum worker_patch_status status; /* final, after timeout/interrupt accounting */
+    enum pf_status status; /* final, after timeout/interrupt accounting */
     const char *details;             /* borrowed from res, `owned` or a literal */
     char *owned;
     char *patched; /* Skipped by a report: target_repo:tag */
@@ -175,7 +175,7 @@ static void run_slot(struct pool *p, struct slot *s)
     int r;
 
     if (atomic_load(&patch_interrupted)) {
-        s->status = WORKER_PATCH_CANCELLED;
+        s->status = PF_STATUS_CANCELLED;
         s->details = "not started: interrupted";
         return;
     }
@@ -184,14 +184,14 @@ static void run_slot(struct pool *p, struct slot *s)
     s->deadline_ns = now_ns() + p->timeout_ns;
     r = o.push || o.dry_run ? decide(p, s, err, sizeof(err)) : 0;
     if (r < 0) {
-        s->status = WORKER_PATCH_ERROR;
+        s->status = PF_STATUS_ERROR;
         s->owned = pf_asprintf("cannot pick the patched tag in %s: %s", s->job->target_repo,
                                err[0] ? err : strerror(-r));
         s->details = s->owned ? s->owned : "cannot pick the patched tag";
         return;
     }
     if (s->dec.skip) {
-        s->status = WORKER_PATCH_SKIPPED;
+        s->status = PF_STATUS_SKIPPED;
         s->details = "no fixable vulnerabilities";
         s->patched = pf_asprintf("%s:%s", s->job->target_repo, s->dec.tag);
         return;
@@ -203,19 +203,19 @@ static void run_slot(struct pool *p, struct slot *s)
     }
     r = worker_patch_job_run(&o, &job, &s->res);
     if (r < 0) {
-        s->status = WORKER_PATCH_FAILED;
+        s->status = PF_STATUS_FAILED;
         s->details = "out of memory";
         return;
     }
     s->status = s->res.status;
     s->details = s->res.details;
-    stopped = s->status == WORKER_PATCH_FAILED || s->status == WORKER_PATCH_CANCELLED;
+    stopped = s->status == PF_STATUS_FAILED || s->status == PF_STATUS_CANCELLED;
     if (stopped && atomic_load(&s->timed_out)) {
-        s->status = WORKER_PATCH_CANCELLED;
+        s->status = PF_STATUS_CANCELLED;
         s->owned = pf_asprintf("timed out after %s", p->timeout);
         s->details = s->owned ? s->owned : "timed out";
     } else if (stopped && atomic_load(&s->interrupted)) {
-        s->status = WORKER_PATCH_CANCELLED;
+        s->status = PF_STATUS_CANCELLED;
         s->details = "interrupted";
     }
 }
@@ -223,7 +223,7 @@ static void run_slot(struct pool *p, struct slot *s)
 /* The DETAILS cell (worker_patch_details(): the same text the fleet's summary shows). */
 static void compose_details(struct slot *s)
 {
-    if (!s->dec.warning && !s->res.warnings && s->status != WORKER_PATCH_PATCHED)
+    if (!s->dec.warning && !s->res.warnings && s->status != PF_STATUS_PATCHED)
         return;
     s->shown = worker_patch_details(s->status, s->details, s->dec.warning, s->res.warnings);
 }
@@ -232,7 +232,7 @@ static void compose_details(struct slot *s)
  * tag a report found clean; NULL otherwise. */
 static const char *slot_patched(const struct slot *s)
 {
-    if (s->status != WORKER_PATCH_PATCHED && s->status != WORKER_PATCH_SKIPPED)
+    if (s->status != PF_STATUS_PATCHED && s->status != PF_STATUS_SKIPPED)
         return NULL;
     return s->patched ? s->patched : s->res.patched_ref;
 }
@@ -261,7 +261,7 @@ static void *pool_worker(void *arg)
         (void)pthread_mutex_lock(&p->lock);
         p->done++;
         fprintf(stderr, "[%zu/%zu] %s %s %s\n", p->done, p->n, s->job->name, s->job->source,
-                worker_patch_status_to_string(s->status));
+                pf_status_to_string(s->status));
         (void)pthread_mutex_unlock(&p->lock);
     }
 }
@@ -569,7 +569,7 @@ static void mark_oci_collisions(struct slot *slots, size_t n)
             if (slots[j].details || strcmp(slots[i].job->target_tag, slots[j].job->target_tag) ||
                 strcmp(slots[i].job->target_repo, slots[j].job->target_repo))
                 continue;
-            slots[i].status = WORKER_PATCH_FAILED;
+            slots[i].status = PF_STATUS_FAILED;
             slots[i].owned = pf_asprintf("OCI layout ref '%s:%s' is also the target of %s",
                                          slots[i].job->target_repo, slots[i].job->target_tag,
                                          slots[j].job->source);
@@ -630,7 +630,7 @@ static int print_summary(const struct patch_args *a, const struct producer_plan 
     for (size_t i = 0; i < plan->n_failures; i++)
         rows[k++] = (struct cli_summary_row){
             .name = plan->failures[i].name,
-            .status = WORKER_PATCH_ERROR,
+            .status = PF_STATUS_ERROR,
             .source = plan->failures[i].source,
             .details = plan->failures[i].reason,
         };

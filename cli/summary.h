@@ -17,7 +17,7 @@
  * borrowed; NULL and "" strings are shown as "-" in the table and as null in JSON. */
 struct cli_summary_row {
     const char *name;    /* the config's image entry name */
-    enum worker_patch_status status;
+    enum pf_status status;
     const char *source;  /* normalised "registry/repository:tag" */
     const char *patched; /* what was pushed or written ("registry/repo:tag"), or NULL */
     const char *details; /* one line; control characters are blanked in the table */

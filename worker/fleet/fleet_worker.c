@@ -402,8 +402,8 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     }
     r = worker_patch_job_run(&po, &pj, &res);
     worker_metrics_pushed(o->metrics, res.bytes_pushed);
-    status = r < 0 ? "Failed" : worker_patch_status_to_string(res.status);
-    if (r == 0 && (res.status == WORKER_PATCH_FAILED || res.status == WORKER_PATCH_CANCELLED)) {
+    status = r < 0 ? "Failed" : pf_status_to_string(res.status);
+    if (r == 0 && (res.status == PF_STATUS_FAILED || res.status == PF_STATUS_CANCELLED)) {
         if (atomic_load(&s->f->abort)) {
             /* Shutdown past the grace period: no result (sent stays false), the job is
              * redelivered. */
@@ -417,7 +417,7 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     if (!details && r == 0)
         details = worker_patch_details(res.status, res.details, dec.warning, res.warnings);
     /* Unchanged since the newest patched tag: that tag is the row's, as in the local run. */
-    tag = r == 0 && res.status == WORKER_PATCH_SKIPPED && dec.latest ? dec.latest : pj.target_tag;
+    tag = r == 0 && res.status == PF_STATUS_SKIPPED && dec.latest ? dec.latest : pj.target_tag;
     publish_result(s, job, status, tag, r < 0 ? NULL : &res,
                    details ? details : r < 0 ? "out of memory" : res.details, attempt, started);
 out:

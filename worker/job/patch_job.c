@@ -77,24 +77,10 @@ struct run {
     char err[ERRLEN];
 };
 
-static const char *const status_names[WORKER_PATCH_STATUS__MAX] = {
-    [WORKER_PATCH_PATCHED] = "Patched",     [WORKER_PATCH_UP_TO_DATE] = "UpToDate",
-    [WORKER_PATCH_PLANNED] = "Planned",     [WORKER_PATCH_FAILED] = "Failed",
-    [WORKER_PATCH_CANCELLED] = "Cancelled", [WORKER_PATCH_SKIPPED] = "Skipped",
-    [WORKER_PATCH_ERROR] = "Error",
-};
-
-const char *worker_patch_status_to_string(enum worker_patch_status s)
-{
-    if ((unsigned)s >= WORKER_PATCH_STATUS__MAX)
-        return NULL;
-    return status_names[s];
-}
-
-char *worker_patch_details(enum worker_patch_status status, const char *details,
+char *worker_patch_details(enum pf_status status, const char *details,
                            const char *decision_warning, const char *result_warnings)
 {
-    const char *base = status == WORKER_PATCH_PATCHED ? "OK" : details ? details : "-";
+    const char *base = status == PF_STATUS_PATCHED ? "OK" : details ? details : "-";
     const char *w1 = decision_warning, *w2 = result_warnings;
 
     return pf_asprintf("%s%s%s%s%s", base, w1 ? "; warning: " : "", w1 ? w1 : "",
@@ -1389,7 +1375,7 @@ static int publish(struct run *run)
                             "layout was asked for");
     r = build_top(run, &top);
     if (r == 0 && unchanged(run, &top)) {
-        res->status = WORKER_PATCH_SKIPPED;
+        res->status = PF_STATUS_SKIPPED;
         res->details = pf_asprintf("unchanged since %s", o->unchanged_tag);
         res->patched_ref = pf_asprintf("%s:%s", run->job->target_repo, o->unchanged_tag);
         res->patched_digest = pf_strdup(top.digest);
@@ -1401,7 +1387,7 @@ static int publish(struct run *run)
     if (r == 0 && o->oci_dir)
         r = publish_oci(run, &top);
     if (r == 0) {
-        res->status = WORKER_PATCH_PATCHED;
+        res->status = PF_STATUS_PATCHED;
         res->patched_ref = o->push ? pf_asprintf("%s:%s", run->job->target_repo,
                                                  run->job->target_tag)
                                    : pf_asprintf("oci:%s:%s:%s", o->oci_dir,
@@ -1527,16 +1513,16 @@ static int run_phases(struct run *run)
         if (run->plats[i].patched)
             patched++;
     if (o->dry_run && count_upgrades(res) > 0) {
-        res->status = WORKER_PATCH_PLANNED;
+        res->status = PF_STATUS_PLANNED;
         res->details = summarise(res, "to upgrade");
     } else if (patched == 0 || o->dry_run) {
-        res->status = WORKER_PATCH_UP_TO_DATE;
+        res->status = PF_STATUS_UP_TO_DATE;
         res->details = pf_strdup("up to date");
     } else {
         r = publish(run);
         if (r < 0)
             return r;
-        if (res->status == WORKER_PATCH_PATCHED)
+        if (res->status == PF_STATUS_PATCHED)
             res->details = summarise(res, "upgraded");
     }
     return res->details ? 0 : -ENOMEM;
@@ -1558,7 +1544,7 @@ static int set_failure(struct run *run, int r)
         if (!p->error)
             return -ENOMEM;
     }
-    res->status = r == -ECANCELED || cancelled(run) ? WORKER_PATCH_CANCELLED : WORKER_PATCH_FAILED;
+    res->status = r == -ECANCELED || cancelled(run) ? PF_STATUS_CANCELLED : PF_STATUS_FAILED;
     res->details = pf_asprintf("%s%s%s: %s", run->job->source ? run->job->source : "(no source)",
                                plat ? " " : "", plat ? plat : "", run->err);
     res->patched_ref = pf_free(res->patched_ref);
@@ -1595,7 +1581,7 @@ int worker_patch_job_run(const struct worker_patch_job_options *o, const struct 
         worker_patch_job_result_release(&res);
         return -ENOMEM;
     }
-    pf_log(LOG_INFO, "%s: %s, %s", job->source, worker_patch_status_to_string(res.status),
+    pf_log(LOG_INFO, "%s: %s, %s", job->source, pf_status_to_string(res.status),
            res.details);
     *ret = res;
     return 0;

@@ -11,6 +11,7 @@
 #define WORKER_JOB_PATCH_JOB_H
 
 #include "pf/setup.h"
+#include "pf/status.h"
 #include "engine/engine.h"
 
 struct pf_job;
@@ -19,29 +20,13 @@ struct pf_registry;
 struct worker_blob_cache;
 struct worker_plan_cache;
 
-enum worker_patch_status {
-    WORKER_PATCH_PATCHED,    /* a patched image was pushed / written */
-    WORKER_PATCH_UP_TO_DATE, /* nothing to upgrade on any platform: nothing pushed, not a failure */
-    WORKER_PATCH_PLANNED,    /* --dry-run: the plan is in the result, nothing pushed */
-    WORKER_PATCH_FAILED,
-    WORKER_PATCH_CANCELLED,  /* Ctrl-C or timeout; nothing was pushed for this job's target tag */
-    WORKER_PATCH_SKIPPED,    /* nothing pushed on purpose: unchanged since the latest patched tag
-                              * (set by the runner), or a clean report (set by the caller) */
-    WORKER_PATCH_ERROR,      /* set by callers: the job could not even be set up (discovery) */
-    WORKER_PATCH_STATUS__MAX,
-};
-
-/* "Patched", "UpToDate", "Planned", "Failed", "Cancelled", "Skipped", "Error"; NULL for a value
- * out of range. */
-const char *worker_patch_status_to_string(enum worker_patch_status s);
-
 /*
  * The DETAILS cell of a job's row, the same in the local run's table and in the fleet's
  * summary: Copa's "OK" for Patched (the upgrades are in the JSON), else `details`; then
  * "; warning: " and each warning given (the tag decision's fail-open reason, the result's
  * warnings). Returns a new string, or NULL when out of memory.
  */
-char *worker_patch_details(enum worker_patch_status status, const char *details,
+char *worker_patch_details(enum pf_status status, const char *details,
                            const char *decision_warning, const char *result_warnings);
 
 struct worker_patch_platform_result {
@@ -53,7 +38,7 @@ struct worker_patch_platform_result {
 };
 
 struct worker_patch_job_result {
-    enum worker_patch_status status;
+    enum pf_status status;
     char *patched_ref;  /* "registry/repo:tag" (or "oci:<dir>:<tag>") when Patched, else NULL */
     char *patched_digest; /* digest of what the tag points at when Patched, else NULL */
     char *source_digest;  /* digest of the source manifest or index, when it was fetched */
