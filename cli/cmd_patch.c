@@ -42,6 +42,7 @@
 #include "image/blob_cache.h"
 #include "engine/engines.h"
 #include "job/patch_job.h"
+#include "job/plan_cache.h"
 
 #define PATCH_DEFAULT_TIMEOUT "5m" /* Copa's default */
 #define PATCH_MAX_CONCURRENCY 256

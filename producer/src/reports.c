@@ -4,8 +4,9 @@
  * is judged once at load and only its verdict is kept, keyed by the normalised ArtifactName,
  * so a directory of large Trivy reports costs memory for names, not documents. Duplicates are
  * not resolved silently as in Copa (last file wins): two reports for one image make it
- * UNREADABLE with both file names, and the job patches (fail-open). Unlike Copa, a Trivy file must look like Trivy output:
- * a native update list read with --scanner trivy is unreadable, not "clean".
+ * UNREADABLE with both file names, and the job patches (fail-open). Unlike Copa, a Trivy file
+ * must look like Trivy output: a native update list read with --scanner trivy is unreadable,
+ * not "clean".
  */
 #include "pf/setup.h"
 

@@ -32,6 +32,7 @@
 #include "fleet/metrics.h"
 #include "job/result_msg.h"
 #include "job/patch_job.h"
+#include "job/plan_cache.h"
 
 #define FLEET_ATTEMPTS_MAX 65536 /* job ids remembered; older ones are forgotten first */
 #define FLEET_PLAN_CACHE_MAX 4096 /* dry-run plans (platform manifests) remembered, LRU */
