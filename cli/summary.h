@@ -2,7 +2,7 @@
 /*
  * The pure parts of `patchfleet patch`: the end-of-run summary (the aligned table a human
  * reads, the JSON document a script reads, the exit status they imply) and the --timeout
- * parser; tag versioning lives in producer/reports.h, shared with the fleet producer. Rows
+ * parser; tag versioning lives in pf/tag_decision.h, shared with both fleet roles. Rows
  * in, text out: the output contract of docs/patch-command.md is unit tested without a
  * registry, and cmd_patch.c only fills rows.
  */
