@@ -392,8 +392,8 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     if (r < 0) { /* Error, as in the local run: the job could not be set up */
         details = pf_asprintf("cannot pick the patched tag in %s: %s", job->job.target_repo,
                               err[0] ? err : strerror(-r));
-        publish_result(s, job, "Error", NULL, NULL, details ? details : "cannot pick a tag",
-                       attempt, started);
+        publish_result(s, job, pf_status_to_string(PF_STATUS_ERROR), NULL, NULL,
+                       details ? details : "cannot pick a tag", attempt, started);
         goto out;
     }
     if (dec.tag) {
@@ -403,7 +403,7 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     }
     r = worker_patch_job_run(&po, &pj, &res);
     worker_metrics_pushed(o->metrics, res.bytes_pushed);
-    status = r < 0 ? "Failed" : pf_status_to_string(res.status);
+    status = pf_status_to_string(r < 0 ? PF_STATUS_FAILED : res.status);
     if (r == 0 && (res.status == PF_STATUS_FAILED || res.status == PF_STATUS_CANCELLED)) {
         if (atomic_load(&s->f->abort)) {
             /* Shutdown past the grace period: no result (sent stays false), the job is
@@ -411,7 +411,7 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
             goto out;
         }
         if (atomic_load(&s->timed_out)) {
-            status = "Cancelled";
+            status = pf_status_to_string(PF_STATUS_CANCELLED);
             details = pf_asprintf("timed out after %lld ms", (long long)timeout);
         }
     }
