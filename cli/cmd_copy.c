@@ -21,7 +21,7 @@ static void copy_usage(FILE *out)
 {
     fprintf(out, "usage: patchfleet copy [options] SRC DST\n\n"
                  "Copies an image or a whole index (every platform) from SRC to DST.\n"
-                 "SRC is REPO:TAG or REPO@DIGEST; DST without a tag takes SRC's tag.\n\n" CLI_REGISTRY_OPTS_HELP);
+                 "SRC is REPO:TAG or REPO@DIGEST; DST without a tag takes SRC's tag.\n\n" PF_REGISTRY_OPTS_HELP);
 }
 
 static int parse_refs(const char *src_s, const char *dst_s, struct pf_ref *src, struct pf_ref *dst)
@@ -52,10 +52,10 @@ int cli_copy(int argc, char **argv)
 {
     static const struct option options[] = {
         {"help", no_argument, NULL, 'h'},
-        CLI_REGISTRY_LONG_OPTIONS,
+        PF_REGISTRY_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
-    struct cli_registry_opts ropts = {PF_STRV_INIT, NULL};
+    struct pf_registry_opts ropts = PF_REGISTRY_OPTS_INIT;
     struct pf_ref src = {0}, dst = {0};
     struct pf_copy_stats st = {0};
     struct pf_registry *reg = NULL;
@@ -70,7 +70,7 @@ int cli_copy(int argc, char **argv)
             status = CLI_EXIT_OK;
             goto out;
         }
-        r = cli_registry_opt(&ropts, opt, optarg);
+        r = pf_registry_opts_parse(&ropts, opt, optarg);
         if (r <= 0) {
             if (r < 0)
                 cli_error("out of memory");
@@ -108,6 +108,6 @@ out:
     pf_ref_release(&src);
     pf_ref_release(&dst);
     reg = pf_registry_free(reg);
-    cli_registry_opts_release(&ropts);
+    pf_registry_opts_release(&ropts);
     return status;
 }

@@ -31,17 +31,18 @@
 #include "pf/oci.h"
 #include "pf/ref.h"
 #include "pf/registry.h"
-#include "producer/decide.h"
+#include "pf/tag_decision.h"
+#include "pf/tag_lists.h"
 #include "producer/plan.h"
 #include "producer/reports.h"
 #include "producer/run.h"
-#include "producer/tag_lists.h"
 #include "registry_opts.h"
 #include "patch_record.h"
 #include "summary.h"
 #include "image/blob_cache.h"
 #include "engine/engines.h"
 #include "job/patch_job.h"
+#include "job/plan_cache.h"
 
 #define PATCH_DEFAULT_TIMEOUT "5m" /* Copa's default */
 #define PATCH_MAX_CONCURRENCY 256
@@ -76,7 +77,7 @@ struct patch_args {
     struct pf_strv mirrors;
     const char *cache_dir, *work_dir, *keyring;
     const char *redis; /* --redis URL: record the run like the fleet's aggregator */
-    struct cli_registry_opts reg;
+    struct pf_registry_opts reg;
 };
 
 /* One queued job and what became of it. The runner may poll the callback from helper
@@ -87,8 +88,8 @@ struct slot {
     atomic_bool timed_out;
     atomic_bool interrupted;
     struct worker_patch_job_result res;
-    struct producer_patch_decision dec; /* tag and skip decision, before the run */
-    enum worker_patch_status status; /* final, after timeout/interrupt accounting */
+    struct pf_tag_decision dec;      /* tag and skip decision, before the run */
+    enum pf_status status; /* final, after timeout/interrupt accounting */
     const char *details;             /* borrowed from res, `owned` or a literal */
     char *owned;
     char *patched; /* Skipped by a report: target_repo:tag */
@@ -98,7 +99,7 @@ struct slot {
 struct pool {
     struct worker_patch_job_options base;
     const struct producer_reports *reports; /* -r, or NULL */
-    struct producer_tag_lists *tag_lists;   /* target tags, listed once per repository */
+    struct pf_tag_lists *tag_lists;         /* target tags, listed once per repository */
     const char *timeout; /* as typed */
     uint64_t timeout_ns;
     struct slot *slots;
@@ -158,8 +159,10 @@ static bool slot_cancelled(void *userdata)
  * patched tag): fills s->dec. Returns 0 or a negative errno with the reason in errbuf. */
 static int decide(struct pool *p, struct slot *s, char *errbuf, size_t errlen)
 {
-    return producer_decide_job(p->base.registry, p->tag_lists, p->reports, s->job, slot_cancelled,
-                               s, &s->dec, errbuf, errlen);
+    struct pf_report_lookup reports = producer_reports_as_lookup(p->reports);
+
+    return pf_tag_decision_for_job(p->base.registry, p->tag_lists, &reports, s->job,
+                                   slot_cancelled, s, &s->dec, errbuf, errlen);
 }
 
 /* Runs one job and settles its final status: a job that failed or stopped after its
@@ -173,7 +176,7 @@ static void run_slot(struct pool *p, struct slot *s)
     int r;
 
     if (atomic_load(&patch_interrupted)) {
-        s->status = WORKER_PATCH_CANCELLED;
+        s->status = PF_STATUS_CANCELLED;
         s->details = "not started: interrupted";
         return;
     }
@@ -182,14 +185,14 @@ static void run_slot(struct pool *p, struct slot *s)
     s->deadline_ns = now_ns() + p->timeout_ns;
     r = o.push || o.dry_run ? decide(p, s, err, sizeof(err)) : 0;
     if (r < 0) {
-        s->status = WORKER_PATCH_ERROR;
+        s->status = PF_STATUS_ERROR;
         s->owned = pf_asprintf("cannot pick the patched tag in %s: %s", s->job->target_repo,
                                err[0] ? err : strerror(-r));
         s->details = s->owned ? s->owned : "cannot pick the patched tag";
         return;
     }
     if (s->dec.skip) {
-        s->status = WORKER_PATCH_SKIPPED;
+        s->status = PF_STATUS_SKIPPED;
         s->details = "no fixable vulnerabilities";
         s->patched = pf_asprintf("%s:%s", s->job->target_repo, s->dec.tag);
         return;
@@ -201,19 +204,19 @@ static void run_slot(struct pool *p, struct slot *s)
     }
     r = worker_patch_job_run(&o, &job, &s->res);
     if (r < 0) {
-        s->status = WORKER_PATCH_FAILED;
+        s->status = PF_STATUS_FAILED;
         s->details = "out of memory";
         return;
     }
     s->status = s->res.status;
     s->details = s->res.details;
-    stopped = s->status == WORKER_PATCH_FAILED || s->status == WORKER_PATCH_CANCELLED;
+    stopped = s->status == PF_STATUS_FAILED || s->status == PF_STATUS_CANCELLED;
     if (stopped && atomic_load(&s->timed_out)) {
-        s->status = WORKER_PATCH_CANCELLED;
+        s->status = PF_STATUS_CANCELLED;
         s->owned = pf_asprintf("timed out after %s", p->timeout);
         s->details = s->owned ? s->owned : "timed out";
     } else if (stopped && atomic_load(&s->interrupted)) {
-        s->status = WORKER_PATCH_CANCELLED;
+        s->status = PF_STATUS_CANCELLED;
         s->details = "interrupted";
     }
 }
@@ -221,7 +224,7 @@ static void run_slot(struct pool *p, struct slot *s)
 /* The DETAILS cell (worker_patch_details(): the same text the fleet's summary shows). */
 static void compose_details(struct slot *s)
 {
-    if (!s->dec.warning && !s->res.warnings && s->status != WORKER_PATCH_PATCHED)
+    if (!s->dec.warning && !s->res.warnings && s->status != PF_STATUS_PATCHED)
         return;
     s->shown = worker_patch_details(s->status, s->details, s->dec.warning, s->res.warnings);
 }
@@ -230,7 +233,7 @@ static void compose_details(struct slot *s)
  * tag a report found clean; NULL otherwise. */
 static const char *slot_patched(const struct slot *s)
 {
-    if (s->status != WORKER_PATCH_PATCHED && s->status != WORKER_PATCH_SKIPPED)
+    if (s->status != PF_STATUS_PATCHED && s->status != PF_STATUS_SKIPPED)
         return NULL;
     return s->patched ? s->patched : s->res.patched_ref;
 }
@@ -259,7 +262,7 @@ static void *pool_worker(void *arg)
         (void)pthread_mutex_lock(&p->lock);
         p->done++;
         fprintf(stderr, "[%zu/%zu] %s %s %s\n", p->done, p->n, s->job->name, s->job->source,
-                worker_patch_status_to_string(s->status));
+                pf_status_to_string(s->status));
         (void)pthread_mutex_unlock(&p->lock);
     }
 }
@@ -345,7 +348,7 @@ static void patch_usage(FILE *out)
             "  --keyring FILE                   apt keyring for sources without Signed-By\n"
             "  --redis URL                      record the run in Redis (redis://HOST:PORT[/DB]),\n"
             "                                   as the fleet does: `patchfleet summary`, dashboard\n"
-            CLI_REGISTRY_OPTS_HELP
+            PF_REGISTRY_OPTS_HELP
             "\nexit status: 0 no job failed, 1 a job failed or was cancelled, 2 usage or config "
             "error,\n130 interrupted\n");
 }
@@ -466,7 +469,7 @@ static int patch_parse_args(int argc, char **argv, struct patch_args *a)
         {"pkg-types", required_argument, NULL, OPT_PKG_TYPES},
         {"redis", required_argument, NULL, OPT_REDIS},
         {"help", no_argument, NULL, 'h'},
-        CLI_REGISTRY_LONG_OPTIONS,
+        PF_REGISTRY_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     int opt, r;
@@ -479,7 +482,7 @@ static int patch_parse_args(int argc, char **argv, struct patch_args *a)
         }
         r = patch_opt(a, opt, optarg);
         if (r == 0)
-            r = cli_registry_opt(&a->reg, opt, optarg);
+            r = pf_registry_opts_parse(&a->reg, opt, optarg);
         if (r == -ENOMEM)
             cli_error("out of memory");
         if (r == 0)
@@ -567,7 +570,7 @@ static void mark_oci_collisions(struct slot *slots, size_t n)
             if (slots[j].details || strcmp(slots[i].job->target_tag, slots[j].job->target_tag) ||
                 strcmp(slots[i].job->target_repo, slots[j].job->target_repo))
                 continue;
-            slots[i].status = WORKER_PATCH_FAILED;
+            slots[i].status = PF_STATUS_FAILED;
             slots[i].owned = pf_asprintf("OCI layout ref '%s:%s' is also the target of %s",
                                          slots[i].job->target_repo, slots[i].job->target_tag,
                                          slots[j].job->source);
@@ -604,11 +607,11 @@ static void run_jobs(const struct patch_args *a, const struct patch_env *env,
     if (a->dry_run)
         (void)worker_plan_cache_new(4096, &p.base.plan_cache);
     /* Without a set, each job lists its target repository itself (slower, same decisions). */
-    (void)producer_tag_lists_new(&p.tag_lists);
+    (void)pf_tag_lists_new(&p.tag_lists);
     (void)pthread_mutex_init(&p.lock, NULL);
     pool_run(&p, want < p.n ? want : p.n);
     (void)pthread_mutex_destroy(&p.lock);
-    p.tag_lists = producer_tag_lists_free(p.tag_lists);
+    p.tag_lists = pf_tag_lists_free(p.tag_lists);
     p.base.plan_cache = worker_plan_cache_free(p.base.plan_cache);
 }
 
@@ -628,7 +631,7 @@ static int print_summary(const struct patch_args *a, const struct producer_plan 
     for (size_t i = 0; i < plan->n_failures; i++)
         rows[k++] = (struct cli_summary_row){
             .name = plan->failures[i].name,
-            .status = WORKER_PATCH_ERROR,
+            .status = PF_STATUS_ERROR,
             .source = plan->failures[i].source,
             .details = plan->failures[i].reason,
         };
@@ -742,7 +745,7 @@ static int expand(const struct patch_args *a, struct patch_env *env, struct pf_c
 int cli_patch(int argc, char **argv)
 {
     struct patch_args a = {.timeout = PATCH_DEFAULT_TIMEOUT, .mirrors = PF_STRV_INIT,
-                           .reg = {PF_STRV_INIT, NULL}};
+                           .reg = PF_REGISTRY_OPTS_INIT};
     struct patch_env env = {0};
     struct producer_plan plan = {0};
     struct pf_config *cfg = NULL;
@@ -787,7 +790,7 @@ int cli_patch(int argc, char **argv)
 out:
     for (size_t i = 0; slots && i < plan.n_jobs; i++) {
         worker_patch_job_result_release(&slots[i].res);
-        producer_patch_decision_release(&slots[i].dec);
+        pf_tag_decision_release(&slots[i].dec);
         pf_free(slots[i].owned);
         pf_free(slots[i].patched);
         pf_free(slots[i].shown);
@@ -799,6 +802,6 @@ out:
     if (handlers)
         signals_restore(old);
     pf_strv_clear(&a.mirrors);
-    cli_registry_opts_release(&a.reg);
+    pf_registry_opts_release(&a.reg);
     return status;
 }

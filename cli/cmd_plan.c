@@ -71,7 +71,7 @@ static void plan_usage(FILE *out)
     fprintf(out, "usage: patchfleet plan --config FILE [--json] [options]\n\n"
                  "Lists the jobs a PatchConfig expands to: NAME SOURCE TARGET, one per line.\n\n"
                  "  --config FILE                    the PatchConfig (required)\n"
-                 "  --json                           one JSON object per job and line\n" CLI_REGISTRY_OPTS_HELP
+                 "  --json                           one JSON object per job and line\n" PF_REGISTRY_OPTS_HELP
                  "\nexit status: 0 all images discovered, 1 some discovery failed, 2 bad config\n");
 }
 
@@ -81,10 +81,10 @@ int cli_plan(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
-        CLI_REGISTRY_LONG_OPTIONS,
+        PF_REGISTRY_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
-    struct cli_registry_opts ropts = {PF_STRV_INIT, NULL};
+    struct pf_registry_opts ropts = PF_REGISTRY_OPTS_INIT;
     struct producer_plan plan = {0};
     struct pf_config *cfg = NULL;
     struct pf_registry *reg = NULL;
@@ -102,7 +102,7 @@ int cli_plan(int argc, char **argv)
             plan_usage(stdout);
             status = CLI_EXIT_OK;
             goto out;
-        } else if ((r = cli_registry_opt(&ropts, opt, optarg)) <= 0) {
+        } else if ((r = pf_registry_opts_parse(&ropts, opt, optarg)) <= 0) {
             if (r < 0)
                 cli_error("out of memory");
             else
@@ -150,6 +150,6 @@ out:
     producer_plan_release(&plan);
     reg = pf_registry_free(reg);
     cfg = pf_config_free(cfg);
-    cli_registry_opts_release(&ropts);
+    pf_registry_opts_release(&ropts);
     return status;
 }

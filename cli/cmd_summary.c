@@ -30,15 +30,6 @@ struct summary_opts {
     bool wait;
 };
 
-static enum worker_patch_status status_from_string(const char *s)
-{
-    for (int i = 0; i < WORKER_PATCH_STATUS__MAX; i++)
-        if (strcmp(s, worker_patch_status_to_string((enum worker_patch_status)i)) == 0)
-            return (enum worker_patch_status)i;
-    /* Unreachable for a decoded result (msg.h statuses are a subset): shown as "Unknown". */
-    return WORKER_PATCH_STATUS__MAX;
-}
-
 static int cmp_results(const void *a, const void *b)
 {
     const struct pf_msg_result *x = a, *y = b;
@@ -57,7 +48,7 @@ static int print_table(const struct pf_msg_result *res, size_t n)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++)
         rows[i] = (struct cli_summary_row){
-            .name = res[i].name, .status = status_from_string(res[i].status),
+            .name = res[i].name, .status = pf_status_from_string(res[i].status),
             .source = res[i].source,
             .patched = res[i].patched_ref ? res[i].patched_ref : res[i].patched_tag,
             .details = res[i].details};

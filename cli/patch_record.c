@@ -117,7 +117,7 @@ static const char *tag_of(const char *ref)
 }
 
 void cli_patch_record_job(struct cli_patch_record *rec, const struct pf_job *job,
-                          enum worker_patch_status status, const char *patched,
+                          enum pf_status status, const char *patched,
                           const char *details, const struct worker_patch_job_result *res,
                           int64_t started_ms, int64_t finished_ms)
 {
@@ -130,7 +130,7 @@ void cli_patch_record_job(struct cli_patch_record *rec, const struct pf_job *job
         return;
     m = (struct pf_msg_result){
         .run_id = rec->run_id, .name = job->name, .source = job->source,
-        .status = (char *)(uintptr_t)worker_patch_status_to_string(status),
+        .status = (char *)(uintptr_t)pf_status_to_string(status),
         .patched_tag = (char *)(uintptr_t)tag_of(patched), .patched_ref = (char *)(uintptr_t)patched,
         .patched_digest = res ? res->patched_digest : NULL,
         .details = (char *)(uintptr_t)details, .worker = rec->worker,

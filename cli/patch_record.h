@@ -27,7 +27,7 @@ const char *cli_patch_record_run_id(const struct cli_patch_record *rec);
 /* Records the outcome of one job; thread-safe. `patched` is the reference the summary shows
  * (or NULL), `res` may be NULL for a job that never ran. */
 void cli_patch_record_job(struct cli_patch_record *rec, const struct pf_job *job,
-                          enum worker_patch_status status, const char *patched,
+                          enum pf_status status, const char *patched,
                           const char *details, const struct worker_patch_job_result *res,
                           int64_t started_ms, int64_t finished_ms);
 

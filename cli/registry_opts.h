@@ -1,36 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The registry options every network subcommand shares (--insecure-registry, --ca-file), so
- * they are spelled and documented once.
+ * The registry client of the CLI's network subcommands: the options themselves (spellings,
+ * --help lines, PATCHFLEET_FORCE_TLS) are common's pf/registry_opts.h, shared with the
+ * daemons; this adds the CLI's way of reporting a client that cannot be made.
  */
 #ifndef CLI_REGISTRY_OPTS_H
 #define CLI_REGISTRY_OPTS_H
 
 #include "pf/registry.h"
-#include "pf/strv.h"
+#include "pf/registry_opts.h"
 
-#define CLI_REGISTRY_OPTS_HELP                                                                     \
-    "  --insecure-registry HOST[:PORT]  use plain http for this registry (repeatable)\n"          \
-    "  --ca-file FILE                   trust this CA bundle; forces https for loopback hosts too\n"
-
-enum {
-    CLI_OPT_INSECURE_REGISTRY = 0x1000,
-    CLI_OPT_CA_FILE,
-};
-
-#define CLI_REGISTRY_LONG_OPTIONS                                                                  \
-    {"insecure-registry", required_argument, NULL, CLI_OPT_INSECURE_REGISTRY},                     \
-        {"ca-file", required_argument, NULL, CLI_OPT_CA_FILE}
-
-struct cli_registry_opts {
-    struct pf_strv insecure;
-    const char *ca_file;
-};
-
-/* Handles one getopt result; returns 1 if it was a registry option, 0 if not, -ENOMEM. */
-int cli_registry_opt(struct cli_registry_opts *o, int opt, const char *arg);
-/* Makes the client; prints the reason and returns NULL on failure. */
-struct pf_registry *cli_registry_new(const struct cli_registry_opts *o);
-void cli_registry_opts_release(struct cli_registry_opts *o);
+/* Makes the client from `o`; prints the reason and returns NULL on failure. */
+struct pf_registry *cli_registry_new(const struct pf_registry_opts *o);
 
 #endif

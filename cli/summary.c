@@ -129,9 +129,9 @@ static const struct cli_summary_row **sorted_rows(const struct cli_summary_row *
     return v;
 }
 
-static const char *status_name(enum worker_patch_status s)
+static const char *status_name(enum pf_status s)
 {
-    const char *name = worker_patch_status_to_string(s);
+    const char *name = pf_status_to_string(s);
     return name ? name : "Unknown";
 }
 
@@ -329,8 +329,8 @@ int cli_summary_exit_status(const struct cli_summary_row *rows, size_t n, bool i
     if (ignore_errors)
         return CLI_EXIT_OK;
     for (size_t i = 0; i < n; i++)
-        if (rows[i].status == WORKER_PATCH_FAILED || rows[i].status == WORKER_PATCH_CANCELLED ||
-            rows[i].status == WORKER_PATCH_ERROR)
+        if (rows[i].status == PF_STATUS_FAILED || rows[i].status == PF_STATUS_CANCELLED ||
+            rows[i].status == PF_STATUS_ERROR)
             return CLI_EXIT_FAILED;
     return CLI_EXIT_OK;
 }

@@ -2,7 +2,7 @@
 /*
  * The pure parts of `patchfleet patch`: the end-of-run summary (the aligned table a human
  * reads, the JSON document a script reads, the exit status they imply) and the --timeout
- * parser; tag versioning lives in producer/reports.h, shared with the fleet producer. Rows
+ * parser; tag versioning lives in pf/tag_decision.h, shared with both fleet roles. Rows
  * in, text out: the output contract of docs/patch-command.md is unit tested without a
  * registry, and cmd_patch.c only fills rows.
  */
@@ -17,7 +17,7 @@
  * borrowed; NULL and "" strings are shown as "-" in the table and as null in JSON. */
 struct cli_summary_row {
     const char *name;    /* the config's image entry name */
-    enum worker_patch_status status;
+    enum pf_status status;
     const char *source;  /* normalised "registry/repository:tag" */
     const char *patched; /* what was pushed or written ("registry/repo:tag"), or NULL */
     const char *details; /* one line; control characters are blanked in the table */

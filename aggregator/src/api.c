@@ -206,10 +206,11 @@ static int filter_check(const char *filter, char *ret_bad, size_t badlen)
     for (const char *p = filter ? filter : ""; *p;) {
         size_t len = strcspn(p, ","), i;
 
-        for (i = 0; i < PF_MSG_N_STATUSES; i++)
-            if (strlen(pf_msg_statuses[i]) == len && strncmp(p, pf_msg_statuses[i], len) == 0)
+        for (i = 0; i < PF_STATUS__MAX; i++)
+            if (strlen(pf_status_to_string((enum pf_status)i)) == len &&
+                strncmp(p, pf_status_to_string((enum pf_status)i), len) == 0)
                 break;
-        if (i == PF_MSG_N_STATUSES) {
+        if (i == PF_STATUS__MAX) {
             (void)snprintf(ret_bad, badlen, "%.*s", (int)(len > 64 ? 64 : len), p);
             return -EINVAL;
         }

@@ -113,10 +113,7 @@ static int64_t status_count(const struct aggregator_metrics *m, const char *stat
 
 static bool is_known(const char *status)
 {
-    for (size_t i = 0; i < PF_MSG_N_STATUSES; i++)
-        if (strcmp(pf_msg_statuses[i], status) == 0)
-            return true;
-    return false;
+    return pf_status_from_string(status) >= 0;
 }
 
 static int render_statuses(const struct aggregator_metrics *m, struct pf_buf *out)
@@ -126,8 +123,9 @@ static int render_statuses(const struct aggregator_metrics *m, struct pf_buf *ou
                            "result, over the runs in the store.\n"
                            "# TYPE patchfleet_results_total counter\n");
 
-    for (size_t i = 0; r == 0 && i < PF_MSG_N_STATUSES; i++)
-        r = append_status_sample(out, pf_msg_statuses[i], status_count(m, pf_msg_statuses[i]));
+    for (size_t i = 0; r == 0 && i < PF_STATUS__MAX; i++)
+        r = append_status_sample(out, pf_status_to_string((enum pf_status)i),
+                                 status_count(m, pf_status_to_string((enum pf_status)i)));
     for (size_t i = 0; r == 0 && i < m->n_statuses; i++)
         if (!is_known(m->statuses[i].status))
             r = append_status_sample(out, m->statuses[i].status, m->statuses[i].n);

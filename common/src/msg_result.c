@@ -19,23 +19,16 @@
 #include "pf/alloc.h"
 #include "pf/err.h"
 #include "pf/msg.h"
-
-const char *const pf_msg_statuses[PF_MSG_N_STATUSES] = {
-    "Patched", "UpToDate", "Skipped", "Planned", "Failed", "Cancelled", "Error",
-};
+#include "pf/status.h"
 
 bool pf_msg_status_known(const char *s)
 {
-    for (size_t i = 0; s && i < PF_MSG_N_STATUSES; i++)
-        if (strcmp(s, pf_msg_statuses[i]) == 0)
-            return true;
-    return false;
+    return pf_status_from_string(s) >= 0;
 }
 
 bool pf_msg_status_is_failure(const char *s)
 {
-    return s && (strcmp(s, "Failed") == 0 || strcmp(s, "Cancelled") == 0 ||
-                 strcmp(s, "Error") == 0);
+    return pf_status_is_failure(pf_status_from_string(s));
 }
 
 /* --- encoding ---------------------------------------------------------------------------- */

@@ -29,19 +29,65 @@ static int catalog_list_tags(void *userdata, const struct pf_ref *repo, struct p
     return r < 0 ? r : 0;
 }
 
-/* Parses RFC 3339 ("2024-05-01T10:00:00.123Z", "...+02:00") into unix seconds. */
-static int parse_rfc3339(const char *s, int64_t *ret)
+/* Reads exactly `n` decimal digits at *s and advances past them. sscanf's %2d also took a sign,
+ * leading blanks and a single digit, so "+2:0" passed and the fixed-width skip after it ran
+ * past the end of the string. */
+static bool take_digits(const char **s, int n, int *ret)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        char c = (*s)[i];
+
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    *s += n;
+    *ret = v;
+    return true;
+}
+
+/* True when *s is `c` (case-insensitively for letters); advances past it. */
+static bool take_char(const char **s, char c)
+{
+    if (**s != c && !(c >= 'A' && c <= 'Z' && **s == c - 'A' + 'a'))
+        return false;
+    (*s)++;
+    return true;
+}
+
+int producer_catalog_parse_time(const char *s, int64_t *ret)
 {
     struct tm tm = {0};
-    int y, mo, d, h, mi, sec, n = 0;
+    int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
     int64_t t;
 
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n == 0)
+    if (!take_digits(&s, 4, &y) || !take_char(&s, '-') || !take_digits(&s, 2, &mo) ||
+        !take_char(&s, '-') || !take_digits(&s, 2, &d) || !take_char(&s, 'T') ||
+        !take_digits(&s, 2, &h) || !take_char(&s, ':') || !take_digits(&s, 2, &mi) ||
+        !take_char(&s, ':') || !take_digits(&s, 2, &sec))
         return -EINVAL;
-    s += n;
-    if (*s == '.')
-        for (s++; *s >= '0' && *s <= '9'; s++)
-            ;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return -EINVAL;
+    if (*s == '.') {
+        s++;
+        if (*s < '0' || *s > '9')
+            return -EINVAL;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    if (*s == '+' || *s == '-') {
+        sign = *s == '+' ? 1 : -1;
+        s++;
+        if (!take_digits(&s, 2, &oh) || !take_char(&s, ':') || !take_digits(&s, 2, &om) ||
+            oh > 23 || om > 59)
+            return -EINVAL;
+    } else if (!take_char(&s, 'Z')) {
+        return -EINVAL;
+    }
+    if (*s)
+        return -EINVAL;
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;
     tm.tm_mday = d;
@@ -49,18 +95,7 @@ static int parse_rfc3339(const char *s, int64_t *ret)
     tm.tm_min = mi;
     tm.tm_sec = sec;
     t = (int64_t)timegm(&tm);
-    if (*s == 'Z' || *s == 'z') {
-        s++;
-    } else if (*s == '+' || *s == '-') {
-        int oh, om;
-        if (sscanf(s + 1, "%2d:%2d", &oh, &om) != 2)
-            return -EINVAL;
-        t -= (*s == '+' ? 1 : -1) * (int64_t)(oh * 3600 + om * 60);
-        s += 6;
-    }
-    if (*s)
-        return -EINVAL;
-    *ret = t;
+    *ret = t - sign * (int64_t)(oh * 3600 + om * 60);
     return 0;
 }
 
@@ -129,8 +164,12 @@ static int catalog_created(void *userdata, const struct pf_ref *ref, int64_t *re
     if (r < 0)
         goto out;
     have_cfg = true;
-    if (!cfg.created || parse_rfc3339(cfg.created, ret) < 0) {
-        (void)snprintf(errbuf, errlen, "image config has no valid 'created' time");
+    if (!cfg.created) {
+        (void)snprintf(errbuf, errlen, "image config has no 'created' time");
+        r = -ENODATA;
+    } else if (producer_catalog_parse_time(cfg.created, ret) < 0) {
+        (void)snprintf(errbuf, errlen, "image config 'created' time '%.64s' is not RFC 3339",
+                       cfg.created);
         r = -ENODATA;
     }
 out:

@@ -21,12 +21,14 @@
 #include "pf/log.h"
 #include "pf/msg.h"
 #include "pf/registry.h"
+#include "pf/registry_opts.h"
+#include "pf/tag_decision.h"
+#include "pf/tag_lists.h"
 #include "producer/catalog.h"
-#include "producer/decide.h"
 #include "producer/plan.h"
 #include "producer/publish.h"
+#include "producer/reports.h"
 #include "producer/run.h"
-#include "producer/tag_lists.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -38,18 +40,16 @@ enum {
     OPT_TIMEOUT,
     OPT_IGNORE_ERRORS,
     OPT_RUN_ID,
-    OPT_INSECURE,
-    OPT_CA_FILE,
     OPT_DELIVERY_TIMEOUT,
     OPT_SCANNER,
     OPT_PKG_TYPES,
 };
 
 struct args {
-    const char *config, *brokers, *oci_dir, *run_id, *reports, *ca_file, *scanner, *pkg_types;
+    const char *config, *brokers, *oci_dir, *run_id, *reports, *scanner, *pkg_types;
     bool push, dry_run, ignore_errors;
     int64_t timeout_ms, delivery_timeout_ms;
-    struct pf_strv insecure;
+    struct pf_registry_opts registry; /* --insecure-registry, --ca-file */
 };
 
 static void usage(FILE *out)
@@ -67,8 +67,7 @@ static void usage(FILE *out)
             "  --scanner trivy|native    format of the reports (default trivy)\n"
             "  --pkg-types os|os,library findings that count as fixable (default os)\n"
             "  --delivery-timeout D      wait this long for the broker's acks (default 60s)\n"
-            "  --insecure-registry HOST[:PORT]  plain http for this registry (repeatable)\n"
-            "  --ca-file FILE            trust this CA bundle\n"
+            PF_REGISTRY_OPTS_HELP
             "\nThe run id is printed as the last line on stdout.\n"
             "exit status: 0 published, 1 a delivery or plan failure, 2 usage or config error\n");
 }
@@ -88,15 +87,19 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"report-dir", required_argument, NULL, 'r'},
         {"scanner", required_argument, NULL, OPT_SCANNER},
         {"pkg-types", required_argument, NULL, OPT_PKG_TYPES},
-        {"insecure-registry", required_argument, NULL, OPT_INSECURE},
-        {"ca-file", required_argument, NULL, OPT_CA_FILE},
+        PF_REGISTRY_LONG_OPTIONS,
         {"delivery-timeout", required_argument, NULL, OPT_DELIVERY_TIMEOUT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int opt;
+    int opt, r;
 
     while ((opt = getopt_long(argc, argv, "c:r:h", options, NULL)) != -1) {
+        r = pf_registry_opts_parse(&a->registry, opt, optarg);
+        if (r < 0)
+            return r;
+        if (r > 0)
+            continue;
         switch (opt) {
         case 'h': usage(stdout); return 1;
         case 'c': a->config = optarg; break;
@@ -109,11 +112,6 @@ static int parse_args(int argc, char **argv, struct args *a)
         case OPT_DRY_RUN: a->dry_run = true; break;
         case OPT_IGNORE_ERRORS: a->ignore_errors = true; break;
         case OPT_RUN_ID: a->run_id = optarg; break;
-        case OPT_CA_FILE: a->ca_file = optarg; break;
-        case OPT_INSECURE:
-            if (pf_strv_push(&a->insecure, optarg) < 0)
-                return -ENOMEM;
-            break;
         case OPT_TIMEOUT:
         case OPT_DELIVERY_TIMEOUT:
             if (pf_duration_parse_ms(optarg,
@@ -159,13 +157,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 /* With -r: the report verdict of job `j` (Copa's skip rule, docs/reports.md) into `m`. A
  * decision that cannot be made leaves the verdict "patch": the worker decides the tag itself. */
-static int judge_job(struct pf_registry *reg, struct producer_tag_lists *lists,
+static int judge_job(struct pf_registry *reg, struct pf_tag_lists *lists,
                      const struct producer_reports *reps, const struct pf_job *j,
                      struct pf_msg_job *m)
 {
-    struct producer_patch_decision dec = {0};
+    struct pf_report_lookup reports = producer_reports_as_lookup(reps);
+    struct pf_tag_decision dec = {0};
     char err[512] = "";
-    int r = producer_decide_job(reg, lists, reps, j, NULL, NULL, &dec, err, sizeof(err));
+    int r = pf_tag_decision_for_job(reg, lists, &reports, j, NULL, NULL, &dec, err, sizeof(err));
 
     if (r == -ENOMEM)
         return r;
@@ -176,7 +175,7 @@ static int judge_job(struct pf_registry *reg, struct producer_tag_lists *lists,
         m->skip_tag = pf_strdup(dec.tag);
         r = m->skip_tag ? 0 : -ENOMEM;
     }
-    producer_patch_decision_release(&dec);
+    pf_tag_decision_release(&dec);
     return r == -ENOMEM ? r : 0;
 }
 
@@ -185,11 +184,11 @@ static int make_jobs(const struct args *a, struct pf_registry *reg,
                      const struct producer_reports *reps, const char *run,
                      const struct producer_plan *plan, struct pf_msg_job *msgs)
 {
-    struct producer_tag_lists *lists = NULL;
+    struct pf_tag_lists *lists = NULL;
     int64_t now = producer_now_ms();
     int r = 0;
 
-    if (reps && !a->oci_dir && producer_tag_lists_new(&lists) < 0)
+    if (reps && !a->oci_dir && pf_tag_lists_new(&lists) < 0)
         return -ENOMEM;
 
     for (size_t i = 0; i < plan->n_jobs; i++) {
@@ -218,7 +217,7 @@ static int make_jobs(const struct args *a, struct pf_registry *reg,
             break;
         }
     }
-    producer_tag_lists_free(lists);
+    pf_tag_lists_free(lists);
     return r;
 }
 
@@ -238,15 +237,10 @@ static int make_failures(const char *run, const struct producer_plan *plan,
 
 static struct pf_registry *registry_new(const struct args *a)
 {
-    struct pf_registry_options o;
     struct pf_registry *reg = NULL;
     char err[256] = "";
 
-    pf_registry_options_init(&o);
-    o.insecure_hosts = &a->insecure;
-    o.ca_file = a->ca_file;
-    o.force_tls = a->ca_file != NULL;
-    if (pf_registry_new(&o, &reg, err, sizeof(err)) < 0)
+    if (pf_registry_opts_new_client(&a->registry, &reg, err, sizeof(err)) < 0)
         fprintf(stderr, "patchfleet-producer: cannot create the registry client: %s\n", err);
     return reg;
 }
@@ -324,7 +318,7 @@ out:
 
 int main(int argc, char **argv)
 {
-    struct args a = {.insecure = PF_STRV_INIT};
+    struct args a = {.registry = PF_REGISTRY_OPTS_INIT};
     struct producer_plan plan = {0};
     struct pf_config *cfg = NULL;
     struct pf_registry *reg = NULL;
@@ -371,6 +365,6 @@ out:
     producer_plan_release(&plan);
     reg = pf_registry_free(reg);
     cfg = pf_config_free(cfg);
-    pf_strv_clear(&a.insecure);
+    pf_registry_opts_release(&a.registry);
     return status;
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Report index and skip decision (see reports.h). Every report is judged once at load and only
- * its verdict is kept, keyed by the normalised ArtifactName, so a directory of large Trivy
- * reports costs memory for names, not documents. Duplicates are not resolved silently as in
- * Copa (last file wins): two reports for one image make it UNREADABLE with both file names,
- * and the job patches (fail-open). Unlike Copa, a Trivy file must look like Trivy output:
- * a native update list read with --scanner trivy is unreadable, not "clean".
+ * Report index (see reports.h); the skip decision it feeds is pf/tag_decision.h. Every report
+ * is judged once at load and only its verdict is kept, keyed by the normalised ArtifactName,
+ * so a directory of large Trivy reports costs memory for names, not documents. Duplicates are
+ * not resolved silently as in Copa (last file wins): two reports for one image make it
+ * UNREADABLE with both file names, and the job patches (fail-open). Unlike Copa, a Trivy file
+ * must look like Trivy output: a native update list read with --scanner trivy is unreadable,
+ * not "clean".
  */
 #include "pf/setup.h"
 
@@ -28,7 +29,7 @@
 struct entry {
     char *key;  /* normalised ArtifactName */
     char *file; /* base name */
-    enum producer_report_verdict verdict;
+    enum pf_report_verdict verdict;
     char *why; /* UNREADABLE: the reason, naming the file(s) */
 };
 
@@ -97,12 +98,12 @@ static int judge_trivy(json_t *doc, bool library, char *errbuf, size_t errlen)
     size_t i;
 
     if (!json_object_get(doc, "SchemaVersion") && !results)
-        return pf_set_error(errbuf, errlen, PRODUCER_REPORT_UNREADABLE,
+        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE,
                             "not a Trivy report (no SchemaVersion, no Results)");
     if (!results || json_is_null(results))
-        return PRODUCER_REPORT_CLEAN; /* Trivy leaves Results out when it found nothing */
+        return PF_REPORT_CLEAN; /* Trivy leaves Results out when it found nothing */
     if (!json_is_array(results))
-        return pf_set_error(errbuf, errlen, PRODUCER_REPORT_UNREADABLE,
+        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE,
                             "Results is not an array");
     json_array_foreach(results, i, res) {
         const char *cls = json_string_value(json_object_get(res, "Class"));
@@ -112,12 +113,12 @@ static int judge_trivy(json_t *doc, bool library, char *errbuf, size_t errlen)
         int r = vulns_fixable(json_object_get(res, "Vulnerabilities"));
 
         if (r < 0)
-            return pf_set_error(errbuf, errlen, PRODUCER_REPORT_UNREADABLE,
+            return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE,
                                 "Results[%zu].Vulnerabilities is not an array", i);
         if (counts && r > 0)
             fixable = true;
     }
-    return fixable ? PRODUCER_REPORT_FIXABLE : PRODUCER_REPORT_CLEAN;
+    return fixable ? PF_REPORT_FIXABLE : PF_REPORT_CLEAN;
 }
 
 /* Copa's native update manifest: v1alpha1 lists "updates" (also when apiVersion is absent, as
@@ -132,27 +133,27 @@ static int judge_native(json_t *doc, char *errbuf, size_t errlen)
     json_t *u;
 
     if (json_object_get(doc, "apiVersion") && !api)
-        return pf_set_error(errbuf, errlen, PRODUCER_REPORT_UNREADABLE,
+        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE,
                             "apiVersion is not a string");
     if (!ver || strcmp(ver, "v1alpha1") == 0) {
         u = json_object_get(doc, "updates");
         if (!json_is_array(u) && !json_is_null(u))
-            return pf_set_error(errbuf, errlen, PRODUCER_REPORT_UNREADABLE,
+            return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE,
                                 "not a native report (no \"updates\" list)");
-        return json_array_size(u) ? PRODUCER_REPORT_FIXABLE : PRODUCER_REPORT_CLEAN;
+        return json_array_size(u) ? PF_REPORT_FIXABLE : PF_REPORT_CLEAN;
     }
     if (strcmp(ver, "v1alpha2") != 0)
-        return pf_set_error(errbuf, errlen, PRODUCER_REPORT_UNREADABLE,
+        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE,
                             "unsupported apiVersion '%s'", api);
     for (size_t i = 0; i < PF_ARRAY_SIZE(v2); i++) {
         u = json_object_get(doc, v2[i]);
         if (u && !json_is_array(u) && !json_is_null(u))
-            return pf_set_error(errbuf, errlen, PRODUCER_REPORT_UNREADABLE,
+            return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE,
                                 "\"%s\" is not a list", v2[i]);
         if (json_array_size(u))
-            return PRODUCER_REPORT_FIXABLE;
+            return PF_REPORT_FIXABLE;
     }
-    return PRODUCER_REPORT_CLEAN;
+    return PF_REPORT_CLEAN;
 }
 
 int producer_report_judge(const char *data, size_t len, enum producer_report_scanner scanner,
@@ -165,11 +166,11 @@ int producer_report_judge(const char *data, size_t len, enum producer_report_sca
     int r;
 
     if (!doc)
-        return pf_set_error(errbuf, errlen, PRODUCER_REPORT_UNREADABLE,
+        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE,
                             "not JSON (line %d: %s)", jerr.line, jerr.text);
     if (!json_is_object(doc)) {
         json_decref(doc);
-        return pf_set_error(errbuf, errlen, PRODUCER_REPORT_UNREADABLE,
+        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE,
                             "not a JSON object");
     }
     name = json_string_value(json_object_get(doc, "ArtifactName"));
@@ -246,7 +247,7 @@ static int load_one(struct producer_reports *reps, const char *dir, const char *
                           artifact ? "has an ArtifactName that is not an image reference: "
                                    : "names no image (no ArtifactName)",
                           artifact ? artifact : "",
-                          r == PRODUCER_REPORT_UNREADABLE ? "; it is also unreadable" : "");
+                          r == PF_REPORT_UNREADABLE ? "; it is also unreadable" : "");
         pf_free(artifact);
         return r;
     }
@@ -262,14 +263,14 @@ static int load_one(struct producer_reports *reps, const char *dir, const char *
     }
     reps->v = v;
     e = &v[reps->n];
-    *e = (struct entry){.key = key, .verdict = (enum producer_report_verdict)r};
+    *e = (struct entry){.key = key, .verdict = (enum pf_report_verdict)r};
     e->file = pf_strdup(name);
-    if (r == PRODUCER_REPORT_UNREADABLE)
+    if (r == PF_REPORT_UNREADABLE)
         e->why = pf_asprintf("report '%s' is unreadable: %s", name, why);
     reps->n++;
-    if (!e->file || (r == PRODUCER_REPORT_UNREADABLE && !e->why))
+    if (!e->file || (r == PF_REPORT_UNREADABLE && !e->why))
         return -ENOMEM;
-    if (r == PRODUCER_REPORT_UNREADABLE)
+    if (r == PF_REPORT_UNREADABLE)
         return pf_strv_pushf(&reps->warnings, "%s", e->why);
     return 0;
 }
@@ -300,7 +301,7 @@ static int merge_duplicates(struct producer_reports *reps)
             }
             pf_free(reps->v[i].why);
             reps->v[i].why = why;
-            reps->v[i].verdict = PRODUCER_REPORT_UNREADABLE;
+            reps->v[i].verdict = PF_REPORT_UNREADABLE;
             for (size_t k = i + 1; k < j; k++)
                 entry_release(&reps->v[k]);
         }
@@ -406,8 +407,8 @@ static int cmp_key(const void *key, const void *pe)
     return strcmp(key, ((const struct entry *)pe)->key);
 }
 
-enum producer_report_verdict producer_reports_lookup(const struct producer_reports *reps,
-                                                     const char *ref, const char **ret_why)
+enum pf_report_verdict producer_reports_lookup(const struct producer_reports *reps,
+                                              const char *ref, const char **ret_why)
 {
     const struct entry *e = NULL;
     char *key = reps && reps->n ? normalise(ref) : NULL;
@@ -417,69 +418,17 @@ enum producer_report_verdict producer_reports_lookup(const struct producer_repor
     pf_free(key);
     if (ret_why)
         *ret_why = !e ? NULL : e->why ? e->why : e->file;
-    return e ? e->verdict : PRODUCER_REPORT_NONE;
+    return e ? e->verdict : PF_REPORT_NONE;
 }
 
-/* --- skip decision (tag versioning is pf/patched_tags.h) ------------------------------- */
-
-void producer_patch_decision_release(struct producer_patch_decision *d)
+/* Adapts producer_reports_lookup() to pf_report_lookup_fn. */
+static enum pf_report_verdict lookup_thunk(const void *userdata, const char *ref,
+                                           const char **ret_why)
 {
-    if (!d)
-        return;
-    pf_free(d->tag);
-    pf_free(d->latest);
-    pf_free(d->warning);
-    *d = (struct producer_patch_decision){0};
+    return producer_reports_lookup(userdata, ref, ret_why);
 }
 
-int producer_patch_decide(const struct producer_reports *reps, const char *target_repo,
-                          const char *base, const struct pf_strv *existing,
-                          const char *list_error, struct producer_patch_decision *ret)
+struct pf_report_lookup producer_reports_as_lookup(const struct producer_reports *reps)
 {
-    struct producer_patch_decision d = {0};
-    enum producer_report_verdict v = PRODUCER_REPORT_NONE;
-    const char *why = NULL;
-    char *ref;
-    int r;
-
-    if (!existing) {
-        d.tag = pf_strdup(base);
-        d.warning = pf_asprintf("cannot list the tags of %s (%s): patching as %s (fail-open)",
-                                target_repo, list_error ? list_error : "unknown error", base);
-        if (!d.tag || !d.warning) {
-            producer_patch_decision_release(&d);
-            return -ENOMEM;
-        }
-        *ret = d;
-        return 0;
-    }
-    r = pf_patched_tags_find(base, existing, &d.latest, &d.tag);
-    if (r < 0)
-        return r;
-    if (reps && d.latest) {
-        ref = pf_asprintf("%s:%s", target_repo, d.latest);
-        if (!ref) {
-            producer_patch_decision_release(&d);
-            return -ENOMEM;
-        }
-        v = producer_reports_lookup(reps, ref, &why);
-        pf_free(ref);
-    }
-    if (v == PRODUCER_REPORT_CLEAN) {
-        pf_free(d.tag);
-        d.tag = pf_strdup(d.latest);
-        d.skip = true;
-    } else if (v == PRODUCER_REPORT_UNREADABLE) {
-        d.warning = pf_asprintf("%s: patching (fail-open)", why);
-        if (!d.warning) {
-            producer_patch_decision_release(&d);
-            return -ENOMEM;
-        }
-    }
-    if (!d.tag) {
-        producer_patch_decision_release(&d);
-        return -ENOMEM;
-    }
-    *ret = d;
-    return 0;
+    return (struct pf_report_lookup){.lookup = reps ? lookup_thunk : NULL, .userdata = reps};
 }

@@ -12,6 +12,7 @@
 #include "pf/digest.h"
 #include "pf/log.h"
 #include "pf/msg.h"
+#include "pf/status.h"
 #include "producer/plan.h"
 #include "producer/run.h"
 
@@ -80,7 +81,7 @@ int producer_plan_failure_result(const char *run_id, const struct producer_plan_
         .job_id = producer_job_id(run_id, "plan-failure", f->name, f->source),
         .name = pf_strdup(f->name ? f->name : ""),
         .source = pf_strdup(f->source ? f->source : ""),
-        .status = pf_strdup("Error"),
+        .status = pf_strdup(pf_status_to_string(PF_STATUS_ERROR)),
         .details = pf_strdup(f->reason ? f->reason : "discovery failed"),
         .worker = pf_strdup("producer"),
         .started_ms = now_ms,

@@ -506,9 +506,9 @@ static void job_runner_early_outcomes(void **state)
     char err[256], *dir = make_tmpdir(), *cache = pf_asprintf("%s/cache", dir);
 
     (void)state;
-    assert_string_equal(worker_patch_status_to_string(WORKER_PATCH_UP_TO_DATE), "UpToDate");
-    assert_string_equal(worker_patch_status_to_string(WORKER_PATCH_CANCELLED), "Cancelled");
-    assert_null(worker_patch_status_to_string(WORKER_PATCH_STATUS__MAX));
+    assert_string_equal(pf_status_to_string(PF_STATUS_UP_TO_DATE), "UpToDate");
+    assert_string_equal(pf_status_to_string(PF_STATUS_CANCELLED), "Cancelled");
+    assert_null(pf_status_to_string(PF_STATUS__MAX));
     memset(&res, 0, sizeof(res));
     worker_patch_job_result_release(&res);
 
@@ -521,7 +521,7 @@ static void job_runner_early_outcomes(void **state)
 
     /* Missing options: Failed, naming the image. */
     assert_int_equal(worker_patch_job_run(&o, &job, &res), 0);
-    assert_int_equal(res.status, WORKER_PATCH_FAILED);
+    assert_int_equal(res.status, PF_STATUS_FAILED);
     assert_non_null(strstr(res.details, "127.0.0.1:1/lib/debian:12: "));
     assert_null(res.patched_ref);
     worker_patch_job_result_release(&res);
@@ -535,7 +535,7 @@ static void job_runner_early_outcomes(void **state)
     /* An invalid target tag fails before any network access. */
     job.target_tag = (char *)"-bad tag";
     assert_int_equal(worker_patch_job_run(&o, &job, &res), 0);
-    assert_int_equal(res.status, WORKER_PATCH_FAILED);
+    assert_int_equal(res.status, PF_STATUS_FAILED);
     assert_non_null(strstr(res.details, "invalid target tag"));
     worker_patch_job_result_release(&res);
     job.target_tag = (char *)"12-patched";
@@ -543,7 +543,7 @@ static void job_runner_early_outcomes(void **state)
     /* Cancelled before the first fetch: Cancelled, nothing pushed, workdir removed. */
     o.cancelled = always;
     assert_int_equal(worker_patch_job_run(&o, &job, &res), 0);
-    assert_int_equal(res.status, WORKER_PATCH_CANCELLED);
+    assert_int_equal(res.status, PF_STATUS_CANCELLED);
     assert_null(res.patched_ref);
     assert_non_null(strstr(res.details, "cancelled"));
     worker_patch_job_result_release(&res);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The dry-run plan cache of the job runner (worker_plan_cache_*): copies in and out, the least
- * recently used entry dropped first, replacement of a key, hit/miss counts, and concurrent use
- * from several threads (run under ASan/TSan to catch races and leaks). That a cached dry run
- * answers exactly as an uncached one is checked end to end by tests/integration/fleet_kafka.sh
- * (the workers cache, the local oracle run does not; rows and plans must be equal).
+ * The dry-run plan cache of the job runner (job/plan_cache.h, worker_plan_cache_*): copies in
+ * and out, the least recently used entry dropped first, replacement of a key, hit/miss counts,
+ * and concurrent use from several threads (run under ASan/TSan to catch races and leaks). That
+ * a cached dry run answers exactly as an uncached one is checked end to end by
+ * tests/integration/fleet_kafka.sh (the workers cache, the local oracle run does not; rows and
+ * plans must be equal).
  */
 #include "pf_test.h"
 
@@ -12,6 +13,7 @@
 
 #include "pf/oci.h"
 #include "job/patch_job.h"
+#include "job/plan_cache.h"
 
 static struct worker_engine_upgrade ups[] = {
     {(char *)"libc6", (char *)"amd64", (char *)"2.36-9", (char *)"2.36-9+deb12u4"},

@@ -70,12 +70,12 @@ static void judge_fixtures(void **state)
         int verdict;
         const char *artifact; /* NULL: none */
     } cases[] = {
-        {fx->trivy, PRODUCER_REPORT_TRIVY, PRODUCER_REPORT_FIXABLE, fx->hub_image},
-        {fx->no_os, PRODUCER_REPORT_TRIVY, PRODUCER_REPORT_FIXABLE, fx->no_os_image},
-        {fx->native, PRODUCER_REPORT_NATIVE, PRODUCER_REPORT_FIXABLE, NULL},
+        {fx->trivy, PRODUCER_REPORT_TRIVY, PF_REPORT_FIXABLE, fx->hub_image},
+        {fx->no_os, PRODUCER_REPORT_TRIVY, PF_REPORT_FIXABLE, fx->no_os_image},
+        {fx->native, PRODUCER_REPORT_NATIVE, PF_REPORT_FIXABLE, NULL},
         /* The wrong scanner: unreadable, never "clean" (Copa would call it clean). */
-        {fx->native, PRODUCER_REPORT_TRIVY, PRODUCER_REPORT_UNREADABLE, NULL},
-        {fx->trivy, PRODUCER_REPORT_NATIVE, PRODUCER_REPORT_UNREADABLE, fx->hub_image},
+        {fx->native, PRODUCER_REPORT_TRIVY, PF_REPORT_UNREADABLE, NULL},
+        {fx->trivy, PRODUCER_REPORT_NATIVE, PF_REPORT_UNREADABLE, fx->hub_image},
     };
 
     for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
@@ -89,7 +89,7 @@ static void judge_fixtures(void **state)
             assert_string_equal(art, cases[i].artifact);
         else
             assert_null(art);
-        if (cases[i].verdict == PRODUCER_REPORT_UNREADABLE)
+        if (cases[i].verdict == PF_REPORT_UNREADABLE)
             assert_true(err[0] != '\0');
         pf_free(art);
         pf_free(data);
@@ -106,39 +106,39 @@ static void judge_inline(void **state)
     } cases[] = {
         /* Trivy: clean forms. */
         {"{\"SchemaVersion\":2,\"ArtifactName\":\"a:1\"}", PRODUCER_REPORT_TRIVY, false,
-         PRODUCER_REPORT_CLEAN},
+         PF_REPORT_CLEAN},
         {"{\"SchemaVersion\":2,\"Results\":[{\"Class\":\"os-pkgs\"}]}", PRODUCER_REPORT_TRIVY,
-         false, PRODUCER_REPORT_CLEAN},
+         false, PF_REPORT_CLEAN},
         {"{\"SchemaVersion\":2,\"Results\":[{\"Class\":\"os-pkgs\",\"Vulnerabilities\":"
          "[{\"PkgName\":\"a\",\"FixedVersion\":\"\"}]}]}",
-         PRODUCER_REPORT_TRIVY, false, PRODUCER_REPORT_CLEAN},
+         PRODUCER_REPORT_TRIVY, false, PF_REPORT_CLEAN},
         /* Library findings count only with --pkg-types os,library, and only Copa's types. */
         {"{\"SchemaVersion\":2,\"Results\":[{\"Class\":\"lang-pkgs\",\"Type\":\"gomod\","
          "\"Vulnerabilities\":[{\"FixedVersion\":\"1.2\"}]}]}",
-         PRODUCER_REPORT_TRIVY, false, PRODUCER_REPORT_CLEAN},
+         PRODUCER_REPORT_TRIVY, false, PF_REPORT_CLEAN},
         {"{\"SchemaVersion\":2,\"Results\":[{\"Class\":\"lang-pkgs\",\"Type\":\"gomod\","
          "\"Vulnerabilities\":[{\"FixedVersion\":\"1.2\"}]}]}",
-         PRODUCER_REPORT_TRIVY, true, PRODUCER_REPORT_FIXABLE},
+         PRODUCER_REPORT_TRIVY, true, PF_REPORT_FIXABLE},
         {"{\"SchemaVersion\":2,\"Results\":[{\"Class\":\"lang-pkgs\",\"Type\":\"jar\","
          "\"Vulnerabilities\":[{\"FixedVersion\":\"1.2\"}]}]}",
-         PRODUCER_REPORT_TRIVY, true, PRODUCER_REPORT_CLEAN},
+         PRODUCER_REPORT_TRIVY, true, PF_REPORT_CLEAN},
         /* Broken. */
         {"{\"SchemaVersion\":2,\"Results\":{}}", PRODUCER_REPORT_TRIVY, false,
-         PRODUCER_REPORT_UNREADABLE},
+         PF_REPORT_UNREADABLE},
         {"{\"SchemaVersion\":2,\"Results\":[{\"Class\":\"os-pkgs\",\"Vulnerabilities\":3}]}",
-         PRODUCER_REPORT_TRIVY, false, PRODUCER_REPORT_UNREADABLE},
-        {"[1,2]", PRODUCER_REPORT_TRIVY, false, PRODUCER_REPORT_UNREADABLE},
-        {"{\"SchemaVersion\":2,", PRODUCER_REPORT_TRIVY, false, PRODUCER_REPORT_UNREADABLE},
+         PRODUCER_REPORT_TRIVY, false, PF_REPORT_UNREADABLE},
+        {"[1,2]", PRODUCER_REPORT_TRIVY, false, PF_REPORT_UNREADABLE},
+        {"{\"SchemaVersion\":2,", PRODUCER_REPORT_TRIVY, false, PF_REPORT_UNREADABLE},
         /* Native: any listed update, v1alpha1 with or without apiVersion, v1alpha2. */
-        {"{\"updates\":[]}", PRODUCER_REPORT_NATIVE, false, PRODUCER_REPORT_CLEAN},
+        {"{\"updates\":[]}", PRODUCER_REPORT_NATIVE, false, PF_REPORT_CLEAN},
         {"{\"apiVersion\":\"v1alpha1\",\"updates\":[{\"name\":\"a\"}]}", PRODUCER_REPORT_NATIVE,
-         false, PRODUCER_REPORT_FIXABLE},
+         false, PF_REPORT_FIXABLE},
         {"{\"apiVersion\":\"v1alpha2\",\"osupdates\":[],\"langupdates\":[{\"name\":\"x\"}]}",
-         PRODUCER_REPORT_NATIVE, false, PRODUCER_REPORT_FIXABLE},
+         PRODUCER_REPORT_NATIVE, false, PF_REPORT_FIXABLE},
         {"{\"apiVersion\":\"v1alpha2\",\"osupdates\":[]}", PRODUCER_REPORT_NATIVE, false,
-         PRODUCER_REPORT_CLEAN},
+         PF_REPORT_CLEAN},
         {"{\"apiVersion\":\"v9\",\"updates\":[]}", PRODUCER_REPORT_NATIVE, false,
-         PRODUCER_REPORT_UNREADABLE},
+         PF_REPORT_UNREADABLE},
     };
 
     (void)state;
@@ -221,21 +221,21 @@ static void index_directory(void **state)
     assert_int_equal(producer_reports_count(reps), 4); /* hub_image, nginx, x, d */
     /* Normalisation: three spellings of one image. */
     (void)snprintf(ref, sizeof(ref), "docker.io/library/%s", fx->hub_image);
-    assert_int_equal(producer_reports_lookup(reps, ref, &why), PRODUCER_REPORT_FIXABLE);
+    assert_int_equal(producer_reports_lookup(reps, ref, &why), PF_REPORT_FIXABLE);
     assert_string_equal(why, "a.json");
     (void)snprintf(ref, sizeof(ref), "index.docker.io/library/%s", fx->hub_image);
-    assert_int_equal(producer_reports_lookup(reps, ref, NULL), PRODUCER_REPORT_FIXABLE);
-    assert_int_equal(producer_reports_lookup(reps, "nginx:1-p", NULL), PRODUCER_REPORT_CLEAN);
+    assert_int_equal(producer_reports_lookup(reps, ref, NULL), PF_REPORT_FIXABLE);
+    assert_int_equal(producer_reports_lookup(reps, "nginx:1-p", NULL), PF_REPORT_CLEAN);
     assert_int_equal(producer_reports_lookup(reps, "r.test/x:1", &why),
-                     PRODUCER_REPORT_UNREADABLE);
+                     PF_REPORT_UNREADABLE);
     assert_non_null(strstr(why, "broken.json"));
     assert_int_equal(producer_reports_lookup(reps, "r.test/d:1", &why),
-                     PRODUCER_REPORT_UNREADABLE);
+                     PF_REPORT_UNREADABLE);
     assert_non_null(strstr(why, "'dup1.json', 'dup2.json'"));
-    assert_int_equal(producer_reports_lookup(reps, "r.test/t:1", &why), PRODUCER_REPORT_NONE);
+    assert_int_equal(producer_reports_lookup(reps, "r.test/t:1", &why), PF_REPORT_NONE);
     assert_null(why);
-    assert_int_equal(producer_reports_lookup(reps, "r.test/s:1", NULL), PRODUCER_REPORT_NONE);
-    assert_int_equal(producer_reports_lookup(reps, "Not A Ref", NULL), PRODUCER_REPORT_NONE);
+    assert_int_equal(producer_reports_lookup(reps, "r.test/s:1", NULL), PF_REPORT_NONE);
+    assert_int_equal(producer_reports_lookup(reps, "Not A Ref", NULL), PF_REPORT_NONE);
     assert_true(warned(reps, "'garbage.json'"));
     assert_true(warned(reps, "'n.json' names no image"));
     assert_true(warned(reps, "'broken.json' is unreadable"));
@@ -292,14 +292,15 @@ static void decide(void **state)
                                            sizeof(err)),
                      0);
     for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
-        struct producer_patch_decision d = {0};
+        struct pf_report_lookup lookup = producer_reports_as_lookup(reps);
+        struct pf_tag_decision d = {0};
 
         pf_strv_clear(&tags);
         if (cases[i].existing)
             split(cases[i].existing, &tags);
-        assert_int_equal(producer_patch_decide(cases[i].with_reports ? reps : NULL,
-                                               "r.test/app", "1-p",
-                                               cases[i].existing ? &tags : NULL, "boom", &d),
+        assert_int_equal(pf_tag_decision_from_tags(cases[i].with_reports ? &lookup : NULL,
+                                                   "r.test/app", "1-p",
+                                                   cases[i].existing ? &tags : NULL, "boom", &d),
                          0);
         assert_int_equal(d.skip, cases[i].skip);
         assert_string_equal(d.tag, cases[i].tag);
@@ -310,7 +311,7 @@ static void decide(void **state)
         } else {
             assert_null(d.warning);
         }
-        producer_patch_decision_release(&d);
+        pf_tag_decision_release(&d);
     }
     pf_strv_clear(&tags);
     producer_reports_free(reps);

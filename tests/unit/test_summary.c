@@ -13,11 +13,11 @@
 
 /* Rows deliberately out of order, with empty cells and a multi-line detail. */
 static const struct cli_summary_row unsorted_rows[] = {
-    {"redis", WORKER_PATCH_PATCHED, "docker.io/library/redis:7.2", "reg.test/redis:7.2-patched",
+    {"redis", PF_STATUS_PATCHED, "docker.io/library/redis:7.2", "reg.test/redis:7.2-patched",
      "2 upgraded", NULL, 0},
-    {"nginx", WORKER_PATCH_FAILED, "docker.io/library/nginx:1.25", NULL,
+    {"nginx", PF_STATUS_FAILED, "docker.io/library/nginx:1.25", NULL,
      "pull failed:\nconnection\treset", NULL, 0},
-    {"nginx", WORKER_PATCH_UP_TO_DATE, "docker.io/library/nginx:1.24", "", NULL, NULL, 0},
+    {"nginx", PF_STATUS_UP_TO_DATE, "docker.io/library/nginx:1.24", "", NULL, NULL, 0},
 };
 
 static void table_sorted_aligned_dashes(void **state)
@@ -51,8 +51,8 @@ static void table_empty_has_header(void **state)
 static void table_utf8_and_odd_bytes(void **state)
 {
     const struct cli_summary_row rows[] = {
-        {"caf\xC3\xA9", WORKER_PATCH_CANCELLED, "r/a:1", NULL, "timed out\r\x1B[31m\x7F", NULL, 0},
-        {"zz", WORKER_PATCH_PLANNED, "r/b:1", NULL, "bad \xFF\xC3 byte", NULL, 0},
+        {"caf\xC3\xA9", PF_STATUS_CANCELLED, "r/a:1", NULL, "timed out\r\x1B[31m\x7F", NULL, 0},
+        {"zz", PF_STATUS_PLANNED, "r/b:1", NULL, "bad \xFF\xC3 byte", NULL, 0},
     };
     char *t = NULL;
 
@@ -68,9 +68,9 @@ static void table_utf8_and_odd_bytes(void **state)
 static void table_stable_for_equal_keys(void **state)
 {
     const struct cli_summary_row rows[] = {
-        {"a", WORKER_PATCH_FAILED, "s", NULL, "first", NULL, 0},
-        {"a", WORKER_PATCH_FAILED, "s", NULL, "second", NULL, 0},
-        {NULL, WORKER_PATCH_FAILED, NULL, NULL, "nameless", NULL, 0},
+        {"a", PF_STATUS_FAILED, "s", NULL, "first", NULL, 0},
+        {"a", PF_STATUS_FAILED, "s", NULL, "second", NULL, 0},
+        {NULL, PF_STATUS_FAILED, NULL, NULL, "nameless", NULL, 0},
     };
     char *t = NULL;
 
@@ -121,8 +121,8 @@ static void json_document(void **state)
         {"linux/arm64", NULL, NULL, 0, "no such\nmirror \xFF"},
     };
     const struct cli_summary_row rows[] = {
-        {"web", WORKER_PATCH_PLANNED, "r/web:2", NULL, "2 to upgrade", plats, 2},
-        {"api", WORKER_PATCH_FAILED, "r/api:1", NULL, "discovery \"failed\"", NULL, 0},
+        {"web", PF_STATUS_PLANNED, "r/web:2", NULL, "2 to upgrade", plats, 2},
+        {"api", PF_STATUS_FAILED, "r/api:1", NULL, "discovery \"failed\"", NULL, 0},
     };
     json_t *doc, *results, *web, *p0, *p1, *u1;
     json_error_t err;
@@ -176,28 +176,28 @@ static void json_empty(void **state)
 static void exit_status(void **state)
 {
     static const struct {
-        enum worker_patch_status status;
+        enum pf_status status;
         bool ignore_errors, interrupted;
         int want;
     } cases[] = {
-        {WORKER_PATCH_PATCHED, false, false, CLI_EXIT_OK},
-        {WORKER_PATCH_UP_TO_DATE, false, false, CLI_EXIT_OK},
-        {WORKER_PATCH_PLANNED, false, false, CLI_EXIT_OK},
-        {WORKER_PATCH_FAILED, false, false, CLI_EXIT_FAILED},
-        {WORKER_PATCH_CANCELLED, false, false, CLI_EXIT_FAILED},
-        {WORKER_PATCH_SKIPPED, false, false, CLI_EXIT_OK},
-        {WORKER_PATCH_ERROR, false, false, CLI_EXIT_FAILED}, /* discovery failures count (R12) */
-        {WORKER_PATCH_ERROR, true, false, CLI_EXIT_OK},
-        {WORKER_PATCH_FAILED, true, false, CLI_EXIT_OK},
-        {WORKER_PATCH_PATCHED, false, true, CLI_EXIT_INTERRUPTED},
-        {WORKER_PATCH_CANCELLED, true, true, CLI_EXIT_INTERRUPTED},
+        {PF_STATUS_PATCHED, false, false, CLI_EXIT_OK},
+        {PF_STATUS_UP_TO_DATE, false, false, CLI_EXIT_OK},
+        {PF_STATUS_PLANNED, false, false, CLI_EXIT_OK},
+        {PF_STATUS_FAILED, false, false, CLI_EXIT_FAILED},
+        {PF_STATUS_CANCELLED, false, false, CLI_EXIT_FAILED},
+        {PF_STATUS_SKIPPED, false, false, CLI_EXIT_OK},
+        {PF_STATUS_ERROR, false, false, CLI_EXIT_FAILED}, /* discovery failures count (R12) */
+        {PF_STATUS_ERROR, true, false, CLI_EXIT_OK},
+        {PF_STATUS_FAILED, true, false, CLI_EXIT_OK},
+        {PF_STATUS_PATCHED, false, true, CLI_EXIT_INTERRUPTED},
+        {PF_STATUS_CANCELLED, true, true, CLI_EXIT_INTERRUPTED},
     };
 
     (void)state;
     for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
         /* An up-to-date row beside the one under test must not mask it (Copa's bug, R25). */
         const struct cli_summary_row rows[] = {
-            {"a", WORKER_PATCH_UP_TO_DATE, "s", NULL, NULL, NULL, 0},
+            {"a", PF_STATUS_UP_TO_DATE, "s", NULL, NULL, NULL, 0},
             {"b", cases[i].status, "s", NULL, NULL, NULL, 0},
         };
         assert_int_equal(cli_summary_exit_status(rows, 2, cases[i].ignore_errors,
@@ -212,11 +212,11 @@ static void exit_status(void **state)
 static void table_narrow_and_wide(void **state)
 {
     static const struct cli_summary_row rows[] = {
-        {"a", WORKER_PATCH_PATCHED, "r:5000/x/a:1", "r:5000/x/a:1-patched", "OK", NULL, 0},
-        {"b", WORKER_PATCH_SKIPPED, "r:5000/x/b:2", "r:5000/x/b:2-patched-3",
+        {"a", PF_STATUS_PATCHED, "r:5000/x/a:1", "r:5000/x/a:1-patched", "OK", NULL, 0},
+        {"b", PF_STATUS_SKIPPED, "r:5000/x/b:2", "r:5000/x/b:2-patched-3",
          "no fixable vulnerabilities", NULL, 0},
-        {"c", WORKER_PATCH_ERROR, "r:5000/x/c", NULL, "cannot list tags", NULL, 0},
-        {"d", WORKER_PATCH_PATCHED, "r/d:1", "oci:/o:r/d:1-patched", "OK", NULL, 0},
+        {"c", PF_STATUS_ERROR, "r:5000/x/c", NULL, "cannot list tags", NULL, 0},
+        {"d", PF_STATUS_PATCHED, "r/d:1", "oci:/o:r/d:1-patched", "OK", NULL, 0},
     };
     char *t = NULL;
 
@@ -233,10 +233,10 @@ static void table_narrow_and_wide(void **state)
     pf_free(t);
     assert_string_equal(cli_summary_tag_of("host:5000/repo"), "host:5000/repo");
     assert_null(cli_summary_tag_of(NULL));
-    for (int s = 0; s < WORKER_PATCH_STATUS__MAX; s++)
-        assert_non_null(worker_patch_status_to_string((enum worker_patch_status)s));
-    assert_string_equal(worker_patch_status_to_string(WORKER_PATCH_SKIPPED), "Skipped");
-    assert_string_equal(worker_patch_status_to_string(WORKER_PATCH_ERROR), "Error");
+    for (int s = 0; s < PF_STATUS__MAX; s++)
+        assert_non_null(pf_status_to_string((enum pf_status)s));
+    assert_string_equal(pf_status_to_string(PF_STATUS_SKIPPED), "Skipped");
+    assert_string_equal(pf_status_to_string(PF_STATUS_ERROR), "Error");
 }
 
 int main(void)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * producer/tag_lists.h against a small fake registry (pf_http_server) that counts the tag
+ * pf/tag_lists.h against a small fake registry (pf_http_server) that counts the tag
  * listings it serves: many threads deciding jobs of a few repositories list each repository
  * once, a failed listing is shared with its reason, and a listing abandoned by a stopped
  * caller is made again by the next one.
@@ -14,8 +14,8 @@
 #include "pf/job.h"
 #include "pf/registry.h"
 #include "pf/strv.h"
-#include "producer/decide.h"
-#include "producer/tag_lists.h"
+#include "pf/tag_decision.h"
+#include "pf/tag_lists.h"
 
 struct fake {
     atomic_uint lists_ok, lists_missing, lists_broken, lists_other;
@@ -66,7 +66,7 @@ struct env {
     struct fake fake;
     struct pf_http_server *srv;
     struct pf_registry *reg;
-    struct producer_tag_lists *lists;
+    struct pf_tag_lists *lists;
     char addr[64];
 };
 
@@ -82,7 +82,7 @@ static int setup(void **state)
     pf_registry_options_init(&o);
     o.max_retries = 0; /* the listing's own attempts are under test, not the client's */
     assert_int_equal(pf_registry_new(&o, &e->reg, err, sizeof(err)), 0);
-    assert_int_equal(producer_tag_lists_new(&e->lists), 0);
+    assert_int_equal(pf_tag_lists_new(&e->lists), 0);
     *state = e;
     return 0;
 }
@@ -91,7 +91,7 @@ static int teardown(void **state)
 {
     struct env *e = *state;
 
-    producer_tag_lists_free(e->lists);
+    pf_tag_lists_free(e->lists);
     pf_registry_free(e->reg);
     pf_http_server_stop(e->srv);
     pf_free(e);
@@ -124,7 +124,7 @@ static void *decide_many(void *arg)
 
     for (int i = 0; i < JOBS_PER_THREAD; i++) {
         struct pf_job job = {0};
-        struct producer_patch_decision dec = {0};
+        struct pf_tag_decision dec = {0};
         char err[256] = "";
         bool existing = (i + d->id) % 2 == 0;
         const char *want = existing ? "1.0-2" : "1.0";
@@ -132,11 +132,11 @@ static void *decide_many(void *arg)
         job.target_repo = existing ? ok : fresh;
         job.target_tag = (char *)"1.0";
         job.source = (char *)"src/app:1.0";
-        if (producer_decide_job(d->e->reg, d->e->lists, NULL, &job, NULL, NULL, &dec, err,
+        if (pf_tag_decision_for_job(d->e->reg, d->e->lists, NULL, &job, NULL, NULL, &dec, err,
                                 sizeof(err)) != 0 ||
             !dec.tag || strcmp(dec.tag, want) != 0 || dec.warning)
             d->failures++;
-        producer_patch_decision_release(&dec);
+        pf_tag_decision_release(&dec);
     }
     pf_free(ok);
     pf_free(fresh);
@@ -160,7 +160,7 @@ static void one_listing_per_repository(void **state)
     /* 320 decisions, two repositories: two listings at the registry. */
     assert_int_equal(atomic_load(&e->fake.lists_ok), 1);
     assert_int_equal(atomic_load(&e->fake.lists_missing), 1);
-    assert_int_equal(producer_tag_lists_made(e->lists), 2);
+    assert_int_equal(pf_tag_lists_made(e->lists), 2);
 }
 
 static void shared_listing_content(void **state)
@@ -169,20 +169,20 @@ static void shared_listing_content(void **state)
     const struct pf_strv *tags = NULL, *again = NULL;
     char *repo = repo_of(e, "team/app"), err[256] = "";
 
-    assert_int_equal(producer_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err,
+    assert_int_equal(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err,
                                             sizeof(err)), 0);
     assert_non_null(tags);
     assert_int_equal(tags->n, 3);
     assert_string_equal(tags->v[0], "1.0");
     assert_string_equal(tags->v[2], "2.0");
-    assert_int_equal(producer_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &again, err,
+    assert_int_equal(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &again, err,
                                             sizeof(err)), 0);
     assert_ptr_equal(tags, again);
     assert_int_equal(atomic_load(&e->fake.lists_ok), 1);
     pf_free(repo);
 }
 
-/* A failing repository: retried PRODUCER_LIST_ATTEMPTS times by the first caller, then every
+/* A failing repository: retried PF_TAG_LISTS_ATTEMPTS times by the first caller, then every
  * caller gets the same reason at once, and decisions fail open with it as the warning. */
 static void failure_is_shared(void **state)
 {
@@ -191,24 +191,24 @@ static void failure_is_shared(void **state)
     char *repo = repo_of(e, "team/broken"), err[256] = "", err2[256] = "";
     struct pf_job job = {.source = (char *)"src/app:1.0", .target_repo = repo,
                          .target_tag = (char *)"1.0"};
-    struct producer_patch_decision dec = {0};
+    struct pf_tag_decision dec = {0};
 
-    assert_true(producer_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err,
+    assert_true(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err,
                                        sizeof(err)) < 0);
     assert_null(tags);
     assert_non_null(strstr(err, "storage on fire"));
-    assert_int_equal(atomic_load(&e->fake.lists_broken), PRODUCER_LIST_ATTEMPTS);
-    assert_true(producer_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err2,
+    assert_int_equal(atomic_load(&e->fake.lists_broken), PF_TAG_LISTS_ATTEMPTS);
+    assert_true(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err2,
                                        sizeof(err2)) < 0);
     assert_string_equal(err, err2);
-    assert_int_equal(producer_decide_job(e->reg, e->lists, NULL, &job, NULL, NULL, &dec, err,
+    assert_int_equal(pf_tag_decision_for_job(e->reg, e->lists, NULL, &job, NULL, NULL, &dec, err,
                                          sizeof(err)), 0);
     assert_string_equal(dec.tag, "1.0"); /* fail-open: the base tag, with a warning */
     assert_non_null(dec.warning);
     assert_non_null(strstr(dec.warning, "storage on fire"));
-    producer_patch_decision_release(&dec);
-    assert_int_equal(atomic_load(&e->fake.lists_broken), PRODUCER_LIST_ATTEMPTS);
-    assert_int_equal(producer_tag_lists_made(e->lists), 1);
+    pf_tag_decision_release(&dec);
+    assert_int_equal(atomic_load(&e->fake.lists_broken), PF_TAG_LISTS_ATTEMPTS);
+    assert_int_equal(pf_tag_lists_made(e->lists), 1);
     pf_free(repo);
 }
 
@@ -225,13 +225,13 @@ static void stopped_listing_not_kept(void **state)
     const struct pf_strv *tags = NULL;
     char *repo = repo_of(e, "team/broken"), err[256] = "";
 
-    assert_true(producer_tag_lists_get(e->lists, e->reg, repo, always_stop, NULL, &tags, err,
+    assert_true(pf_tag_lists_get(e->lists, e->reg, repo, always_stop, NULL, &tags, err,
                                        sizeof(err)) < 0);
     assert_int_equal(atomic_load(&e->fake.lists_broken), 1); /* no retries once stopped */
-    assert_true(producer_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err,
+    assert_true(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err,
                                        sizeof(err)) < 0);
-    assert_int_equal(atomic_load(&e->fake.lists_broken), 1 + PRODUCER_LIST_ATTEMPTS);
-    assert_int_equal(producer_tag_lists_made(e->lists), 2);
+    assert_int_equal(atomic_load(&e->fake.lists_broken), 1 + PF_TAG_LISTS_ATTEMPTS);
+    assert_int_equal(pf_tag_lists_made(e->lists), 2);
     pf_free(repo);
 }
 
@@ -247,14 +247,14 @@ static void many_repositories(void **state)
             char *repo = pf_asprintf("%s/other/r%d", e->addr, i);
 
             assert_non_null(repo);
-            assert_int_equal(producer_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags,
+            assert_int_equal(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags,
                                                     err, sizeof(err)), 0);
             assert_non_null(tags);
             assert_int_equal(tags->n, 0); /* not there yet: no tags */
             pf_free(repo);
         }
     assert_int_equal(atomic_load(&e->fake.lists_other), 300);
-    assert_int_equal(producer_tag_lists_made(e->lists), 300);
+    assert_int_equal(pf_tag_lists_made(e->lists), 300);
 }
 
 int main(void)

@@ -26,11 +26,12 @@
 #include "pf/log.h"
 #include "pf/msg.h"
 #include "pf/registry.h"
-#include "producer/decide.h"
+#include "pf/tag_decision.h"
 #include "fleet/fleet_worker.h"
 #include "fleet/metrics.h"
 #include "job/result_msg.h"
 #include "job/patch_job.h"
+#include "job/plan_cache.h"
 
 #define FLEET_ATTEMPTS_MAX 65536 /* job ids remembered; older ones are forgotten first */
 #define FLEET_PLAN_CACHE_MAX 4096 /* dry-run plans (platform manifests) remembered, LRU */
@@ -359,9 +360,9 @@ static bool slot_cancelled(void *userdata)
 }
 
 /* Runs the decoded job and publishes its result (or drops it after an abort). A push takes
- * the local run's tag decision (producer_decide_job(): the next free versioned tag, fail-open
- * when the listing fails, nothing pushed when unchanged since the newest patched tag, never an
- * overwrite), so a nightly fleet sweep gives the rows a local sweep gives. */
+ * the local run's tag decision (pf_tag_decision_for_job(): the next free versioned tag,
+ * fail-open when the listing fails, nothing pushed when unchanged since the newest patched
+ * tag, never an overwrite), so a nightly fleet sweep gives the rows a local sweep gives. */
 static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attempt)
 {
     const struct worker_fleet_options *o = s->f->o;
@@ -371,7 +372,7 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
         .dry_run = job->dry_run, .cancelled = slot_cancelled, .cancelled_userdata = s,
         .plan_cache = s->f->plans,
     };
-    struct producer_patch_decision dec = {0};
+    struct pf_tag_decision dec = {0};
     struct worker_patch_job_result res = {0};
     int64_t timeout = job->timeout_ms > 0 ? job->timeout_ms : o->default_timeout_ms;
     int64_t started = wall_ms();
@@ -383,14 +384,14 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     atomic_store(&s->timed_out, false);
     s->deadline_ms = mono_ms() + timeout;
     worker_metrics_job_begin(o->metrics);
-    r = job->push ? producer_decide_job(o->registry, NULL, NULL, &job->job, slot_cancelled, s,
-                                        &dec, err, sizeof(err))
+    r = job->push ? pf_tag_decision_for_job(o->registry, NULL, NULL, &job->job, slot_cancelled,
+                                            s, &dec, err, sizeof(err))
                   : 0;
     if (r < 0) { /* Error, as in the local run: the job could not be set up */
         details = pf_asprintf("cannot pick the patched tag in %s: %s", job->job.target_repo,
                               err[0] ? err : strerror(-r));
-        publish_result(s, job, "Error", NULL, NULL, details ? details : "cannot pick a tag",
-                       attempt, started);
+        publish_result(s, job, pf_status_to_string(PF_STATUS_ERROR), NULL, NULL,
+                       details ? details : "cannot pick a tag", attempt, started);
         goto out;
     }
     if (dec.tag) {
@@ -400,28 +401,28 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     }
     r = worker_patch_job_run(&po, &pj, &res);
     worker_metrics_pushed(o->metrics, res.bytes_pushed);
-    status = r < 0 ? "Failed" : worker_patch_status_to_string(res.status);
-    if (r == 0 && (res.status == WORKER_PATCH_FAILED || res.status == WORKER_PATCH_CANCELLED)) {
+    status = pf_status_to_string(r < 0 ? PF_STATUS_FAILED : res.status);
+    if (r == 0 && (res.status == PF_STATUS_FAILED || res.status == PF_STATUS_CANCELLED)) {
         if (atomic_load(&s->f->abort)) {
             /* Shutdown past the grace period: no result (sent stays false), the job is
              * redelivered. */
             goto out;
         }
         if (atomic_load(&s->timed_out)) {
-            status = "Cancelled";
+            status = pf_status_to_string(PF_STATUS_CANCELLED);
             details = pf_asprintf("timed out after %lld ms", (long long)timeout);
         }
     }
     if (!details && r == 0)
         details = worker_patch_details(res.status, res.details, dec.warning, res.warnings);
     /* Unchanged since the newest patched tag: that tag is the row's, as in the local run. */
-    tag = r == 0 && res.status == WORKER_PATCH_SKIPPED && dec.latest ? dec.latest : pj.target_tag;
+    tag = r == 0 && res.status == PF_STATUS_SKIPPED && dec.latest ? dec.latest : pj.target_tag;
     publish_result(s, job, status, tag, r < 0 ? NULL : &res,
                    details ? details : r < 0 ? "out of memory" : res.details, attempt, started);
 out:
     worker_metrics_job_end(o->metrics, wall_ms() - started);
     pf_free(details);
-    producer_patch_decision_release(&dec);
+    pf_tag_decision_release(&dec);
     worker_patch_job_result_release(&res);
 }
 

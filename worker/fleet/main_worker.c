@@ -21,6 +21,7 @@
 #include "pf/http_server.h"
 #include "pf/log.h"
 #include "pf/registry.h"
+#include "pf/registry_opts.h"
 #include "pf/strv.h"
 #include "image/blob_cache.h"
 #include "engine/engines.h"
@@ -37,8 +38,6 @@ enum {
     OPT_WORK_DIR,
     OPT_KEYRING,
     OPT_PKG_MIRROR,
-    OPT_INSECURE,
-    OPT_CA_FILE,
     OPT_TIMEOUT,
     OPT_GRACE,
     OPT_MAX_ATTEMPTS,
@@ -46,10 +45,11 @@ enum {
 };
 
 struct args {
-    const char *brokers, *group, *cache_dir, *work_dir, *keyring, *ca_file, *http;
+    const char *brokers, *group, *cache_dir, *work_dir, *keyring, *http;
     long concurrency, max_attempts;
     int64_t timeout_ms, grace_ms;
-    struct pf_strv mirrors, insecure;
+    struct pf_strv mirrors;
+    struct pf_registry_opts registry; /* --insecure-registry, --ca-file */
 };
 
 static atomic_int stop_flag;
@@ -84,8 +84,7 @@ static void usage(FILE *out)
             "  --work-dir DIR             scratch space (default $TMPDIR/patchfleet-worker-PID)\n"
             "  --keyring FILE             apt keyring for sources without Signed-By\n"
             "  --pkg-mirror FROM=TO       rewrite package repository URLs (repeatable)\n"
-            "  --insecure-registry HOST[:PORT]  plain http for this registry (repeatable)\n"
-            "  --ca-file FILE             trust this CA bundle\n"
+            PF_REGISTRY_OPTS_HELP
             "  --http HOST:PORT           serve /metrics (Prometheus) and /healthz there\n");
 }
 
@@ -110,13 +109,14 @@ static int parse_opt(struct args *a, int opt, const char *arg)
     case OPT_CACHE_DIR: a->cache_dir = arg; return 0;
     case OPT_WORK_DIR: a->work_dir = arg; return 0;
     case OPT_KEYRING: a->keyring = arg; return 0;
-    case OPT_CA_FILE: a->ca_file = arg; return 0;
     case OPT_HTTP: a->http = arg; return 0;
     case OPT_CONCURRENCY: return parse_count(arg, WORKER_FLEET_MAX_SLOTS, &a->concurrency);
     case OPT_MAX_ATTEMPTS: return parse_count(arg, 1000, &a->max_attempts);
     case OPT_TIMEOUT: return pf_duration_parse_ms(arg, &a->timeout_ms, NULL, 0);
     case OPT_GRACE: return pf_duration_parse_ms(arg, &a->grace_ms, NULL, 0);
-    case OPT_INSECURE: return pf_strv_push(&a->insecure, arg) < 0 ? -ENOMEM : 0;
+    case PF_REGISTRY_OPT_INSECURE:
+    case PF_REGISTRY_OPT_CA_FILE:
+        return pf_registry_opts_parse(&a->registry, opt, arg) < 0 ? -ENOMEM : 0;
     case OPT_PKG_MIRROR:
         if (!strchr(arg, '=') || arg[0] == '=')
             return -EINVAL;
@@ -135,8 +135,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"work-dir", required_argument, NULL, OPT_WORK_DIR},
         {"keyring", required_argument, NULL, OPT_KEYRING},
         {"pkg-mirror", required_argument, NULL, OPT_PKG_MIRROR},
-        {"insecure-registry", required_argument, NULL, OPT_INSECURE},
-        {"ca-file", required_argument, NULL, OPT_CA_FILE},
+        PF_REGISTRY_LONG_OPTIONS,
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"grace", required_argument, NULL, OPT_GRACE},
         {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
@@ -177,7 +176,6 @@ struct env {
 
 static int env_open(const struct args *a, struct env *e)
 {
-    struct pf_registry_options ro;
     char err[512] = "", host[256] = "localhost";
     int r;
 
@@ -195,11 +193,7 @@ static int env_open(const struct args *a, struct env *e)
     r = pf_fs_make_work_dir(e->work_dir, a->work_dir != NULL, &e->work_dir_created);
     if (r < 0)
         return pf_log_errno(LOG_ERR, r, "cannot create the work directory '%s'", e->work_dir);
-    pf_registry_options_init(&ro);
-    ro.insecure_hosts = &a->insecure;
-    ro.ca_file = a->ca_file;
-    ro.force_tls = a->ca_file != NULL;
-    r = pf_registry_new(&ro, &e->reg, err, sizeof(err));
+    r = pf_registry_opts_new_client(&a->registry, &e->reg, err, sizeof(err));
     if (r < 0)
         return pf_log_errno(LOG_ERR, r, "cannot create the registry client: %s", err);
     r = worker_blob_cache_new(e->cache_dir, &e->blobs, err, sizeof(err));
@@ -208,7 +202,7 @@ static int env_open(const struct args *a, struct env *e)
     r = worker_engines_new(&(struct worker_engines_options){.cache_dir = e->cache_dir,
                                                             .mirrors = &a->mirrors,
                                                             .keyring = a->keyring,
-                                                            .ca_file = a->ca_file},
+                                                            .ca_file = a->registry.ca_file},
                            &e->engine, err, sizeof(err));
     if (r < 0)
         return pf_log_errno(LOG_ERR, r, "cannot set up the patch engines: %s", err);
@@ -286,7 +280,8 @@ static void env_close(struct env *e)
 int main(int argc, char **argv)
 {
     struct args a = {.concurrency = 2, .max_attempts = 3, .timeout_ms = 300000,
-                     .grace_ms = 30000, .mirrors = PF_STRV_INIT, .insecure = PF_STRV_INIT};
+                     .grace_ms = 30000, .mirrors = PF_STRV_INIT,
+                     .registry = PF_REGISTRY_OPTS_INIT};
     struct env e = {0};
     struct sigaction sa;
     const char *lvl = getenv("PATCHFLEET_LOG");
@@ -327,6 +322,6 @@ int main(int argc, char **argv)
 out:
     env_close(&e);
     pf_strv_clear(&a.mirrors);
-    pf_strv_clear(&a.insecure);
+    pf_registry_opts_release(&a.registry);
     return status;
 }

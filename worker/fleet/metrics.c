@@ -21,7 +21,7 @@ static const double bucket_s[] = {0.1, 0.5, 1, 5, 15, 60, 300, 900};
 
 struct worker_metrics {
     atomic_llong in_flight;
-    atomic_ullong results[PF_MSG_N_STATUSES + 1]; /* the last one: "other" */
+    atomic_ullong results[PF_STATUS__MAX + 1]; /* the last one: "other" */
     atomic_ullong dead_lettered;
     atomic_ullong buckets[N_BUCKETS];             /* non-cumulative; summed when rendered */
     atomic_ullong count;
@@ -63,13 +63,11 @@ void worker_metrics_job_end(struct worker_metrics *m, int64_t duration_ms)
 
 void worker_metrics_result(struct worker_metrics *m, const char *status)
 {
-    size_t i = 0;
+    enum pf_status s = pf_status_from_string(status);
 
     if (!m)
         return;
-    while (i < PF_MSG_N_STATUSES && (!status || strcmp(status, pf_msg_statuses[i]) != 0))
-        i++;
-    atomic_fetch_add(&m->results[i], 1);
+    atomic_fetch_add(&m->results[s < 0 ? PF_STATUS__MAX : s], 1);
 }
 
 void worker_metrics_dead_lettered(struct worker_metrics *m)
@@ -100,9 +98,9 @@ int worker_metrics_render(const struct worker_metrics *m,
                        "# HELP patchfleet_worker_results_total Results this worker published.\n"
                        "# TYPE patchfleet_worker_results_total counter\n",
                        (long long)atomic_load(&m->in_flight));
-    for (size_t i = 0; r >= 0 && i <= PF_MSG_N_STATUSES; i++)
+    for (size_t i = 0; r >= 0 && i <= PF_STATUS__MAX; i++)
         r = pf_buf_appendf(&b, "patchfleet_worker_results_total{status=\"%s\"} %llu\n",
-                           i < PF_MSG_N_STATUSES ? pf_msg_statuses[i] : "other",
+                           i < PF_STATUS__MAX ? pf_status_to_string((enum pf_status)i) : "other",
                            (unsigned long long)atomic_load(&m->results[i]));
     if (r >= 0)
         r = pf_buf_appendf(&b,

@@ -23,7 +23,7 @@ struct worker_metrics *worker_metrics_free(struct worker_metrics *m);
 void worker_metrics_job_begin(struct worker_metrics *m);
 /* A job that began has ended, `duration_ms` after it began. */
 void worker_metrics_job_end(struct worker_metrics *m, int64_t duration_ms);
-/* A result was published with `status` (one of pf_msg_statuses; others count as "other"). */
+/* A result was published with `status` (a pf/status.h word; others count as "other"). */
 void worker_metrics_result(struct worker_metrics *m, const char *status);
 /* A job was moved to the dead-letter topic. */
 void worker_metrics_dead_lettered(struct worker_metrics *m);

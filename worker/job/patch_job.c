@@ -6,8 +6,8 @@
  * layout). Publishing writes everything by digest before the one write that makes the result
  * visible (the tag put, or the index.json entry), and polls for cancellation right before it,
  * so a cancelled or failed job never leaves its target tag pointing at a partial image. A dry
- * run may answer a platform from the caller's plan cache (below): its plan depends only on the
- * manifest and the engine's indexes, so 10,000 tags of one image are planned once.
+ * run may answer a platform from the caller's plan cache (job/plan_cache.h): its plan depends
+ * only on the manifest and the engine's indexes, so 10,000 tags of one image are planned once.
  */
 #include "pf/setup.h"
 
@@ -26,7 +26,6 @@
 #include "pf/copy.h"
 #include "pf/digest.h"
 #include "pf/err.h"
-#include "pf/hashmap.h"
 #include "pf/job.h"
 #include "pf/log.h"
 #include "pf/oci.h"
@@ -39,6 +38,7 @@
 #include "image/layer_view.h"
 #include "engine/os_release.h"
 #include "job/patch_job.h"
+#include "job/plan_cache.h"
 
 #define ERRLEN 1024
 
@@ -78,24 +78,10 @@ struct run {
     char err[ERRLEN];
 };
 
-static const char *const status_names[WORKER_PATCH_STATUS__MAX] = {
-    [WORKER_PATCH_PATCHED] = "Patched",     [WORKER_PATCH_UP_TO_DATE] = "UpToDate",
-    [WORKER_PATCH_PLANNED] = "Planned",     [WORKER_PATCH_FAILED] = "Failed",
-    [WORKER_PATCH_CANCELLED] = "Cancelled", [WORKER_PATCH_SKIPPED] = "Skipped",
-    [WORKER_PATCH_ERROR] = "Error",
-};
-
-const char *worker_patch_status_to_string(enum worker_patch_status s)
-{
-    if ((unsigned)s >= WORKER_PATCH_STATUS__MAX)
-        return NULL;
-    return status_names[s];
-}
-
-char *worker_patch_details(enum worker_patch_status status, const char *details,
+char *worker_patch_details(enum pf_status status, const char *details,
                            const char *decision_warning, const char *result_warnings)
 {
-    const char *base = status == WORKER_PATCH_PATCHED ? "OK" : details ? details : "-";
+    const char *base = status == PF_STATUS_PATCHED ? "OK" : details ? details : "-";
     const char *w1 = decision_warning, *w2 = result_warnings;
 
     return pf_asprintf("%s%s%s%s%s", base, w1 ? "; warning: " : "", w1 ? w1 : "",
@@ -129,235 +115,6 @@ void worker_patch_job_result_release(struct worker_patch_job_result *r)
     pf_free(r->details);
     pf_free(r->warnings);
     *r = (struct worker_patch_job_result){0};
-}
-
-/* --- the dry-run plan cache ---------------------------------------------------------------- */
-
-/* One remembered plan. Entries are in the map (which borrows `key`) and in the LRU list (most
- * recent at head). */
-struct plan_entry {
-    struct plan_entry *prev, *next;
-    char *key;
-    struct pf_platform platform; /* single-manifest keys: the platform read from the config */
-    char *os;
-    struct worker_engine_upgrade *upgrades;
-    size_t n_upgrades;
-};
-
-struct worker_plan_cache {
-    pthread_mutex_t lock;
-    struct pf_hashmap map; /* key -> struct plan_entry */
-    struct plan_entry *head, *tail;
-    size_t capacity;
-    uint64_t hits, misses;
-};
-
-static void plan_entry_free(struct plan_entry *e)
-{
-    struct worker_engine_result er = {0};
-
-    er.upgrades = e->upgrades;
-    er.n_upgrades = e->n_upgrades;
-    worker_engine_result_release(&er);
-    pf_platform_release(&e->platform);
-    pf_free(e->os);
-    pf_free(e->key);
-    pf_free(e);
-}
-
-int worker_plan_cache_new(size_t capacity, struct worker_plan_cache **ret)
-{
-    struct worker_plan_cache *c;
-
-    if (capacity == 0 || capacity > SIZE_MAX / 4)
-        return -EINVAL;
-    c = pf_calloc(1, sizeof(*c));
-    if (!c)
-        return -ENOMEM;
-    c->capacity = capacity;
-    (void)pthread_mutex_init(&c->lock, NULL);
-    *ret = c;
-    return 0;
-}
-
-struct worker_plan_cache *worker_plan_cache_free(struct worker_plan_cache *c)
-{
-    struct plan_entry *e, *next;
-
-    if (!c)
-        return NULL;
-    for (e = c->head; e; e = next) {
-        next = e->next;
-        plan_entry_free(e);
-    }
-    (void)pthread_mutex_destroy(&c->lock);
-    pf_hashmap_release(&c->map);
-    pf_free(c);
-    return NULL;
-}
-
-void worker_plan_cache_stats(struct worker_plan_cache *c, uint64_t *hits, uint64_t *misses)
-{
-    (void)pthread_mutex_lock(&c->lock);
-    *hits = c->hits;
-    *misses = c->misses;
-    (void)pthread_mutex_unlock(&c->lock);
-}
-
-static void lru_unlink(struct worker_plan_cache *c, struct plan_entry *e)
-{
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        c->head = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
-        c->tail = e->prev;
-    e->prev = e->next = NULL;
-}
-
-static void lru_push_front(struct worker_plan_cache *c, struct plan_entry *e)
-{
-    e->prev = NULL;
-    e->next = c->head;
-    if (c->head)
-        c->head->prev = e;
-    c->head = e;
-    if (!c->tail)
-        c->tail = e;
-}
-
-/* Unlinks `e` from the map and the LRU list (caller holds the lock). */
-static void plan_remove(struct worker_plan_cache *c, struct plan_entry *e)
-{
-    (void)pf_hashmap_remove(&c->map, e->key, NULL);
-    lru_unlink(c, e);
-}
-
-/* The entry for `key`, moved to the front of the LRU list, or NULL (caller holds the lock). */
-static struct plan_entry *plan_find(struct worker_plan_cache *c, const char *key)
-{
-    struct plan_entry *e = pf_hashmap_get(&c->map, key);
-
-    if (e) {
-        lru_unlink(c, e);
-        lru_push_front(c, e);
-    }
-    return e;
-}
-
-static int dup_upgrades(const struct worker_engine_upgrade *v, size_t n,
-                        struct worker_engine_upgrade **ret)
-{
-    struct worker_engine_result er = {0};
-
-    if (n == 0) {
-        *ret = NULL;
-        return 0;
-    }
-    er.upgrades = pf_calloc(n, sizeof(*er.upgrades));
-    if (!er.upgrades)
-        return -ENOMEM;
-    er.n_upgrades = n;
-    for (size_t i = 0; i < n; i++) {
-        struct worker_engine_upgrade *u = &er.upgrades[i];
-
-        u->name = v[i].name ? pf_strdup(v[i].name) : NULL;
-        u->arch = v[i].arch ? pf_strdup(v[i].arch) : NULL;
-        u->from = v[i].from ? pf_strdup(v[i].from) : NULL;
-        u->to = v[i].to ? pf_strdup(v[i].to) : NULL;
-        if ((v[i].name && !u->name) || (v[i].arch && !u->arch) || (v[i].from && !u->from) ||
-            (v[i].to && !u->to)) {
-            worker_engine_result_release(&er);
-            return -ENOMEM;
-        }
-    }
-    *ret = er.upgrades;
-    return 0;
-}
-
-/* The key of a platform's plan: "<engine> <manifest digest> <platform>", or for a single
- * manifest looked up before its config is read, "<engine> <manifest digest> single". The two
- * forms never share an entry: an index entry's platform comes from the index, a single
- * manifest's from its config, and each is remembered exactly as the uncached run sees it. */
-static char *plan_key(const struct worker_engine *e, const char *digest, const char *platform)
-{
-    return pf_asprintf("%s %s %s", e->name, digest, platform ? platform : "single");
-}
-
-int worker_plan_cache_get(struct worker_plan_cache *c, const char *key,
-                    struct worker_patch_platform_result *pr, struct pf_platform *pl)
-{
-    struct worker_patch_platform_result got = {0};
-    struct pf_platform plc = {0};
-    struct plan_entry *e;
-    int r = 0;
-
-    (void)pthread_mutex_lock(&c->lock);
-    e = plan_find(c, key);
-    if (e) {
-        got.os = e->os ? pf_strdup(e->os) : NULL;
-        r = e->os && !got.os ? -ENOMEM : dup_upgrades(e->upgrades, e->n_upgrades, &got.upgrades);
-        got.n_upgrades = e->n_upgrades;
-        if (r == 0 && pl)
-            r = pf_platform_copy(&e->platform, &plc);
-        r = r < 0 ? r : 1;
-    }
-    if (r == 1)
-        c->hits++;
-    else if (r == 0)
-        c->misses++;
-    (void)pthread_mutex_unlock(&c->lock);
-    if (r < 0) {
-        platform_result_release(&got);
-        pf_platform_release(&plc);
-        return r;
-    }
-    if (r == 1) {
-        pr->os = got.os;
-        pr->upgrades = got.upgrades;
-        pr->n_upgrades = got.n_upgrades;
-        if (pl)
-            *pl = plc;
-    }
-    return r;
-}
-
-int worker_plan_cache_put(struct worker_plan_cache *c, const char *key,
-                          const struct pf_platform *pl,
-                    const struct worker_patch_platform_result *pr)
-{
-    struct plan_entry *e = pf_calloc(1, sizeof(*e)), *old;
-
-    if (!e)
-        return -ENOMEM;
-    e->key = pf_strdup(key);
-    e->os = pr->os ? pf_strdup(pr->os) : NULL;
-    if (!e->key || (pr->os && !e->os) || pf_platform_copy(pl, &e->platform) < 0 ||
-        dup_upgrades(pr->upgrades, pr->n_upgrades, &e->upgrades) < 0) {
-        plan_entry_free(e);
-        return -ENOMEM;
-    }
-    e->n_upgrades = pr->n_upgrades;
-    (void)pthread_mutex_lock(&c->lock);
-    /* Room first, so that the add below cannot fail after an entry was evicted. */
-    if (pf_hashmap_reserve(&c->map, c->map.n + 1) < 0) {
-        (void)pthread_mutex_unlock(&c->lock);
-        plan_entry_free(e);
-        return -ENOMEM;
-    }
-    old = plan_find(c, key);
-    if (old)
-        plan_remove(c, old);
-    else if (c->map.n == c->capacity)
-        plan_remove(c, old = c->tail);
-    (void)pf_hashmap_add(&c->map, e->key, e);
-    lru_push_front(c, e);
-    (void)pthread_mutex_unlock(&c->lock);
-    if (old)
-        plan_entry_free(old);
-    return 0;
 }
 
 static void plat_release(struct plat *p)
@@ -548,7 +305,7 @@ static int single_cached(struct run *run, struct pf_platform *pl,
 
     if (!run->o->dry_run || !run->o->plan_cache)
         return 0;
-    key = plan_key(run->o->engine, run->top.digest, NULL);
+    key = worker_plan_cache_key(run->o->engine->name, run->top.digest, NULL);
     if (!key)
         return -ENOMEM;
     r = worker_plan_cache_get(run->o->plan_cache, key, plan, pl);
@@ -789,12 +546,14 @@ static int load_platform(struct run *run, struct plat *p)
                                     sizeof(run->err));
 }
 
-/* The plan cache key of platform `p` (see plan_key), or NULL (no memory). */
+/* The plan cache key of platform `p` (see worker_plan_cache_key()), or NULL (no memory). */
 static char *plat_key(const struct run *run, const struct plat *p,
                       const struct worker_patch_platform_result *pr)
 {
-    return p->entry ? plan_key(run->o->engine, p->entry->digest, pr->platform)
-                    : plan_key(run->o->engine, run->top.digest, NULL);
+    const char *engine = run->o->engine->name;
+
+    return p->entry ? worker_plan_cache_key(engine, p->entry->digest, pr->platform)
+                    : worker_plan_cache_key(engine, run->top.digest, NULL);
 }
 
 /* Dry run: offers the plan just made to the cache. A failure to remember costs only speed. */
@@ -1362,7 +1121,7 @@ static int publish(struct run *run)
                             "layout was asked for");
     r = build_top(run, &top);
     if (r == 0 && unchanged(run, &top)) {
-        res->status = WORKER_PATCH_SKIPPED;
+        res->status = PF_STATUS_SKIPPED;
         res->details = pf_asprintf("unchanged since %s", o->unchanged_tag);
         res->patched_ref = pf_asprintf("%s:%s", run->job->target_repo, o->unchanged_tag);
         res->patched_digest = pf_strdup(top.digest);
@@ -1374,7 +1133,7 @@ static int publish(struct run *run)
     if (r == 0 && o->oci_dir)
         r = publish_oci(run, &top);
     if (r == 0) {
-        res->status = WORKER_PATCH_PATCHED;
+        res->status = PF_STATUS_PATCHED;
         res->patched_ref = o->push ? pf_asprintf("%s:%s", run->job->target_repo,
                                                  run->job->target_tag)
                                    : pf_asprintf("oci:%s:%s:%s", o->oci_dir,
@@ -1500,16 +1259,16 @@ static int run_phases(struct run *run)
         if (run->plats[i].patched)
             patched++;
     if (o->dry_run && count_upgrades(res) > 0) {
-        res->status = WORKER_PATCH_PLANNED;
+        res->status = PF_STATUS_PLANNED;
         res->details = summarise(res, "to upgrade");
     } else if (patched == 0 || o->dry_run) {
-        res->status = WORKER_PATCH_UP_TO_DATE;
+        res->status = PF_STATUS_UP_TO_DATE;
         res->details = pf_strdup("up to date");
     } else {
         r = publish(run);
         if (r < 0)
             return r;
-        if (res->status == WORKER_PATCH_PATCHED)
+        if (res->status == PF_STATUS_PATCHED)
             res->details = summarise(res, "upgraded");
     }
     return res->details ? 0 : -ENOMEM;
@@ -1531,7 +1290,7 @@ static int set_failure(struct run *run, int r)
         if (!p->error)
             return -ENOMEM;
     }
-    res->status = r == -ECANCELED || cancelled(run) ? WORKER_PATCH_CANCELLED : WORKER_PATCH_FAILED;
+    res->status = r == -ECANCELED || cancelled(run) ? PF_STATUS_CANCELLED : PF_STATUS_FAILED;
     res->details = pf_asprintf("%s%s%s: %s", run->job->source ? run->job->source : "(no source)",
                                plat ? " " : "", plat ? plat : "", run->err);
     res->patched_ref = pf_free(res->patched_ref);
@@ -1568,7 +1327,7 @@ int worker_patch_job_run(const struct worker_patch_job_options *o, const struct 
         worker_patch_job_result_release(&res);
         return -ENOMEM;
     }
-    pf_log(LOG_INFO, "%s: %s, %s", job->source, worker_patch_status_to_string(res.status),
+    pf_log(LOG_INFO, "%s: %s, %s", job->source, pf_status_to_string(res.status),
            res.details);
     *ret = res;
     return 0;

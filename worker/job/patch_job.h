@@ -11,6 +11,7 @@
 #define WORKER_JOB_PATCH_JOB_H
 
 #include "pf/setup.h"
+#include "pf/status.h"
 #include "engine/engine.h"
 
 struct pf_job;
@@ -19,29 +20,13 @@ struct pf_registry;
 struct worker_blob_cache;
 struct worker_plan_cache;
 
-enum worker_patch_status {
-    WORKER_PATCH_PATCHED,    /* a patched image was pushed / written */
-    WORKER_PATCH_UP_TO_DATE, /* nothing to upgrade on any platform: nothing pushed, not a failure */
-    WORKER_PATCH_PLANNED,    /* --dry-run: the plan is in the result, nothing pushed */
-    WORKER_PATCH_FAILED,
-    WORKER_PATCH_CANCELLED,  /* Ctrl-C or timeout; nothing was pushed for this job's target tag */
-    WORKER_PATCH_SKIPPED,    /* nothing pushed on purpose: unchanged since the latest patched tag
-                              * (set by the runner), or a clean report (set by the caller) */
-    WORKER_PATCH_ERROR,      /* set by callers: the job could not even be set up (discovery) */
-    WORKER_PATCH_STATUS__MAX,
-};
-
-/* "Patched", "UpToDate", "Planned", "Failed", "Cancelled", "Skipped", "Error"; NULL for a value
- * out of range. */
-const char *worker_patch_status_to_string(enum worker_patch_status s);
-
 /*
  * The DETAILS cell of a job's row, the same in the local run's table and in the fleet's
  * summary: Copa's "OK" for Patched (the upgrades are in the JSON), else `details`; then
  * "; warning: " and each warning given (the tag decision's fail-open reason, the result's
  * warnings). Returns a new string, or NULL when out of memory.
  */
-char *worker_patch_details(enum worker_patch_status status, const char *details,
+char *worker_patch_details(enum pf_status status, const char *details,
                            const char *decision_warning, const char *result_warnings);
 
 struct worker_patch_platform_result {
@@ -53,7 +38,7 @@ struct worker_patch_platform_result {
 };
 
 struct worker_patch_job_result {
-    enum worker_patch_status status;
+    enum pf_status status;
     char *patched_ref;  /* "registry/repo:tag" (or "oci:<dir>:<tag>") when Patched, else NULL */
     char *patched_digest; /* digest of what the tag points at when Patched, else NULL */
     char *source_digest;  /* digest of the source manifest or index, when it was fetched */
@@ -92,46 +77,9 @@ struct worker_patch_job_options {
     unsigned platform_threads;
     void *cancelled_userdata;
     /* Dry runs only: plans already made by this process, shared by every job (see
-     * worker_plan_cache_new); NULL plans every job from scratch. Ignored without dry_run. */
+     * job/plan_cache.h); NULL plans every job from scratch. Ignored without dry_run. */
     struct worker_plan_cache *plan_cache;
 };
-
-/*
- * A process-wide cache of dry-run plans. A dry run's answer for one platform (the engine's os
- * line and upgrades) is a function of the platform manifest, hence of its digest, and of the
- * engine's package indexes, which the engine loads once per process; so a repeated manifest
- * (10,000 tags of a handful of images) is answered from memory: no blob, no merged view, no
- * engine, no work directory. Keyed by (engine name, manifest digest, platform); a single
- * manifest's platform (read from its config) is remembered too, which also saves the config
- * fetch. Real patches never use it: they need the layer file the engine writes. Thread-safe;
- * at most `capacity` entries, the least recently used dropped first. Pair one cache with one
- * engine context: entries do not notice a change of indexes. Returns 0 or -ENOMEM/-EINVAL
- * (capacity 0); the caller frees *ret with worker_plan_cache_free().
- */
-int worker_plan_cache_new(size_t capacity, struct worker_plan_cache **ret);
-
-/* Frees `c` (NULL accepted) and every entry; returns NULL. No job may be using it. */
-struct worker_plan_cache *worker_plan_cache_free(struct worker_plan_cache *c);
-
-/*
- * Copies the plan remembered under `key` into plan->os, plan->upgrades and plan->n_upgrades
- * (other members untouched) and, when pl is non-NULL, the platform it was stored with into
- * *pl; both are the caller's to release. The job runner's keys are "<engine> <manifest digest>
- * <platform>" and "<engine> <manifest digest> single". Returns 1 on a hit, 0 on a miss (counted
- * in the stats, outputs untouched), -ENOMEM (outputs untouched).
- */
-int worker_plan_cache_get(struct worker_plan_cache *c, const char *key,
-                          struct worker_patch_platform_result *plan, struct pf_platform *pl);
-
-/* Remembers copies of `pl` and of plan's os and upgrades under `key`, replacing an older entry
- * of that key, dropping the least recently used one when full. Returns 0 or -ENOMEM (nothing
- * changed then). */
-int worker_plan_cache_put(struct worker_plan_cache *c, const char *key,
-                          const struct pf_platform *pl,
-                          const struct worker_patch_platform_result *plan);
-
-/* Lookups answered from the cache and lookups that were not, since creation. */
-void worker_plan_cache_stats(struct worker_plan_cache *c, uint64_t *hits, uint64_t *misses);
 
 /*
  * Runs one job to completion and fills *ret (the caller releases it). A job failure is not an

@@ -12,6 +12,7 @@
 
 #include "pf/job.h"
 #include "pf/setup.h"
+#include "pf/status.h"
 
 #define PF_MSG_VERSION 1
 #define PF_MSG_MAX_BYTES ((size_t)1 << 20) /* a message larger than this is refused */
@@ -56,7 +57,7 @@ struct pf_msg_result {
     char *job_id;
     char *name;                /* the config's image name (summary NAME) */
     char *source;              /* "registry/repo:tag" */
-    char *status;              /* one of pf_msg_statuses */
+    char *status;              /* a status word of pf/status.h */
     char *patched_tag;         /* the tag pushed or reported, or NULL */
     char *patched_ref;         /* the full reference, or NULL */
     char *patched_digest;      /* manifest digest pushed, or NULL */
@@ -69,15 +70,10 @@ struct pf_msg_result {
     size_t n_platforms;
 };
 
-/* Every status word a result carries, in summary order; the same words as the local run's
- * table (worker_patch_status_to_string). "Error" is a discovery failure (no job ran). */
-extern const char *const pf_msg_statuses[];
-#define PF_MSG_N_STATUSES 7
-
-/* Returns true when `s` is one of pf_msg_statuses. */
+/* Returns true when `s` is a status word (pf/status.h: pf_status_from_string() knows it). */
 bool pf_msg_status_known(const char *s);
 
-/* True for the statuses that make a run fail (exit status 1): Failed, Cancelled, Error. */
+/* True for the status words that make a run fail (pf_status_is_failure()). */
 bool pf_msg_status_is_failure(const char *s);
 
 /* A sweep, announced by the producer on topic patchfleet.runs before its jobs: the aggregator

@@ -7,6 +7,7 @@
 #ifndef PRODUCER_CATALOG_H
 #define PRODUCER_CATALOG_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 struct pf_config;
@@ -34,5 +35,12 @@ void producer_catalog_registry(struct pf_registry *reg, struct producer_catalog 
  */
 int producer_catalog_plan(const struct pf_config *cfg, struct pf_registry *reg,
                           struct producer_plan *ret);
+
+/*
+ * Parses an image config's RFC 3339 'created' time ("2024-05-01T10:00:00.123Z",
+ * "...+02:00") into unix seconds in *ret. Every field has its exact width and range, so a
+ * malformed time is refused rather than misread. Returns 0, or -EINVAL with *ret untouched.
+ */
+int producer_catalog_parse_time(const char *s, int64_t *ret);
 
 #endif

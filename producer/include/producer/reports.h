@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Skip detection for re-patch runs: which tags of a target repository are earlier patches of a
- * base tag (BASE, BASE-N; architecture side tags excluded), which tag a re-patch takes next,
- * and what a directory of vulnerability reports (Trivy JSON or Copa's native update list) says
- * about the newest patched tag. Pure: files in, decisions out, no registry and no printing,
- * so the CLI and the fleet producer decide the same way. A report only decides WHETHER a job
+ * Skip detection for re-patch runs: what a directory of vulnerability reports (Trivy JSON or
+ * Copa's native update list) says about the newest patched tag of a target repository. Pure:
+ * files in, verdicts out, no registry and no printing; the decision they feed (tag
+ * versioning, skip, fail-open) is pf/tag_decision.h, shared by the CLI and both fleet roles. A report only decides WHETHER a job
  * is patched, never what: nothing here reaches the engine (Copa's §4.5 leak). Rules:
  * docs/reports.md.
  */
@@ -13,6 +12,7 @@
 
 #include "pf/setup.h"
 #include "pf/strv.h"
+#include "pf/tag_decision.h"
 
 /* Largest report file read (bytes): Trivy reports of big images run to tens of MiB. */
 #define PRODUCER_REPORT_MAX_SIZE (256u * 1024u * 1024u)
@@ -28,15 +28,6 @@ enum producer_report_scanner {
 
 /* "trivy" / "native" to the enum, else PRODUCER_REPORT_SCANNER_INVALID. */
 enum producer_report_scanner producer_report_scanner_from_string(const char *s);
-
-/* What the report of one image says. */
-enum producer_report_verdict {
-    PRODUCER_REPORT_NONE,       /* no report names the image */
-    PRODUCER_REPORT_CLEAN,      /* a report, with nothing fixable */
-    PRODUCER_REPORT_FIXABLE,    /* a report with at least one fixable finding */
-    PRODUCER_REPORT_UNREADABLE, /* a report names the image but cannot be judged (or two do) */
-    PRODUCER_REPORT_VERDICT__MAX,
-};
 
 struct producer_reports;
 
@@ -64,12 +55,17 @@ const struct pf_strv *producer_reports_warnings(const struct producer_reports *r
 size_t producer_reports_count(const struct producer_reports *reps);
 
 /*
- * The verdict for image `ref` ("repo:tag", normalised here). *ret_why (may be NULL) gets a
+ * The verdict for image `ref` ("repo:tag", normalised here; verdicts in pf/tag_decision.h). *ret_why (may be NULL) gets a
  * borrowed sentence for UNREADABLE and the report's file name otherwise (NULL for NONE).
  * An unparsable `ref` is NONE.
  */
-enum producer_report_verdict producer_reports_lookup(const struct producer_reports *reps,
-                                                     const char *ref, const char **ret_why);
+enum pf_report_verdict producer_reports_lookup(const struct producer_reports *reps,
+                                              const char *ref, const char **ret_why);
+
+/* The index as the report source of a tag decision (pf/tag_decision.h): its lookup is
+ * producer_reports_lookup() over `reps` (borrowed; NULL gives a source with no lookup, so the
+ * decision is versioning only). */
+struct pf_report_lookup producer_reports_as_lookup(const struct producer_reports *reps);
 
 /*
  * Judges one report held in memory (`name` is used in reasons only). Returns the verdict
@@ -79,28 +75,5 @@ enum producer_report_verdict producer_reports_lookup(const struct producer_repor
  */
 int producer_report_judge(const char *data, size_t len, enum producer_report_scanner scanner,
                           bool library, char **ret_artifact, char *errbuf, size_t errlen);
-
-/* What a job does before any patching. */
-struct producer_patch_decision {
-    bool skip;     /* true: status Skipped, details "no fixable vulnerabilities" */
-    char *tag;     /* skip: the newest patched tag; else the tag the job pushes to */
-    char *latest;  /* the newest patched tag present (NULL: none or unknown) */
-    char *warning; /* NULL, or the fail-open reason the summary shows */
-};
-
-void producer_patch_decision_release(struct producer_patch_decision *d);
-
-/*
- * The decision for one job whose rendered tag is `base` in `target_repo` ("registry/repo").
- * `existing` is the repository's tag list, or NULL when listing failed (then `list_error` says
- * why, the job patches as `base` with a warning: fail-open; the caller must still refuse to
- * overwrite). `reps` may be NULL (no -r): patch as the next tag. Otherwise the report of
- * target_repo:latest decides: CLEAN skips, FIXABLE and NONE patch as the next tag, UNREADABLE
- * patches with a warning naming the file. Returns 0 with *ret filled (release it), -ERANGE
- * (no free tag), or -ENOMEM; *ret untouched on failure.
- */
-int producer_patch_decide(const struct producer_reports *reps, const char *target_repo,
-                          const char *base, const struct pf_strv *existing,
-                          const char *list_error, struct producer_patch_decision *ret);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* One tag listing per target repository and run (see producer/tag_lists.h). */
+/* One tag listing per target repository and run (see pf/tag_lists.h). */
 #include "pf/setup.h"
 
 #include <pthread.h>
@@ -9,8 +9,11 @@
 
 #include "pf/alloc.h"
 #include "pf/hashmap.h"
+#include "pf/log.h"
+#include "pf/ref.h"
+#include "pf/registry.h"
 #include "pf/strv.h"
-#include "producer/tag_lists.h"
+#include "pf/tag_lists.h"
 
 #define WAIT_SLICE_NS 100000000L /* a waiter checks its own stop callback this often */
 
@@ -22,12 +25,50 @@ struct listing {
     char *why;            /* the error's reason */
 };
 
-struct producer_tag_lists {
+struct pf_tag_lists {
     pthread_mutex_t lock;
     pthread_cond_t ready; /* broadcast when a listing is settled or abandoned */
     struct pf_hashmap listings; /* repo (borrowed from the listing) -> struct listing */
     unsigned long made;
 };
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    (void)nanosleep(&ts, NULL);
+}
+
+int pf_tag_lists_fetch(struct pf_registry *reg, const char *target_repo,
+                       pf_tag_lists_stop_fn stop, void *userdata, struct pf_strv *ret,
+                       char *errbuf, size_t errlen)
+{
+    struct pf_ref repo = {0};
+    int r;
+
+    r = pf_ref_parse_repository(target_repo, &repo, errbuf, errlen);
+    for (int attempt = 0; r == 0 && attempt < PF_TAG_LISTS_ATTEMPTS; attempt++) {
+        if (attempt)
+            sleep_ms(500L * attempt);
+        pf_strv_clear(ret);
+        r = pf_registry_list_tags(reg, &repo, ret, errbuf, errlen);
+        if (r == -ENOENT) {
+            pf_strv_clear(ret);
+            r = 0;
+        }
+        if (r >= 0) {
+            r = 0;
+            break;
+        }
+        if (r == -ENOMEM || (stop && stop(userdata)))
+            break;
+        pf_log(LOG_DEBUG, "listing the tags of %s failed (attempt %d): %s", target_repo,
+               attempt + 1, errbuf);
+        r = attempt + 1 < PF_TAG_LISTS_ATTEMPTS ? 0 : r;
+    }
+    pf_ref_release(&repo);
+    return r;
+}
 
 static struct listing *listing_free(struct listing *e)
 {
@@ -40,9 +81,9 @@ static struct listing *listing_free(struct listing *e)
     return NULL;
 }
 
-int producer_tag_lists_new(struct producer_tag_lists **ret)
+int pf_tag_lists_new(struct pf_tag_lists **ret)
 {
-    struct producer_tag_lists *l = pf_calloc(1, sizeof(*l));
+    struct pf_tag_lists *l = pf_calloc(1, sizeof(*l));
 
     if (!l)
         return -ENOMEM;
@@ -52,7 +93,7 @@ int producer_tag_lists_new(struct producer_tag_lists **ret)
     return 0;
 }
 
-struct producer_tag_lists *producer_tag_lists_free(struct producer_tag_lists *l)
+struct pf_tag_lists *pf_tag_lists_free(struct pf_tag_lists *l)
 {
     struct pf_hashmap_slot *hs;
     size_t it = 0;
@@ -68,7 +109,7 @@ struct producer_tag_lists *producer_tag_lists_free(struct producer_tag_lists *l)
     return NULL;
 }
 
-unsigned long producer_tag_lists_made(struct producer_tag_lists *l)
+unsigned long pf_tag_lists_made(struct pf_tag_lists *l)
 {
     unsigned long n;
 
@@ -81,8 +122,8 @@ unsigned long producer_tag_lists_made(struct producer_tag_lists *l)
 /* Waits until the listing of `repo` is settled or gone, or the caller is stopped. Returns
  * the settled listing, NULL when there is none (the caller lists), or NULL with *stopped.
  * Locked. */
-static struct listing *wait_settled(struct producer_tag_lists *l, const char *repo,
-                                    producer_stop_fn stop, void *userdata, bool *stopped)
+static struct listing *wait_settled(struct pf_tag_lists *l, const char *repo,
+                                    pf_tag_lists_stop_fn stop, void *userdata, bool *stopped)
 {
     struct listing *e;
 
@@ -114,9 +155,9 @@ static int answer(const struct listing *e, const struct pf_strv **ret, char *err
     return e->r;
 }
 
-int producer_tag_lists_get(struct producer_tag_lists *l, struct pf_registry *reg,
-                           const char *target_repo, producer_stop_fn stop, void *userdata,
-                           const struct pf_strv **ret, char *errbuf, size_t errlen)
+int pf_tag_lists_get(struct pf_tag_lists *l, struct pf_registry *reg, const char *target_repo,
+                     pf_tag_lists_stop_fn stop, void *userdata, const struct pf_strv **ret,
+                     char *errbuf, size_t errlen)
 {
     struct listing *e;
     bool stopped = false;
@@ -151,7 +192,7 @@ int producer_tag_lists_get(struct producer_tag_lists *l, struct pf_registry *reg
     l->made++;
     (void)pthread_mutex_unlock(&l->lock);
 
-    r = producer_list_target_tags(reg, target_repo, stop, userdata, &e->tags, why, sizeof(why));
+    r = pf_tag_lists_fetch(reg, target_repo, stop, userdata, &e->tags, why, sizeof(why));
 
     (void)pthread_mutex_lock(&l->lock);
     if (r == -ENOMEM || (r < 0 && stop && stop(userdata))) {
