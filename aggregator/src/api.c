@@ -26,6 +26,7 @@
 #include "pf/log.h"
 #include "pf/msg.h"
 #include "pf/redis.h"
+#include "pf/status.h"
 #include "pf/redis_url.h"
 
 #define API_MAX_RUN_ID 256
@@ -156,14 +157,13 @@ static json_t *row_json(const struct pf_msg_result *m)
                      "attempt", (int)m->attempt);
 }
 
-/* Failures first (what an operator acts on), then by name, source and job id. */
+/* Failures first (what an operator acts on: Failed, Error, Cancelled, in the status order),
+ * then by name, source and job id. */
 static int status_rank(const char *s)
 {
-    if (s && strcmp(s, "Failed") == 0)
-        return 0;
-    if (s && strcmp(s, "Cancelled") == 0)
-        return 1;
-    return 2;
+    enum pf_status st = pf_status_from_string(s);
+
+    return st >= 0 && pf_status_is_failure(st) ? (int)st : PF_STATUS__MAX;
 }
 
 static int cmp_str(const char *a, const char *b)

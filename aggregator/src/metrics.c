@@ -2,7 +2,7 @@
 /*
  * Prometheus text exposition (0.0.4) of the fleet results the aggregator stores. Everything is
  * derived from Redis at scrape time rather than counted in the daemon, so several aggregator
- * replicas (or a restart) all report the same numbers. The six statuses of the result message
+ * replicas (or a restart) all report the same numbers. The seven statuses of the result message (pf/status.h)
  * are always exposed, at 0 when absent, so a rate() or an alert on Failed exists before the
  * first failure; any other status read from the store is exposed as found (bounded).
  */

@@ -300,13 +300,13 @@ static int slot_produce(struct slot *s, const char *topic, const char *key, cons
 }
 
 /* Encodes and produces the result of `job`; strings of `res` are borrowed. */
-static void publish_result(struct slot *s, const struct pf_msg_job *job, const char *status,
+static void publish_result(struct slot *s, const struct pf_msg_job *job, enum pf_status status,
                            const char *tag, const struct worker_patch_job_result *res,
                            const char *details, unsigned attempt, int64_t started)
 {
     struct pf_msg_result m = {
         .run_id = job->run_id, .job_id = job->job_id, .name = job->job.name,
-        .source = job->job.source, .status = (char *)(uintptr_t)status,
+        .source = job->job.source, .status = (char *)(uintptr_t)pf_status_to_string(status),
         .details = (char *)(uintptr_t)details, .worker = (char *)(uintptr_t)s->f->o->worker_id,
         .started_ms = started, .finished_ms = wall_ms(), .attempt = attempt,
     };
@@ -315,12 +315,12 @@ static void publish_result(struct slot *s, const struct pf_msg_job *job, const c
     size_t len = 0;
     int r;
 
-    worker_metrics_result(s->f->o->metrics, status);
-    if (res && strcmp(status, "Patched") == 0) {
+    worker_metrics_result(s->f->o->metrics, m.status);
+    if (res && status == PF_STATUS_PATCHED) {
         m.patched_tag = (char *)(uintptr_t)tag;
         m.patched_ref = res->patched_ref;
         m.patched_digest = res->patched_digest;
-    } else if (strcmp(status, "Skipped") == 0) {
+    } else if (status == PF_STATUS_SKIPPED) {
         m.patched_tag = (char *)(uintptr_t)tag;
     }
     if (res && worker_result_msg_platforms(res, &plats) == 0 && plats) {
@@ -332,7 +332,7 @@ static void publish_result(struct slot *s, const struct pf_msg_job *job, const c
         /* The full result does not fit (or OOM): a bare Failed result still completes the job. */
         m.platforms = NULL;
         m.n_platforms = 0;
-        m.status = (char *)(uintptr_t)"Failed";
+        m.status = (char *)(uintptr_t)pf_status_to_string(PF_STATUS_FAILED);
         m.details = (char *)(uintptr_t)"result too large to publish";
         r = pf_msg_result_encode(&m, &out, &len);
     }
@@ -378,7 +378,8 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     int64_t started = wall_ms();
     struct pf_job pj = job->job;
     char err[512] = "", *details = NULL;
-    const char *status, *tag;
+    enum pf_status status;
+    const char *tag;
     int r;
 
     atomic_store(&s->timed_out, false);
@@ -390,7 +391,7 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     if (r < 0) { /* Error, as in the local run: the job could not be set up */
         details = pf_asprintf("cannot pick the patched tag in %s: %s", job->job.target_repo,
                               err[0] ? err : strerror(-r));
-        publish_result(s, job, pf_status_to_string(PF_STATUS_ERROR), NULL, NULL,
+        publish_result(s, job, PF_STATUS_ERROR, NULL, NULL,
                        details ? details : "cannot pick a tag", attempt, started);
         goto out;
     }
@@ -401,7 +402,7 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     }
     r = worker_patch_job_run(&po, &pj, &res);
     worker_metrics_pushed(o->metrics, res.bytes_pushed);
-    status = pf_status_to_string(r < 0 ? PF_STATUS_FAILED : res.status);
+    status = r < 0 ? PF_STATUS_FAILED : res.status;
     if (r == 0 && (res.status == PF_STATUS_FAILED || res.status == PF_STATUS_CANCELLED)) {
         if (atomic_load(&s->f->abort)) {
             /* Shutdown past the grace period: no result (sent stays false), the job is
@@ -409,7 +410,7 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
             goto out;
         }
         if (atomic_load(&s->timed_out)) {
-            status = pf_status_to_string(PF_STATUS_CANCELLED);
+            status = PF_STATUS_CANCELLED;
             details = pf_asprintf("timed out after %lld ms", (long long)timeout);
         }
     }
@@ -447,7 +448,7 @@ static void process_job(struct slot *s, struct pf_msg_job *job, unsigned attempt
     char *reason = NULL;
 
     if (job->verdict == PF_MSG_VERDICT_SKIP_CLEAN) {
-        publish_result(s, job, "Skipped", job->skip_tag, NULL, "no fixable vulnerabilities", 1,
+        publish_result(s, job, PF_STATUS_SKIPPED, job->skip_tag, NULL, "no fixable vulnerabilities", 1,
                        wall_ms());
         return;
     }
@@ -459,7 +460,7 @@ static void process_job(struct slot *s, struct pf_msg_job *job, unsigned attempt
         (void)slot_produce(s, PF_KAFKA_TOPIC_DLQ, job->job_id, s->msgs[s->cur].payload,
                            s->msgs[s->cur].len, reason);
         worker_metrics_dead_lettered(f->o->metrics);
-        publish_result(s, job, "Failed", NULL, NULL, reason ? reason : "dead-lettered", attempt,
+        publish_result(s, job, PF_STATUS_FAILED, NULL, NULL, reason ? reason : "dead-lettered", attempt,
                        wall_ms());
         pf_free(reason);
         return;
