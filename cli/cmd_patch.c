@@ -567,8 +567,9 @@ static void mark_oci_collisions(struct slot *slots, size_t n)
 {
     for (size_t i = 1; i < n; i++)
         for (size_t j = 0; j < i; j++) {
-            if (slots[j].details || strcmp(slots[i].job->target_tag, slots[j].job->target_tag) ||
-                strcmp(slots[i].job->target_repo, slots[j].job->target_repo))
+            if (slots[j].details ||
+                strcmp(slots[i].job->target_tag, slots[j].job->target_tag) != 0 ||
+                strcmp(slots[i].job->target_repo, slots[j].job->target_repo) != 0)
                 continue;
             slots[i].status = PF_STATUS_FAILED;
             slots[i].owned = pf_asprintf("OCI layout ref '%s:%s' is also the target of %s",

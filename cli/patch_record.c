@@ -142,7 +142,7 @@ void cli_patch_record_job(struct cli_patch_record *rec, const struct pf_job *job
     r = job_id ? worker_result_msg_platforms(res, &plats) : -ENOMEM;
     if (r == 0) {
         m.platforms = plats;
-        m.n_platforms = plats ? res->n_platforms : 0;
+        m.n_platforms = plats && res ? res->n_platforms : 0;
     }
     (void)pthread_mutex_lock(&rec->lock);
     if (!rec->broken) {

@@ -5,7 +5,9 @@
 #      components that the integration scripts start themselves on free loopback ports);
 #   2. the unit tests again under ASan+UBSan, and again under ThreadSanitizer (the job pool,
 #      shared caches, tag listings and parallel index fetches run on threads);
-#   3. the libFuzzer targets replaying their seed corpora (deterministic, no new inputs).
+#   3. static analysis: clang-tidy and cppcheck over the programs' sources, zero findings
+#      (tests/lint/static_checks.sh; -Wconversion and friends are the -Werror build of stage 1);
+#   4. the libFuzzer targets replaying their seed corpora (deterministic, no new inputs).
 # Set PF_TEST_LABELS to a CTest label regex to run a subset (e.g. PF_TEST_LABELS=unit).
 set -euo pipefail
 
@@ -34,6 +36,10 @@ cmake --build build-tsan -j"$jobs"
 # A report fails the test (exit status 66) even when the test itself passed.
 TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
     ctest --test-dir build-tsan --output-on-failure -j"$jobs" -L unit | tee build-tsan/ctest.log
+
+echo "== static analysis (clang-tidy, cppcheck)"
+# Uses build-ci's compile_commands.json; exits non-zero on any finding.
+PF_LINT_JOBS="$jobs" tests/lint/static_checks.sh build-ci
 
 echo "== fuzz targets replay their corpora"
 CC=clang cmake -S . -B build-fuzz -G Ninja -DPF_FUZZ=ON -DPF_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null

@@ -43,6 +43,8 @@ int pf_buf_append(struct pf_buf *b, const void *data, size_t len)
     if (len)
         memcpy(b->p + b->len, data, len);
     b->len += len;
+    /* buf_reserve() succeeded, so p holds at least len + 1 bytes; the analyzer cannot know that
+     * cap > 0 implies p != NULL. NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
     b->p[b->len] = '\0';
     return 0;
 }

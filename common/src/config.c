@@ -681,7 +681,8 @@ static void parse_string_list(struct ctx *c, const struct node *seq, const char 
                 continue;
             }
         }
-        items[n++] = (struct item){.s = owned[i] ? owned[i] : k->value, .n = k, .idx = i};
+        items[n] = (struct item){.s = owned[i] ? owned[i] : k->value, .n = k, .idx = i};
+        n++;
     }
     find_duplicates(c, items, n, report_dup_entry, what);
     for (size_t i = 0; i < n && c->r == 0; i++)
@@ -1071,8 +1072,10 @@ static void parse_images(struct ctx *c, const struct node *root, const struct fi
     cfg->n_images = seq->n;
     for (size_t i = 0; i < seq->n; i++) {
         parse_image(c, seq->kids[i], &cfg->images[i], &names[i]);
-        if (names[i])
-            items[n++] = (struct item){.s = names[i]->value, .n = names[i], .idx = i};
+        if (names[i]) {
+            items[n] = (struct item){.s = names[i]->value, .n = names[i], .idx = i};
+            n++;
+        }
     }
     find_duplicates(c, items, n, report_dup_name, NULL);
 out:

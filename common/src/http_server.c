@@ -156,7 +156,7 @@ static int resolve(const char *addr, struct sockaddr_storage *ret, socklen_t *re
 static int bound_address(struct MHD_Daemon *d, char *ret, size_t len)
 {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_LISTEN_FD);
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     socklen_t sl = sizeof(ss);
     char host[NI_MAXHOST], port[NI_MAXSERV];
 
@@ -174,7 +174,7 @@ int pf_http_server_start(const char *addr, pf_http_handler handler, void *userda
                          char *errbuf, size_t errlen)
 {
     struct pf_http_server *h;
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     socklen_t sl = 0;
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD;
     char bound[300];

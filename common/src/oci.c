@@ -258,7 +258,8 @@ int pf_platform_normalize(struct pf_platform *p)
         p->variant = pf_free(p->variant);
     if (p->architecture && strcmp(p->architecture, "arm") == 0 && !p->variant)
         return replace(&p->variant, "v7");
-    if (p->architecture && strcmp(p->architecture, "arm") == 0 && p->variant[0] != 'v') {
+    if (p->architecture && strcmp(p->architecture, "arm") == 0 && p->variant &&
+        p->variant[0] != 'v') {
         char *v = pf_asprintf("v%s", p->variant);
         if (!v)
             return -ENOMEM;

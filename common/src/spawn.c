@@ -141,7 +141,7 @@ int pf_spawn_run(const struct pf_spawn_options *o, struct pf_buf *out, int *ret_
 {
     int in_sv[2] = {-1, -1}, out_sv[2] = {-1, -1};
     int64_t deadline;
-    pid_t pid;
+    pid_t pid = -1;
     int r, rr, code = -1;
 
     if (!o || !o->argv || !o->argv[0] || o->timeout_ms <= 0 || (!o->input && o->input_len))

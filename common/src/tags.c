@@ -333,6 +333,7 @@ static int latest_by_created(const char **v, size_t n, pf_tag_created_fn created
     size_t failed = 0;
     int r;
 
+    /* cppcheck-suppress knownConditionTrueFalse ; false positive: true when n > the cap */
     if (asked < n) {
         r = pf_strv_pushf(&sel->warnings,
                           "only the %zu highest of %zu tags were checked for their creation time",

@@ -22,6 +22,8 @@ PACKAGES=(
     libpcre2-dev libarchive-dev libssl-dev zlib1g-dev
     # unit tests
     libcmocka-dev
+    # static analysis and formatting (tests/lint/static_checks.sh, tests/lint/format_check.sh)
+    clang-tidy cppcheck clang-format
     # real components and independent oracles for the integration tests
     docker-registry skopeo umoci apache2-utils openssl curl jq python3 python3-yaml ca-certificates
     # the Debian engine: gpgv checks InRelease (as apt does); the tests build signed repositories

@@ -417,7 +417,7 @@ static int write_triggers(struct apply *a, const char *db_dir, const struct pf_s
     }
     for (size_t pos = 0; pos < len && r >= 0;) {
         const char *nl = memchr(data + pos, '\n', len - pos);
-        size_t l = nl ? (size_t)(nl - data - pos) : len - pos;
+        size_t l = nl ? (size_t)(nl - (data + pos)) : len - pos;
         size_t idl = strcspn(data + pos, " \n");
         bool drop = false;
 

@@ -57,7 +57,6 @@ struct st_entry {
 };
 
 struct planner {
-    const struct worker_dpkg_db *db;
     const struct worker_apt_index *idx;
     const char *native;
     struct st_entry *st;
@@ -726,7 +725,7 @@ int worker_apt_plan_build(const struct worker_dpkg_db *db, const struct worker_a
                           const char *native_arch, struct worker_apt_plan *ret, char *errbuf,
                           size_t errlen)
 {
-    struct planner pl = {.db = db, .idx = idx, .native = native_arch, .errbuf = errbuf,
+    struct planner pl = {.idx = idx, .native = native_arch, .errbuf = errbuf,
                          .errlen = errlen};
     struct worker_apt_plan p = WORKER_APT_PLAN_INIT;
     struct queue q = {0};

@@ -310,7 +310,7 @@ static int fill(struct worker_apt_release *rel, const struct worker_deb822_para 
     const char *sha = worker_deb822_para_get(para, "SHA256");
     int r = 0;
 
-    r = r ? r : dup_field(para, "Origin", &rel->origin);
+    r = dup_field(para, "Origin", &rel->origin);
     r = r ? r : dup_field(para, "Label", &rel->label);
     r = r ? r : dup_field(para, "Suite", &rel->suite);
     r = r ? r : dup_field(para, "Codename", &rel->codename);

@@ -16,8 +16,6 @@
 #include "deb/deb822.h"
 
 struct parser {
-    const char *text;
-    size_t len;
     struct worker_deb822_opts o;
     struct worker_deb822_doc doc;
     struct worker_deb822_para *cur; /* paragraph being filled, or NULL */
@@ -227,7 +225,7 @@ static void set_limits(struct worker_deb822_opts *o, const struct worker_deb822_
 int worker_deb822_parse(const char *text, size_t len, const struct worker_deb822_opts *opts,
                         struct worker_deb822_doc *ret, char *errbuf, size_t errlen)
 {
-    struct parser p = {.text = text, .len = len, .errbuf = errbuf, .errlen = errlen, .line = 1};
+    struct parser p = {.errbuf = errbuf, .errlen = errlen, .line = 1};
     const char *end = text + len, *ls = text, *nul;
     int r = 0;
 

@@ -461,6 +461,7 @@ static int deb_patch(void *ctx, const struct worker_engine_request *req,
     r = read_dpkg_db(req->view, &db, errbuf, errlen);
     if (r < 0)
         goto out;
+    /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): read_dpkg_db() sets db on success. */
     pf_log(LOG_DEBUG, "deb: %s, %zu packages in the dpkg database (%s)", res.os, db->n,
            db->kind == WORKER_DPKG_DB_STATUSD ? "status.d" : "status");
     r = read_sources(req->view, &osr, arch, &sources, errbuf, errlen);

@@ -354,7 +354,7 @@ static int build_argv(const struct pf_strv *keyrings, const struct gpgv_scratch 
 {
     int r = 0;
 
-    r = r ? r : pf_strv_push(argv, "gpgv");
+    r = pf_strv_push(argv, "gpgv");
     r = r ? r : pf_strv_push(argv, "--homedir");
     r = r ? r : pf_strv_push(argv, s->home);
     r = r ? r : pf_strv_push(argv, "--status-fd");

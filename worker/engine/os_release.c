@@ -115,7 +115,7 @@ static char **key_slot(struct worker_os_release *o, const char *k, size_t n)
 static int parse_line(struct worker_os_release *o, const char *s, const char *e)
 {
     const char *k, *eq;
-    char **slot, *v;
+    char **slot, *v = NULL;
     int r;
 
     while (s < e && (*s == ' ' || *s == '\t'))

@@ -513,6 +513,7 @@ static int tar_header(struct lw_sink *s, const struct tar_hdr *h, int64_t mtime)
         memcpy(b + 157, h->link, l < USTAR_NAME ? l : USTAR_NAME);
     }
     memcpy(b + 257, "ustar", 6);
+    /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): the ustar version is "00", no NUL. */
     memcpy(b + 263, "00", 2);
     put_octal(b + 329, 8, 0);
     put_octal(b + 337, 8, 0);
