@@ -94,8 +94,7 @@ static int commit(struct worker_apt_sources *s, struct worker_apt_sources *tmp)
     r = reserve(s, tmp->n);
     if (r < 0)
         return r;
-    if (tmp->n > 0) /* tmp->v may be NULL when empty, and memcpy() wants a valid pointer */
-        memcpy(&s->v[s->n], tmp->v, tmp->n * sizeof(tmp->v[0]));
+    memcpy(&s->v[s->n], tmp->v, tmp->n * sizeof(tmp->v[0]));
     s->n += tmp->n;
     tmp->n = 0;
     return n;
