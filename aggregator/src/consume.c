@@ -202,7 +202,7 @@ static size_t poll_batch(struct pf_kafka_consumer *c, struct pf_kafka_msg **m)
 }
 
 int aggregator_consume_run(const char *brokers, struct aggregator_store *store,
-                           volatile sig_atomic_t *stop)
+                           const volatile sig_atomic_t *stop)
 {
     static const char *const topics[] = {PF_KAFKA_TOPIC_RUNS, PF_KAFKA_TOPIC_RESULTS};
     struct pf_kafka_options ko = {.brokers = brokers};

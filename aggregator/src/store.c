@@ -478,7 +478,7 @@ static int read_counts(struct aggregator_store *s, const char *key, struct aggre
             in->counts[in->n_counts++].n = n;
     }
     pf_redis_reply_free(rep);
-    if (r == 0 && in->n_counts)
+    if (r == 0 && in->counts && in->n_counts > 1)
         qsort(in->counts, in->n_counts, sizeof(*in->counts), cmp_counts);
     return r;
 }

@@ -170,7 +170,7 @@ int pf_sha256_final(struct pf_sha256 *h, char ret[PF_DIGEST_BUFSZ])
         return -EIO;
     if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
         return -EIO;
-    memcpy(out, "sha256:", 7);
+    memcpy(out, "sha256:", sizeof("sha256:")); /* the hex goes over the NUL */
     pf_digest_to_hex(md, n, out + 7);
     memcpy(ret, out, sizeof(out));
     return 0;

@@ -82,17 +82,17 @@ static const char *const results_cons_kv[] = {
 enum group_kind { GROUP_NONE, GROUP_WORKERS, GROUP_AGGREGATOR, GROUP_ATTEMPTS };
 
 static const struct profile {
-    bool consumer;
     const char *client_id; /* default; NULL = librdkafka's */
-    enum group_kind group;
     const char *const *kv;
+    enum group_kind group;
+    bool consumer;
 } profiles[PF_KAFKA_PROFILE__MAX] = {
-    [PF_KAFKA_PUBLISHER] = {false, "patchfleet-producer", GROUP_NONE, publisher_kv},
-    [PF_KAFKA_RESULTS_PRODUCER] = {false, NULL, GROUP_NONE, results_kv},
-    [PF_KAFKA_ATTEMPTS_PRODUCER] = {false, NULL, GROUP_NONE, attempts_prod_kv},
-    [PF_KAFKA_JOBS_CONSUMER] = {true, NULL, GROUP_WORKERS, jobs_kv},
-    [PF_KAFKA_ATTEMPTS_READER] = {true, NULL, GROUP_ATTEMPTS, attempts_reader_kv},
-    [PF_KAFKA_RESULTS_CONSUMER] = {true, NULL, GROUP_AGGREGATOR, results_cons_kv},
+    [PF_KAFKA_PUBLISHER] = {"patchfleet-producer", publisher_kv, GROUP_NONE, false},
+    [PF_KAFKA_RESULTS_PRODUCER] = {NULL, results_kv, GROUP_NONE, false},
+    [PF_KAFKA_ATTEMPTS_PRODUCER] = {NULL, attempts_prod_kv, GROUP_NONE, false},
+    [PF_KAFKA_JOBS_CONSUMER] = {NULL, jobs_kv, GROUP_WORKERS, true},
+    [PF_KAFKA_ATTEMPTS_READER] = {NULL, attempts_reader_kv, GROUP_ATTEMPTS, true},
+    [PF_KAFKA_RESULTS_CONSUMER] = {NULL, results_cons_kv, GROUP_AGGREGATOR, true},
 };
 
 static void conf_add(struct pf_kafka_conf *c, const char *k, const char *v)
@@ -285,7 +285,7 @@ static int client_new(struct kafka_client *c, enum pf_kafka_profile profile,
                       const struct pf_kafka_options *o, const struct pf_kafka_callbacks *cb,
                       bool consumer, char *errbuf, size_t errlen)
 {
-    struct pf_kafka_conf kc;
+    struct pf_kafka_conf kc = {0};
     rd_kafka_conf_t *conf;
     char e[512];
     int r = pf_kafka_conf_build(profile, o, &kc, errbuf, errlen);

@@ -127,6 +127,7 @@ static int http_once(struct pf_http *h, const struct pf_http_request *q, struct 
     r = pf_http_perform(h, q, &res, herr, sizeof(herr));
     *not_http = res.not_http;
     *transient = false;
+    /* cppcheck-suppress knownConditionTrueFalse ; false positive: the body callback sets it */
     if (r < 0 && f->cb_error) {
         r = f->cb_error;
         return pf_set_error(errbuf, errlen, r, "cannot fetch '%s': %s", q->url,

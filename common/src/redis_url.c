@@ -87,7 +87,7 @@ static int parse_host(const char *p, struct pf_redis_url *u, const char **ret_re
 int pf_redis_url_parse(const char *url, struct pf_redis_url *ret, char *errbuf, size_t errlen)
 {
     struct pf_redis_url u = {.port = 6379};
-    const char *p, *rest = NULL;
+    const char *p, *rest = ""; /* what follows the host: ":port", "/db" or nothing */
     int r;
 
     if (strncmp(url, "redis://", 8) != 0)

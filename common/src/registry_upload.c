@@ -196,7 +196,7 @@ int pf_registry_put_blob(struct pf_registry *r, const struct pf_ref *ref, const 
 
     if (!ref || !ref->registry || !ref->repository || !pf_digest_sha256_hex(digest) ||
         strchr(ref->repository, '?') || strchr(ref->repository, '#') ||
-        (mount_from && (!mount_from->repository || strcmp(mount_from->registry, ref->registry)))) {
+        (mount_from && (!mount_from->repository || strcmp(mount_from->registry, ref->registry) != 0))) {
         (void)snprintf(errbuf, errlen, "invalid blob upload request");
         return -EINVAL;
     }

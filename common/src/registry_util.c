@@ -13,8 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "pf/json.h"
-
 #include "pf/alloc.h"
 #include "pf/buf.h"
 #include "pf/http.h"

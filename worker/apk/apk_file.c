@@ -360,7 +360,7 @@ int worker_apk_file_open(const void *data, size_t len, const char *identity,
         goto out;
     }
     pi = pf_strv_find(&names, ".PKGINFO");
-    if (pi < 0) {
+    if (pi < 0 || (size_t)pi >= bufs.n) { /* bufs holds one buffer per name */
         r = pf_set_error(errbuf, errlen, -EBADMSG, "no .PKGINFO in the control segment");
         goto out;
     }
@@ -452,7 +452,7 @@ static int each_entry(struct archive *a, struct archive_entry *ae, struct hashed
                                             link, NULL, 0) < 0
                 ? -1
                 : pf_strv_find(&h->paths, link);
-        if (k < 0) {
+        if (k < 0 || !h->sha1) { /* (sha1 grows with paths: a found k has its row) */
             r = pf_set_error(errbuf, errlen, -EBADMSG, "hard link '%s' to an unknown file", path);
             goto out;
         }

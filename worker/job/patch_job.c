@@ -433,8 +433,8 @@ static int unsupported_os(struct run *run, const struct worker_layer_view *view)
 {
     static const char *const files[] = {"etc/os-release", "usr/lib/os-release"};
     struct worker_os_release osr = {0};
-    const char *data, *name = NULL;
-    size_t len;
+    const char *data = NULL, *name = NULL;
+    size_t len = 0;
     int r = -ENOENT;
 
     for (size_t i = 0; r < 0 && i < PF_ARRAY_SIZE(files); i++)
@@ -779,6 +779,8 @@ static int push_blob(struct run *run, const char *digest, const void *data, uint
     if (r != 0)
         return r < 0 ? r : 0;
     if (!data) {
+        if (!path)
+            return -EINVAL; /* neither bytes nor a file: a caller's mistake */
         s.fd = open(path, O_RDONLY | O_CLOEXEC);
         if (s.fd < 0)
             return pf_set_error(run->err, sizeof(run->err), -errno, "cannot open '%s': %s",

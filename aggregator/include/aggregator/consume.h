@@ -24,6 +24,6 @@ struct aggregator_store;
  * when the consumer cannot be created or subscribed (the reason logged once).
  */
 int aggregator_consume_run(const char *brokers, struct aggregator_store *store,
-                           volatile sig_atomic_t *stop);
+                           const volatile sig_atomic_t *stop);
 
 #endif
