@@ -21,7 +21,8 @@ static void copy_usage(FILE *out)
 {
     fprintf(out, "usage: patchfleet copy [options] SRC DST\n\n"
                  "Copies an image or a whole index (every platform) from SRC to DST.\n"
-                 "SRC is REPO:TAG or REPO@DIGEST; DST without a tag takes SRC's tag.\n\n" PF_REGISTRY_OPTS_HELP);
+                 "SRC is REPO:TAG or REPO@DIGEST; DST without a tag takes SRC's "
+                 "tag.\n\n" PF_REGISTRY_OPTS_HELP);
 }
 
 static int parse_refs(const char *src_s, const char *dst_s, struct pf_ref *src, struct pf_ref *dst)

@@ -73,7 +73,7 @@ struct patch_args {
     bool push, dry_run, ignore_errors, json, wide;
     const char *report_dir, *scanner, *pkg_types; /* skip detection (-r) */
     bool library;                                 /* --pkg-types os,library */
-    const char *image_flag, *tag_flag; /* single-image flags, refused in bulk mode */
+    const char *image_flag, *tag_flag;            /* single-image flags, refused in bulk mode */
     struct pf_strv mirrors;
     const char *cache_dir, *work_dir, *keyring;
     const char *redis; /* --redis URL: record the run like the fleet's aggregator */
@@ -88,9 +88,9 @@ struct slot {
     atomic_bool timed_out;
     atomic_bool interrupted;
     struct worker_patch_job_result res;
-    struct pf_tag_decision dec;      /* tag and skip decision, before the run */
-    enum pf_status status; /* final, after timeout/interrupt accounting */
-    const char *details;             /* borrowed from res, `owned` or a literal */
+    struct pf_tag_decision dec; /* tag and skip decision, before the run */
+    enum pf_status status;      /* final, after timeout/interrupt accounting */
+    const char *details;        /* borrowed from res, `owned` or a literal */
     char *owned;
     char *patched; /* Skipped by a report: target_repo:tag */
     char *shown;   /* the DETAILS cell: "OK" / reason, plus warnings */
@@ -100,7 +100,7 @@ struct pool {
     struct worker_patch_job_options base;
     const struct producer_reports *reports; /* -r, or NULL */
     struct pf_tag_lists *tag_lists;         /* target tags, listed once per repository */
-    const char *timeout; /* as typed */
+    const char *timeout;                    /* as typed */
     uint64_t timeout_ns;
     struct slot *slots;
     size_t n;
@@ -117,8 +117,8 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal handler needs a lock-free 
 
 static void on_signal(int sig)
 {
-    static const char first[] =
-        "patchfleet: interrupted: cancelling running jobs (signal again to force exit)\n";
+    static const char first[] = "patchfleet: interrupted: cancelling running jobs (signal again to "
+                                "force exit)\n";
     static const char second[] = "patchfleet: second signal: exiting now\n";
     ssize_t n;
 
@@ -161,8 +161,8 @@ static int decide(struct pool *p, struct slot *s, char *errbuf, size_t errlen)
 {
     struct pf_report_lookup reports = producer_reports_as_lookup(p->reports);
 
-    return pf_tag_decision_for_job(p->base.registry, p->tag_lists, &reports, s->job,
-                                   slot_cancelled, s, &s->dec, errbuf, errlen);
+    return pf_tag_decision_for_job(p->base.registry, p->tag_lists, &reports, s->job, slot_cancelled,
+                                   s, &s->dec, errbuf, errlen);
 }
 
 /* Runs one job and settles its final status: a job that failed or stopped after its
@@ -257,8 +257,7 @@ static void *pool_worker(void *arg)
             run_slot(p, s);
         compose_details(s);
         cli_patch_record_job(p->record, s->job, s->status, slot_patched(s),
-                             s->shown ? s->shown : s->details, &s->res, started,
-                             producer_now_ms());
+                             s->shown ? s->shown : s->details, &s->res, started, producer_now_ms());
         (void)pthread_mutex_lock(&p->lock);
         p->done++;
         fprintf(stderr, "[%zu/%zu] %s %s %s\n", p->done, p->n, s->job->name, s->job->source,
@@ -331,8 +330,8 @@ static void patch_usage(FILE *out)
             "  --push                           push each patched image to its target tag\n"
             "  --oci-dir DIR                    write every patched image into this OCI layout\n"
             "  --dry-run                        plan the upgrades only; nothing is written\n"
-            "  --timeout DURATION               per-job timeout, e.g. 90s, 15m, 1h30m (default "
-            PATCH_DEFAULT_TIMEOUT ")\n"
+            "  --timeout DURATION               per-job timeout, e.g. 90s, 15m, 1h30m "
+            "(default " PATCH_DEFAULT_TIMEOUT ")\n"
             "  --ignore-errors                  exit 0 even when jobs failed\n"
             "  --concurrency N                  jobs run at once (default: online CPUs)\n"
             "  --format table|wide|json         summary format on stdout (default table; wide:\n"
@@ -347,8 +346,8 @@ static void patch_usage(FILE *out)
             "  --work-dir DIR                   scratch space (default $TMPDIR/patchfleet-PID)\n"
             "  --keyring FILE                   apt keyring for sources without Signed-By\n"
             "  --redis URL                      record the run in Redis (redis://HOST:PORT[/DB]),\n"
-            "                                   as the fleet does: `patchfleet summary`, dashboard\n"
-            PF_REGISTRY_OPTS_HELP
+            "                                   as the fleet does: `patchfleet summary`, "
+            "dashboard\n" PF_REGISTRY_OPTS_HELP
             "\nexit status: 0 no job failed, 1 a job failed or was cancelled, 2 usage or config "
             "error,\n130 interrupted\n");
 }
@@ -360,21 +359,51 @@ static int patch_opt(struct patch_args *a, int opt, const char *arg)
     char *end = NULL;
 
     switch (opt) {
-    case 'c': a->config = arg; return 1;
-    case 'i': a->image_flag = arg; return 1;
-    case 't': a->tag_flag = arg; return 1;
-    case OPT_PUSH: a->push = true; return 1;
-    case OPT_OCI_DIR: a->oci_dir = arg; return 1;
-    case OPT_DRY_RUN: a->dry_run = true; return 1;
-    case OPT_TIMEOUT: a->timeout = arg; return 1;
-    case OPT_IGNORE_ERRORS: a->ignore_errors = true; return 1;
-    case OPT_CACHE_DIR: a->cache_dir = arg; return 1;
-    case OPT_WORK_DIR: a->work_dir = arg; return 1;
-    case OPT_KEYRING: a->keyring = arg; return 1;
-    case 'r': a->report_dir = arg; return 1;
-    case OPT_SCANNER: a->scanner = arg; return 1;
-    case OPT_PKG_TYPES: a->pkg_types = arg; return 1;
-    case OPT_REDIS: a->redis = arg; return 1;
+    case 'c':
+        a->config = arg;
+        return 1;
+    case 'i':
+        a->image_flag = arg;
+        return 1;
+    case 't':
+        a->tag_flag = arg;
+        return 1;
+    case OPT_PUSH:
+        a->push = true;
+        return 1;
+    case OPT_OCI_DIR:
+        a->oci_dir = arg;
+        return 1;
+    case OPT_DRY_RUN:
+        a->dry_run = true;
+        return 1;
+    case OPT_TIMEOUT:
+        a->timeout = arg;
+        return 1;
+    case OPT_IGNORE_ERRORS:
+        a->ignore_errors = true;
+        return 1;
+    case OPT_CACHE_DIR:
+        a->cache_dir = arg;
+        return 1;
+    case OPT_WORK_DIR:
+        a->work_dir = arg;
+        return 1;
+    case OPT_KEYRING:
+        a->keyring = arg;
+        return 1;
+    case 'r':
+        a->report_dir = arg;
+        return 1;
+    case OPT_SCANNER:
+        a->scanner = arg;
+        return 1;
+    case OPT_PKG_TYPES:
+        a->pkg_types = arg;
+        return 1;
+    case OPT_REDIS:
+        a->redis = arg;
+        return 1;
     case OPT_CONCURRENCY:
         errno = 0;
         a->concurrency = strtol(arg, &end, 10);
@@ -414,7 +443,8 @@ static int patch_check_args(struct patch_args *a)
 
     if (a->config && (a->image_flag || a->tag_flag)) {
         cli_error("patch: --config cannot be combined with %s (bulk mode takes its images and "
-                  "tags from the config)", a->image_flag ? "--image/-i" : "--tag/-t");
+                  "tags from the config)",
+                  a->image_flag ? "--image/-i" : "--tag/-t");
         return -EINVAL;
     }
     if (!a->config) {
@@ -585,8 +615,12 @@ static void run_jobs(const struct patch_args *a, const struct patch_env *env,
                      const struct producer_plan *plan, struct slot *slots)
 {
     struct pool p = {
-        .base = {.engine = env->engine, .registry = env->reg, .blobs = env->blobs,
-                 .work_root = env->work_dir, .oci_dir = a->oci_dir, .push = a->push,
+        .base = {.engine = env->engine,
+                 .registry = env->reg,
+                 .blobs = env->blobs,
+                 .work_root = env->work_dir,
+                 .oci_dir = a->oci_dir,
+                 .push = a->push,
                  .dry_run = a->dry_run},
         .reports = env->reports,
         .record = env->record,
@@ -745,7 +779,8 @@ static int expand(const struct patch_args *a, struct patch_env *env, struct pf_c
 
 int cli_patch(int argc, char **argv)
 {
-    struct patch_args a = {.timeout = PATCH_DEFAULT_TIMEOUT, .mirrors = PF_STRV_INIT,
+    struct patch_args a = {.timeout = PATCH_DEFAULT_TIMEOUT,
+                           .mirrors = PF_STRV_INIT,
                            .reg = PF_REGISTRY_OPTS_INIT};
     struct patch_env env = {0};
     struct producer_plan plan = {0};
@@ -773,8 +808,10 @@ int cli_patch(int argc, char **argv)
         goto out;
     }
     if (a.redis && cli_patch_record_open(a.redis, a.config,
-                                         a.push ? "push" : a.oci_dir ? "oci" : "dry-run", &plan,
-                                         &env.record) < 0) {
+                                         a.push      ? "push"
+                                         : a.oci_dir ? "oci"
+                                                     : "dry-run",
+                                         &plan, &env.record) < 0) {
         status = CLI_EXIT_FAILED;
         goto out;
     }

@@ -71,7 +71,8 @@ static void plan_usage(FILE *out)
     fprintf(out, "usage: patchfleet plan --config FILE [--json] [options]\n\n"
                  "Lists the jobs a PatchConfig expands to: NAME SOURCE TARGET, one per line.\n\n"
                  "  --config FILE                    the PatchConfig (required)\n"
-                 "  --json                           one JSON object per job and line\n" PF_REGISTRY_OPTS_HELP
+                 "  --json                           one JSON object per job and "
+                 "line\n" PF_REGISTRY_OPTS_HELP
                  "\nexit status: 0 all images discovered, 1 some discovery failed, 2 bad config\n");
 }
 

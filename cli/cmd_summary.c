@@ -47,11 +47,12 @@ static int print_table(const struct pf_msg_result *res, size_t n)
     if (n && !rows)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++)
-        rows[i] = (struct cli_summary_row){
-            .name = res[i].name, .status = pf_status_from_string(res[i].status),
-            .source = res[i].source,
-            .patched = res[i].patched_ref ? res[i].patched_ref : res[i].patched_tag,
-            .details = res[i].details};
+        rows[i] = (struct cli_summary_row){.name = res[i].name,
+                                           .status = pf_status_from_string(res[i].status),
+                                           .source = res[i].source,
+                                           .patched = res[i].patched_ref ? res[i].patched_ref
+                                                                         : res[i].patched_tag,
+                                           .details = res[i].details};
     r = cli_summary_table(rows, n, false, &text);
     if (r == 0)
         fputs(text, stdout);
@@ -111,8 +112,7 @@ static void print_progress(const struct aggregator_run_info *info)
         fputs("?", stderr);
     fputs(" finished (", stderr);
     for (size_t i = 0; i < info->n_counts; i++)
-        fprintf(stderr, "%s%s %" PRId64, i ? ", " : "", info->counts[i].status,
-                info->counts[i].n);
+        fprintf(stderr, "%s%s %" PRId64, i ? ", " : "", info->counts[i].status, info->counts[i].n);
     fprintf(stderr, ")%s\n", info->completed_ms >= 0 ? ", complete" : "");
 }
 
@@ -211,9 +211,12 @@ static void summary_usage(FILE *out)
 int cli_summary(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"redis", required_argument, NULL, 'R'}, {"run", required_argument, NULL, 'r'},
-        {"latest", no_argument, NULL, 'l'},      {"format", required_argument, NULL, 'f'},
-        {"wait", no_argument, NULL, 'w'},        {"help", no_argument, NULL, 'h'},
+        {"redis", required_argument, NULL, 'R'},
+        {"run", required_argument, NULL, 'r'},
+        {"latest", no_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'},
+        {"wait", no_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct summary_opts o = {0};
@@ -222,10 +225,18 @@ int cli_summary(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'R': o.url = optarg; break;
-        case 'r': o.run = optarg; break;
-        case 'l': o.latest = true; break;
-        case 'w': o.wait = true; break;
+        case 'R':
+            o.url = optarg;
+            break;
+        case 'r':
+            o.run = optarg;
+            break;
+        case 'l':
+            o.latest = true;
+            break;
+        case 'w':
+            o.wait = true;
+            break;
         case 'f':
             if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0) {
                 cli_error("unknown format '%s' (table, json)", optarg);
@@ -233,8 +244,12 @@ int cli_summary(int argc, char **argv)
             }
             o.json = strcmp(optarg, "json") == 0;
             break;
-        case 'h': summary_usage(stdout); return CLI_EXIT_OK;
-        default: summary_usage(stderr); return CLI_EXIT_USAGE;
+        case 'h':
+            summary_usage(stdout);
+            return CLI_EXIT_OK;
+        default:
+            summary_usage(stderr);
+            return CLI_EXIT_USAGE;
         }
     }
     if (optind != argc || !o.url || (!o.run == !o.latest)) {

@@ -36,7 +36,8 @@ static void vc_usage(FILE *out)
             "\n"
             "Prints '<', '=' or '>' as A is older than, equal to or newer than B, using dpkg's\n"
             "(deb) or apk-tools' (apk) ordering. --apk-gen picks the apk-tools generation whose\n"
-            "rules apply (default 3). With --batch, reads one \"A B\" pair per line from stdin and\n"
+            "rules apply (default 3). With --batch, reads one \"A B\" pair per line from stdin "
+            "and\n"
             "prints one answer per line, or \"error: ...\" for a line it cannot compare.\n"
             "Exit status: 0 when everything compared, 2 on bad usage or an invalid version.\n");
 }
@@ -170,8 +171,7 @@ static int vc_parse_args(int argc, char **argv, struct vc_opts *o)
         } else if (!opts_done && strcmp(arg, "--batch") == 0) {
             o->batch = true;
         } else if (!opts_done && strcmp(arg, "--apk-gen") == 0) {
-            if (i + 1 >= argc ||
-                (strcmp(argv[i + 1], "2") != 0 && strcmp(argv[i + 1], "3") != 0)) {
+            if (i + 1 >= argc || (strcmp(argv[i + 1], "2") != 0 && strcmp(argv[i + 1], "3") != 0)) {
                 cli_error("version-compare: --apk-gen takes 2 or 3");
                 return -EINVAL;
             }

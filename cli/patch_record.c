@@ -35,8 +35,10 @@ struct cli_patch_record {
 static void record_failed(struct cli_patch_record *rec, int r)
 {
     if (!rec->broken)
-        fprintf(stderr, "patchfleet: warning: cannot record results in redis (%s); the run "
-                        "goes on unrecorded\n", strerror(-r));
+        fprintf(stderr,
+                "patchfleet: warning: cannot record results in redis (%s); the run "
+                "goes on unrecorded\n",
+                strerror(-r));
     rec->broken = true;
 }
 
@@ -117,9 +119,9 @@ static const char *tag_of(const char *ref)
 }
 
 void cli_patch_record_job(struct cli_patch_record *rec, const struct pf_job *job,
-                          enum pf_status status, const char *patched,
-                          const char *details, const struct worker_patch_job_result *res,
-                          int64_t started_ms, int64_t finished_ms)
+                          enum pf_status status, const char *patched, const char *details,
+                          const struct worker_patch_job_result *res, int64_t started_ms,
+                          int64_t finished_ms)
 {
     struct pf_msg_platform *plats = NULL;
     struct pf_msg_result m;
@@ -129,12 +131,18 @@ void cli_patch_record_job(struct cli_patch_record *rec, const struct pf_job *job
     if (!rec)
         return;
     m = (struct pf_msg_result){
-        .run_id = rec->run_id, .name = job->name, .source = job->source,
+        .run_id = rec->run_id,
+        .name = job->name,
+        .source = job->source,
         .status = (char *)(uintptr_t)pf_status_to_string(status),
-        .patched_tag = (char *)(uintptr_t)tag_of(patched), .patched_ref = (char *)(uintptr_t)patched,
+        .patched_tag = (char *)(uintptr_t)tag_of(patched),
+        .patched_ref = (char *)(uintptr_t)patched,
         .patched_digest = res ? res->patched_digest : NULL,
-        .details = (char *)(uintptr_t)details, .worker = rec->worker,
-        .started_ms = started_ms, .finished_ms = finished_ms, .attempt = 1,
+        .details = (char *)(uintptr_t)details,
+        .worker = rec->worker,
+        .started_ms = started_ms,
+        .finished_ms = finished_ms,
+        .attempt = 1,
     };
 
     job_id = producer_job_id(rec->run_id, job->source, job->target_repo, job->target_tag);

@@ -27,9 +27,9 @@ const char *cli_patch_record_run_id(const struct cli_patch_record *rec);
 /* Records the outcome of one job; thread-safe. `patched` is the reference the summary shows
  * (or NULL), `res` may be NULL for a job that never ran. */
 void cli_patch_record_job(struct cli_patch_record *rec, const struct pf_job *job,
-                          enum pf_status status, const char *patched,
-                          const char *details, const struct worker_patch_job_result *res,
-                          int64_t started_ms, int64_t finished_ms);
+                          enum pf_status status, const char *patched, const char *details,
+                          const struct worker_patch_job_result *res, int64_t started_ms,
+                          int64_t finished_ms);
 
 /* Closes the store; accepts NULL and returns NULL. */
 struct cli_patch_record *cli_patch_record_close(struct cli_patch_record *rec);

@@ -334,4 +334,3 @@ int cli_summary_exit_status(const struct cli_summary_row *rows, size_t n, bool i
             return CLI_EXIT_FAILED;
     return CLI_EXIT_OK;
 }
-

@@ -16,7 +16,7 @@
 /* One row: a job's result, or a plan failure (status Failed, no platforms). Every pointer is
  * borrowed; NULL and "" strings are shown as "-" in the table and as null in JSON. */
 struct cli_summary_row {
-    const char *name;    /* the config's image entry name */
+    const char *name; /* the config's image entry name */
     enum pf_status status;
     const char *source;  /* normalised "registry/repository:tag" */
     const char *patched; /* what was pushed or written ("registry/repo:tag"), or NULL */

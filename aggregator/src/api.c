@@ -39,7 +39,6 @@ static const char text_ctype[] = "text/plain; charset=utf-8";
 static const char metrics_ctype[] = "text/plain; version=0.0.4; charset=utf-8";
 static const char html_ctype[] = "text/html; charset=utf-8";
 
-
 struct aggregator_api {
     char *url;
     struct aggregator_store *store; /* NULL until first use or after a connection error */
@@ -58,8 +57,7 @@ static void api_disconnect(struct aggregator_api *api)
 static int api_connect(struct aggregator_api *api)
 {
     /* One attempt per command: api_disconnect() and the next request do the reconnecting. */
-    static const struct pf_redis_options opts = {.timeout_ms = API_REDIS_TIMEOUT_MS,
-                                                 .retry_ms = 0};
+    static const struct pf_redis_options opts = {.timeout_ms = API_REDIS_TIMEOUT_MS, .retry_ms = 0};
     char err[256] = "";
     int r;
 
@@ -82,8 +80,8 @@ static bool is_connection_error(int r)
 static int respond(struct pf_http_response *ret, int status, const char *type, char *body,
                    size_t len)
 {
-    *ret = (struct pf_http_response){
-        .status = status, .content_type = type, .body = body, .len = len};
+    *ret =
+        (struct pf_http_response){.status = status, .content_type = type, .body = body, .len = len};
     return 0;
 }
 
@@ -148,13 +146,13 @@ static json_t *row_json(const struct pf_msg_result *m)
     bool timed = m->started_ms > 0 && m->finished_ms >= m->started_ms;
 
     return json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:I, s:o, s:i}",
-                     "job_id", m->job_id, "name", m->name, "source", m->source, "status",
-                     m->status, "patched_tag", m->patched_tag, "patched_ref", m->patched_ref,
-                     "patched_digest", m->patched_digest, "details", m->details, "worker",
-                     m->worker, "started_ms", (json_int_t)m->started_ms, "finished_ms",
-                     (json_int_t)m->finished_ms, "duration_ms",
-                     timed ? json_integer(m->finished_ms - m->started_ms) : json_null(),
-                     "attempt", (int)m->attempt);
+                     "job_id", m->job_id, "name", m->name, "source", m->source, "status", m->status,
+                     "patched_tag", m->patched_tag, "patched_ref", m->patched_ref, "patched_digest",
+                     m->patched_digest, "details", m->details, "worker", m->worker, "started_ms",
+                     (json_int_t)m->started_ms, "finished_ms", (json_int_t)m->finished_ms,
+                     "duration_ms",
+                     timed ? json_integer(m->finished_ms - m->started_ms) : json_null(), "attempt",
+                     (int)m->attempt);
 }
 
 /* Failures first (what an operator acts on: Failed, Error, Cancelled, in the status order),
@@ -402,9 +400,11 @@ static int route(struct aggregator_api *api, const char *path, const char *filte
         size_t len;
         const char *page = aggregator_dashboard_page(&len);
 
-        *ret = (struct pf_http_response){.status = 200, .content_type = html_ctype,
-                                            .body = (char *)(uintptr_t)page, .len = len,
-                                            .body_static = true};
+        *ret = (struct pf_http_response){.status = 200,
+                                         .content_type = html_ctype,
+                                         .body = (char *)(uintptr_t)page,
+                                         .len = len,
+                                         .body_static = true};
         return 0;
     }
     if (strcmp(path, "/api/runs") != 0 && strncmp(path, "/api/runs/", 10) != 0 &&

@@ -42,7 +42,8 @@ static struct pf_kafka_tp *tp_find(struct pf_kafka_tp *tps, size_t *n, const str
             *ret_added = false;
             return &tps[i];
         }
-    tps[*n] = (struct pf_kafka_tp){.topic = m->topic, .partition = m->partition,
+    tps[*n] = (struct pf_kafka_tp){.topic = m->topic,
+                                   .partition = m->partition,
                                    .offset = m->offset};
     *ret_added = true;
     return &tps[(*n)++];
@@ -85,8 +86,7 @@ static void seek_back(struct pf_kafka_consumer *c, struct pf_kafka_msg *const *m
 
         if (!added)
             continue;
-        pf_log(LOG_ERR, "cannot apply %s [%" PRId32 "] from offset %" PRId64
-                        " to redis, retrying",
+        pf_log(LOG_ERR, "cannot apply %s [%" PRId32 "] from offset %" PRId64 " to redis, retrying",
                p->topic, p->partition, p->offset);
         (void)pf_kafka_consumer_seek(c, p, 1000);
     }
@@ -161,8 +161,8 @@ static int handle_batch(struct aggregator_store *store, struct pf_kafka_msg *con
                    out[i] == AGGREGATOR_APPLY_IGNORED ? "duplicate" : "applied");
         else if (r == 0 && is_permanent(out[i]))
             /* -EINVAL from the encoder: a result we decoded but cannot store (bad UTF-8). */
-            log_malformed(from[i], out[i] == -EINVAL ? "result cannot be stored"
-                                                     : strerror(-out[i]));
+            log_malformed(from[i],
+                          out[i] == -EINVAL ? "result cannot be stored" : strerror(-out[i]));
         else if (r == 0)
             r = out[i];
         pf_msg_result_release(&res[i]);

@@ -84,8 +84,7 @@ static int serve_only(void)
 static int serve(void *userdata, const char *method, const char *path,
                  const struct pf_http_request *req, struct pf_http_response *ret)
 {
-    return aggregator_api_handle(userdata, method, path, pf_http_request_query(req, "status"),
-                                 ret);
+    return aggregator_api_handle(userdata, method, path, pf_http_request_query(req, "status"), ret);
 }
 
 static int start_http(const char *addr, const char *url, struct aggregator_api **ret_api,
@@ -96,7 +95,8 @@ static int start_http(const char *addr, const char *url, struct aggregator_api *
 
     if (r < 0)
         return pf_log_errno(LOG_ERR, r, "cannot set up the HTTP API: %s", err);
-    r = pf_http_server_start(addr, serve, *ret_api, ret_http, bound, sizeof(bound), err, sizeof(err));
+    r = pf_http_server_start(addr, serve, *ret_api, ret_http, bound, sizeof(bound), err,
+                             sizeof(err));
     if (r < 0) {
         *ret_api = aggregator_api_free(*ret_api);
         return pf_log_errno(LOG_ERR, r, "cannot start the HTTP server: %s", err);
@@ -110,9 +110,12 @@ static int start_http(const char *addr, const char *url, struct aggregator_api *
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"brokers", required_argument, NULL, 'b'},   {"redis", required_argument, NULL, 'r'},
-        {"log-level", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
-        {"http", required_argument, NULL, 'H'},      {"no-kafka", no_argument, NULL, 'K'},
+        {"brokers", required_argument, NULL, 'b'},
+        {"redis", required_argument, NULL, 'r'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {"http", required_argument, NULL, 'H'},
+        {"no-kafka", no_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
     const char *brokers = NULL, *url = NULL, *http_addr = NULL;
@@ -127,10 +130,18 @@ int main(int argc, char **argv)
     pf_log_set_level(LOG_INFO);
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'b': brokers = optarg; break;
-        case 'r': url = optarg; break;
-        case 'H': http_addr = optarg; break;
-        case 'K': no_kafka = true; break;
+        case 'b':
+            brokers = optarg;
+            break;
+        case 'r':
+            url = optarg;
+            break;
+        case 'H':
+            http_addr = optarg;
+            break;
+        case 'K':
+            no_kafka = true;
+            break;
         case 'l':
             if (pf_log_level_from_string(optarg) < 0) {
                 fprintf(stderr, "patchfleet-aggregator: unknown log level '%s'\n", optarg);
@@ -138,8 +149,12 @@ int main(int argc, char **argv)
             }
             pf_log_set_level(pf_log_level_from_string(optarg));
             break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind != argc || !url || (!brokers == !no_kafka) || (no_kafka && !http_addr)) {
@@ -164,8 +179,8 @@ int main(int argc, char **argv)
         r = arg_stop ? 0 : -EIO;
         goto out;
     }
-    pf_log(LOG_INFO, "consuming %s and %s from '%s'", PF_KAFKA_TOPIC_RUNS,
-           PF_KAFKA_TOPIC_RESULTS, brokers);
+    pf_log(LOG_INFO, "consuming %s and %s from '%s'", PF_KAFKA_TOPIC_RUNS, PF_KAFKA_TOPIC_RESULTS,
+           brokers);
     r = aggregator_consume_run(brokers, store, &arg_stop);
     aggregator_store_close(store);
 out:

@@ -18,7 +18,6 @@
 #include "pf/buf.h"
 #include "pf/msg.h"
 
-
 static int add_status(struct aggregator_metrics *m, const char *status, int64_t n)
 {
     struct aggregator_metrics_status *s;

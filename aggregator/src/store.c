@@ -171,7 +171,6 @@ static int run_keys_init(struct run_keys *k, const char *run_id)
     return 0;
 }
 
-
 /*
  * One script call of a pipeline: its argv after the script (numkeys, the six keys, up to 12
  * ARGV), the buffers argv points into, and its outcome once answered.
@@ -241,8 +240,9 @@ static int run_ops(struct aggregator_store *s, struct script_op *ops, size_t n)
     for (size_t i = 0; r == 0 && i < n; i++) {
         if (ops[i].done)
             continue;
-        calls[m] = (struct pf_redis_call){
-            .script = s->script, .argc = ops[i].argc, .argv = ops[i].argv};
+        calls[m] = (struct pf_redis_call){.script = s->script,
+                                          .argc = ops[i].argc,
+                                          .argv = ops[i].argv};
         which[m++] = i;
     }
     if (r == 0 && m > 0)
@@ -371,7 +371,6 @@ int aggregator_store_apply_result(struct aggregator_store *s, const struct pf_ms
     return r < 0 ? r : outcome;
 }
 
-
 /* --- reads --------------------------------------------------------------------------------- */
 
 int aggregator_store_latest(struct aggregator_store *s, char **ret)
@@ -435,7 +434,8 @@ static int parse_warnings(const struct pf_redis_reply *v, struct pf_strv *w)
         json_decref(arr);
         return -EBADMSG;
     }
-    json_array_foreach(arr, i, e) {
+    json_array_foreach(arr, i, e)
+    {
         if (r == 0)
             r = json_is_string(e) ? pf_strv_push(w, json_string_value(e)) : -EBADMSG;
     }
@@ -485,8 +485,8 @@ static int read_counts(struct aggregator_store *s, const char *key, struct aggre
 
 static int read_meta(struct aggregator_store *s, const char *key, struct aggregator_run_info *in)
 {
-    static const char *const fields[] = {"config_digest", "config_name", "mode", "created_ms",
-                                         "expected", "completed_ms", "warnings"};
+    static const char *const fields[] = {"config_digest", "config_name",  "mode",    "created_ms",
+                                         "expected",      "completed_ms", "warnings"};
     const char *argv[2 + PF_ARRAY_SIZE(fields)] = {"HMGET", key};
     struct pf_redis_reply *rep = NULL, *e;
     int r = 0;

@@ -108,20 +108,18 @@ const char *pf_archive_error(struct archive *a)
 static int name_precheck(const char *in, char *errbuf, size_t errlen)
 {
     if (strlen(in) > PF_ARCHIVE_NAME_MAX)
-        return pf_set_error(errbuf, errlen, -ENAMETOOLONG, "'%.64s...' is longer than %u bytes",
-                            in, PF_ARCHIVE_NAME_MAX);
+        return pf_set_error(errbuf, errlen, -ENAMETOOLONG, "'%.64s...' is longer than %u bytes", in,
+                            PF_ARCHIVE_NAME_MAX);
     if (in[0] == '/')
         return pf_set_error(errbuf, errlen, -EINVAL, "'%s' is absolute", in);
     for (const unsigned char *p = (const unsigned char *)in; *p; p++)
         if (*p < 0x20 || *p == 0x7f)
-            return pf_set_error(errbuf, errlen, -EINVAL, "'%s' contains a control character",
-                                in);
+            return pf_set_error(errbuf, errlen, -EINVAL, "'%s' contains a control character", in);
     return 0;
 }
 
 int pf_archive_entry_name_normalise(const char *in, unsigned flags,
-                                    char out[PF_ARCHIVE_NAME_MAX + 1], char *errbuf,
-                                    size_t errlen)
+                                    char out[PF_ARCHIVE_NAME_MAX + 1], char *errbuf, size_t errlen)
 {
     bool canonical = flags & PF_ARCHIVE_NAME_CANONICAL;
     size_t end, n = 0, depth = 0;

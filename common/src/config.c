@@ -770,8 +770,7 @@ static void check_registry(struct ctx *c, const struct node *n, const char *reg)
     pf_free(probe);
 }
 
-static void parse_target(struct ctx *c, const struct node *n, const char *what,
-                         struct pf_target *t)
+static void parse_target(struct ctx *c, const struct node *n, const char *what, struct pf_target *t)
 {
     struct field f[] = {{.key = "registry"}, {.key = "tag"}, {.key = "repository"}};
     const char *reg, *tag, *repo;
@@ -903,8 +902,8 @@ static void parse_pattern(struct ctx *c, const struct node *n, char **ret)
         return;
     }
     if (r < 0) {
-        error_at(c, n->line, col_at(n, off), "invalid pattern '%.*s': %s at offset %zu",
-                 QUOTE_MAX, s, err, off);
+        error_at(c, n->line, col_at(n, off), "invalid pattern '%.*s': %s at offset %zu", QUOTE_MAX,
+                 s, err, off);
         return;
     }
     set_string(c, ret, s);
@@ -996,8 +995,11 @@ static void check_image(struct ctx *c, const struct node *n, const char *s)
 static void parse_image(struct ctx *c, const struct node *n, struct pf_image_spec *img,
                         const struct node **ret_name)
 {
-    struct field f[] = {{.key = "name"},      {.key = "image"}, {.key = "tags"},
-                        {.key = "platforms"}, {.key = "target"}};
+    struct field f[] = {{.key = "name"},
+                        {.key = "image"},
+                        {.key = "tags"},
+                        {.key = "platforms"},
+                        {.key = "target"}};
     const char *name, *image;
 
     img->line = n->line;
@@ -1018,7 +1020,8 @@ static void parse_image(struct ctx *c, const struct node *n, struct pf_image_spe
         set_string(c, &img->image, image);
     }
     if (!f[2].key_node)
-        error_node(c, n, "image entry%s%.*s%s has no tags: expected a mapping with a strategy "
+        error_node(c, n,
+                   "image entry%s%.*s%s has no tags: expected a mapping with a strategy "
                    "(list, pattern or latest)",
                    name ? " '" : "", QUOTE_MAX, name ? name : "", name ? "'" : "");
     else if (f[2].val->kind != NODE_MAPPING)
@@ -1108,7 +1111,10 @@ static void check_fixed(struct ctx *c, const struct node *root, const struct fie
 
 static void parse_root(struct ctx *c, const struct node *root, struct pf_config *cfg)
 {
-    struct field f[] = {{.key = "apiVersion"}, {.key = "kind"}, {.key = "target"}, {.key = "images"}};
+    struct field f[] = {{.key = "apiVersion"},
+                        {.key = "kind"},
+                        {.key = "target"},
+                        {.key = "images"}};
 
     if (node_is_null(root)) {
         error_at(c, root ? root->line : 1, root ? root->col : 1,

@@ -59,16 +59,15 @@ static int fetch_prepare(struct pf_blob_source *s, void *ud, char *errbuf, size_
     }
     if (f->fd < 0) {
         rc = -errno;
-        (void)snprintf(errbuf, errlen, "cannot create a temporary file in '%s': %s",
-                       f->c->tmpdir, strerror(-rc));
+        (void)snprintf(errbuf, errlen, "cannot create a temporary file in '%s': %s", f->c->tmpdir,
+                       strerror(-rc));
         return rc;
     }
     /* get_blob does not retry after the first byte; restart a couple of times here. */
     for (tries = 0;; tries++) {
         rc = pf_registry_get_blob(f->c->r, f->c->src, f->digest, write_fd, &f->fd, &size, errbuf,
                                   errlen);
-        if (rc == 0 || rc == -EBADMSG || tries >= 2 ||
-            !(rc == -ECONNRESET || rc == -ETIMEDOUT))
+        if (rc == 0 || rc == -EBADMSG || tries >= 2 || !(rc == -ECONNRESET || rc == -ETIMEDOUT))
             break;
         if (ftruncate(f->fd, 0) < 0)
             return -errno;
@@ -91,8 +90,7 @@ static bool same_registry(const struct pf_ref *a, const struct pf_ref *b)
     return strcmp(a->registry, b->registry) == 0 && strcmp(a->repository, b->repository) != 0;
 }
 
-static int copy_blob(struct copy_ctx *c, const struct pf_descriptor *d, char *errbuf,
-                     size_t errlen)
+static int copy_blob(struct copy_ctx *c, const struct pf_descriptor *d, char *errbuf, size_t errlen)
 {
     struct blob_fetch f = {c, d->digest, -1};
     struct pf_blob_source s = {NULL, -1, (uint64_t)d->size, fetch_prepare, &f};
@@ -110,8 +108,7 @@ static int copy_blob(struct copy_ctx *c, const struct pf_descriptor *d, char *er
         return 0;
     }
     rc = pf_registry_put_blob(c->r, c->dst, d->digest, &s,
-                              same_registry(c->src, c->dst) ? c->src : NULL, &res, errbuf,
-                              errlen);
+                              same_registry(c->src, c->dst) ? c->src : NULL, &res, errbuf, errlen);
     if (f.fd >= 0)
         (void)close(f.fd);
     if (rc < 0)
@@ -126,8 +123,7 @@ static int copy_blob(struct copy_ctx *c, const struct pf_descriptor *d, char *er
 }
 
 static int copy_manifest(struct copy_ctx *c, const char *reference, const char *want_digest,
-                         int depth, char ret_digest[PF_DIGEST_BUFSZ], char *errbuf,
-                         size_t errlen);
+                         int depth, char ret_digest[PF_DIGEST_BUFSZ], char *errbuf, size_t errlen);
 
 static int copy_children(struct copy_ctx *c, const struct pf_raw_manifest *m, int depth,
                          char *errbuf, size_t errlen)
@@ -149,8 +145,8 @@ static int copy_children(struct copy_ctx *c, const struct pf_raw_manifest *m, in
             return rc;
         }
         for (size_t i = 0; rc == 0 && i < ix.n_manifests; i++)
-            rc = copy_manifest(c, ix.manifests[i].digest, ix.manifests[i].digest, depth + 1,
-                               child, errbuf, errlen);
+            rc = copy_manifest(c, ix.manifests[i].digest, ix.manifests[i].digest, depth + 1, child,
+                               errbuf, errlen);
         pf_index_release(&ix);
         return rc;
     }
@@ -178,15 +174,15 @@ static int copy_manifest(struct copy_ctx *c, const char *reference, const char *
     if (rc < 0)
         return rc;
     if (want_digest && strcmp(want_digest, m.digest) != 0) {
-        (void)snprintf(errbuf, errlen, "manifest digest mismatch: wanted %s, got %s",
-                       want_digest, m.digest);
+        (void)snprintf(errbuf, errlen, "manifest digest mismatch: wanted %s, got %s", want_digest,
+                       m.digest);
         rc = -EBADMSG;
         goto out;
     }
     rc = copy_children(c, &m, depth, errbuf, errlen);
     if (rc == 0)
-        rc = pf_registry_put_manifest(c->r, c->dst, m.digest, m.media_type, m.data, m.len,
-                                      pushed, errbuf, errlen);
+        rc = pf_registry_put_manifest(c->r, c->dst, m.digest, m.media_type, m.data, m.len, pushed,
+                                      errbuf, errlen);
     if (rc == 0) {
         c->st->manifests_pushed++;
         memcpy(ret_digest, m.digest, PF_DIGEST_BUFSZ);
@@ -219,8 +215,8 @@ int pf_copy_image(struct pf_registry *r, const struct pf_ref *src, const struct 
         /* Tag last, with the very bytes pushed by digest. */
         rc = pf_registry_get_manifest(r, dst, digest, &top, errbuf, errlen);
         if (rc == 0)
-            rc = pf_registry_put_manifest(r, dst, dst->tag, top.media_type, top.data, top.len,
-                                          NULL, errbuf, errlen);
+            rc = pf_registry_put_manifest(r, dst, dst->tag, top.media_type, top.data, top.len, NULL,
+                                          errbuf, errlen);
         pf_raw_manifest_release(&top);
     }
     if (rc == 0)

@@ -33,7 +33,9 @@ static const EVP_MD *md_of(enum pf_digest_alg alg)
 size_t pf_digest_size(enum pf_digest_alg alg)
 {
     static const size_t sizes[PF_DIGEST__MAX] = {
-        [PF_DIGEST_MD5] = 16, [PF_DIGEST_SHA1] = 20, [PF_DIGEST_SHA256] = 32,
+        [PF_DIGEST_MD5] = 16,
+        [PF_DIGEST_SHA1] = 20,
+        [PF_DIGEST_SHA256] = 32,
         [PF_DIGEST_SHA512] = 64,
     };
 
@@ -110,8 +112,7 @@ void pf_digest_release(struct pf_digest_ctx *d)
     d->ctx = NULL;
 }
 
-int pf_digest_buf(enum pf_digest_alg alg, const void *data, size_t len,
-                  unsigned char *ret)
+int pf_digest_buf(enum pf_digest_alg alg, const void *data, size_t len, unsigned char *ret)
 {
     struct pf_digest_ctx d = {0};
     int r = pf_digest_init(&d, alg);
@@ -125,8 +126,7 @@ int pf_digest_buf(enum pf_digest_alg alg, const void *data, size_t len,
     return r;
 }
 
-int pf_digest_buf_hex(enum pf_digest_alg alg, const void *data, size_t len,
-                      char *ret)
+int pf_digest_buf_hex(enum pf_digest_alg alg, const void *data, size_t len, char *ret)
 {
     unsigned char md[PF_DIGEST_MAX_SIZE];
     int n = pf_digest_buf(alg, data, len, md);

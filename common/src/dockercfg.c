@@ -165,12 +165,14 @@ static json_t *find_host(json_t *obj, const char *want)
 
     if (!json_is_object(obj))
         return NULL;
-    json_object_foreach(obj, k, v) {
+    json_object_foreach(obj, k, v)
+    {
         if (pf__dockercfg_key_host(k, h, sizeof(h)) < 0 || strcmp(h, want) != 0)
             continue;
         if (!best)
             best = v;
-        if (json_is_object(v) && (json_object_get(v, "auth") || json_object_get(v, "identitytoken")))
+        if (json_is_object(v) &&
+            (json_object_get(v, "auth") || json_object_get(v, "identitytoken")))
             return v;
     }
     return best;
@@ -208,8 +210,7 @@ static int auth_entry(json_t *e, struct pf_cred *ret, char *errbuf, size_t errle
     if (auth && *auth) {
         r = pf__base64_decode(auth, &dec, NULL);
         if (r < 0)
-            return r == -ENOMEM ? r
-                                : pf_set_error(errbuf, errlen, r, "malformed \"auth\" value");
+            return r == -ENOMEM ? r : pf_set_error(errbuf, errlen, r, "malformed \"auth\" value");
         colon = strchr(dec, ':');
         if (!colon) {
             wipe_free(dec);
@@ -312,9 +313,12 @@ static int run_helper(const char *helper, const char *host, struct pf_cred *ret,
 {
     const char *url = pf_dockercfg_server_url(host);
     char *prog = pf_asprintf("docker-credential-%s", helper);
-    char *argv[] = {prog, (char *)(uintptr_t)"get", NULL};
+    char *argv[] = {prog, (char *)(uintptr_t) "get", NULL};
     struct pf_spawn_options so = {
-        .argv = argv, .input = url, .input_len = strlen(url), .timeout_ms = HELPER_TIMEOUT_MS,
+        .argv = argv,
+        .input = url,
+        .input_len = strlen(url),
+        .timeout_ms = HELPER_TIMEOUT_MS,
     };
     struct pf_buf out;
     int status = -1, r;
@@ -329,14 +333,15 @@ static int run_helper(const char *helper, const char *host, struct pf_cred *ret,
         goto out;
     }
     if (r < 0) {
-        pf_set_error(errbuf, errlen, r, "cannot run credential helper '%s': %s", prog, strerror(-r));
+        pf_set_error(errbuf, errlen, r, "cannot run credential helper '%s': %s", prog,
+                     strerror(-r));
         goto out;
     }
     if (status != 0) {
         /* The helper's output is its error text ("credentials not found in native keychain")
          * and it is not echoed: some helpers print what they were given. */
-        r = pf_set_error(errbuf, errlen, -ENOENT, "credential helper '%s' found no credentials for '%s'",
-                    prog, host);
+        r = pf_set_error(errbuf, errlen, -ENOENT,
+                         "credential helper '%s' found no credentials for '%s'", prog, host);
         goto out;
     }
     r = pf__cred_helper_output_parse(out.p ? out.p : "", out.len, ret);
@@ -391,7 +396,7 @@ int pf_dockercfg_lookup(const char *config_path, const char *host, struct pf_cre
         }
         if (r < 0) {
             pf_set_error(errbuf, errlen, r, "cannot read credentials file '%s': %s", files.v[i],
-                    strerror(-r));
+                         strerror(-r));
             pf_buf_release(&b);
             break;
         }

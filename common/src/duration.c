@@ -43,8 +43,7 @@ static size_t match_unit(const char *s, uint64_t *ret_ns)
 }
 
 /* Adds one "<int>[.<frac>]<unit>" term of s (at *pos) to *total. */
-static int duration_term(const char *s, size_t *pos, uint64_t *total, char *errbuf,
-                         size_t errlen)
+static int duration_term(const char *s, size_t *pos, uint64_t *total, char *errbuf, size_t errlen)
 {
     const uint64_t max = (uint64_t)INT64_MAX;
     uint64_t whole = 0, frac = 0, scale = 1, unit = 0, v;

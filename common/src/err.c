@@ -11,7 +11,8 @@
 #include "pf/alloc.h"
 #include "pf/err.h"
 
-int(pf_set_error)(char *errbuf, size_t errlen, int r, const char *fmt, ...) /* (name): not the analyzer model */
+int(pf_set_error)(char *errbuf, size_t errlen, int r, const char *fmt,
+                  ...) /* (name): not the analyzer model */
 {
     va_list ap;
 

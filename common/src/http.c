@@ -218,7 +218,9 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
             int len = (int)(n > 0 && data[n - 1] == '\r' ? n - 1 : n);
             if (len > 0)
                 pf_log(LOG_DEBUG, "%c %.*s",
-                       type == CURLINFO_HEADER_OUT ? '>' : type == CURLINFO_HEADER_IN ? '<' : '*',
+                       type == CURLINFO_HEADER_OUT  ? '>'
+                       : type == CURLINFO_HEADER_IN ? '<'
+                                                    : '*',
                        len, data);
         }
         if (n < size)
@@ -435,7 +437,8 @@ int pf_http_url_parse(const char *url, bool default_port, struct pf_http_url *re
         curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
         goto out;
     if (curl_url_get(h, CURLUPART_PORT, &port, default_port ? CURLU_DEFAULT_PORT : 0) !=
-            CURLUE_OK && default_port)
+            CURLUE_OK &&
+        default_port)
         goto out;
     r = take_curl_str(scheme, &u.scheme);
     scheme = NULL;

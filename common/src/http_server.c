@@ -72,9 +72,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, const struct pf_http_r
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     struct pf_http_server *h = cls;
     struct pf_http_request req = {.conn = conn};
@@ -108,8 +107,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 /* Splits "HOST:PORT" / "[V6]:PORT" and resolves it into *ret (a numeric port is required). */
-static int resolve(const char *addr, struct sockaddr_storage *ret, socklen_t *ret_len,
-                   char *errbuf, size_t errlen)
+static int resolve(const char *addr, struct sockaddr_storage *ret, socklen_t *ret_len, char *errbuf,
+                   size_t errlen)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     struct addrinfo *res = NULL;
@@ -140,8 +139,8 @@ static int resolve(const char *addr, struct sockaddr_storage *ret, socklen_t *re
     hbuf[hostlen] = '\0';
     e = getaddrinfo(hbuf, colon + 1, &hints, &res);
     if (e != 0)
-        return pf_set_error(errbuf, errlen, -EINVAL, "cannot resolve listen address '%s': %s",
-                            addr, gai_strerror(e));
+        return pf_set_error(errbuf, errlen, -EINVAL, "cannot resolve listen address '%s': %s", addr,
+                            gai_strerror(e));
     if (res->ai_addrlen > sizeof(*ret)) {
         freeaddrinfo(res);
         return pf_set_error(errbuf, errlen, -EINVAL, "bad listen address '%s'", addr);

@@ -47,35 +47,49 @@ static const char *const attempts_prod_kv[] = {
  * worker only after a job's result was delivered, and auto-committed every second. */
 static const char *const jobs_kv[] = {
     /* Eager: librdkafka 2.0.2's cooperative-sticky has known bugs (kafka-redis.md §2). */
-    "partition.assignment.strategy", "roundrobin",
-    "enable.auto.offset.store", "false",
-    "enable.auto.commit", "true",
-    "auto.commit.interval.ms", "1000",
-    "auto.offset.reset", "earliest",
-    "session.timeout.ms", "10000",
-    "heartbeat.interval.ms", "1000",
-    "max.poll.interval.ms", "120000",
+    "partition.assignment.strategy",
+    "roundrobin",
+    "enable.auto.offset.store",
+    "false",
+    "enable.auto.commit",
+    "true",
+    "auto.commit.interval.ms",
+    "1000",
+    "auto.offset.reset",
+    "earliest",
+    "session.timeout.ms",
+    "10000",
+    "heartbeat.interval.ms",
+    "1000",
+    "max.poll.interval.ms",
+    "120000",
     /* A resumed partition joins the next fetch request; librdkafka's default lets the
      * outstanding one wait 500 ms for data from the partitions that are not paused. */
-    "fetch.wait.max.ms", "10",
+    "fetch.wait.max.ms",
+    "10",
     NULL,
 };
 /* The attempts partition is read in full by every worker: nothing to commit. */
 static const char *const attempts_reader_kv[] = {
-    "enable.auto.commit", "false", "auto.offset.reset", "earliest", "fetch.wait.max.ms", "10",
-    NULL,
+    "enable.auto.commit", "false", "auto.offset.reset", "earliest", "fetch.wait.max.ms", "10", NULL,
 };
 /* A short session (as the worker's): an aggregator restarted after a crash joins a group that
  * still lists its dead predecessor, and the rebalance waits for that member's session to
  * expire; with librdkafka's 45 s default no result was applied for that long. Offsets are
  * stored only after Redis acknowledged a batch. */
 static const char *const results_cons_kv[] = {
-    "session.timeout.ms", "10000",
-    "heartbeat.interval.ms", "1000",
-    "enable.auto.offset.store", "false",
-    "enable.auto.commit", "true",
-    "auto.offset.reset", "earliest",
-    "enable.partition.eof", "false",
+    "session.timeout.ms",
+    "10000",
+    "heartbeat.interval.ms",
+    "1000",
+    "enable.auto.offset.store",
+    "false",
+    "enable.auto.commit",
+    "true",
+    "auto.offset.reset",
+    "earliest",
+    "enable.partition.eof",
+    "false",
     NULL,
 };
 
@@ -138,8 +152,7 @@ int pf_kafka_conf_build(enum pf_kafka_profile profile, const struct pf_kafka_opt
         n = snprintf(ret->group, sizeof(ret->group), "%s%s", PF_KAFKA_GROUP_ATTEMPTS_PREFIX,
                      o->client_id);
         if (n < 0 || (size_t)n >= sizeof(ret->group))
-            return pf_set_error(errbuf, errlen, -EINVAL, "client id '%s' too long",
-                                o->client_id);
+            return pf_set_error(errbuf, errlen, -EINVAL, "client id '%s' too long", o->client_id);
         conf_add(ret, "group.id", ret->group);
         break;
     }
@@ -245,9 +258,15 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 {
     struct kafka_client *c = opaque;
     struct pf_kafka_msg v = {
-        .topic = rd_kafka_topic_name(m->rkt), .partition = m->partition, .offset = m->offset,
-        .key = m->key, .key_len = m->key_len, .value = m->payload, .value_len = m->len,
-        .err = m->err ? -EIO : 0, .errstr = m->err ? rd_kafka_err2str(m->err) : NULL,
+        .topic = rd_kafka_topic_name(m->rkt),
+        .partition = m->partition,
+        .offset = m->offset,
+        .key = m->key,
+        .key_len = m->key_len,
+        .value = m->payload,
+        .value_len = m->len,
+        .err = m->err ? -EIO : 0,
+        .errstr = m->err ? rd_kafka_err2str(m->err) : NULL,
         .opaque = m->_private,
     };
 
@@ -293,8 +312,8 @@ static int client_new(struct kafka_client *c, enum pf_kafka_profile profile,
     if (r < 0)
         return r;
     if (profiles[profile].consumer != consumer)
-        return pf_set_error(errbuf, errlen, -EINVAL, "kafka profile %d is not a %s",
-                            (int)profile, consumer ? "consumer" : "producer");
+        return pf_set_error(errbuf, errlen, -EINVAL, "kafka profile %d is not a %s", (int)profile,
+                            consumer ? "consumer" : "producer");
     if (cb)
         c->cb = *cb;
     conf = rd_kafka_conf_new();
@@ -304,8 +323,7 @@ static int client_new(struct kafka_client *c, enum pf_kafka_profile profile,
         if (rd_kafka_conf_set(conf, kc.kv[2 * i], kc.kv[2 * i + 1], e, sizeof(e)) !=
             RD_KAFKA_CONF_OK) {
             rd_kafka_conf_destroy(conf);
-            return pf_set_error(errbuf, errlen, -EINVAL, "kafka option %s: %s", kc.kv[2 * i],
-                                e);
+            return pf_set_error(errbuf, errlen, -EINVAL, "kafka option %s: %s", kc.kv[2 * i], e);
         }
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_error_cb(conf, on_error);
@@ -373,8 +391,8 @@ int pf_kafka_produce(struct pf_kafka_producer *p, const struct pf_kafka_record *
                                 RD_KAFKA_V_PARTITION(r->partition),
                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                 RD_KAFKA_V_KEY(r->key, r->key_len),
-                                RD_KAFKA_V_VALUE(value, r->value_len),
-                                RD_KAFKA_V_OPAQUE(r->opaque), RD_KAFKA_V_END);
+                                RD_KAFKA_V_VALUE(value, r->value_len), RD_KAFKA_V_OPAQUE(r->opaque),
+                                RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
         return 0;
     return pf_set_error(errbuf, errlen, err == RD_KAFKA_RESP_ERR__QUEUE_FULL ? -ENOBUFS : -EIO,
@@ -474,8 +492,7 @@ int pf_kafka_consumer_assign_from_start(struct pf_kafka_consumer *c, const char 
     return 0;
 }
 
-int pf_kafka_consumer_poll(struct pf_kafka_consumer *c, int timeout_ms,
-                           struct pf_kafka_msg **ret)
+int pf_kafka_consumer_poll(struct pf_kafka_consumer *c, int timeout_ms, struct pf_kafka_msg **ret)
 {
     rd_kafka_message_t *rkm = rd_kafka_consumer_poll(c->c.rk, timeout_ms);
     struct kafka_msg *m;
@@ -498,9 +515,14 @@ int pf_kafka_consumer_poll(struct pf_kafka_consumer *c, int timeout_ms,
     m->rkm = rkm;
     m->view = (struct pf_kafka_msg){
         .topic = rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : NULL,
-        .partition = rkm->partition, .offset = rkm->offset,
-        .key = rkm->key, .key_len = rkm->key_len, .value = rkm->payload, .value_len = rkm->len,
-        .err = rkm->err ? -EIO : 0, .errstr = rkm->err ? rd_kafka_message_errstr(rkm) : NULL,
+        .partition = rkm->partition,
+        .offset = rkm->offset,
+        .key = rkm->key,
+        .key_len = rkm->key_len,
+        .value = rkm->payload,
+        .value_len = rkm->len,
+        .err = rkm->err ? -EIO : 0,
+        .errstr = rkm->err ? rd_kafka_message_errstr(rkm) : NULL,
     };
     *ret = &m->view;
     return 1;
@@ -581,9 +603,8 @@ int pf_kafka_consumer_commit(struct pf_kafka_consumer *c, char *errbuf, size_t e
     return pf_set_error(errbuf, errlen, -EIO, "%s", rd_kafka_err2str(err));
 }
 
-int pf_kafka_consumer_watermarks(struct pf_kafka_consumer *c, const char *topic,
-                                 int32_t partition, int64_t *ret_lo, int64_t *ret_hi,
-                                 int timeout_ms)
+int pf_kafka_consumer_watermarks(struct pf_kafka_consumer *c, const char *topic, int32_t partition,
+                                 int64_t *ret_lo, int64_t *ret_hi, int timeout_ms)
 {
     int64_t lo = 0, hi = 0;
     rd_kafka_resp_err_t err;

@@ -36,9 +36,8 @@ int pf_log_get_level(void)
 }
 
 static const char *const level_names[] = {
-    [LOG_EMERG] = "emerg",   [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit",
-    [LOG_ERR] = "error",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
-    [LOG_INFO] = "info",     [LOG_DEBUG] = "debug",
+    [LOG_EMERG] = "emerg",     [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit", [LOG_ERR] = "error",
+    [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
 int pf_log_level_from_string(const char *s)
@@ -83,7 +82,7 @@ void pf_log_stderr_sink(int level, const char *component, const char *msg, void 
     time_t now = time(NULL);
     struct tm tm;
     const char *name = level >= 0 && level < (int)PF_ARRAY_SIZE(level_names) ? level_names[level]
-                                                                              : "log";
+                                                                             : "log";
 
     (void)userdata;
     gmtime_r(&now, &tm);

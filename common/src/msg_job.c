@@ -54,8 +54,7 @@ int pf_msg_job_encode(const struct pf_msg_job *m, char **ret, size_t *ret_len)
     json_t *o;
     int r;
 
-    if (!m->run_id || !m->job_id || !m->job.source || !m->job.target_repo ||
-        !m->job.target_tag)
+    if (!m->run_id || !m->job_id || !m->job.source || !m->job.target_repo || !m->job.target_tag)
         return -EINVAL;
     if ((unsigned)m->verdict >= PF_MSG_VERDICT__MAX || m->timeout_ms < 0 || m->created_ms < 0)
         return -EINVAL;
@@ -121,17 +120,22 @@ static int decode_job_fields(json_t *root, struct pf_msg_job *m, char *errbuf, s
     r = r < 0 ? r : pf__msg_get_str(root, "", "job_id", true, &m->job_id, errbuf, errlen);
     r = r < 0 ? r : pf__msg_get_str(root, "", "name", false, &m->job.name, errbuf, errlen);
     r = r < 0 ? r : pf__msg_get_str(root, "", "source", true, &m->job.source, errbuf, errlen);
-    r = r < 0 ? r : pf__msg_get_str(root, "", "source_tag", false, &m->job.source_tag, errbuf, errlen);
-    r = r < 0 ? r : pf__msg_get_str(root, "", "target_repo", true, &m->job.target_repo, errbuf, errlen);
-    r = r < 0 ? r : pf__msg_get_str(root, "", "target_tag", true, &m->job.target_tag, errbuf, errlen);
+    r = r < 0 ? r
+              : pf__msg_get_str(root, "", "source_tag", false, &m->job.source_tag, errbuf, errlen);
+    r = r < 0 ? r
+              : pf__msg_get_str(root, "", "target_repo", true, &m->job.target_repo, errbuf, errlen);
+    r = r < 0 ? r
+              : pf__msg_get_str(root, "", "target_tag", true, &m->job.target_tag, errbuf, errlen);
     r = r < 0 ? r : pf__msg_get_strv(root, "platforms", &m->job.platforms, errbuf, errlen);
     r = r < 0 ? r : pf__msg_get_bool(root, "push", &m->push, errbuf, errlen);
     r = r < 0 ? r : pf__msg_get_str(root, "", "oci_dir", false, &m->oci_dir, errbuf, errlen);
     r = r < 0 ? r : pf__msg_get_bool(root, "dry_run", &m->dry_run, errbuf, errlen);
-    r = r < 0 ? r : pf__msg_get_int(root, "timeout_ms", 0, INT64_MAX, &m->timeout_ms, errbuf, errlen);
+    r = r < 0 ? r
+              : pf__msg_get_int(root, "timeout_ms", 0, INT64_MAX, &m->timeout_ms, errbuf, errlen);
     r = r < 0 ? r : decode_verdict(root, m, errbuf, errlen);
     r = r < 0 ? r : pf__msg_get_str(root, "", "skip_tag", false, &m->skip_tag, errbuf, errlen);
-    r = r < 0 ? r : pf__msg_get_int(root, "created_ms", 0, INT64_MAX, &m->created_ms, errbuf, errlen);
+    r = r < 0 ? r
+              : pf__msg_get_int(root, "created_ms", 0, INT64_MAX, &m->created_ms, errbuf, errlen);
     if (r == 0 && m->verdict == PF_MSG_VERDICT_SKIP_CLEAN && !m->skip_tag)
         r = pf_set_error(errbuf, errlen, -EINVAL,
                          "missing field 'skip_tag' (required with verdict 'skip_clean')");
@@ -175,14 +179,18 @@ static int decode_run_fields(json_t *root, struct pf_msg_run *m, char *errbuf, s
     int r;
 
     r = pf__msg_get_str(root, "", "run_id", true, &m->run_id, errbuf, errlen);
-    r = r < 0 ? r : pf__msg_get_str(root, "", "config_digest", false, &m->config_digest, errbuf, errlen);
-    r = r < 0 ? r : pf__msg_get_str(root, "", "config_name", false, &m->config_name, errbuf, errlen);
+    r = r < 0
+            ? r
+            : pf__msg_get_str(root, "", "config_digest", false, &m->config_digest, errbuf, errlen);
+    r = r < 0 ? r
+              : pf__msg_get_str(root, "", "config_name", false, &m->config_name, errbuf, errlen);
     r = r < 0 ? r : pf__msg_get_int(root, "expected", 0, INT64_MAX, &expected, errbuf, errlen);
     if (r == 0 && expected < 0)
         r = pf_set_error(errbuf, errlen, -EINVAL, "missing field 'expected'");
     m->expected = expected < 0 ? 0 : (size_t)expected;
     r = r < 0 ? r : pf__msg_get_strv(root, "warnings", &m->warnings, errbuf, errlen);
-    r = r < 0 ? r : pf__msg_get_int(root, "created_ms", 0, INT64_MAX, &m->created_ms, errbuf, errlen);
+    r = r < 0 ? r
+              : pf__msg_get_int(root, "created_ms", 0, INT64_MAX, &m->created_ms, errbuf, errlen);
     r = r < 0 ? r : pf__msg_get_str(root, "", "mode", false, &m->mode, errbuf, errlen);
     if (r == 0 && m->mode) {
         bool known = false;

@@ -107,8 +107,7 @@ int pf__msg_get_str(json_t *o, const char *where, const char *key, bool required
         return 0;
     }
     if (!json_is_string(v))
-        return pf_set_error(errbuf, errlen, -EINVAL, "field '%s%s' is not a string", where,
-                            key);
+        return pf_set_error(errbuf, errlen, -EINVAL, "field '%s%s' is not a string", where, key);
     if (required && json_string_length(v) == 0)
         return pf_set_error(errbuf, errlen, -EINVAL, "field '%s%s' is empty", where, key);
     /* A NUL inside the string would silently shorten it in C: refuse it. */
@@ -146,8 +145,7 @@ int pf__msg_get_bool(json_t *o, const char *key, bool *ret, char *errbuf, size_t
     return 0;
 }
 
-int pf__msg_get_strv(json_t *o, const char *key, struct pf_strv *sv, char *errbuf,
-                     size_t errlen)
+int pf__msg_get_strv(json_t *o, const char *key, struct pf_strv *sv, char *errbuf, size_t errlen)
 {
     json_t *arr = json_object_get(o, key), *v;
     size_t i;
@@ -157,7 +155,8 @@ int pf__msg_get_strv(json_t *o, const char *key, struct pf_strv *sv, char *errbu
         return 0;
     if (!json_is_array(arr))
         return pf_set_error(errbuf, errlen, -EINVAL, "field '%s' is not an array", key);
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
             return pf_set_error(errbuf, errlen, -EINVAL, "'%s[%zu]' is not a string", key, i);
         r = pf_strv_push(sv, json_string_value(v));
@@ -194,8 +193,8 @@ int pf__msg_load(const char *data, size_t len, const char *what, json_t **ret, c
                             len, PF_MSG_MAX_BYTES);
     root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
-        return pf_set_error(errbuf, errlen, -EINVAL, "%s message is not JSON: %s at %d:%d",
-                            what, jerr.text, jerr.line, jerr.column);
+        return pf_set_error(errbuf, errlen, -EINVAL, "%s message is not JSON: %s at %d:%d", what,
+                            jerr.text, jerr.line, jerr.column);
     if (!json_is_object(root)) {
         json_decref(root);
         return pf_set_error(errbuf, errlen, -EINVAL, "%s message is not a JSON object", what);

@@ -33,8 +33,7 @@ int pf__msg_get_int(json_t *o, const char *key, json_int_t min, json_int_t max, 
 /* Boolean member; absent or null leaves *ret alone. */
 int pf__msg_get_bool(json_t *o, const char *key, bool *ret, char *errbuf, size_t errlen);
 /* Appends the strings of array member `key` to `sv`; absent or null is an empty list. */
-int pf__msg_get_strv(json_t *o, const char *key, struct pf_strv *sv, char *errbuf,
-                     size_t errlen);
+int pf__msg_get_strv(json_t *o, const char *key, struct pf_strv *sv, char *errbuf, size_t errlen);
 
 /* Parses `data` into a JSON object (new reference in *ret) and checks its "v": -E2BIG past
  * PF_MSG_MAX_BYTES, -EINVAL (not JSON, not an object, duplicate keys, no "v"),

@@ -138,8 +138,8 @@ static void platform_release(struct pf_msg_platform *p)
     p->error = pf_free(p->error);
 }
 
-static int decode_upgrades(json_t *arr, const char *where, struct pf_msg_platform *p,
-                           char *errbuf, size_t errlen)
+static int decode_upgrades(json_t *arr, const char *where, struct pf_msg_platform *p, char *errbuf,
+                           size_t errlen)
 {
     size_t n = json_array_size(arr);
     int r = 0;
@@ -197,8 +197,7 @@ static int decode_platforms(json_t *root, struct pf_msg_result *m, char *errbuf,
         r = r < 0 ? r : pf__msg_get_str(p, where, "error", false, &mp->error, errbuf, errlen);
         ups = json_object_get(p, "upgrades");
         if (r == 0 && ups && !json_is_null(ups) && !json_is_array(ups))
-            r = pf_set_error(errbuf, errlen, -EINVAL, "field '%supgrades' is not an array",
-                             where);
+            r = pf_set_error(errbuf, errlen, -EINVAL, "field '%supgrades' is not an array", where);
         if (r == 0 && json_is_array(ups))
             r = decode_upgrades(ups, where, mp, errbuf, errlen);
     }
@@ -218,14 +217,19 @@ static int decode_fields(json_t *root, struct pf_msg_result *m, char *errbuf, si
     if (r == 0 && !pf_msg_status_known(m->status))
         r = pf_set_error(errbuf, errlen, -EINVAL, "field 'status' has unknown value '%s'",
                          m->status);
-    r = r < 0 ? r : pf__msg_get_str(root, "", "patched_tag", false, &m->patched_tag, errbuf, errlen);
-    r = r < 0 ? r : pf__msg_get_str(root, "", "patched_ref", false, &m->patched_ref, errbuf, errlen);
     r = r < 0 ? r
-              : pf__msg_get_str(root, "", "patched_digest", false, &m->patched_digest, errbuf, errlen);
+              : pf__msg_get_str(root, "", "patched_tag", false, &m->patched_tag, errbuf, errlen);
+    r = r < 0 ? r
+              : pf__msg_get_str(root, "", "patched_ref", false, &m->patched_ref, errbuf, errlen);
+    r = r < 0 ? r
+              : pf__msg_get_str(root, "", "patched_digest", false, &m->patched_digest, errbuf,
+                                errlen);
     r = r < 0 ? r : pf__msg_get_str(root, "", "details", false, &m->details, errbuf, errlen);
     r = r < 0 ? r : pf__msg_get_str(root, "", "worker", false, &m->worker, errbuf, errlen);
-    r = r < 0 ? r : pf__msg_get_int(root, "started_ms", 0, INT64_MAX, &m->started_ms, errbuf, errlen);
-    r = r < 0 ? r : pf__msg_get_int(root, "finished_ms", 0, INT64_MAX, &m->finished_ms, errbuf, errlen);
+    r = r < 0 ? r
+              : pf__msg_get_int(root, "started_ms", 0, INT64_MAX, &m->started_ms, errbuf, errlen);
+    r = r < 0 ? r
+              : pf__msg_get_int(root, "finished_ms", 0, INT64_MAX, &m->finished_ms, errbuf, errlen);
     r = r < 0 ? r : pf__msg_get_int(root, "attempt", 1, UINT_MAX, &attempt, errbuf, errlen);
     m->attempt = (unsigned)attempt;
     return r < 0 ? r : decode_platforms(root, m, errbuf, errlen);

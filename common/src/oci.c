@@ -23,8 +23,8 @@
 /* --- media types ----------------------------------------------------------------------- */
 
 static const char *const known_manifest_types[] = {
-    PF_MT_OCI_INDEX, PF_MT_OCI_MANIFEST, PF_MT_DOCKER_LIST, PF_MT_DOCKER_MANIFEST,
-    PF_MT_DOCKER_SCHEMA1, PF_MT_DOCKER_SCHEMA1_SIGNED,
+    PF_MT_OCI_INDEX,       PF_MT_OCI_MANIFEST,   PF_MT_DOCKER_LIST,
+    PF_MT_DOCKER_MANIFEST, PF_MT_DOCKER_SCHEMA1, PF_MT_DOCKER_SCHEMA1_SIGNED,
 };
 
 static const char *canonical_type(const char *s, size_t n)
@@ -123,7 +123,8 @@ static int read_kv(json_t *obj, struct pf_strv *ret)
         return 0;
     if (!json_is_object(obj))
         return -EINVAL;
-    json_object_foreach(obj, k, v) {
+    json_object_foreach(obj, k, v)
+    {
         if (!json_is_string(v))
             return -EINVAL;
         r = pf_strv_push(ret, k);
@@ -160,7 +161,8 @@ static int read_strv(json_t *arr, struct pf_strv *ret)
         return 0;
     if (!json_is_array(arr))
         return -EINVAL;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         if (!json_is_string(v))
             return -EINVAL;
         r = pf_strv_push(ret, json_string_value(v));
@@ -469,8 +471,9 @@ int pf__descriptor_parse(json_t *o, struct pf_descriptor *ret, char *errbuf, siz
         goto fail;
     }
     if (!pf_digest_sha256_hex(d.digest)) {
-        r = pf_set_error(errbuf, errlen, -EINVAL, "descriptor digest '%.80s' is not a sha256 digest",
-                    d.digest ? d.digest : "");
+        r = pf_set_error(errbuf, errlen, -EINVAL,
+                         "descriptor digest '%.80s' is not a sha256 digest",
+                         d.digest ? d.digest : "");
         goto fail;
     }
     d.size = json_integer_value(size);
@@ -529,13 +532,13 @@ static json_t *load_object(const char *body, size_t len, char *errbuf, size_t er
 
     if (len > PF_MANIFEST_MAX) {
         *ret_r = pf_set_error(errbuf, errlen, -E2BIG, "document is larger than %zu bytes",
-                         PF_MANIFEST_MAX);
+                              PF_MANIFEST_MAX);
         return NULL;
     }
     root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         *ret_r = pf_set_error(errbuf, errlen, -EINVAL, "invalid JSON at line %d: %s", jerr.line,
-                         jerr.text);
+                              jerr.text);
         return NULL;
     }
     if (!json_is_object(root)) {
@@ -552,10 +555,12 @@ static int check_schema(json_t *root, const char *want_kind, char *errbuf, size_
 
     if (json_integer_value(sv) == 1)
         return pf_set_error(errbuf, errlen, -EPROTONOSUPPORT,
-                       "the image uses the deprecated Docker schema 1 manifest format, which is "
-                       "not supported");
+                            "the image uses the deprecated Docker schema 1 manifest format, which "
+                            "is "
+                            "not supported");
     if (json_integer_value(sv) != 2)
-        return pf_set_error(errbuf, errlen, -EINVAL, "%s has schemaVersion other than 2", want_kind);
+        return pf_set_error(errbuf, errlen, -EINVAL, "%s has schemaVersion other than 2",
+                            want_kind);
     return 0;
 }
 
@@ -633,14 +638,14 @@ int pf_manifest_parse(const char *body, size_t len, struct pf_manifest *ret, cha
     if (m.media_type && !(strcmp(m.media_type, PF_MT_OCI_MANIFEST) == 0 ||
                           strcmp(m.media_type, PF_MT_DOCKER_MANIFEST) == 0)) {
         r = pf_set_error(errbuf, errlen, -EINVAL, "mediaType '%.100s' is not an image manifest",
-                    m.media_type);
+                         m.media_type);
         goto out;
     }
     r = pf__descriptor_parse(json_object_get(root, "config"), &m.config, errbuf, errlen);
     if (r < 0)
         goto out;
-    r = parse_desc_array(json_object_get(root, "layers"), &m.layers, &m.n_layers, "layers",
-                         errbuf, errlen);
+    r = parse_desc_array(json_object_get(root, "layers"), &m.layers, &m.n_layers, "layers", errbuf,
+                         errlen);
     if (r < 0)
         goto out;
     subj = json_object_get(root, "subject");
@@ -724,8 +729,7 @@ void pf_index_release(struct pf_index *ix)
     pf_strv_clear(&ix->annotations);
 }
 
-int pf_index_parse(const char *body, size_t len, struct pf_index *ret, char *errbuf,
-                   size_t errlen)
+int pf_index_parse(const char *body, size_t len, struct pf_index *ret, char *errbuf, size_t errlen)
 {
     struct pf_index ix;
     json_t *root;
@@ -748,7 +752,7 @@ int pf_index_parse(const char *body, size_t len, struct pf_index *ret, char *err
         goto out;
     if (ix.media_type && !pf_oci_media_type_is_index(ix.media_type)) {
         r = pf_set_error(errbuf, errlen, -EINVAL, "mediaType '%.100s' is not an index",
-                    ix.media_type);
+                         ix.media_type);
         goto out;
     }
     r = parse_desc_array(json_object_get(root, "manifests"), &ix.manifests, &ix.n_manifests,
@@ -832,7 +836,8 @@ static int parse_history(json_t *arr, struct pf_image_config *c)
     c->history = pf_calloc(n ? n : 1, sizeof(*c->history));
     if (!c->history)
         return -ENOMEM;
-    json_array_foreach(arr, i, h) {
+    json_array_foreach(arr, i, h)
+    {
         struct pf_history *e = &c->history[i];
         if (!json_is_object(h))
             return -EINVAL;
@@ -849,8 +854,8 @@ static int parse_history(json_t *arr, struct pf_image_config *c)
     return 0;
 }
 
-int pf_image_config_parse(const char *body, size_t len, struct pf_image_config *ret,
-                          char *errbuf, size_t errlen)
+int pf_image_config_parse(const char *body, size_t len, struct pf_image_config *ret, char *errbuf,
+                          size_t errlen)
 {
     struct pf_image_config c;
     json_error_t jerr;
@@ -860,11 +865,11 @@ int pf_image_config_parse(const char *body, size_t len, struct pf_image_config *
     memset(&c, 0, sizeof(c));
     if (len > PF_CONFIG_MAX)
         return pf_set_error(errbuf, errlen, -E2BIG, "image config is larger than %zu bytes",
-                       PF_CONFIG_MAX);
+                            PF_CONFIG_MAX);
     c.json = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!c.json)
         return pf_set_error(errbuf, errlen, -EINVAL, "invalid image config JSON at line %d: %s",
-                       jerr.line, jerr.text);
+                            jerr.line, jerr.text);
     r = json_is_object(c.json) ? 0 : -EINVAL;
     if (r == 0)
         r = dup_opt_str(c.json, "os", &c.os);
@@ -892,7 +897,7 @@ int pf_image_config_parse(const char *body, size_t len, struct pf_image_config *
     if (r < 0) {
         if (r == -EINVAL)
             pf_set_error(errbuf, errlen, r,
-                    "image config lacks os/architecture/rootfs or has a malformed field");
+                         "image config lacks os/architecture/rootfs or has a malformed field");
         pf_image_config_release(&c);
         return r;
     }
@@ -900,8 +905,8 @@ int pf_image_config_parse(const char *body, size_t len, struct pf_image_config *
     return 0;
 }
 
-int pf_image_config_add_layer(struct pf_image_config *c, const char *diff_id,
-                              const char *created, const char *created_by, const char *comment)
+int pf_image_config_add_layer(struct pf_image_config *c, const char *diff_id, const char *created,
+                              const char *created_by, const char *comment)
 {
     struct pf_history *nh, *e;
     json_t *rootfs, *ids, *hist, *h;

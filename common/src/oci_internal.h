@@ -6,7 +6,6 @@
 #ifndef PF_OCI_INTERNAL_H
 #define PF_OCI_INTERNAL_H
 
-
 #include "pf/json.h"
 
 #include "pf/oci.h"

@@ -19,9 +19,9 @@ bool pf_patched_tags_is_arch_side(const char *base, const char *tag)
 {
     /* Copa's patch.ArchTagSuffixes(): only "-386" could pass for a version, the rest are
      * listed so the rule is the same everywhere. */
-    static const char *const suffixes[] = {"386",   "amd64",   "arm",      "arm-v5",
-                                           "arm-v6", "arm-v7", "arm64",    "arm64-v8",
-                                           "ppc64le", "s390x", "riscv64"};
+    static const char *const suffixes[] = {"386",     "amd64",  "arm",    "arm-v5",
+                                           "arm-v6",  "arm-v7", "arm64",  "arm64-v8",
+                                           "ppc64le", "s390x",  "riscv64"};
     size_t blen = strlen(base);
 
     if (strncmp(tag, base, blen) != 0 || tag[blen] != '-')
@@ -56,7 +56,7 @@ static long long patch_version(const char *base, const char *tag)
 }
 
 int pf_patched_tags_find(const char *base, const struct pf_strv *existing, char **ret_latest,
-                          char **ret_next)
+                         char **ret_next)
 {
     long long highest = -1;
     char *latest = NULL, *next;

@@ -53,10 +53,10 @@ struct reply_holder {
 
 /* Per-call state of a pipeline. */
 struct call_state {
-    redisReply *rep; /* the final reply, once read */
+    redisReply *rep;            /* the final reply, once read */
     struct pf_redis_reply *out; /* rep wrapped, once every call has its reply */
-    bool eval;       /* NOSCRIPT seen: send the script itself */
-    bool inflight;   /* appended in the current pass, reply not read yet */
+    bool eval;                  /* NOSCRIPT seen: send the script itself */
+    bool inflight;              /* appended in the current pass, reply not read yet */
 };
 
 static int64_t now_ms(void)
@@ -87,12 +87,24 @@ static void reply_fill(struct pf_redis_reply *dst, const redisReply *src,
 {
     *dst = (struct pf_redis_reply){.integer = src->integer};
     switch (src->type) {
-    case REDIS_REPLY_STRING: dst->type = PF_REDIS_REPLY_STRING; break;
-    case REDIS_REPLY_STATUS: dst->type = PF_REDIS_REPLY_STATUS; break;
-    case REDIS_REPLY_ERROR: dst->type = PF_REDIS_REPLY_ERROR; break;
-    case REDIS_REPLY_INTEGER: dst->type = PF_REDIS_REPLY_INTEGER; break;
-    case REDIS_REPLY_NIL: dst->type = PF_REDIS_REPLY_NIL; break;
-    case REDIS_REPLY_ARRAY: dst->type = PF_REDIS_REPLY_ARRAY; break;
+    case REDIS_REPLY_STRING:
+        dst->type = PF_REDIS_REPLY_STRING;
+        break;
+    case REDIS_REPLY_STATUS:
+        dst->type = PF_REDIS_REPLY_STATUS;
+        break;
+    case REDIS_REPLY_ERROR:
+        dst->type = PF_REDIS_REPLY_ERROR;
+        break;
+    case REDIS_REPLY_INTEGER:
+        dst->type = PF_REDIS_REPLY_INTEGER;
+        break;
+    case REDIS_REPLY_NIL:
+        dst->type = PF_REDIS_REPLY_NIL;
+        break;
+    case REDIS_REPLY_ARRAY:
+        dst->type = PF_REDIS_REPLY_ARRAY;
+        break;
     default:
         dst->type = src->element ? PF_REDIS_REPLY_ARRAY
                     : src->str   ? PF_REDIS_REPLY_STRING
@@ -197,8 +209,8 @@ static int handshake(struct pf_redis *r, char *errbuf, size_t errlen)
         if (!rep)
             return context_error(r, errbuf, errlen);
         if (rep->type == REDIS_REPLY_ERROR)
-            ret = pf_set_error(errbuf, errlen, -EACCES, "redis %s:%d refused AUTH: %s",
-                               r->url.host, r->url.port, rep->str);
+            ret = pf_set_error(errbuf, errlen, -EACCES, "redis %s:%d refused AUTH: %s", r->url.host,
+                               r->url.port, rep->str);
         freeReplyObject(rep);
         if (ret < 0)
             return ret;
@@ -217,8 +229,7 @@ static int handshake(struct pf_redis *r, char *errbuf, size_t errlen)
 
 static int connect_now(struct pf_redis *r, char *errbuf, size_t errlen)
 {
-    struct timeval tv = {.tv_sec = r->timeout_ms / 1000,
-                         .tv_usec = (r->timeout_ms % 1000) * 1000};
+    struct timeval tv = {.tv_sec = r->timeout_ms / 1000, .tv_usec = (r->timeout_ms % 1000) * 1000};
 
     if (r->c)
         redisFree(r->c);

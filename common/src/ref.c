@@ -93,7 +93,8 @@ static int path_check(const char *input, const char *path, size_t n, char *errbu
     size_t i = 0;
 
     if (n == 0) {
-        (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': missing repository path", input);
+        (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': missing repository path",
+                           input);
         return -EINVAL;
     }
     while (i <= n) {
@@ -101,18 +102,21 @@ static int path_check(const char *input, const char *path, size_t n, char *errbu
         size_t len = slash ? (size_t)(slash - (path + i)) : n - i;
 
         if (len == 0) {
-            (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': empty path component", input);
+            (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': empty path component",
+                               input);
             return -EINVAL;
         }
         if (!path_component_valid(path + i, len, false)) {
             if (path_component_valid(path + i, len, true))
-                (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': repository name must be lowercase",
-                        input);
+                (void)pf_set_error(errbuf, errlen, 0,
+                                   "invalid reference '%s': repository name must be lowercase",
+                                   input);
             else
                 (void)pf_set_error(errbuf, errlen, 0,
-                        "invalid reference '%s': invalid reference format: bad path component "
-                        "'%.*s'",
-                        input, (int)len, path + i);
+                                   "invalid reference '%s': invalid reference format: bad path "
+                                   "component "
+                                   "'%.*s'",
+                                   input, (int)len, path + i);
             return -EINVAL;
         }
         i += len + 1;
@@ -233,13 +237,14 @@ static int check_tag_digest(const char *input, const char *tag, size_t tag_len, 
     }
     if (tag && (tag_len > REF_TAG_MAX || !is_word(tag[0]))) {
         (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': invalid tag '%.*s'%s", input,
-                (int)tag_len, tag, tag_len > REF_TAG_MAX ? " (longer than 128 characters)" : "");
+                           (int)tag_len, tag,
+                           tag_len > REF_TAG_MAX ? " (longer than 128 characters)" : "");
         return -EINVAL;
     }
     for (size_t i = 0; tag && i < tag_len; i++) {
         if (!is_word(tag[i]) && tag[i] != '.' && tag[i] != '-') {
-            (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': invalid tag '%.*s'", input,
-                    (int)tag_len, tag);
+            (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': invalid tag '%.*s'",
+                               input, (int)tag_len, tag);
             return -EINVAL;
         }
     }
@@ -253,12 +258,14 @@ static int check_tag_digest(const char *input, const char *tag, size_t tag_len, 
         return 0;
     if (strncmp(digest, "sha256:", strlen("sha256:")) == 0 || !strchr(digest, ':'))
         (void)pf_set_error(errbuf, errlen, 0,
-                "invalid reference '%s': invalid digest '%s' (expected sha256:<64 lowercase hex>)",
-                input, digest);
+                           "invalid reference '%s': invalid digest '%s' (expected sha256:<64 "
+                           "lowercase hex>)",
+                           input, digest);
     else
         (void)pf_set_error(errbuf, errlen, 0,
-                "invalid reference '%s': invalid digest '%s' (only sha256 digests are supported)",
-                input, digest);
+                           "invalid reference '%s': invalid digest '%s' (only sha256 digests are "
+                           "supported)",
+                           input, digest);
     return -EINVAL;
 }
 
@@ -282,8 +289,8 @@ static int split_name(const char *input, const char *name, size_t n, char **ret_
         path = slash + 1;
         plen = n - dlen - 1;
         if (!domain_valid(name, dlen)) {
-            (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': invalid registry '%.*s'", input,
-                    (int)dlen, name);
+            (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': invalid registry '%.*s'",
+                               input, (int)dlen, name);
             return -EINVAL;
         }
     }
@@ -312,9 +319,10 @@ static int split_name(const char *input, const char *name, size_t n, char **ret_
     }
     if (strlen(registry) + 1 + strlen(repository) > REF_NAME_MAX) {
         (void)pf_set_error(errbuf, errlen, 0,
-                "invalid reference '%s': repository name too long (%zu characters normalised, "
-                "at most %d)",
-                input, strlen(registry) + 1 + strlen(repository), REF_NAME_MAX);
+                           "invalid reference '%s': repository name too long (%zu characters "
+                           "normalised, "
+                           "at most %d)",
+                           input, strlen(registry) + 1 + strlen(repository), REF_NAME_MAX);
         pf_free(registry);
         pf_free(repository);
         return -EINVAL;
@@ -333,7 +341,8 @@ int pf_ref_parse(const char *s, struct pf_ref *ret, char *errbuf, size_t errlen)
 
     memset(ret, 0, sizeof(*ret));
     if (!s || !*s) {
-        (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': empty reference", s ? s : "");
+        (void)pf_set_error(errbuf, errlen, 0, "invalid reference '%s': empty reference",
+                           s ? s : "");
         return -EINVAL;
     }
     /* '@' cannot occur in a name or tag, so the first one starts the digest. */
@@ -356,7 +365,9 @@ int pf_ref_parse(const char *s, struct pf_ref *ret, char *errbuf, size_t errlen)
     /* Like ParseNormalizedNamed: a bare 64-hex string is an image ID, not a name. */
     if (is_sha256_hex(s, strlen(s))) {
         (void)pf_set_error(errbuf, errlen, 0,
-                "invalid reference '%s': a 64-character hex string is an image ID, not a name", s);
+                           "invalid reference '%s': a 64-character hex string is an image ID, not "
+                           "a name",
+                           s);
         return -EINVAL;
     }
     r = check_tag_digest(s, tag, tag_len, digest, errbuf, errlen);
@@ -394,7 +405,7 @@ int pf_ref_parse_repository(const char *s, struct pf_ref *ret, char *errbuf, siz
     }
     if (ref.tag || ref.digest) {
         (void)pf_set_error(errbuf, errlen, 0, "'%s' names a %s; expected a repository", s,
-                ref.digest ? "digest" : "tag");
+                           ref.digest ? "digest" : "tag");
         pf_ref_release(&ref);
         memset(ret, 0, sizeof(*ret));
         return -EINVAL;
@@ -440,8 +451,8 @@ int pf_ref_copy(const struct pf_ref *src, struct pf_ref *ret)
 char *pf_ref_to_string(const struct pf_ref *r)
 {
     return pf_asprintf("%s%s%s%s%s%s%s", r->registry ? r->registry : "", r->registry ? "/" : "",
-                       r->repository ? r->repository : "", r->tag ? ":" : "",
-                       r->tag ? r->tag : "", r->digest ? "@" : "", r->digest ? r->digest : "");
+                       r->repository ? r->repository : "", r->tag ? ":" : "", r->tag ? r->tag : "",
+                       r->digest ? "@" : "", r->digest ? r->digest : "");
 }
 
 char *pf_ref_repository_string(const struct pf_ref *r)

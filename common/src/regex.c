@@ -47,7 +47,8 @@ static int refuse_non_re2(const char *p, size_t *ret_offset, char *errbuf, size_
             continue;
         }
         if (p[i] == '(' && p[i + 1] == '?' &&
-            (p[i + 2] == '=' || p[i + 2] == '!' || (p[i + 2] == '<' && (p[i + 3] == '=' || p[i + 3] == '!')))) {
+            (p[i + 2] == '=' || p[i + 2] == '!' ||
+             (p[i + 2] == '<' && (p[i + 3] == '=' || p[i + 3] == '!')))) {
             snprintf(errbuf, errlen, "lookaround assertions are not supported (Go RE2 syntax)");
             *ret_offset = i;
             return -EINVAL;

@@ -25,9 +25,8 @@
 #define TAGS_PAGE_MAX ((size_t)32 << 20)
 #define TAGS_PAGES_MAX 10000
 
-static const char accept_manifests[] =
-    "Accept: " PF_MT_OCI_INDEX ", " PF_MT_OCI_MANIFEST ", " PF_MT_DOCKER_LIST
-    ", " PF_MT_DOCKER_MANIFEST;
+static const char accept_manifests[] = "Accept: " PF_MT_OCI_INDEX ", " PF_MT_OCI_MANIFEST
+                                       ", " PF_MT_DOCKER_LIST ", " PF_MT_DOCKER_MANIFEST;
 
 /* The HTTP host for a registry name: Docker Hub's API lives on registry-1.docker.io. */
 static const char *api_host(const struct pf_ref *ref)
@@ -176,7 +175,8 @@ static int parse_tags_page(const struct pf_buf *b, struct pf_strv *ret, size_t *
         (void)snprintf(errbuf, errlen, "%s: malformed tag list", what);
         return -EPROTO;
     }
-    json_array_foreach(tags, i, v) {
+    json_array_foreach(tags, i, v)
+    {
         if (!json_is_string(v) || !tag_ok(json_string_value(v)))
             continue; /* a tag we could not address anyway */
         if (++*count > PF_REGISTRY_MAX_TAGS) {
@@ -298,9 +298,8 @@ static int judge_manifest(struct reg_req *q, const char *reference, struct pf_bu
     return 0;
 }
 
-int pf_registry_get_manifest(struct pf_registry *r, const struct pf_ref *ref,
-                             const char *reference, struct pf_raw_manifest *ret, char *errbuf,
-                             size_t errlen)
+int pf_registry_get_manifest(struct pf_registry *r, const struct pf_ref *ref, const char *reference,
+                             struct pf_raw_manifest *ret, char *errbuf, size_t errlen)
 {
     struct owned own = {NULL, NULL};
     const char *hdr[] = {accept_manifests};
@@ -389,10 +388,9 @@ int pf_registry_head_manifest(struct pf_registry *r, const struct pf_ref *ref,
     return rc;
 }
 
-int pf_registry_put_manifest(struct pf_registry *r, const struct pf_ref *ref,
-                             const char *reference, const char *media_type, const void *data,
-                             size_t len, char ret_digest[PF_DIGEST_BUFSZ], char *errbuf,
-                             size_t errlen)
+int pf_registry_put_manifest(struct pf_registry *r, const struct pf_ref *ref, const char *reference,
+                             const char *media_type, const void *data, size_t len,
+                             char ret_digest[PF_DIGEST_BUFSZ], char *errbuf, size_t errlen)
 {
     struct owned own = {NULL, NULL};
     char digest[PF_DIGEST_BUFSZ], *tail, *ct;
@@ -453,8 +451,8 @@ struct blob_sink {
     uint64_t n;
     pf_registry_write_cb cb;
     void *ud;
-    int fd;              /* to_file */
-    struct pf_buf *buf;  /* to mem */
+    int fd;             /* to_file */
+    struct pf_buf *buf; /* to mem */
 };
 
 static int sink_write(const void *data, size_t len, void *ud)
@@ -528,8 +526,8 @@ static int get_blob(struct pf_registry *r, const struct pf_ref *ref, const char 
 }
 
 int pf_registry_get_blob(struct pf_registry *r, const struct pf_ref *ref, const char *digest,
-                         pf_registry_write_cb cb, void *userdata, uint64_t *ret_size,
-                         char *errbuf, size_t errlen)
+                         pf_registry_write_cb cb, void *userdata, uint64_t *ret_size, char *errbuf,
+                         size_t errlen)
 {
     struct blob_sink s = {{NULL}, 0, cb, userdata, -1, NULL};
     int rc = get_blob(r, ref, digest, &s, false, errbuf, errlen);

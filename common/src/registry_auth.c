@@ -132,8 +132,8 @@ static int cred_copy(const struct pf_cred *src, struct pf_cred *ret)
 }
 
 /* Credentials for `registry`: 0 (copy in *ret), -ENOENT (anonymous) or another error. */
-static int get_cred(struct pf_registry *r, const char *registry, struct pf_cred *ret,
-                    char *errbuf, size_t errlen)
+static int get_cred(struct pf_registry *r, const char *registry, struct pf_cred *ret, char *errbuf,
+                    size_t errlen)
 {
     struct reg_cred e = {NULL, {NULL, NULL, NULL}, 0}, *ne;
     int rc = 1;
@@ -350,8 +350,10 @@ int pf__reg_authenticate(struct pf_registry *r, const struct reg_req *q, char *e
     }
     rc = get_cred(r, q->registry ? q->registry : q->host, &cred, errbuf, errlen);
     if (rc == -ENOENT || (rc == 0 && !cred.username)) {
-        (void)snprintf(errbuf, errlen, "%s: 401 authentication required and no credentials for "
-                       "'%s' are configured", q->what, q->registry ? q->registry : q->host);
+        (void)snprintf(errbuf, errlen,
+                       "%s: 401 authentication required and no credentials for "
+                       "'%s' are configured",
+                       q->what, q->registry ? q->registry : q->host);
         rc = -EACCES;
         goto out;
     }

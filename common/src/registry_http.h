@@ -24,8 +24,8 @@
 
 struct reg_token {
     char *host;
-    char *scope;  /* "" for Basic, valid for every scope */
-    char *header; /* "Authorization: Bearer ..." / "Authorization: Basic ..." */
+    char *scope;          /* "" for Basic, valid for every scope */
+    char *header;         /* "Authorization: Bearer ..." / "Authorization: Basic ..." */
     long long expires_ms; /* monotonic; 0 = never */
 };
 
@@ -66,9 +66,9 @@ struct reg_req {
     const char *scope;    /* space-separated token scopes; NULL for none */
     const char *const *headers; /* extra request header lines; borrowed */
     size_t n_headers;
-    char *auth_fixed;     /* send this Authorization line, no challenge handling (token fetch) */
-    bool follow;          /* follow redirects */
-    bool retry;           /* may be repeated on transient failures */
+    char *auth_fixed; /* send this Authorization line, no challenge handling (token fetch) */
+    bool follow;      /* follow redirects */
+    bool retry;       /* may be repeated on transient failures */
 
     /* Request body: `body` (memory) or `body_fd`, from body_off for body_len bytes. */
     bool has_body;

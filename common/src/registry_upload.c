@@ -95,8 +95,8 @@ static int send_data(struct upload *u, char **loc, char *errbuf, size_t errlen)
 
     while (size > PF_REGISTRY_CHUNKED_THRESHOLD && off < size) {
         uint64_t n = size - off < PF_REGISTRY_CHUNK_SIZE ? size - off : PF_REGISTRY_CHUNK_SIZE;
-        (void)snprintf(crange, sizeof(crange), "Content-Range: %llu-%llu",
-                       (unsigned long long)off, (unsigned long long)(off + n - 1));
+        (void)snprintf(crange, sizeof(crange), "Content-Range: %llu-%llu", (unsigned long long)off,
+                       (unsigned long long)(off + n - 1));
         hdrs[1] = crange;
         rc = pf__reg_req_init(&q, "PATCH", *loc);
         req_common(u, &q);
@@ -196,7 +196,8 @@ int pf_registry_put_blob(struct pf_registry *r, const struct pf_ref *ref, const 
 
     if (!ref || !ref->registry || !ref->repository || !pf_digest_sha256_hex(digest) ||
         strchr(ref->repository, '?') || strchr(ref->repository, '#') ||
-        (mount_from && (!mount_from->repository || strcmp(mount_from->registry, ref->registry) != 0))) {
+        (mount_from &&
+         (!mount_from->repository || strcmp(mount_from->registry, ref->registry) != 0))) {
         (void)snprintf(errbuf, errlen, "invalid blob upload request");
         return -EINVAL;
     }

@@ -52,8 +52,7 @@ static int start_child(const struct pf_spawn_options *o, int in_fd, int out_fd, 
     if (r == 0)
         r = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     if (r == 0)
-        r = posix_spawnp(ret_pid, o->argv[0], &fa, NULL, o->argv,
-                         o->envp ? o->envp : environ);
+        r = posix_spawnp(ret_pid, o->argv[0], &fa, NULL, o->argv, o->envp ? o->envp : environ);
     (void)posix_spawn_file_actions_destroy(&fa);
     return -r;
 }

@@ -7,9 +7,9 @@
 #include "pf/status.h"
 
 static const char *const status_names[PF_STATUS__MAX] = {
-    [PF_STATUS_PATCHED] = "Patched",     [PF_STATUS_UP_TO_DATE] = "UpToDate",
-    [PF_STATUS_SKIPPED] = "Skipped",     [PF_STATUS_PLANNED] = "Planned",
-    [PF_STATUS_FAILED] = "Failed",       [PF_STATUS_CANCELLED] = "Cancelled",
+    [PF_STATUS_PATCHED] = "Patched", [PF_STATUS_UP_TO_DATE] = "UpToDate",
+    [PF_STATUS_SKIPPED] = "Skipped", [PF_STATUS_PLANNED] = "Planned",
+    [PF_STATUS_FAILED] = "Failed",   [PF_STATUS_CANCELLED] = "Cancelled",
     [PF_STATUS_ERROR] = "Error",
 };
 

@@ -84,8 +84,8 @@ int pf_tag_decision_from_tags(const struct pf_report_lookup *reports, const char
 
 int pf_tag_decision_for_job(struct pf_registry *reg, struct pf_tag_lists *lists,
                             const struct pf_report_lookup *reports, const struct pf_job *job,
-                            pf_tag_lists_stop_fn stop, void *userdata,
-                            struct pf_tag_decision *ret, char *errbuf, size_t errlen)
+                            pf_tag_lists_stop_fn stop, void *userdata, struct pf_tag_decision *ret,
+                            char *errbuf, size_t errlen)
 {
     struct pf_strv own = PF_STRV_INIT;
     const struct pf_strv *tags = &own;
@@ -93,16 +93,15 @@ int pf_tag_decision_for_job(struct pf_registry *reg, struct pf_tag_lists *lists,
     int r;
 
     if (lists)
-        r = pf_tag_lists_get(lists, reg, job->target_repo, stop, userdata, &tags, why,
-                             sizeof(why));
+        r = pf_tag_lists_get(lists, reg, job->target_repo, stop, userdata, &tags, why, sizeof(why));
     else
         r = pf_tag_lists_fetch(reg, job->target_repo, stop, userdata, &own, why, sizeof(why));
     if (r == -ENOMEM) {
         pf_strv_clear(&own);
         return r;
     }
-    r = pf_tag_decision_from_tags(reports, job->target_repo, job->target_tag,
-                                  r < 0 ? NULL : tags, why[0] ? why : strerror(-r), ret);
+    r = pf_tag_decision_from_tags(reports, job->target_repo, job->target_tag, r < 0 ? NULL : tags,
+                                  why[0] ? why : strerror(-r), ret);
     if (r == -ERANGE)
         (void)snprintf(errbuf, errlen, "no free versioned tag after '%s'", job->target_tag);
     pf_strv_clear(&own);

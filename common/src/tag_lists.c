@@ -19,15 +19,15 @@
 
 struct listing {
     char *repo;
-    bool ready;           /* false while the first caller lists */
-    int r;                /* 0, or the listing's error */
+    bool ready; /* false while the first caller lists */
+    int r;      /* 0, or the listing's error */
     struct pf_strv tags;
-    char *why;            /* the error's reason */
+    char *why; /* the error's reason */
 };
 
 struct pf_tag_lists {
     pthread_mutex_t lock;
-    pthread_cond_t ready; /* broadcast when a listing is settled or abandoned */
+    pthread_cond_t ready;       /* broadcast when a listing is settled or abandoned */
     struct pf_hashmap listings; /* repo (borrowed from the listing) -> struct listing */
     unsigned long made;
 };
@@ -39,9 +39,8 @@ static void sleep_ms(long ms)
     (void)nanosleep(&ts, NULL);
 }
 
-int pf_tag_lists_fetch(struct pf_registry *reg, const char *target_repo,
-                       pf_tag_lists_stop_fn stop, void *userdata, struct pf_strv *ret,
-                       char *errbuf, size_t errlen)
+int pf_tag_lists_fetch(struct pf_registry *reg, const char *target_repo, pf_tag_lists_stop_fn stop,
+                       void *userdata, struct pf_strv *ret, char *errbuf, size_t errlen)
 {
     struct pf_ref repo = {0};
     int r;
@@ -146,8 +145,7 @@ static struct listing *wait_settled(struct pf_tag_lists *l, const char *repo,
 }
 
 /* The settled listing's answer to one caller. */
-static int answer(const struct listing *e, const struct pf_strv **ret, char *errbuf,
-                  size_t errlen)
+static int answer(const struct listing *e, const struct pf_strv **ret, char *errbuf, size_t errlen)
 {
     *ret = e->r == 0 ? &e->tags : NULL;
     if (e->r < 0)

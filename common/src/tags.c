@@ -228,8 +228,8 @@ static int select_list(const struct pf_tag_spec *spec, const struct pf_strv *ava
         } else if (available && !pf_strv_contains(available, t)) {
             r = pf_strv_push(&sel->missing, t);
             if (r == 0)
-                r = pf_strv_pushf(&sel->warnings,
-                                  "tag '%s' not found in the repository, skipping", t);
+                r = pf_strv_pushf(&sel->warnings, "tag '%s' not found in the repository, skipping",
+                                  t);
         } else {
             r = pf_strv_push(&sel->tags, t);
         }
@@ -265,8 +265,7 @@ static int keep_versions(const struct pf_tag_spec *spec, const char **v, size_t 
             continue;
         }
         if (pf_strv_pushf(&sel->warnings,
-                          "tag '%s' matches the pattern but is not a version, skipping",
-                          v[i]) < 0)
+                          "tag '%s' matches the pattern but is not a version, skipping", v[i]) < 0)
             return -ENOMEM;
     }
     *ret_n = w;

@@ -34,7 +34,7 @@ static bool is_ident(char c)
 
 static bool is_go_keyword(const char *w, size_t n)
 {
-    static const char *const kw[] = {"if",       "else",  "end",   "range", "with", "define",
+    static const char *const kw[] = {"if",       "else",  "end",   "range",    "with", "define",
                                      "template", "block", "break", "continue", "nil"};
 
     for (size_t i = 0; i < PF_ARRAY_SIZE(kw); i++)
@@ -202,7 +202,8 @@ int pf_template_render(const char *tmpl, const char *source_tag, char **ret, cha
         goto out;
     if (!b.p || !pf_tag_is_valid(b.p)) {
         r = fail(0, NULL, errbuf, errlen,
-                 "rendered tag '%.*s' is not a valid tag (expected [A-Za-z0-9_][A-Za-z0-9_.-]{0,127})",
+                 "rendered tag '%.*s' is not a valid tag (expected "
+                 "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})",
                  (int)(b.len > 160 ? 160 : b.len), b.p ? b.p : "");
         goto out;
     }

@@ -111,8 +111,8 @@ static const struct pf_descriptor *pick_platform(const struct pf_index *ix)
             continue;
         if (!first)
             first = d;
-        if (d->platform->os && strcmp(d->platform->os, "linux") == 0 &&
-            d->platform->architecture && strcmp(d->platform->architecture, "amd64") == 0)
+        if (d->platform->os && strcmp(d->platform->os, "linux") == 0 && d->platform->architecture &&
+            strcmp(d->platform->architecture, "amd64") == 0)
             return d;
     }
     return first ? first : (ix->n_manifests ? &ix->manifests[0] : NULL);

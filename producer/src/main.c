@@ -66,9 +66,8 @@ static void usage(FILE *out)
             "                            with a skip verdict (workers report them Skipped)\n"
             "  --scanner trivy|native    format of the reports (default trivy)\n"
             "  --pkg-types os|os,library findings that count as fixable (default os)\n"
-            "  --delivery-timeout D      wait this long for the broker's acks (default 60s)\n"
-            PF_REGISTRY_OPTS_HELP
-            "\nThe run id is printed as the last line on stdout.\n"
+            "  --delivery-timeout D      wait this long for the broker's acks (default "
+            "60s)\n" PF_REGISTRY_OPTS_HELP "\nThe run id is printed as the last line on stdout.\n"
             "exit status: 0 published, 1 a delivery or plan failure, 2 usage or config error\n");
 }
 
@@ -101,17 +100,39 @@ static int parse_args(int argc, char **argv, struct args *a)
         if (r > 0)
             continue;
         switch (opt) {
-        case 'h': usage(stdout); return 1;
-        case 'c': a->config = optarg; break;
-        case 'r': a->reports = optarg; break;
-        case OPT_SCANNER: a->scanner = optarg; break;
-        case OPT_PKG_TYPES: a->pkg_types = optarg; break;
-        case OPT_BROKERS: a->brokers = optarg; break;
-        case OPT_PUSH: a->push = true; break;
-        case OPT_OCI_DIR: a->oci_dir = optarg; break;
-        case OPT_DRY_RUN: a->dry_run = true; break;
-        case OPT_IGNORE_ERRORS: a->ignore_errors = true; break;
-        case OPT_RUN_ID: a->run_id = optarg; break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        case 'c':
+            a->config = optarg;
+            break;
+        case 'r':
+            a->reports = optarg;
+            break;
+        case OPT_SCANNER:
+            a->scanner = optarg;
+            break;
+        case OPT_PKG_TYPES:
+            a->pkg_types = optarg;
+            break;
+        case OPT_BROKERS:
+            a->brokers = optarg;
+            break;
+        case OPT_PUSH:
+            a->push = true;
+            break;
+        case OPT_OCI_DIR:
+            a->oci_dir = optarg;
+            break;
+        case OPT_DRY_RUN:
+            a->dry_run = true;
+            break;
+        case OPT_IGNORE_ERRORS:
+            a->ignore_errors = true;
+            break;
+        case OPT_RUN_ID:
+            a->run_id = optarg;
+            break;
         case OPT_TIMEOUT:
         case OPT_DELIVERY_TIMEOUT:
             if (pf_duration_parse_ms(optarg,
@@ -122,7 +143,9 @@ static int parse_args(int argc, char **argv, struct args *a)
                 return -EINVAL;
             }
             break;
-        default: usage(stderr); return -EINVAL;
+        default:
+            usage(stderr);
+            return -EINVAL;
         }
     }
     if (optind != argc || !a->config || !a->brokers ||
@@ -141,7 +164,8 @@ static int parse_args(int argc, char **argv, struct args *a)
                 a->scanner);
         return -EINVAL;
     }
-    if (a->pkg_types && strcmp(a->pkg_types, "os") != 0 && strcmp(a->pkg_types, "os,library") != 0) {
+    if (a->pkg_types && strcmp(a->pkg_types, "os") != 0 &&
+        strcmp(a->pkg_types, "os,library") != 0) {
         fprintf(stderr, "patchfleet-producer: --pkg-types wants 'os' or 'os,library', not '%s'\n",
                 a->pkg_types);
         return -EINVAL;
@@ -267,8 +291,8 @@ static int load_reports(const struct args *a, struct producer_reports **ret)
 }
 
 /* Builds and publishes the run. Returns an exit status. */
-static int run(const struct args *a, struct pf_registry *reg,
-               const struct producer_reports *reps, const struct producer_plan *plan)
+static int run(const struct args *a, struct pf_registry *reg, const struct producer_reports *reps,
+               const struct producer_plan *plan)
 {
     struct pf_msg_run rm = {.warnings = PF_STRV_INIT};
     struct pf_msg_job *jobs = pf_calloc(plan->n_jobs + 1, sizeof(*jobs));
@@ -296,8 +320,10 @@ static int run(const struct args *a, struct pf_registry *reg,
     }
     r = producer_publish(&po, &rm, jobs, plan->n_jobs, fails, plan->n_failures, &st, err,
                          sizeof(err));
-    fprintf(stderr, "patchfleet-producer: run %s: %zu jobs, %zu plan failures, %zu messages "
-                    "delivered\n", rm.run_id, plan->n_jobs, plan->n_failures, st.delivered);
+    fprintf(stderr,
+            "patchfleet-producer: run %s: %zu jobs, %zu plan failures, %zu messages "
+            "delivered\n",
+            rm.run_id, plan->n_jobs, plan->n_failures, st.delivered);
     if (r < 0) {
         fprintf(stderr, "patchfleet-producer: publishing failed: %s\n",
                 err[0] ? err : strerror(-r));
@@ -352,8 +378,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < plan.warnings.n; i++)
         fprintf(stderr, "patchfleet-producer: warning: %s\n", plan.warnings.v[i]);
     for (size_t i = 0; i < plan.n_failures; i++)
-        fprintf(stderr, "patchfleet-producer: error: image '%s' (%s): %s\n",
-                plan.failures[i].name, plan.failures[i].source, plan.failures[i].reason);
+        fprintf(stderr, "patchfleet-producer: error: image '%s' (%s): %s\n", plan.failures[i].name,
+                plan.failures[i].source, plan.failures[i].reason);
     if (a.reports) {
         status = load_reports(&a, &reps);
         if (status != EXIT_OK)

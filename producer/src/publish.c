@@ -44,16 +44,14 @@ static void on_fatal(const char *reason, void *opaque)
     struct publish_state *st = opaque;
 
     if (!st->first_error[0])
-        (void)snprintf(st->first_error, sizeof(st->first_error), "fatal kafka error: %s",
-                       reason);
+        (void)snprintf(st->first_error, sizeof(st->first_error), "fatal kafka error: %s", reason);
 }
 
 static int make_producer(const struct producer_publish_options *o, struct publish_state *st,
                          struct pf_kafka_producer **ret, char *errbuf, size_t errlen)
 {
     struct pf_kafka_options ko = {.brokers = o->brokers, .client_id = o->client_id};
-    struct pf_kafka_callbacks cb = {.on_delivery = on_delivery, .on_fatal = on_fatal,
-                                    .opaque = st};
+    struct pf_kafka_callbacks cb = {.on_delivery = on_delivery, .on_fatal = on_fatal, .opaque = st};
 
     return pf_kafka_producer_new(PF_KAFKA_PUBLISHER, &ko, &cb, ret, errbuf, errlen);
 }
@@ -62,8 +60,11 @@ static int make_producer(const struct producer_publish_options *o, struct publis
 static int produce(struct pf_kafka_producer *p, const char *topic, const char *key,
                    const char *data, size_t len, char *errbuf, size_t errlen)
 {
-    struct pf_kafka_record rec = {.topic = topic, .partition = PF_KAFKA_PARTITION_ANY,
-                                  .key = key, .key_len = key ? strlen(key) : 0, .value = data,
+    struct pf_kafka_record rec = {.topic = topic,
+                                  .partition = PF_KAFKA_PARTITION_ANY,
+                                  .key = key,
+                                  .key_len = key ? strlen(key) : 0,
+                                  .value = data,
                                   .value_len = len};
     char e[256];
 
@@ -89,16 +90,14 @@ static int publish_all(struct pf_kafka_producer *p, const struct pf_msg_run *run
     int r = pf_msg_run_encode(run, &s, &len);
 
     if (r < 0)
-        return pf_set_error(errbuf, errlen, r, "cannot encode the run message: %s",
-                            strerror(-r));
+        return pf_set_error(errbuf, errlen, r, "cannot encode the run message: %s", strerror(-r));
     r = produce(p, PF_KAFKA_TOPIC_RUNS, run->run_id, s, len, errbuf, errlen);
     pf_free(s);
     for (size_t i = 0; r == 0 && i < n_jobs; i++) {
         r = pf_msg_job_encode(&jobs[i], &s, &len);
         if (r < 0)
             return pf_set_error(errbuf, errlen, r, "cannot encode the job for %s: %s",
-                                jobs[i].job.source ? jobs[i].job.source : "(none)",
-                                strerror(-r));
+                                jobs[i].job.source ? jobs[i].job.source : "(none)", strerror(-r));
         r = produce(p, PF_KAFKA_TOPIC_JOBS, jobs[i].job.target_repo, s, len, errbuf, errlen);
         pf_free(s);
     }
@@ -106,8 +105,7 @@ static int publish_all(struct pf_kafka_producer *p, const struct pf_msg_run *run
         r = pf_msg_result_encode(&failures[i], &s, &len);
         if (r < 0)
             return pf_set_error(errbuf, errlen, r, "cannot encode the result for %s: %s",
-                                failures[i].source ? failures[i].source : "(none)",
-                                strerror(-r));
+                                failures[i].source ? failures[i].source : "(none)", strerror(-r));
         r = produce(p, PF_KAFKA_TOPIC_RESULTS, failures[i].job_id, s, len, errbuf, errlen);
         pf_free(s);
     }
@@ -132,8 +130,8 @@ int producer_publish(const struct producer_publish_options *o, const struct pf_m
     if (pf_kafka_producer_flush(p, timeout > INT32_MAX ? INT32_MAX : (int)timeout) != 0 && r == 0)
         r = pf_set_error(errbuf, errlen, -ETIMEDOUT,
                          "%d messages not acknowledged after %lld ms%s%s",
-                         pf_kafka_producer_outq_len(p),
-                         (long long)timeout, st.first_error[0] ? ": " : "", st.first_error);
+                         pf_kafka_producer_outq_len(p), (long long)timeout,
+                         st.first_error[0] ? ": " : "", st.first_error);
     if (r == 0 && st.stats.failed)
         r = pf_set_error(errbuf, errlen, -EIO, "%zu of %zu messages not delivered: %s",
                          st.stats.failed, st.stats.failed + st.stats.delivered, st.first_error);

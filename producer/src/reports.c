@@ -83,7 +83,8 @@ static int vulns_fixable(json_t *vulns)
         return 0;
     if (!json_is_array(vulns))
         return -EINVAL;
-    json_array_foreach(vulns, i, v) {
+    json_array_foreach(vulns, i, v)
+    {
         const char *fixed = json_string_value(json_object_get(v, "FixedVersion"));
         if (fixed && fixed[0])
             return 1;
@@ -103,9 +104,9 @@ static int judge_trivy(json_t *doc, bool library, char *errbuf, size_t errlen)
     if (!results || json_is_null(results))
         return PF_REPORT_CLEAN; /* Trivy leaves Results out when it found nothing */
     if (!json_is_array(results))
-        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE,
-                            "Results is not an array");
-    json_array_foreach(results, i, res) {
+        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE, "Results is not an array");
+    json_array_foreach(results, i, res)
+    {
         const char *cls = json_string_value(json_object_get(res, "Class"));
         bool counts = cls && (strcmp(cls, "os-pkgs") == 0 ||
                               (library && strcmp(cls, "lang-pkgs") == 0 &&
@@ -133,8 +134,7 @@ static int judge_native(json_t *doc, char *errbuf, size_t errlen)
     json_t *u;
 
     if (json_object_get(doc, "apiVersion") && !api)
-        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE,
-                            "apiVersion is not a string");
+        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE, "apiVersion is not a string");
     if (!ver || strcmp(ver, "v1alpha1") == 0) {
         u = json_object_get(doc, "updates");
         if (!json_is_array(u) && !json_is_null(u))
@@ -143,13 +143,13 @@ static int judge_native(json_t *doc, char *errbuf, size_t errlen)
         return json_array_size(u) ? PF_REPORT_FIXABLE : PF_REPORT_CLEAN;
     }
     if (strcmp(ver, "v1alpha2") != 0)
-        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE,
-                            "unsupported apiVersion '%s'", api);
+        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE, "unsupported apiVersion '%s'",
+                            api);
     for (size_t i = 0; i < PF_ARRAY_SIZE(v2); i++) {
         u = json_object_get(doc, v2[i]);
         if (u && !json_is_array(u) && !json_is_null(u))
-            return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE,
-                                "\"%s\" is not a list", v2[i]);
+            return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE, "\"%s\" is not a list",
+                                v2[i]);
         if (json_array_size(u))
             return PF_REPORT_FIXABLE;
     }
@@ -166,12 +166,11 @@ int producer_report_judge(const char *data, size_t len, enum producer_report_sca
     int r;
 
     if (!doc)
-        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE,
-                            "not JSON (line %d: %s)", jerr.line, jerr.text);
+        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE, "not JSON (line %d: %s)",
+                            jerr.line, jerr.text);
     if (!json_is_object(doc)) {
         json_decref(doc);
-        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE,
-                            "not a JSON object");
+        return pf_set_error(errbuf, errlen, PF_REPORT_UNREADABLE, "not a JSON object");
     }
     name = json_string_value(json_object_get(doc, "ArtifactName"));
     if (name && name[0] && ret_artifact) {
@@ -236,8 +235,7 @@ static int load_one(struct producer_reports *reps, const char *dir, const char *
         return pf_strv_pushf(&reps->warnings, "report '%s' cannot be read: %s, ignoring", name,
                              strerror(-r));
     }
-    r = producer_report_judge(b.p ? b.p : "", b.len, scanner, library, &artifact, why,
-                              sizeof(why));
+    r = producer_report_judge(b.p ? b.p : "", b.len, scanner, library, &artifact, why, sizeof(why));
     pf_buf_release(&b);
     if (r < 0)
         return r;
@@ -292,8 +290,7 @@ static int merge_duplicates(struct producer_reports *reps)
                 r = pf_strv_pushf(&files, "'%s'", reps->v[k].file);
             list = r == 0 ? pf_strv_join(&files, ", ") : NULL;
             pf_strv_clear(&files);
-            why = list ? pf_asprintf("%zu reports name %s: %s", j - i, reps->v[i].key, list)
-                       : NULL;
+            why = list ? pf_asprintf("%zu reports name %s: %s", j - i, reps->v[i].key, list) : NULL;
             pf_free(list);
             if (!why || pf_strv_push(&reps->warnings, why) < 0) {
                 pf_free(why);
@@ -407,8 +404,8 @@ static int cmp_key(const void *key, const void *pe)
     return strcmp(key, ((const struct entry *)pe)->key);
 }
 
-enum pf_report_verdict producer_reports_lookup(const struct producer_reports *reps,
-                                              const char *ref, const char **ret_why)
+enum pf_report_verdict producer_reports_lookup(const struct producer_reports *reps, const char *ref,
+                                               const char **ret_why)
 {
     const struct entry *e = NULL;
     char *key = reps && reps->n ? normalise(ref) : NULL;

@@ -57,9 +57,15 @@ static int parse_result(char **f, int n, struct pf_msg_result *res)
         return -EINVAL;
     if (parse_i64(f[6], &a) < 0 || parse_i64(f[7], &b) < 0)
         return -EINVAL;
-    *res = (struct pf_msg_result){.run_id = f[1], .job_id = f[2], .name = f[3], .source = f[4],
-                                  .status = f[5], .worker = "feed:1", .attempt = (unsigned)a,
-                                  .finished_ms = b, .patched_tag = n >= 9 ? f[8] : NULL,
+    *res = (struct pf_msg_result){.run_id = f[1],
+                                  .job_id = f[2],
+                                  .name = f[3],
+                                  .source = f[4],
+                                  .status = f[5],
+                                  .worker = "feed:1",
+                                  .attempt = (unsigned)a,
+                                  .finished_ms = b,
+                                  .patched_tag = n >= 9 ? f[8] : NULL,
                                   .details = n >= 10 ? f[9] : NULL};
     return 0;
 }

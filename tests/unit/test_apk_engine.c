@@ -66,7 +66,9 @@ static void check_db_files(const struct worker_layer_view *v)
                     const struct worker_layer_entry *r;
                     char *res = NULL;
 
-                    assert_int_equal(worker_layer_view_resolve(v, path, true, &res, err, sizeof(err)), 0);
+                    assert_int_equal(worker_layer_view_resolve(v, path, true, &res, err,
+                                                               sizeof(err)),
+                                     0);
                     r = worker_layer_view_get(v, res);
                     assert_non_null(r);
                     pf_free(res);
@@ -98,7 +100,8 @@ static void patches_image(void **state)
     (void)state;
     assert_non_null(mkdtemp(cache));
     assert_non_null(mkdtemp(work));
-    rule = pf_asprintf("http://dl-cdn.alpinelinux.org/alpine/v3.20/main=file://%s/apk/repo", PF_TEST_DATA);
+    rule = pf_asprintf("http://dl-cdn.alpinelinux.org/alpine/v3.20/main=file://%s/apk/repo",
+                       PF_TEST_DATA);
     assert_int_equal(pf_strv_push_take(&mirrors, rule), 0);
     struct worker_apk_engine_options o = {.cache_dir = cache, .mirrors = &mirrors};
     assert_int_equal(worker_apk_engine_new(&o, &e, err, sizeof(err)), 0);

@@ -172,9 +172,12 @@ static void installed_roundtrip(void **state)
 static void malformed_refused(void **state)
 {
     static const char *const bad[] = {
-        "P:x\nV:1\nR:file-before-dir\n\n",   "P:x\nV:1\nF:d\nM:0:0:99999\n\n",
-        "P:x\nV:1\nf:Q\n\n",                  "no colon\n\n",
-        "P:x\n\n",                            "P:x\nV:1\nF:d\nR:a/b\n\n",
+        "P:x\nV:1\nR:file-before-dir\n\n",
+        "P:x\nV:1\nF:d\nM:0:0:99999\n\n",
+        "P:x\nV:1\nf:Q\n\n",
+        "no colon\n\n",
+        "P:x\n\n",
+        "P:x\nV:1\nF:d\nR:a/b\n\n",
         "P:x\nV:1\nF:d\nR:f\nZ:Q1a\nZ:Q1b\n\n",
     };
     char err[128];
@@ -226,9 +229,12 @@ static void atoms(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(index_verifies_and_parses), cmocka_unit_test(index_refused),
-        cmocka_unit_test(package_checks),            cmocka_unit_test(installed_roundtrip),
-        cmocka_unit_test(malformed_refused),         cmocka_unit_test(atoms),
+        cmocka_unit_test(index_verifies_and_parses),
+        cmocka_unit_test(index_refused),
+        cmocka_unit_test(package_checks),
+        cmocka_unit_test(installed_roundtrip),
+        cmocka_unit_test(malformed_refused),
+        cmocka_unit_test(atoms),
     };
 
     return cmocka_run_group_tests_name("apk_file", tests, NULL, NULL);

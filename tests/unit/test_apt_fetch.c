@@ -43,8 +43,7 @@ static void sh2(const char *verb, const char *a, const char *b)
 {
     char cmd[1024];
 
-    snprintf(cmd, sizeof(cmd), "%s '%s' %s%s%s", verb, a, b ? "'" : "", b ? b : "",
-             b ? "'" : "");
+    snprintf(cmd, sizeof(cmd), "%s '%s' %s%s%s", verb, a, b ? "'" : "", b ? b : "", b ? "'" : "");
     assert_int_equal(system(cmd), 0);
 }
 
@@ -69,8 +68,8 @@ static void env_sources(struct env *e, const char *opts, const char *uri)
     snprintf(line, sizeof(line), "deb %s %s pftest main\n", opts, uri ? uri : "");
     if (!uri)
         snprintf(line, sizeof(line), "deb %s file://%s pftest main\n", opts, e->repo);
-    assert_int_equal(worker_apt_sources_parse_list(&e->src, "test.list", line, strlen(line),
-                                                   e->err, sizeof(e->err)),
+    assert_int_equal(worker_apt_sources_parse_list(&e->src, "test.list", line, strlen(line), e->err,
+                                                   sizeof(e->err)),
                      1);
 }
 
@@ -281,8 +280,10 @@ static void test_signed_by_inline(void **state)
 
     (void)state;
     env_setup(&e, PF_TEST_DATA "/apt/other-keyring.gpg");
-    assert_int_equal(pf_buf_appendf(&sources, "Types: deb\nURIs: file://%s\nSuites: pftest\n"
-                                              "Components: main\nSigned-By:\n", e.repo),
+    assert_int_equal(pf_buf_appendf(&sources,
+                                    "Types: deb\nURIs: file://%s\nSuites: pftest\n"
+                                    "Components: main\nSigned-By:\n",
+                                    e.repo),
                      0);
     /* deb822 folding: each key line indented, an empty line written as " ." */
     for (char *line = key, *nl; *line; line = nl + 1) {
@@ -344,7 +345,8 @@ static void test_mirror(void **state)
     struct pf_strv m = PF_STRV_INIT;
     struct pf_strv bad = PF_STRV_INIT;
     struct worker_apt_fetch_options o = {.default_keyring = FIXTURE "/keyring.gpg",
-                                         .now = NOW, .mirrors = &m};
+                                         .now = NOW,
+                                         .mirrors = &m};
     char *out = NULL, rule[256], want[256];
     struct env e;
 
@@ -355,9 +357,7 @@ static void test_mirror(void **state)
     assert_int_equal(pf_mirror_rewrite(&m, "http://deb.debian.org/debian", &out), 0);
     assert_string_equal(out, "http://mirror.local/debian");
     out = pf_free(out);
-    assert_int_equal(pf_mirror_rewrite(&m, "http://deb.debian.org/debian-security",
-                                               &out),
-                     0);
+    assert_int_equal(pf_mirror_rewrite(&m, "http://deb.debian.org/debian-security", &out), 0);
     assert_string_equal(out, "https://sec.local/ds"); /* the longest FROM wins */
     out = pf_free(out);
     assert_int_equal(pf_mirror_rewrite(&m, "http://other.org/x", &out), 0);
@@ -591,12 +591,18 @@ static void test_no_support_for_arch_all(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_load_verified),     cmocka_unit_test(test_bad_inrelease),
-        cmocka_unit_test(test_bad_packages),      cmocka_unit_test(test_expired),
-        cmocka_unit_test(test_signed_by_from_image), cmocka_unit_test(test_get_deb),
-        cmocka_unit_test(test_mirror),            cmocka_unit_test(test_signed_by_inline),
-        cmocka_unit_test(test_default_sources),   cmocka_unit_test(test_plain_index_cache),
-        cmocka_unit_test(test_parallel_sources),  cmocka_unit_test(test_missing_xz),
+        cmocka_unit_test(test_load_verified),
+        cmocka_unit_test(test_bad_inrelease),
+        cmocka_unit_test(test_bad_packages),
+        cmocka_unit_test(test_expired),
+        cmocka_unit_test(test_signed_by_from_image),
+        cmocka_unit_test(test_get_deb),
+        cmocka_unit_test(test_mirror),
+        cmocka_unit_test(test_signed_by_inline),
+        cmocka_unit_test(test_default_sources),
+        cmocka_unit_test(test_plain_index_cache),
+        cmocka_unit_test(test_parallel_sources),
+        cmocka_unit_test(test_missing_xz),
         cmocka_unit_test(test_no_support_for_arch_all),
     };
 

@@ -52,9 +52,9 @@ static void test_fixture(void **state)
     worker_apt_index_free(idx);
 }
 
-#define STANZA(name, ver, arch, extra)                                                      \
-    "Package: " name "\nVersion: " ver "\nArchitecture: " arch "\n" extra                    \
-    "Filename: pool/" name "_" ver "_" arch ".deb\nSize: 10\nSHA256: " HEX64 "\n\n"
+#define STANZA(name, ver, arch, extra)                                                             \
+    "Package: " name "\nVersion: " ver "\nArchitecture: " arch "\n" extra "Filename: pool/" name   \
+    "_" ver "_" arch ".deb\nSize: 10\nSHA256: " HEX64 "\n\n"
 
 static void test_best_first(void **state)
 {
@@ -63,14 +63,16 @@ static void test_best_first(void **state)
     char err[256] = "";
 
     (void)state;
-    assert_int_equal(add(idx, "http://a", STANZA("libx", "1.0-1", "amd64", "")
-                                              STANZA("libx", "1.0-1", "i386", "")
-                                              STANZA("liby", "2.0", "all", ""), err, sizeof(err)),
+    assert_int_equal(add(idx, "http://a",
+                         STANZA("libx", "1.0-1", "amd64", "") STANZA("libx", "1.0-1", "i386", "")
+                             STANZA("liby", "2.0", "all", ""),
+                         err, sizeof(err)),
                      3);
-    assert_int_equal(add(idx, "http://b", STANZA("libx", "1:0.9", "amd64", "")
-                                              STANZA("libx", "1.0-1~rc1", "amd64", "")
-                                              STANZA("libx", "1.0-1", "amd64", ""), err,
-                         sizeof(err)),
+    assert_int_equal(add(idx, "http://b",
+                         STANZA("libx", "1:0.9", "amd64", "")
+                             STANZA("libx", "1.0-1~rc1", "amd64", "")
+                                 STANZA("libx", "1.0-1", "amd64", ""),
+                         err, sizeof(err)),
                      3);
     assert_int_equal(worker_apt_index_lookup(idx, "libx", &c), 5);
     /* Epoch wins, then equal versions in the order added (repo a before repo b). */
@@ -96,9 +98,10 @@ static void test_providers(void **state)
     (void)state;
     assert_int_equal(add(idx, "http://a",
                          STANZA("mawk", "1.3", "amd64", "Provides: awk\nMulti-Arch: foreign\n")
-                         STANZA("gawk", "5.2", "amd64", "Provides: awk (= 5.2), gawk-x\n")
-                         STANZA("libfoo2", "2.0", "amd64",
-                                "Depends: libc6 (>= 2.34), zlib1g | libz\nPre-Depends: dpkg\n"),
+                             STANZA("gawk", "5.2", "amd64", "Provides: awk (= 5.2), gawk-x\n")
+                                 STANZA("libfoo2", "2.0", "amd64",
+                                        "Depends: libc6 (>= 2.34), zlib1g | libz\nPre-Depends: "
+                                        "dpkg\n"),
                          err, sizeof(err)),
                      3);
     assert_int_equal(worker_apt_index_providers(idx, "awk", &c), 2);
@@ -159,8 +162,7 @@ static void test_malformed(void **state)
         const struct worker_apt_candidate *const *c = NULL;
         char err[256] = "";
 
-        assert_int_equal(add(idx, "http://a", STANZA("keep", "1", "all", ""), err, sizeof(err)),
-                         1);
+        assert_int_equal(add(idx, "http://a", STANZA("keep", "1", "all", ""), err, sizeof(err)), 1);
         assert_int_equal(add(idx, "http://a", cases[i].text, err, sizeof(err)), -EINVAL);
         assert_string_equal(err, cases[i].msg);
         /* A refused index leaves the earlier ones as they were. */
@@ -242,8 +244,8 @@ static void test_scanner(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fixture),     cmocka_unit_test(test_best_first),
-        cmocka_unit_test(test_providers),   cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_fixture),        cmocka_unit_test(test_best_first),
+        cmocka_unit_test(test_providers),      cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_provides_split), cmocka_unit_test(test_scanner),
     };
 

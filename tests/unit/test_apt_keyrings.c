@@ -48,8 +48,9 @@ static void default_and_none(void **state)
                      -ENOKEY);
     assert_non_null(strstr(err, "no Signed-By"));
     assert_null(k.ring);
-    assert_int_equal(
-        worker_apt_keyring_prepare(&src, "/etc/k.gpg", NULL, "/tmp", &k, err, sizeof(err)), 0);
+    assert_int_equal(worker_apt_keyring_prepare(&src, "/etc/k.gpg", NULL, "/tmp", &k, err,
+                                                sizeof(err)),
+                     0);
     assert_string_equal(k.ring, "/etc/k.gpg");
     assert_string_equal(k.id, "default:/etc/k.gpg");
     assert_null(k.dir);

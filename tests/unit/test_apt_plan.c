@@ -14,13 +14,13 @@
 #define SHA "2b927de97dfc375e8cca2514f5c0c1472cd3052c9320b3778f93370a9d5f8d20"
 
 /* An installed package in a dpkg status file; `st` is "install" or "hold". */
-#define INST(st, name, ver, arch, extra)                                                    \
-    "Package: " name "\nStatus: " st " ok installed\nVersion: " ver "\nArchitecture: " arch \
+#define INST(st, name, ver, arch, extra)                                                           \
+    "Package: " name "\nStatus: " st " ok installed\nVersion: " ver "\nArchitecture: " arch        \
     "\n" extra "\n"
 /* A candidate in a Packages index. */
-#define CAND(name, ver, arch, extra)                                                        \
-    "Package: " name "\nVersion: " ver "\nArchitecture: " arch "\n" extra                    \
-    "Filename: pool/" name "_" ver "_" arch ".deb\nSize: 1\nSHA256: " SHA "\n\n"
+#define CAND(name, ver, arch, extra)                                                               \
+    "Package: " name "\nVersion: " ver "\nArchitecture: " arch "\n" extra "Filename: pool/" name   \
+    "_" ver "_" arch ".deb\nSize: 1\nSHA256: " SHA "\n\n"
 
 struct fixture {
     struct worker_dpkg_db *db;
@@ -101,9 +101,9 @@ static void test_nothing_to_do(void **state)
     /* Only older or equal candidates, or candidates of another arch: nothing moves. A package
      * that is not fully installed (config-files) is ignored. */
     assert_int_equal(run(&f,
-                         INST("install", "bash", "5.2.15-2+b2", "amd64", "")
-                             "Package: gone\nStatus: deinstall ok config-files\n"
-                             "Version: 1.0\nArchitecture: amd64\n\n",
+                         INST("install", "bash", "5.2.15-2+b2", "amd64",
+                              "") "Package: gone\nStatus: deinstall ok config-files\n"
+                                  "Version: 1.0\nArchitecture: amd64\n\n",
                          CAND("bash", "5.2.15-2+b2", "amd64", "")
                              CAND("bash", "5.2.15-2", "amd64", "") CAND("bash", "9", "arm64", "")
                                  CAND("gone", "2.0", "amd64", "")),
@@ -152,17 +152,16 @@ static void test_new_dependency(void **state)
     /* The new openssl needs libssl3t64, which needs libzstd1 >= 1.5.4: pulled in, plus an
      * upgrade of the installed libzstd1 that the relation requires. */
 
-    assert_int_equal(run(&f,
-                         INST("install", "openssl", "3.0.11-1", "amd64", "Depends: libssl3\n")
-                             INST("install", "libssl3", "3.0.11-1", "amd64", "")
-                                 INST("install", "libzstd1", "1.5.2-1", "amd64", ""),
-                         CAND("openssl", "3.2.0-1", "amd64",
-                              "Depends: libssl3t64 (>= 3.2.0), libc6\n")
-                             CAND("libssl3t64", "3.2.0-1", "amd64",
-                                  "Pre-Depends: libzstd1 (>= 1.5.4)\n")
-                                 CAND("libzstd1", "1.5.4-2", "amd64", "")
-                                     CAND("libc6", "2.36-9", "amd64", "Multi-Arch: same\n")),
-                     4);
+    assert_int_equal(
+        run(&f,
+            INST("install", "openssl", "3.0.11-1", "amd64", "Depends: libssl3\n")
+                INST("install", "libssl3", "3.0.11-1", "amd64", "")
+                    INST("install", "libzstd1", "1.5.2-1", "amd64", ""),
+            CAND("openssl", "3.2.0-1", "amd64", "Depends: libssl3t64 (>= 3.2.0), libc6\n")
+                CAND("libssl3t64", "3.2.0-1", "amd64", "Pre-Depends: libzstd1 (>= 1.5.4)\n")
+                    CAND("libzstd1", "1.5.4-2", "amd64", "")
+                        CAND("libc6", "2.36-9", "amd64", "Multi-Arch: same\n")),
+        4);
     assert_plan(&f, "libc6:amd64 new->2.36-9;libssl3t64:amd64 new->3.2.0-1;"
                     "libzstd1:amd64 1.5.2-1->1.5.4-2;openssl:amd64 3.0.11-1->3.2.0-1;");
     assert_null(f.plan.items[0].installed);
@@ -179,9 +178,10 @@ static void test_alternatives(void **state)
     assert_int_equal(run(&f,
                          INST("install", "tool", "1.0", "amd64", "")
                              INST("install", "mawk", "1.3.4-1", "amd64", ""),
-                         CAND("tool", "2.0", "amd64", "Depends: gawk | mawk, nosuch | zlib1g "
-                                                      "(>= 1:1.3)\n")
-                             CAND("gawk", "5.2", "amd64", "") CAND("zlib1g", "1:1.2", "amd64", "")
+                         CAND("tool", "2.0", "amd64",
+                              "Depends: gawk | mawk, nosuch | zlib1g "
+                              "(>= 1:1.3)\n") CAND("gawk", "5.2", "amd64", "")
+                             CAND("zlib1g", "1:1.2", "amd64", "")
                                  CAND("zlib1g", "1:1.3", "amd64", "")),
                      2);
     assert_plan(&f, "tool:amd64 1.0->2.0;zlib1g:amd64 new->1:1.3;");
@@ -241,12 +241,11 @@ static void test_unsatisfiable(void **state)
 
 static void test_multiarch_same(void **state)
 {
-    static const char status[] =
-        INST("install", "libfoo1", "1.0", "amd64", "Multi-Arch: same\n")
-            INST("install", "libfoo1", "1.0", "i386", "Multi-Arch: same\n");
-    static const char status_held[] =
-        INST("install", "libfoo1", "1.0", "amd64", "Multi-Arch: same\n")
-            INST("hold", "libfoo1", "1.0", "i386", "Multi-Arch: same\n");
+    static const char status[] = INST("install", "libfoo1", "1.0", "amd64", "Multi-Arch: same\n")
+        INST("install", "libfoo1", "1.0", "i386", "Multi-Arch: same\n");
+    static const char status_held[] = INST("install", "libfoo1", "1.0", "amd64",
+                                           "Multi-Arch: same\n")
+        INST("hold", "libfoo1", "1.0", "i386", "Multi-Arch: same\n");
     struct fixture f;
 
     (void)state;
@@ -322,8 +321,8 @@ static void test_distroless(void **state)
                                                      sizeof(err)),
                      1);
     assert_int_equal(worker_apt_index_new(&idx), 0);
-    assert_int_equal(worker_apt_index_add_packages(idx, "http://d", packages, strlen(packages),
-                                                   err, sizeof(err)),
+    assert_int_equal(worker_apt_index_add_packages(idx, "http://d", packages, strlen(packages), err,
+                                                   sizeof(err)),
                      5);
     /* debconf and libc6 were already missing from the image: not pulled. libzstd1 is a new
      * requirement of the new libssl3: pulled. */

@@ -50,7 +50,7 @@ static void parse_fields(void **state)
     assert_string_equal(rel->label, "Debian");
     assert_string_equal(rel->suite, "stable");
     assert_string_equal(rel->codename, "bookworm");
-    assert_int_equal(rel->date, 1795600800);        /* date -d '2026-11-25 10:00 UTC' +%s */
+    assert_int_equal(rel->date, 1795600800); /* date -d '2026-11-25 10:00 UTC' +%s */
     assert_int_equal(rel->valid_until, 1795600800 + 7 * 86400);
     assert_true(rel->acquire_by_hash);
     assert_int_equal(rel->architectures.n, 3);
@@ -75,8 +75,7 @@ static void find_entries(void **state)
     char *p = NULL;
 
     (void)state;
-    assert_int_equal(worker_apt_release_find(rel, "main/binary-arm64/Packages.xz", &hex, &size),
-                     0);
+    assert_int_equal(worker_apt_release_find(rel, "main/binary-arm64/Packages.xz", &hex, &size), 0);
     assert_string_equal(hex, HEX_A);
     assert_int_equal(size, 123);
     hex = "untouched";
@@ -84,8 +83,7 @@ static void find_entries(void **state)
                      -ENOENT);
     assert_string_equal(hex, "untouched");
     assert_int_equal(worker_apt_release_find(rel, "", &hex, &size), -ENOENT);
-    assert_int_equal(worker_apt_release_by_hash_path(rel, "main/binary-arm64/Packages.xz", &p),
-                     0);
+    assert_int_equal(worker_apt_release_by_hash_path(rel, "main/binary-arm64/Packages.xz", &p), 0);
     assert_string_equal(p, "main/binary-arm64/by-hash/SHA256/" HEX_A);
     p = pf_free(p);
     assert_int_equal(worker_apt_release_by_hash_path(rel, "Release", &p), 0);
@@ -105,12 +103,10 @@ static void verify_index(void **state)
     (void)state;
     assert_int_equal(worker_apt_verify_index(rel, path, "hello\n", 6, err, sizeof(err)), 0);
     /* Same size, different bytes. */
-    assert_int_equal(worker_apt_verify_index(rel, path, "hellO\n", 6, err, sizeof(err)),
-                     -EBADMSG);
+    assert_int_equal(worker_apt_verify_index(rel, path, "hellO\n", 6, err, sizeof(err)), -EBADMSG);
     assert_non_null(strstr(err, "SHA256"));
     /* Right prefix, wrong size. */
-    assert_int_equal(worker_apt_verify_index(rel, path, "hello\n!", 7, err, sizeof(err)),
-                     -EBADMSG);
+    assert_int_equal(worker_apt_verify_index(rel, path, "hello\n!", 7, err, sizeof(err)), -EBADMSG);
     assert_non_null(strstr(err, "7 bytes"));
     assert_int_equal(worker_apt_verify_index(rel, "main/binary-i386/Packages", "hello\n", 6, err,
                                              sizeof(err)),
@@ -128,13 +124,14 @@ static void valid_until(void **state)
 
     (void)state;
     assert_int_equal(worker_apt_release_check_valid_until(rel, rel->date, err, sizeof(err)), 0);
-    assert_int_equal(
-        worker_apt_release_check_valid_until(rel, rel->valid_until - 1, err, sizeof(err)), 0);
-    assert_int_equal(
-        worker_apt_release_check_valid_until(rel, rel->valid_until, err, sizeof(err)), -ESTALE);
-    assert_int_equal(
-        worker_apt_release_check_valid_until(rel, rel->valid_until + 86400, err, sizeof(err)),
-        -ESTALE);
+    assert_int_equal(worker_apt_release_check_valid_until(rel, rel->valid_until - 1, err,
+                                                          sizeof(err)),
+                     0);
+    assert_int_equal(worker_apt_release_check_valid_until(rel, rel->valid_until, err, sizeof(err)),
+                     -ESTALE);
+    assert_int_equal(worker_apt_release_check_valid_until(rel, rel->valid_until + 86400, err,
+                                                          sizeof(err)),
+                     -ESTALE);
     assert_non_null(strstr(err, "expired 86400 seconds ago"));
     /* Date ahead of the clock beyond the allowance: refused; within it: accepted. */
     assert_int_equal(worker_apt_release_check_valid_until(rel, rel->date - 3600, err, sizeof(err)),
@@ -361,8 +358,7 @@ static void gpgv_refusals(void **state)
     s = strstr(in, "Suite: pftest");
     assert_non_null(s);
     s[12] = 'x';
-    assert_int_equal(verify("apt/keyring.gpg", in, len, &text, &tlen, err, sizeof(err)),
-                     -EBADMSG);
+    assert_int_equal(verify("apt/keyring.gpg", in, len, &text, &tlen, err, sizeof(err)), -EBADMSG);
     assert_non_null(strstr(err, "InRelease signature verification failed"));
     assert_non_null(strstr(err, "BADSIG"));
     assert_null(text);

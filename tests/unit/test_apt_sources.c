@@ -15,8 +15,7 @@ static void real_debian_sources(void **state)
     static const char *const suites[] = {"bookworm", "bookworm-updates", "bookworm-security"};
 
     (void)state;
-    assert_int_equal(worker_apt_sources_parse_deb822(&s, "debian.sources", text, len, NULL, 0),
-                     3);
+    assert_int_equal(worker_apt_sources_parse_deb822(&s, "debian.sources", text, len, NULL, 0), 3);
     assert_int_equal(s.n, 3);
     for (size_t i = 0; i < s.n; i++) {
         assert_string_equal(s.v[i].uri, uris[i]);
@@ -73,44 +72,44 @@ static void one_line_list(void **state)
 
 static void deb822_features(void **state)
 {
-    static const char text[] =
-        "Types: deb deb-src\n"
-        "URIs: http://a/debian http://b/debian\n"
-        "Suites: bookworm\n"
-        " bookworm-updates\n"
-        "Components: main contrib\n"
-        "architectures: amd64 arm64\n"
-        "Signed-By:\n"
-        " -----BEGIN PGP PUBLIC KEY BLOCK-----\n"
-        " .\n"
-        " mDMEZabc\n"
-        " =abcd\n"
-        " -----END PGP PUBLIC KEY BLOCK-----\n"
-        "\n"
-        "# disabled entries produce nothing\n"
-        "Types: deb\n"
-        "URIs: http://disabled/\n"
-        "Suites: x\n"
-        "Components: main\n"
-        "Enabled: no\n"
-        "\n"
-        "Types: deb-src\n"
-        "URIs: http://src/\n"
-        "Suites: x\n"
-        "Components: main\n"
-        "\n"
-        "Types: deb\n"
-        "URIs: file:/flat\n"
-        "Suites: ./ sub/\n"
-        "Trusted: yes\n"
-        "Signed-By: /k1.gpg\n"
-        " /k2.gpg\n";
+    static const char text[] = "Types: deb deb-src\n"
+                               "URIs: http://a/debian http://b/debian\n"
+                               "Suites: bookworm\n"
+                               " bookworm-updates\n"
+                               "Components: main contrib\n"
+                               "architectures: amd64 arm64\n"
+                               "Signed-By:\n"
+                               " -----BEGIN PGP PUBLIC KEY BLOCK-----\n"
+                               " .\n"
+                               " mDMEZabc\n"
+                               " =abcd\n"
+                               " -----END PGP PUBLIC KEY BLOCK-----\n"
+                               "\n"
+                               "# disabled entries produce nothing\n"
+                               "Types: deb\n"
+                               "URIs: http://disabled/\n"
+                               "Suites: x\n"
+                               "Components: main\n"
+                               "Enabled: no\n"
+                               "\n"
+                               "Types: deb-src\n"
+                               "URIs: http://src/\n"
+                               "Suites: x\n"
+                               "Components: main\n"
+                               "\n"
+                               "Types: deb\n"
+                               "URIs: file:/flat\n"
+                               "Suites: ./ sub/\n"
+                               "Trusted: yes\n"
+                               "Signed-By: /k1.gpg\n"
+                               " /k2.gpg\n";
     struct worker_apt_sources s = WORKER_APT_SOURCES_INIT;
     char err[128] = "";
 
     (void)state;
-    assert_int_equal(
-        worker_apt_sources_parse_deb822(&s, "x.sources", text, strlen(text), err, sizeof(err)), 6);
+    assert_int_equal(worker_apt_sources_parse_deb822(&s, "x.sources", text, strlen(text), err,
+                                                     sizeof(err)),
+                     6);
     /* URIs x Suites, URI-major. */
     assert_string_equal(s.v[0].uri, "http://a/debian");
     assert_string_equal(s.v[0].suite, "bookworm");
@@ -185,8 +184,7 @@ static void malformed_lists(void **state)
     for (size_t i = 0; i < PF_ARRAY_SIZE(stanzas); i++) {
         err[0] = '\0';
         assert_int_equal(worker_apt_sources_parse_deb822(&s, "s", stanzas[i].text,
-                                                         strlen(stanzas[i].text), err,
-                                                         sizeof(err)),
+                                                         strlen(stanzas[i].text), err, sizeof(err)),
                          stanzas[i].err);
         assert_string_equal(err, stanzas[i].msg);
     }
@@ -211,12 +209,12 @@ static void limits(void **state)
     big = pf_calloc(1, WORKER_APT_SOURCES_MAX_INPUT + 1);
     assert_non_null(big);
     memset(big, '#', WORKER_APT_SOURCES_MAX_INPUT + 1);
-    assert_int_equal(
-        worker_apt_sources_parse_list(&s, "big", big, WORKER_APT_SOURCES_MAX_INPUT + 1, NULL, 0),
-        -E2BIG);
-    assert_int_equal(
-        worker_apt_sources_parse_deb822(&s, "big", big, WORKER_APT_SOURCES_MAX_INPUT + 1, NULL, 0),
-        -E2BIG);
+    assert_int_equal(worker_apt_sources_parse_list(&s, "big", big, WORKER_APT_SOURCES_MAX_INPUT + 1,
+                                                   NULL, 0),
+                     -E2BIG);
+    assert_int_equal(worker_apt_sources_parse_deb822(&s, "big", big,
+                                                     WORKER_APT_SOURCES_MAX_INPUT + 1, NULL, 0),
+                     -E2BIG);
     pf_free(big);
 }
 
@@ -279,9 +277,12 @@ static void alloc_failures_are_clean(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(real_debian_sources), cmocka_unit_test(one_line_list),
-        cmocka_unit_test(deb822_features),     cmocka_unit_test(malformed_lists),
-        cmocka_unit_test(limits),              cmocka_unit_test(alloc_failures_are_clean),
+        cmocka_unit_test(real_debian_sources),
+        cmocka_unit_test(one_line_list),
+        cmocka_unit_test(deb822_features),
+        cmocka_unit_test(malformed_lists),
+        cmocka_unit_test(limits),
+        cmocka_unit_test(alloc_failures_are_clean),
         cmocka_unit_test(files_without_entries),
     };
 

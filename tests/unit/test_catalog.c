@@ -37,8 +37,8 @@ static void test_parse_time_invalid(void **state)
     static const char *const bad[] = {
         "",
         "2024-05-01",
-        "2024-05-01T10:00:00",        /* no zone */
-        "2024-05-01T10:00:00+2:00",   /* short offset: the old parser skipped past the end */
+        "2024-05-01T10:00:00",      /* no zone */
+        "2024-05-01T10:00:00+2:00", /* short offset: the old parser skipped past the end */
         "2024-05-01T10:00:00+02",
         "2024-05-01T10:00:00+02:0",
         "2024-05-01T10:00:00+0200",

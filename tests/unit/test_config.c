@@ -242,7 +242,8 @@ static void extensions_and_nulls(void **state)
                                "images:\n"
                                "  - name: a\n"
                                "    image: reg.test/a\n"
-                               "    tags: {strategy: pattern, pattern: 'x', maxTags: 0, exclude: ~}\n"
+                               "    tags: {strategy: pattern, pattern: 'x', maxTags: 0, exclude: "
+                               "~}\n"
                                "    platforms: []\n"
                                "    target:\n"
                                "      repository: quay.io/other/a\n"
@@ -329,8 +330,9 @@ static const struct error_case error_cases[] = {
      "an image entry must be a mapping, got a string"},
     {"name missing", HEAD "images:\n  - image: reg.test/a\n    tags: {strategy: latest}\n", 4, 5,
      "image entry has no name"},
-    {"name empty", HEAD "images:\n  - name: ''\n    image: reg.test/a\n    tags: {strategy: latest}\n",
-     4, 11, "name must not be empty"},
+    {"name empty",
+     HEAD "images:\n  - name: ''\n    image: reg.test/a\n    tags: {strategy: latest}\n", 4, 11,
+     "name must not be empty"},
     {"image missing", HEAD "images:\n  - name: a\n    tags: {strategy: latest}\n", 4, 5,
      "image entry 'a' has no image"},
     {"image with tag",
@@ -342,7 +344,8 @@ static const struct error_case error_cases[] = {
           "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
           "    tags: {strategy: latest}\n",
      5, 12,
-     "invalid image: 'reg.test/a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'"
+     "invalid image: "
+     "'reg.test/a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'"
      " names a digest; expected a repository (image must name a repository without tag or "
      "digest; put tags under tags:)"},
     {"image uppercase",
@@ -373,7 +376,8 @@ static const struct error_case error_cases[] = {
     {"pattern invalid, escaped", HEAD IMG_A "      strategy: pattern\n      pattern: \"\\t(\"\n", 8,
      16, "invalid pattern '?(': missing closing parenthesis at offset 2"},
     {"pattern lookahead", HEAD IMG_A "      strategy: pattern\n      pattern: 'a(?=b)'\n", 8, 18,
-     "invalid pattern 'a(?=b)': lookaround assertions are not supported (Go RE2 syntax) at offset 1"},
+     "invalid pattern 'a(?=b)': lookaround assertions are not supported (Go RE2 syntax) at offset "
+     "1"},
     {"maxTags word", HEAD PATTERN_A "      maxTags: abc\n", 9, 16,
      "maxTags must be a non-negative integer, got 'abc'"},
     {"maxTags negative", HEAD PATTERN_A "      maxTags: -1\n", 9, 16,
@@ -427,7 +431,8 @@ static const struct error_case error_cases[] = {
      "unknown key 'platform' in image entry (did you mean 'platforms'?)"},
     {"unknown key in target", HEAD LATEST_A "    target: {registy: ghcr.io/x}\n", 8, 14,
      "unknown key 'registy' in target (did you mean 'registry'?)"},
-    {"non-string key", HEAD LATEST_A "    [a]: b\n", 8, 5, "a key must be a string, got a sequence"},
+    {"non-string key", HEAD LATEST_A "    [a]: b\n", 8, 5,
+     "a key must be a string, got a sequence"},
     {"wrong type for name",
      HEAD "images:\n  - name: [a]\n    image: reg.test/a\n    tags: {strategy: latest}\n", 4, 11,
      "name must be a string, got a sequence"},
@@ -456,14 +461,14 @@ static const struct error_case error_cases[] = {
      "YAML aliases are not supported ('*k')"},
     {"anchor", "apiVersion: copa.sh/v1alpha1\nkind: &k PatchConfig\n" LATEST_A, 2, 7,
      "YAML anchors are not supported ('&k')"},
-    {"NUL in a string", HEAD "images:\n  - name: \"a\\0b\"\n    image: reg.test/a\n    tags: "
-                        "{strategy: latest}\n",
+    {"NUL in a string",
+     HEAD "images:\n  - name: \"a\\0b\"\n    image: reg.test/a\n    tags: "
+          "{strategy: latest}\n",
      4, 11, "strings must not contain NUL characters"},
     {"template unknown field", HEAD LATEST_A "    target:\n      tag: '{{ .Foo }}-x'\n", 9, 16,
      "invalid tag template '{{ .Foo }}-x': unknown field .Foo: only .SourceTag is available (at "
      "offset 3)"},
-    {"template function", HEAD "target: {tag: '{{ printf \"%s\" .SourceTag }}'}\n" LATEST_A, 3,
-     19,
+    {"template function", HEAD "target: {tag: '{{ printf \"%s\" .SourceTag }}'}\n" LATEST_A, 3, 19,
      "invalid tag template '{{ printf \"%s\" .SourceTag }}': functions are not supported "
      "('printf'): only {{ .SourceTag }} is allowed (at offset 3)"},
     {"template constant", HEAD LATEST_A "    target:\n      tag: fixed\n", 9, 12,
@@ -479,8 +484,7 @@ static const struct error_case error_cases[] = {
      "invalid target registry 'Ghcr.io/X': expected host[:port][/path] without tag or digest"},
     {"target registry slash only", HEAD "target:\n  registry: /\n" LATEST_A, 4, 13,
      "invalid target registry '/': expected host[:port][/path]"},
-    {"target repository with tag", HEAD LATEST_A "    target: {repository: 'ghcr.io/x:1'}\n", 8,
-     26,
+    {"target repository with tag", HEAD LATEST_A "    target: {repository: 'ghcr.io/x:1'}\n", 8, 26,
      "invalid target repository: 'ghcr.io/x:1' names a tag; expected a repository; the tag comes "
      "from the tag template"},
     {"target registry and repository",
@@ -527,7 +531,8 @@ static void five_errors_at_once(void **state)
         {7, 17,
          "unknown tag strategy 'List': must be one of list, pattern, latest (did you mean "
          "'list'?)"},
-        {13, 25, "invalid pattern '^v[0-9+$': missing terminating ] for character class at offset 8"},
+        {13, 25,
+         "invalid pattern '^v[0-9+$': missing terminating ] for character class at offset 8"},
         {14, 7, "unknown key 'maxtags' in tags (did you mean 'maxTags'?)"},
     };
     struct pf_config *cfg = NULL;
@@ -554,8 +559,9 @@ static void five_errors_at_once(void **state)
 /* An alias is refused, and so is the anchor it points at: both are reported. */
 static void anchor_and_alias(void **state)
 {
-    static const char yaml[] = HEAD "images:\n  - &img {name: a, image: reg.test/a, tags: {strategy: "
-                                    "latest}}\n  - *img\n";
+    static const char yaml[] = HEAD
+        "images:\n  - &img {name: a, image: reg.test/a, tags: {strategy: "
+        "latest}}\n  - *img\n";
     struct pf_config *cfg = NULL;
     struct pf_diags d;
 
@@ -655,7 +661,10 @@ static void merge_targets(void **state)
         const char *name;
         struct pf_target global, image, want;
     } cases[] = {
-        {"both empty", {NULL, NULL, NULL}, {NULL, NULL, NULL}, {NULL, PF_DEFAULT_TAG_TEMPLATE, NULL}},
+        {"both empty",
+         {NULL, NULL, NULL},
+         {NULL, NULL, NULL},
+         {NULL, PF_DEFAULT_TAG_TEMPLATE, NULL}},
         {"global only",
          {"ghcr.io/g", "{{ .SourceTag }}-g", NULL},
          {NULL, NULL, NULL},

@@ -193,9 +193,9 @@ static void many_paragraphs_grow(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(paragraphs_and_fields), cmocka_unit_test(empty_input),
+        cmocka_unit_test(paragraphs_and_fields),      cmocka_unit_test(empty_input),
         cmocka_unit_test(comments_only_when_allowed), cmocka_unit_test(malformed_input),
-        cmocka_unit_test(nul_byte_refused), cmocka_unit_test(limits_enforced),
+        cmocka_unit_test(nul_byte_refused),           cmocka_unit_test(limits_enforced),
         cmocka_unit_test(many_paragraphs_grow),
     };
 

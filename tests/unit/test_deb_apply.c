@@ -39,17 +39,17 @@ static const char untouched[] = "Package: aaa\n"
 
 /* The image's status file; `want` is hello's first status word. */
 #define STATUS_TEXT(want)                                                                          \
-    "Package: aaa\nStatus: install ok installed\nVersion: 1\nZeta: odd order kept\n" \
-    "Architecture: amd64\nMaintainer: m\nDescription: x\n y\n" \
-    "\n" \
-    "Package: hello\nStatus: " want " ok installed\nArchitecture: amd64\nVersion: 1.0-1\n" \
-    "Maintainer: Test <test@example.org>\nConffiles:\n /etc/hello.conf " MD5_SETTING1 "\n" \
-    " /etc/hello2.conf " MD5_SAME1 "\nDescription: test package hello\n" \
-    "\n" \
-    "Package: libfoo\nStatus: install ok installed\nMulti-Arch: same\nArchitecture: amd64\n" \
-    "Version: 1.0-1\nMaintainer: m\nDescription: foo\n" \
-    "\n" \
-    "Package: zzz-other\nStatus: install ok installed\nArchitecture: all\nVersion: 1\n" \
+    "Package: aaa\nStatus: install ok installed\nVersion: 1\nZeta: odd order kept\n"               \
+    "Architecture: amd64\nMaintainer: m\nDescription: x\n y\n"                                     \
+    "\n"                                                                                           \
+    "Package: hello\nStatus: " want " ok installed\nArchitecture: amd64\nVersion: 1.0-1\n"         \
+    "Maintainer: Test <test@example.org>\nConffiles:\n /etc/hello.conf " MD5_SETTING1 "\n"         \
+    " /etc/hello2.conf " MD5_SAME1 "\nDescription: test package hello\n"                           \
+    "\n"                                                                                           \
+    "Package: libfoo\nStatus: install ok installed\nMulti-Arch: same\nArchitecture: amd64\n"       \
+    "Version: 1.0-1\nMaintainer: m\nDescription: foo\n"                                            \
+    "\n"                                                                                           \
+    "Package: zzz-other\nStatus: install ok installed\nArchitecture: all\nVersion: 1\n"            \
     "Maintainer: m\nDescription: claims shared.txt\n"
 
 static const char status_text[] = STATUS_TEXT("install");
@@ -81,7 +81,8 @@ static const struct tent image[] = {
     {"var/lib/dpkg/info/", 'd', NULL},
     {"var/lib/dpkg/info/hello.list", 'f',
      "/.\n/etc\n/etc/hello.conf\n/etc/hello2.conf\n/lib\n/lib/x86_64-linux-gnu\n"
-     "/lib/x86_64-linux-gnu/libhello.so.1\n/usr\n/usr/bin\n/usr/bin/hello\n/usr/bin/hi\n/usr/share\n"
+     "/lib/x86_64-linux-gnu/libhello.so.1\n/usr\n/usr/bin\n/usr/bin/hello\n/usr/bin/hi\n/usr/"
+     "share\n"
      "/usr/share/doc\n/usr/share/doc/hello\n/usr/share/doc/hello/old.txt\n"
      "/usr/share/doc/hello/shared.txt\n"},
     {"var/lib/dpkg/info/hello.md5sums", 'f', "x  usr/bin/hello\n"},
@@ -118,7 +119,9 @@ static char *mk_tar(const struct tent *ents, size_t n, size_t *ret_len)
 
         archive_entry_set_pathname(e, ents[i].name);
         archive_entry_set_perm(e, ents[i].type == 'd' ? 0750 : 0644);
-        archive_entry_set_filetype(e, ents[i].type == 'd' ? AE_IFDIR : ents[i].type == 'l' ? AE_IFLNK : AE_IFREG);
+        archive_entry_set_filetype(e, ents[i].type == 'd'   ? AE_IFDIR
+                                      : ents[i].type == 'l' ? AE_IFLNK
+                                                            : AE_IFREG);
         archive_entry_set_size(e, (la_int64_t)len);
         if (ents[i].type == 'l')
             archive_entry_set_symlink(e, ents[i].data);
@@ -169,7 +172,8 @@ static void fixture_init(struct fixture *f, const struct tent *ents, size_t n, b
 
             (void)snprintf(path, sizeof(path), "var/lib/dpkg/status.d/%s", names.v[i]);
             assert_int_equal(worker_layer_view_read(f->view, path, &data, &dlen), 0);
-            assert_true(worker_dpkg_db_add_statusd_file(f->db, names.v[i], data, dlen, eb, sizeof(eb)) >= 0);
+            assert_true(worker_dpkg_db_add_statusd_file(f->db, names.v[i], data, dlen, eb,
+                                                        sizeof(eb)) >= 0);
         }
         pf_strv_clear(&names);
     } else {
@@ -240,10 +244,11 @@ static void finish(struct fixture *f, struct out *o)
         x->mode = (unsigned)archive_entry_perm(e);
         x->uid = (unsigned)archive_entry_uid(e);
         x->gid = (unsigned)archive_entry_gid(e);
-        x->type = archive_entry_hardlink(e) ? 'h' : archive_entry_filetype(e) == AE_IFDIR ? 'd'
-                  : archive_entry_filetype(e) == AE_IFLNK                                ? 'l'
-                                                                                         : 'f';
-        x->link = archive_entry_hardlink(e) ? pf_strdup(archive_entry_hardlink(e))
+        x->type = archive_entry_hardlink(e)               ? 'h'
+                  : archive_entry_filetype(e) == AE_IFDIR ? 'd'
+                  : archive_entry_filetype(e) == AE_IFLNK ? 'l'
+                                                          : 'f';
+        x->link = archive_entry_hardlink(e)  ? pf_strdup(archive_entry_hardlink(e))
                   : archive_entry_symlink(e) ? pf_strdup(archive_entry_symlink(e))
                                              : NULL;
         k = archive_read_data(a, buf, sizeof(buf) - 1);
@@ -305,8 +310,10 @@ static int run_classic_with(struct fixture *f, const char *spool,
         {deb("newpkg_1.0_all.deb"), NULL},
     };
     int spool_fd = -1;
-    struct worker_deb_apply_options o = {.spool_dir = spool, .ret_spool_fd = &spool_fd,
-                                         .native_arch = "amd64", .statoverrides = so,
+    struct worker_deb_apply_options o = {.spool_dir = spool,
+                                         .ret_spool_fd = &spool_fd,
+                                         .native_arch = "amd64",
+                                         .statoverrides = so,
                                          .diversions = dv};
     int r = worker_deb_apply(f->view, f->db, items, PF_ARRAY_SIZE(items), &o, f->w, eb, el);
 
@@ -366,7 +373,8 @@ static void test_upgrade(void **state)
     assert_file(&o, "usr/lib/x86_64-linux-gnu/libfoo.so.2", "libfoo v2\n");
     /* Multi-Arch: same names its info files <pkg>:<arch>. */
     assert_file(&o, "var/lib/dpkg/info/libfoo:amd64.list",
-                "/.\n/usr\n/usr/lib\n/usr/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu/libfoo.so.2\n");
+                "/.\n/usr\n/usr/lib\n/usr/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu/"
+                "libfoo.so.2\n");
     assert_null(find(&o, "var/lib/dpkg/info/libfoo.list"));
     assert_file(&o, "var/lib/dpkg/info/hello.list",
                 "/.\n/etc\n/etc/hello.conf\n/etc/hello2.conf\n/lib\n/lib/x86_64-linux-gnu\n"
@@ -378,22 +386,24 @@ static void test_upgrade(void **state)
     /* A new package. */
     assert_file(&o, "usr/share/newpkg/data.txt", "new data\n");
     assert_int_equal(find(&o, "usr/share/newpkg/")->type, 'd');
-    assert_file(&o, "var/lib/dpkg/info/newpkg.list", "/.\n/usr\n/usr/share\n/usr/share/newpkg\n"
-                                                     "/usr/share/newpkg/data.txt\n");
+    assert_file(&o, "var/lib/dpkg/info/newpkg.list",
+                "/.\n/usr\n/usr/share\n/usr/share/newpkg\n"
+                "/usr/share/newpkg/data.txt\n");
     /* status: untouched stanzas byte for byte, replaced ones in dpkg's field order. */
     x = find(&o, "var/lib/dpkg/status");
     assert_non_null(x);
     assert_memory_equal(x->data, untouched, strlen(untouched));
-    assert_non_null(strstr(x->data,
-                           "\n\nPackage: hello\nStatus: install ok installed\n"
-                           "Maintainer: Test <test@example.org>\nArchitecture: amd64\nVersion: 2.0-1\n"
-                           "Depends: libfoo (>= 2)\nConffiles:\n /etc/hello.conf " MD5_SETTING2 "\n"
-                           " /etc/hello2.conf " MD5_SAME1 "\nDescription: test package hello\n"
-                           " long line one\n .\n long line two\nHomepage: https://example.org/hello\n\n"
-                           "Package: libfoo\n"));
+    assert_non_null(strstr(
+        x->data, "\n\nPackage: hello\nStatus: install ok installed\n"
+                 "Maintainer: Test <test@example.org>\nArchitecture: amd64\nVersion: 2.0-1\n"
+                 "Depends: libfoo (>= 2)\nConffiles:\n /etc/hello.conf " MD5_SETTING2 "\n"
+                 " /etc/hello2.conf " MD5_SAME1 "\nDescription: test package hello\n"
+                 " long line one\n .\n long line two\nHomepage: https://example.org/hello\n\n"
+                 "Package: libfoo\n"));
     assert_non_null(strstr(x->data, "\n\nPackage: newpkg\nStatus: install ok installed\n"));
-    assert_non_null(strstr(x->data, "Package: zzz-other\nStatus: install ok installed\nArchitecture: all\n"
-                                    "Version: 1\nMaintainer: m\nDescription: claims shared.txt\n\n"));
+    assert_non_null(strstr(x->data,
+                           "Package: zzz-other\nStatus: install ok installed\nArchitecture: all\n"
+                           "Version: 1\nMaintainer: m\nDescription: claims shared.txt\n\n"));
     /* The in-memory database follows. */
     p = worker_dpkg_db_find(f.db, "hello", "amd64");
     assert_string_equal(p->version, "2.0-1");
@@ -451,8 +461,10 @@ static void test_distroless(void **state)
     finish(&f, &o);
     /* The existing (base64) file name is kept; the stanza is the control file as shipped. */
     assert_file(&o, "var/lib/dpkg/status.d/bGliZm9v",
-                "Package: libfoo\nVersion: 2.0-1\nArchitecture: amd64\nMaintainer: Test <test@example.org>\n"
-                "Multi-Arch: same\nSource: foo (2.0-1)\nDescription: test package libfoo\n long line one\n"
+                "Package: libfoo\nVersion: 2.0-1\nArchitecture: amd64\nMaintainer: Test "
+                "<test@example.org>\n"
+                "Multi-Arch: same\nSource: foo (2.0-1)\nDescription: test package libfoo\n long "
+                "line one\n"
                 " .\n long line two\nHomepage: https://example.org/libfoo\n");
     assert_non_null(strstr(find(&o, "var/lib/dpkg/status.d/bGliZm9v.md5sums")->data,
                            "  usr/lib/x86_64-linux-gnu/libfoo.so.2\n"));
@@ -519,9 +531,11 @@ static void test_refused(void **state)
     fixture_init(&f, image, PF_ARRAY_SIZE(image), false);
     {
         /* A .deb that is not the installed package it claims to replace. */
-        struct worker_deb_apply_item item = {deb("libfoo_2.0-1_amd64.deb"), worker_dpkg_db_find(f.db, "hello", "amd64")};
+        struct worker_deb_apply_item item = {deb("libfoo_2.0-1_amd64.deb"),
+                                             worker_dpkg_db_find(f.db, "hello", "amd64")};
 
-        assert_int_equal(worker_deb_apply(f.view, f.db, &item, 1, &opt, f.w, eb, sizeof(eb)), -EINVAL);
+        assert_int_equal(worker_deb_apply(f.view, f.db, &item, 1, &opt, f.w, eb, sizeof(eb)),
+                         -EINVAL);
         assert_non_null(strstr(eb, "holds libfoo:amd64, not the installed hello:amd64"));
     }
     fixture_done(&f);
@@ -534,7 +548,8 @@ static void test_refused(void **state)
             {deb("hello_1.0-1_amd64.deb"), hello},
         };
 
-        assert_int_equal(worker_deb_apply(f.view, f.db, items, 2, &opt, f.w, eb, sizeof(eb)), -EINVAL);
+        assert_int_equal(worker_deb_apply(f.view, f.db, items, 2, &opt, f.w, eb, sizeof(eb)),
+                         -EINVAL);
         assert_non_null(strstr(eb, "is written by both hello and hello"));
     }
     fixture_done(&f);
@@ -544,7 +559,8 @@ static void test_refused(void **state)
         struct worker_deb_apply_options arm = {.native_arch = "arm64"};
         struct worker_deb_apply_item item = {deb("hello_2.0-1_amd64.deb"), NULL};
 
-        assert_int_equal(worker_deb_apply(f.view, f.db, &item, 1, &arm, f.w, eb, sizeof(eb)), -EINVAL);
+        assert_int_equal(worker_deb_apply(f.view, f.db, &item, 1, &arm, f.w, eb, sizeof(eb)),
+                         -EINVAL);
         assert_non_null(strstr(eb, "is for architecture 'amd64', not 'arm64'"));
     }
     fixture_done(&f);
@@ -565,9 +581,9 @@ static void test_statoverride(void **state)
     (void)state;
     memcpy(ents, image, sizeof(image));
     ents[PF_ARRAY_SIZE(image)] = (struct tent){"etc/group", 'f', "root:x:0:\nstaff:x:50:\n"};
-    ents[PF_ARRAY_SIZE(image) + 1] = (struct tent){
-        "var/lib/dpkg/statoverride", 'f',
-        "root staff 4750 /usr/bin/hello\n#7 #8 0600 /lib/x86_64-linux-gnu/libhello.so.1\n"};
+    ents[PF_ARRAY_SIZE(image) + 1] = (struct tent){"var/lib/dpkg/statoverride", 'f',
+                                                   "root staff 4750 /usr/bin/hello\n#7 #8 0600 "
+                                                   "/lib/x86_64-linux-gnu/libhello.so.1\n"};
     fixture_init(&f, ents, PF_ARRAY_SIZE(ents), false);
     assert_int_equal(worker_dpkg_statoverrides_load(f.view, &so, eb, sizeof(eb)), 0);
     assert_int_equal(so.n, 2);
@@ -594,8 +610,8 @@ static void test_statoverride_unknown_group(void **state)
 
     (void)state;
     memcpy(ents, image, sizeof(image));
-    ents[PF_ARRAY_SIZE(image)] =
-        (struct tent){"var/lib/dpkg/statoverride", 'f', "root crontab 2755 /usr/bin/hello\n"};
+    ents[PF_ARRAY_SIZE(image)] = (struct tent){"var/lib/dpkg/statoverride", 'f',
+                                               "root crontab 2755 /usr/bin/hello\n"};
     fixture_init(&f, ents, PF_ARRAY_SIZE(ents), false);
     assert_int_equal(worker_dpkg_statoverrides_load(f.view, &so, eb, sizeof(eb)), -EINVAL);
     assert_string_equal(eb, "/var/lib/dpkg/statoverride: statoverride line 1: 'crontab' is not "
@@ -620,11 +636,11 @@ static void test_diversions(void **state)
     (void)state;
     memcpy(ents, image, sizeof(image));
     ents[PF_ARRAY_SIZE(image)] = (struct tent){"usr/share/doc/hello/old.txt.div", 'f', "old\n"};
-    ents[PF_ARRAY_SIZE(image) + 1] = (struct tent){
-        "var/lib/dpkg/diversions", 'f',
-        "/usr/share/doc/hello/old.txt\n/usr/share/doc/hello/old.txt.div\n:\n"
-        "/usr/bin/hello\n/usr/bin/hello.distrib\nzzz-other\n"
-        "/usr/share/doc/hello/new.txt\n/usr/share/doc/hello/new.txt.mine\nhello\n"};
+    ents[PF_ARRAY_SIZE(image) + 1] =
+        (struct tent){"var/lib/dpkg/diversions", 'f',
+                      "/usr/share/doc/hello/old.txt\n/usr/share/doc/hello/old.txt.div\n:\n"
+                      "/usr/bin/hello\n/usr/bin/hello.distrib\nzzz-other\n"
+                      "/usr/share/doc/hello/new.txt\n/usr/share/doc/hello/new.txt.mine\nhello\n"};
     fixture_init(&f, ents, PF_ARRAY_SIZE(ents), false);
     assert_int_equal(worker_dpkg_diversions_load(f.view, &dv, eb, sizeof(eb)), 0);
     assert_int_equal(dv.n, 3);

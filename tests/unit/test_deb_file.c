@@ -37,8 +37,10 @@ static char *mk_tar(const struct tent *ents, size_t n, size_t *ret_len)
 
         archive_entry_set_pathname(e, ents[i].name);
         archive_entry_set_perm(e, 0644);
-        archive_entry_set_filetype(e, ents[i].type == 'd' ? AE_IFDIR : ents[i].type == 'l' ? AE_IFLNK
-                                      : ents[i].type == 'p' ? AE_IFIFO : AE_IFREG);
+        archive_entry_set_filetype(e, ents[i].type == 'd'   ? AE_IFDIR
+                                      : ents[i].type == 'l' ? AE_IFLNK
+                                      : ents[i].type == 'p' ? AE_IFIFO
+                                                            : AE_IFREG);
         archive_entry_set_size(e, (la_int64_t)len);
         if (ents[i].type == 'l')
             archive_entry_set_symlink(e, ents[i].data);
@@ -59,7 +61,8 @@ static void ar_add(struct pf_buf *b, const char *name, const void *data, size_t 
 {
     char h[61];
 
-    (void)snprintf(h, sizeof(h), "%-16s%-12s%-6s%-6s%-8s%-10zu`\n", name, "0", "0", "0", "100644", len);
+    (void)snprintf(h, sizeof(h), "%-16s%-12s%-6s%-6s%-8s%-10zu`\n", name, "0", "0", "0", "100644",
+                   len);
     assert_int_equal(pf_buf_append(b, h, 60), 0);
     assert_int_equal(pf_buf_append(b, data, len), 0);
     if (len & 1)
@@ -72,8 +75,8 @@ static const struct tent good_control[] = {
 };
 
 /* Writes a .deb whose data.tar holds `data` to a temp file; returns its path (static). */
-static const char *write_deb(const char *magic, const char *version, const struct tent *ctl, size_t nctl,
-                             const struct tent *data, size_t ndata)
+static const char *write_deb(const char *magic, const char *version, const struct tent *ctl,
+                             size_t nctl, const struct tent *data, size_t ndata)
 {
     static char path[64];
     struct pf_buf b = PF_BUF_INIT;
@@ -109,7 +112,8 @@ static int collect(const struct worker_deb_data_entry *e, void *ctx, void *userd
     char c = "fdlh"[e->type];
 
     assert_int_equal(pf_buf_appendf(&s->names, "%c %s%s%s\n", c, e->path, e->link ? " -> " : "",
-                                    e->link ? e->link : ""), 0);
+                                    e->link ? e->link : ""),
+                     0);
     if (strcmp(e->path, "usr/bin/hello") == 0) {
         ssize_t k = worker_deb_data_read(ctx, s->content, sizeof(s->content) - 1);
 
@@ -143,7 +147,8 @@ static void test_gzip_and_xz(void **state)
 
         open_fixture(files[i], &d);
         assert_string_equal(worker_deb822_para_get(worker_deb_file_control(d), "Package"), "hello");
-        assert_non_null(strstr(worker_deb_file_control_text(d), "Homepage: https://example.org/hello\n"));
+        assert_non_null(strstr(worker_deb_file_control_text(d),
+                               "Homepage: https://example.org/hello\n"));
         assert_non_null(strstr(worker_deb_file_md5sums(d), "  usr/bin/hello\n"));
         assert_null(strstr(worker_deb_file_md5sums(d), "hello.conf"));
         assert_string_equal(worker_deb_file_conffiles(d), "/etc/hello.conf\n/etc/hello2.conf\n");

@@ -52,8 +52,8 @@ static void parse_table(void **state)
         {"{\"auths\":{\"127.0.0.1:5000\":{\"auth\":\"" AUTH_USER "\"}}}", "127.0.0.1:5000", 1,
          "user", "pass", NULL, NULL},
         /* An empty entry next to a real one (docker writes those with credsStore). */
-        {"{\"auths\":{\"ghcr.io\":{},\"https://ghcr.io\":{\"auth\":\"" AUTH_USER "\"}}}",
-         "ghcr.io", 1, "user", "pass", NULL, NULL},
+        {"{\"auths\":{\"ghcr.io\":{},\"https://ghcr.io\":{\"auth\":\"" AUTH_USER "\"}}}", "ghcr.io",
+         1, "user", "pass", NULL, NULL},
         {"{\"auths\":{\"ghcr.io\":{\"identitytoken\":\"refresh-me\"}}}", "ghcr.io", 1, NULL, NULL,
          "refresh-me", NULL},
         {"{\"auths\":{\"ghcr.io\":{\"auth\":\"" AUTH_USER "\"}}}", "quay.io", 0, NULL, NULL, NULL,
@@ -62,8 +62,8 @@ static void parse_table(void **state)
         {"{\"auths\":{\"ghcr.io\":{\"auth\":\"" AUTH_USER "\"}},\"credHelpers\":{\"ghcr.io\":"
          "\"gh\"},\"credsStore\":\"desktop\"}",
          "ghcr.io", 2, NULL, NULL, NULL, "gh"},
-        {"{\"auths\":{\"ghcr.io\":{}},\"credsStore\":\"desktop\"}", "ghcr.io", 2, NULL, NULL,
-         NULL, "desktop"},
+        {"{\"auths\":{\"ghcr.io\":{}},\"credsStore\":\"desktop\"}", "ghcr.io", 2, NULL, NULL, NULL,
+         "desktop"},
         {"{\"auths\":{\"ghcr.io\":{\"auth\":\"" AUTH_USER "\"}},\"credsStore\":\"desktop\"}",
          "ghcr.io", 1, "user", "pass", NULL, NULL},
         /* Hostile helper names never reach posix_spawnp. */
@@ -204,8 +204,8 @@ static void lookup_file_order(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(key_spellings), cmocka_unit_test(parse_table),
-        cmocka_unit_test(helper_output), cmocka_unit_test(helper_spawn),
+        cmocka_unit_test(key_spellings),     cmocka_unit_test(parse_table),
+        cmocka_unit_test(helper_output),     cmocka_unit_test(helper_spawn),
         cmocka_unit_test(lookup_file_order),
     };
 

@@ -46,8 +46,8 @@ static void status_matches_dpkg_query(void **state)
         assert_true(p->installed);
         assert_null(p->statusd_file);
         assert_int_equal(pf_buf_appendf(&got, "%s %s %s %c%c%c\n", p->name, p->version, p->arch,
-                                         abbrev_want(p->want), abbrev_state(p->state),
-                                         p->eflag == WORKER_DPKG_EFLAG_OK ? ' ' : 'R'),
+                                        abbrev_want(p->want), abbrev_state(p->state),
+                                        p->eflag == WORKER_DPKG_EFLAG_OK ? ' ' : 'R'),
                          0);
     }
     assert_string_equal(got.p, expected);
@@ -68,8 +68,7 @@ static void status_raw_text_round_trips(void **state)
     for (size_t i = 0; i < db->n; i++) {
         if (i > 0)
             assert_int_equal(pf_buf_appends(&out, "\n"), 0);
-        assert_int_equal(pf_buf_append(&out, db->pkgs[i]->para.raw, db->pkgs[i]->para.raw_len),
-                         0);
+        assert_int_equal(pf_buf_append(&out, db->pkgs[i]->para.raw, db->pkgs[i]->para.raw_len), 0);
     }
     assert_string_equal(out.p, text);
     pf_buf_release(&out);
@@ -128,7 +127,8 @@ static void status_words_and_conffile_flags(void **state)
                                " /etc/held.conf 0123456789abcdef0123456789abcdef\n"
                                " /etc/with space.conf 11111111111111111111111111111111 obsolete\n"
                                " /etc/gone.conf newconffile remove-on-upgrade\n"
-                               " /etc/both 22222222222222222222222222222222 obsolete remove-on-upgrade\n"
+                               " /etc/both 22222222222222222222222222222222 obsolete "
+                               "remove-on-upgrade\n"
                                "\n"
                                "Package: removed\n"
                                "Status: deinstall ok config-files\n"
@@ -220,8 +220,8 @@ static void status_malformed(void **state)
     (void)state;
     for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
         err[0] = '\0';
-        assert_int_equal(worker_dpkg_db_parse_status(cases[i].text, strlen(cases[i].text), &db,
-                                                     err, sizeof(err)),
+        assert_int_equal(worker_dpkg_db_parse_status(cases[i].text, strlen(cases[i].text), &db, err,
+                                                     sizeof(err)),
                          cases[i].err);
         assert_string_equal(err, cases[i].msg);
         assert_null(db);
@@ -263,8 +263,8 @@ static void add_statusd(struct worker_dpkg_db *db, const char *name, int expect)
 static void statusd_files(void **state)
 {
     /* Deliberately not in name order, md5sums interleaved. */
-    static const char *const files[] = {"tzdata", "libc6.md5sums", "libssl3", "libc6",
-                                        "tzdata.md5sums", "base-files"};
+    static const char *const files[] = {"tzdata", "libc6.md5sums",  "libssl3",
+                                        "libc6",  "tzdata.md5sums", "base-files"};
     static const char *const order[] = {"base-files", "libc6", "libssl3", "tzdata"};
     struct worker_dpkg_db *db = worker_dpkg_db_new_statusd();
     const struct worker_dpkg_pkg *p;
@@ -306,17 +306,20 @@ static void statusd_files(void **state)
 static void statusd_legacy_names_and_status(void **state)
 {
     /* Old distroless cut names at the first '.', so the file name differs from the package. */
-    static const char ssl[] = "Package: libssl1.1\nVersion: 1.1.1n-0+deb11u5\nArchitecture: amd64\n";
+    static const char ssl[] = "Package: libssl1.1\nVersion: 1.1.1n-0+deb11u5\nArchitecture: "
+                              "amd64\n";
     static const char copa[] = "Package: zlib1g\nStatus: hold ok installed\nVersion: 1:1.2.13\n"
                                "Architecture: amd64\n";
     struct worker_dpkg_db *db = worker_dpkg_db_new_statusd();
     char err[128] = "";
 
     (void)state;
-    assert_int_equal(
-        worker_dpkg_db_add_statusd_file(db, "libssl1", ssl, strlen(ssl), err, sizeof(err)), 1);
-    assert_int_equal(
-        worker_dpkg_db_add_statusd_file(db, "zlib1g", copa, strlen(copa), err, sizeof(err)), 1);
+    assert_int_equal(worker_dpkg_db_add_statusd_file(db, "libssl1", ssl, strlen(ssl), err,
+                                                     sizeof(err)),
+                     1);
+    assert_int_equal(worker_dpkg_db_add_statusd_file(db, "zlib1g", copa, strlen(copa), err,
+                                                     sizeof(err)),
+                     1);
     assert_string_equal(worker_dpkg_db_find(db, "libssl1.1", NULL)->statusd_file, "libssl1");
     assert_true(worker_dpkg_db_find(db, "zlib1g", NULL)->has_status);
     assert_true(worker_dpkg_db_find(db, "zlib1g", NULL)->held);
@@ -325,8 +328,7 @@ static void statusd_legacy_names_and_status(void **state)
                      -EINVAL);
     assert_string_equal(err, "invalid status.d file name '../etc'");
     assert_int_equal(worker_dpkg_db_add_statusd_file(db, "", ssl, strlen(ssl), NULL, 0), -EINVAL);
-    assert_int_equal(worker_dpkg_db_add_statusd_file(db, "x", "Version: 1\n", 11, err,
-                                                     sizeof(err)),
+    assert_int_equal(worker_dpkg_db_add_statusd_file(db, "x", "Version: 1\n", 11, err, sizeof(err)),
                      -EINVAL);
     assert_int_equal(worker_dpkg_db_add_statusd_file(db, "empty", "", 0, NULL, 0), 0);
     assert_int_equal(db->n, 2);

@@ -9,7 +9,8 @@ static void parses_and_targets(void **state)
     /* As dpkg-divert writes it: from, to, package (":" = local), unsorted. */
     static const char text[] = "/usr/bin/man\n/usr/bin/man.REAL\n:\n"
                                "/bin/sh\n/bin/sh.distrib\ndash\n"
-                               "/usr/share/man/man1/sh.1.gz\n/usr/share/man/man1/sh.distrib.1.gz\ndash\n";
+                               "/usr/share/man/man1/sh.1.gz\n/usr/share/man/man1/"
+                               "sh.distrib.1.gz\ndash\n";
     struct worker_dpkg_diversions d;
     char err[256] = "";
     const char *p;
@@ -55,8 +56,8 @@ static void refuses_with_the_line(void **state)
         struct worker_dpkg_diversions d = {0};
         char err[256] = "";
 
-        assert_int_equal(worker_dpkg_diversions_parse(cases[i].text, strlen(cases[i].text), &d,
-                                                      err, sizeof(err)),
+        assert_int_equal(worker_dpkg_diversions_parse(cases[i].text, strlen(cases[i].text), &d, err,
+                                                      sizeof(err)),
                          -EINVAL);
         if (!strstr(err, cases[i].want))
             fail_msg("case %zu: '%s' does not contain '%s'", i, err, cases[i].want);

@@ -25,8 +25,8 @@ static void parses_and_finds(void **state)
     char err[256] = "";
 
     (void)state;
-    assert_int_equal(worker_dpkg_statoverrides_parse(text, sizeof(text) - 1, passwd, group, &s,
-                                                     err, sizeof(err)),
+    assert_int_equal(worker_dpkg_statoverrides_parse(text, sizeof(text) - 1, passwd, group, &s, err,
+                                                     sizeof(err)),
                      0);
     assert_int_equal(s.n, 4);
     o = worker_dpkg_statoverrides_find(&s, "/usr/bin/crontab");
@@ -50,8 +50,7 @@ static void parses_and_finds(void **state)
     worker_dpkg_statoverrides_release(&s);
     assert_int_equal(s.n, 0);
 
-    assert_int_equal(worker_dpkg_statoverrides_parse("", 0, NULL, NULL, &s, err, sizeof(err)),
-                     0);
+    assert_int_equal(worker_dpkg_statoverrides_parse("", 0, NULL, NULL, &s, err, sizeof(err)), 0);
     assert_int_equal(s.n, 0);
     assert_null(worker_dpkg_statoverrides_find(&s, "/usr/bin/crontab"));
 }
@@ -61,7 +60,8 @@ static void refuses_with_the_line(void **state)
     static const struct {
         const char *text, *want;
     } cases[] = {
-        {"root crontab 2755 /a\nroot nogroup 0755 /b\n", "line 2: 'nogroup' is not in the image's etc/group"},
+        {"root crontab 2755 /a\nroot nogroup 0755 /b\n",
+         "line 2: 'nogroup' is not in the image's etc/group"},
         {"nobody root 0755 /a\n", "line 1: 'nobody' is not in the image's etc/passwd"},
         {"root root 9755 /a\n", "line 1: bad mode '9755'"},
         {"root root 17777 /a\n", "line 1: bad mode '17777'"},
@@ -93,18 +93,18 @@ static void no_name_databases(void **state)
     char err[256] = "";
 
     (void)state;
-    assert_int_equal(worker_dpkg_statoverrides_parse("#0 #5 0640 /a\n", 14, NULL, NULL, &s,
-                                                     err, sizeof(err)),
+    assert_int_equal(worker_dpkg_statoverrides_parse("#0 #5 0640 /a\n", 14, NULL, NULL, &s, err,
+                                                     sizeof(err)),
                      0);
     assert_int_equal(s.v[0].gid, 5);
     worker_dpkg_statoverrides_release(&s);
-    assert_int_equal(worker_dpkg_statoverrides_parse("daemon #5 0640 /a\n", 18, NULL, NULL, &s,
-                                                     err, sizeof(err)),
+    assert_int_equal(worker_dpkg_statoverrides_parse("daemon #5 0640 /a\n", 18, NULL, NULL, &s, err,
+                                                     sizeof(err)),
                      -EINVAL);
     assert_non_null(strstr(err, "'daemon' is not in the image's etc/passwd"));
     /* root is 0 whether listed or not. */
-    assert_int_equal(worker_dpkg_statoverrides_parse("root root 0640 /a\n", 18, NULL, NULL, &s,
-                                                     err, sizeof(err)),
+    assert_int_equal(worker_dpkg_statoverrides_parse("root root 0640 /a\n", 18, NULL, NULL, &s, err,
+                                                     sizeof(err)),
                      0);
     assert_int_equal(s.v[0].uid, 0);
     assert_int_equal(s.v[0].gid, 0);

@@ -115,7 +115,7 @@ static void work_dir(void **state)
     assert_false(created);
     created = true;
     assert_int_equal(pf_fs_make_work_dir(dir, false, &created), -EEXIST); /* a default path */
-    assert_true(created); /* untouched on failure */
+    assert_true(created);                                                 /* untouched on failure */
 
     assert_int_equal(setenv("TMPDIR", root, 1), 0);
     def = pf_fs_work_dir_default("pf-x");

@@ -39,11 +39,13 @@ static const char oci_manifest[] =
     "\"layers\":[{\"mediaType\":\"" PF_MT_OCI_LAYER_GZIP "\",\"digest\":\"" D2 "\",\"size\":32}],"
     "\"x-unknown\":\"kept\",\"annotations\":{\"org.example\":\"v\"}}";
 
-static const char docker_manifest[] =
-    "{\"schemaVersion\":2,\"mediaType\":\"" PF_MT_DOCKER_MANIFEST "\","
-    "\"config\":{\"mediaType\":\"" PF_MT_DOCKER_CONFIG "\",\"digest\":\"" D1 "\",\"size\":7},"
-    "\"layers\":[{\"mediaType\":\"" PF_MT_DOCKER_LAYER_GZIP "\",\"digest\":\"" D2 "\","
-    "\"size\":32}]}";
+static const char docker_manifest[] = "{\"schemaVersion\":2,\"mediaType\":\"" PF_MT_DOCKER_MANIFEST
+                                      "\","
+                                      "\"config\":{\"mediaType\":\"" PF_MT_DOCKER_CONFIG
+                                      "\",\"digest\":\"" D1 "\",\"size\":7},"
+                                      "\"layers\":[{\"mediaType\":\"" PF_MT_DOCKER_LAYER_GZIP
+                                      "\",\"digest\":\"" D2 "\","
+                                      "\"size\":32}]}";
 
 static const char oci_index[] =
     "{\"schemaVersion\":2,\"mediaType\":\"" PF_MT_OCI_INDEX "\",\"manifests\":["
@@ -83,8 +85,8 @@ static void config_appends_layer_history_label(void **state)
 
     (void)state;
     assert_int_equal(worker_image_patch_config(config_json, strlen(config_json), D4, D9,
-                                               "upgraded 1 package: a 1.0 -> 1.1", &out, &len,
-                                               err, sizeof(err)),
+                                               "upgraded 1 package: a 1.0 -> 1.1", &out, &len, err,
+                                               sizeof(err)),
                      0);
     assert_int_equal(strlen(out), len);
     j = load(out, len);
@@ -104,14 +106,13 @@ static void config_appends_layer_history_label(void **state)
         json_string_value(json_object_get(json_object_get(json_object_get(j, "config"), "Labels"),
                                           WORKER_IMAGE_PATCH_LABEL_BASE)),
         D9);
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(json_object_get(j, "config"), "Labels"),
-                                          "a")),
-        "1");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(j, "config"), "Labels"), "a")),
+                        "1");
     assert_int_equal(json_array_size(json_object_get(json_object_get(j, "x-vendor"), "keep")), 3);
-    assert_string_equal(json_string_value(json_array_get(
-                            json_object_get(json_object_get(j, "config"), "Env"), 0)),
-                        "PATH=/bin");
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(json_object_get(j, "config"), "Env"), 0)),
+        "PATH=/bin");
     assert_string_equal(jstr(j, "created", NULL), "2024-01-01T00:00:00Z");
     json_decref(j);
     pf_free(out);
@@ -152,9 +153,9 @@ static void config_is_reproducible_and_bounded(void **state)
 
 static void config_without_history_or_labels(void **state)
 {
-    static const char bare[] =
-        "{\"architecture\":\"arm64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
-        "\"diff_ids\":[]},\"config\":null}";
+    static const char bare[] = "{\"architecture\":\"arm64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
+                               "\"layers\","
+                               "\"diff_ids\":[]},\"config\":null}";
     char *out = NULL, err[256];
     size_t len;
     json_t *j;
@@ -200,8 +201,8 @@ static void config_malformed(void **state)
     for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
         err[0] = '\0';
         assert_int_equal(worker_image_patch_config(cases[i].json, strlen(cases[i].json),
-                                                   cases[i].diff_id, cases[i].base, "t", &out,
-                                                   &len, err, sizeof(err)),
+                                                   cases[i].diff_id, cases[i].base, "t", &out, &len,
+                                                   err, sizeof(err)),
                          cases[i].want);
         assert_null(out);
         assert_true(err[0] != '\0');
@@ -225,8 +226,8 @@ static void manifest_oci(void **state)
     layer.size = 1234;
     layer.media_type = (char *)"application/x-ignored";
     assert_int_equal(worker_image_patch_manifest(oci_manifest, strlen(oci_manifest), &cfg, &layer,
-                                                 D9, "docker.io/library/debian:12", &out, &len,
-                                                 err, sizeof(err)),
+                                                 D9, "docker.io/library/debian:12", &out, &len, err,
+                                                 sizeof(err)),
                      0);
     assert_int_equal(pf_manifest_parse(out, len, &mf, err, sizeof(err)), 0);
     assert_string_equal(mf.media_type, PF_MT_OCI_MANIFEST);
@@ -295,14 +296,14 @@ static void manifest_malformed(void **state)
     cfg.digest = (char *)D4;
     layer.digest = (char *)D5;
     for (size_t i = 0; i < PF_ARRAY_SIZE(bad); i++) {
-        assert_int_equal(worker_image_patch_manifest(bad[i], strlen(bad[i]), &cfg, &layer, D9,
-                                                     NULL, &out, &len, err, sizeof(err)),
+        assert_int_equal(worker_image_patch_manifest(bad[i], strlen(bad[i]), &cfg, &layer, D9, NULL,
+                                                     &out, &len, err, sizeof(err)),
                          -EINVAL);
         assert_null(out);
     }
     layer.digest = (char *)"sha256:short";
-    assert_int_equal(worker_image_patch_manifest(oci_manifest, strlen(oci_manifest), &cfg,
-                                                 &layer, D9, NULL, &out, &len, err, sizeof(err)),
+    assert_int_equal(worker_image_patch_manifest(oci_manifest, strlen(oci_manifest), &cfg, &layer,
+                                                 D9, NULL, &out, &len, err, sizeof(err)),
                      -EINVAL);
     assert_null(out);
 }
@@ -345,8 +346,8 @@ static void index_swaps_and_drops_attestations(void **state)
                                               &len, err, sizeof(err)),
                      -EINVAL);
     assert_null(out);
-    assert_int_equal(worker_image_patch_index(oci_manifest, strlen(oci_manifest), NULL, 0, D9,
-                                              NULL, &out, &len, err, sizeof(err)),
+    assert_int_equal(worker_image_patch_index(oci_manifest, strlen(oci_manifest), NULL, 0, D9, NULL,
+                                              &out, &len, err, sizeof(err)),
                      -EINVAL);
     assert_null(out);
 }
@@ -462,8 +463,7 @@ static void blob_cache_paths_and_verification(void **state)
     /* A corrupt pre-placed file is detected, removed and not returned. */
     p = worker_blob_cache_path(c, other);
     write_file(p, "not world");
-    assert_int_equal(worker_blob_cache_get(c, NULL, NULL, other, &got, err, sizeof(err)),
-                     -ENOENT);
+    assert_int_equal(worker_blob_cache_get(c, NULL, NULL, other, &got, err, sizeof(err)), -ENOENT);
     assert_null(got);
     assert_int_equal(stat(p, &st), -1);
 

@@ -72,8 +72,7 @@ static void test_conf_consumers(void **state)
     assert_string_equal(prop(PF_KAFKA_JOBS_CONSUMER, &o, &c, "client.id"), "host:42");
     assert_string_equal(prop(PF_KAFKA_JOBS_CONSUMER, &o, &c, "partition.assignment.strategy"),
                         "roundrobin");
-    assert_string_equal(prop(PF_KAFKA_JOBS_CONSUMER, &o, &c, "enable.auto.offset.store"),
-                        "false");
+    assert_string_equal(prop(PF_KAFKA_JOBS_CONSUMER, &o, &c, "enable.auto.offset.store"), "false");
     assert_string_equal(prop(PF_KAFKA_JOBS_CONSUMER, &o, &c, "enable.auto.commit"), "true");
     assert_string_equal(prop(PF_KAFKA_JOBS_CONSUMER, &o, &c, "auto.commit.interval.ms"), "1000");
     assert_string_equal(prop(PF_KAFKA_JOBS_CONSUMER, &o, &c, "session.timeout.ms"), "10000");
@@ -96,8 +95,7 @@ static void test_conf_consumers(void **state)
     assert_string_equal(prop(PF_KAFKA_RESULTS_CONSUMER, &o, &c, "enable.auto.offset.store"),
                         "false");
     assert_string_equal(prop(PF_KAFKA_RESULTS_CONSUMER, &o, &c, "session.timeout.ms"), "10000");
-    assert_string_equal(prop(PF_KAFKA_RESULTS_CONSUMER, &o, &c, "enable.partition.eof"),
-                        "false");
+    assert_string_equal(prop(PF_KAFKA_RESULTS_CONSUMER, &o, &c, "enable.partition.eof"), "false");
 }
 
 static void test_conf_errors(void **state)
@@ -108,8 +106,7 @@ static void test_conf_errors(void **state)
     char err[256] = "", id[300];
 
     (void)state;
-    assert_int_equal(pf_kafka_conf_build(PF_KAFKA_PUBLISHER, &none, &c, err, sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(pf_kafka_conf_build(PF_KAFKA_PUBLISHER, &none, &c, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "brokers"));
     assert_int_equal(pf_kafka_conf_build(PF_KAFKA_PROFILE__MAX, &o, &c, NULL, 0), -EINVAL);
     /* The attempts reader's group is derived from the client id: it needs one that fits. */
@@ -158,15 +155,19 @@ static void test_attempt_parse_good(void **state)
 static void test_attempt_parse_bad(void **state)
 {
     static const char *const invalid[] = {
-        "", " ", "j", "j ", "j  1 w", " j 1 w", "j -1 w", "j +1 w", "j - w", "j x w",
-        "j 1x w", "j 1\tw", "j 1 ", "j 1  ", "j 0x1 w", "j\t1 w", "j 1 w\n", "j 1.5 w",
+        "",      " ",      "j",      "j ",   "j  1 w", " j 1 w",  "j -1 w", "j +1 w",  "j - w",
+        "j x w", "j 1x w", "j 1\tw", "j 1 ", "j 1  ",  "j 0x1 w", "j\t1 w", "j 1 w\n", "j 1.5 w",
     };
     static const char *const range[] = {
-        "j 0 w", "j 1000001 w", "j 4294967295 w", "j 4294967296 w",
-        "j 99999999999999999999999999 w", "j -0 w" /* "-0" is invalid, not zero */,
+        "j 0 w",
+        "j 1000001 w",
+        "j 4294967295 w",
+        "j 4294967296 w",
+        "j 99999999999999999999999999 w",
+        "j -0 w" /* "-0" is invalid, not zero */,
     };
     char id[PF_KAFKA_JOB_ID_MAX + 1] = "keep", long_id[PF_KAFKA_JOB_ID_MAX + 16],
-         big[PF_KAFKA_ATTEMPT_RECORD_MAX + 1];
+                                  big[PF_KAFKA_ATTEMPT_RECORD_MAX + 1];
     unsigned n = 77;
 
     (void)state;
@@ -232,9 +233,13 @@ static void test_producer_reports(void **state)
     struct pf_kafka_consumer *c = NULL;
     int tag = 0;
     struct pf_kafka_record rec = {.topic = PF_KAFKA_TOPIC_RESULTS,
-                                  .partition = PF_KAFKA_PARTITION_ANY, .key = "k", .key_len = 1,
-                                  .value = "v", .value_len = 1,
-                                  .header_name = PF_KAFKA_HEADER_REASON, .opaque = &tag};
+                                  .partition = PF_KAFKA_PARTITION_ANY,
+                                  .key = "k",
+                                  .key_len = 1,
+                                  .value = "v",
+                                  .value_len = 1,
+                                  .header_name = PF_KAFKA_HEADER_REASON,
+                                  .opaque = &tag};
     char err[256];
 
     (void)state;
@@ -266,12 +271,9 @@ static void test_producer_reports(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_topic_names),
-        cmocka_unit_test(test_conf_producers),
-        cmocka_unit_test(test_conf_consumers),
-        cmocka_unit_test(test_conf_errors),
-        cmocka_unit_test(test_attempt_parse_good),
-        cmocka_unit_test(test_attempt_parse_bad),
+        cmocka_unit_test(test_topic_names),        cmocka_unit_test(test_conf_producers),
+        cmocka_unit_test(test_conf_consumers),     cmocka_unit_test(test_conf_errors),
+        cmocka_unit_test(test_attempt_parse_good), cmocka_unit_test(test_attempt_parse_bad),
         cmocka_unit_test(test_producer_reports),
     };
 

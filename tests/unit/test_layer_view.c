@@ -93,12 +93,12 @@ static int apply(struct worker_layer_view *v, const struct tent *ents, size_t n,
     return r;
 }
 
-#define APPLY_OK(v, ents, gz)                                                                  \
-    do {                                                                                       \
-        char eb_[256] = "";                                                                    \
-        int r_ = apply((v), (ents), PF_ARRAY_SIZE(ents), (gz), eb_, sizeof(eb_));              \
-        if (r_ != 0)                                                                           \
-            fail_msg("apply failed: %d %s", r_, eb_);                                          \
+#define APPLY_OK(v, ents, gz)                                                                      \
+    do {                                                                                           \
+        char eb_[256] = "";                                                                        \
+        int r_ = apply((v), (ents), PF_ARRAY_SIZE(ents), (gz), eb_, sizeof(eb_));                  \
+        if (r_ != 0)                                                                               \
+            fail_msg("apply failed: %d %s", r_, eb_);                                              \
     } while (0)
 
 /* The engine's sort of selection: os-release, the dpkg database, apt configuration. */
@@ -210,10 +210,15 @@ static void basic_merge(void **state)
 static void whiteout_file_and_dir(void **state)
 {
     const struct tent l0[] = {
-        {"a/f", 'f', "x"}, {"a/keep", 'f', "y"}, {"d/x", 'f', "1"}, {"d/y/z", 'f', "2"},
+        {"a/f", 'f', "x"},
+        {"a/keep", 'f', "y"},
+        {"d/x", 'f', "1"},
+        {"d/y/z", 'f', "2"},
     };
     const struct tent l1[] = {
-        {"a/.wh.f", 'f', NULL}, {".wh.d", 'f', NULL}, {"a/.wh.missing", 'f', NULL},
+        {"a/.wh.f", 'f', NULL},
+        {".wh.d", 'f', NULL},
+        {"a/.wh.missing", 'f', NULL},
     };
     struct worker_layer_view *v = view_new(0, 0, 0);
     struct worker_layer_view_stats st;
@@ -253,10 +258,9 @@ static void same_layer_whiteout_order(void **state)
 {
     const struct tent l0[] = {{"a/old", 'f', "o"}, {"d/lower", 'f', "l"}};
     const struct tent l1[] = {
-        {"a/new", 'f', "n"},        /* added before its own whiteout: survives */
-        {"a/.wh.new", 'f', NULL},
-        {"a/.wh.old", 'f', NULL},
-        {"d/upper", 'f', "u"},      /* directory recreated in the same layer */
+        {"a/new", 'f', "n"}, /* added before its own whiteout: survives */
+        {"a/.wh.new", 'f', NULL}, {"a/.wh.old", 'f', NULL},
+        {"d/upper", 'f', "u"}, /* directory recreated in the same layer */
         {".wh.d", 'f', NULL},
     };
     struct worker_layer_view *v = view_new(0, 0, 0);
@@ -274,13 +278,16 @@ static void same_layer_whiteout_order(void **state)
 static void replace_rules(void **state)
 {
     const struct tent l0[] = {
-        {"d/", 'd', NULL}, {"d/child", 'f', "c"}, {"f/sub", 'f', "s"}, {"lib", 'l', "usr/lib"},
+        {"d/", 'd', NULL},
+        {"d/child", 'f', "c"},
+        {"f/sub", 'f', "s"},
+        {"lib", 'l', "usr/lib"},
         {"usr/lib/libc.so", 'f', "libc"},
     };
     const struct tent l1[] = {
-        {"d/", 'd', NULL},    /* dir over dir: attributes only, children stay */
+        {"d/", 'd', NULL},        /* dir over dir: attributes only, children stay */
         {"f", 'f', "now a file"}, /* file over dir: the subtree goes */
-        {"lib/", 'd', NULL},  /* dir over symlink (rules_oci #857): the symlink goes */
+        {"lib/", 'd', NULL},      /* dir over symlink (rules_oci #857): the symlink goes */
     };
     struct worker_layer_view *v = view_new(0, 0, 0);
     const struct worker_layer_entry *e;
@@ -354,12 +361,10 @@ static void symlink_targets_clamped(void **state)
     assert_resolves(v, "../../../etc/self/self/passwd", false, "etc/passwd");
     assert_resolves(v, "", false, "");
     assert_resolves(v, "/..", false, "");
-    assert_int_equal(worker_layer_view_resolve(v, "loop1/x", false, &got, eb, sizeof(eb)),
-                     -ELOOP);
+    assert_int_equal(worker_layer_view_resolve(v, "loop1/x", false, &got, eb, sizeof(eb)), -ELOOP);
     assert_non_null(strstr(eb, "loop1/x"));
     assert_null(got);
-    assert_int_equal(worker_layer_view_resolve(v, "file/x", false, &got, eb, sizeof(eb)),
-                     -ENOTDIR);
+    assert_int_equal(worker_layer_view_resolve(v, "file/x", false, &got, eb, sizeof(eb)), -ENOTDIR);
     assert_non_null(worker_layer_view_get(v, "loop1")); /* the link itself is still there */
     assert_null(worker_layer_view_get(v, "loop1/x"));
     worker_layer_view_free(v);
@@ -367,7 +372,8 @@ static void symlink_targets_clamped(void **state)
 
 static void hardlink_recorded(void **state)
 {
-    const struct tent l0[] = {{"etc/apt/a.conf", 'f', "A"}, {"etc/apt/b.conf", 'h', "./etc/apt/a.conf"}};
+    const struct tent l0[] = {{"etc/apt/a.conf", 'f', "A"},
+                              {"etc/apt/b.conf", 'h', "./etc/apt/a.conf"}};
     struct worker_layer_view *v = view_new(0, 0, 0);
     const struct worker_layer_entry *e;
 
@@ -421,7 +427,8 @@ static void hostile_layers_refused(void **state)
 
     (void)state;
     for (i = 0; i < PF_ARRAY_SIZE(cases); i++) {
-        struct tent layer[3] = {{"etc/os-release", 'f', "ID=evil\n"}, cases[i].bad,
+        struct tent layer[3] = {{"etc/os-release", 'f', "ID=evil\n"},
+                                cases[i].bad,
                                 {"etc/after", 'f', "z"}};
         struct worker_layer_view *v = view_new(0, 0, 0);
         struct worker_layer_view_stats st;
@@ -464,7 +471,9 @@ static void entry_count_cap(void **state)
 
 static void special_files_skipped(void **state)
 {
-    const struct tent l0[] = {{"dev/null", 'c', NULL}, {"run/fifo", 'p', NULL}, {"etc/x", 'f', "1"}};
+    const struct tent l0[] = {{"dev/null", 'c', NULL},
+                              {"run/fifo", 'p', NULL},
+                              {"etc/x", 'f', "1"}};
     struct worker_layer_view *v = view_new(0, 0, 0);
     struct worker_layer_view_stats st;
 
@@ -555,7 +564,8 @@ static void reader_fd_and_garbage(void **state)
     pf_free(tar);
 
     assert_int_equal(worker_layer_view_apply_memory(v, "not a tar at all, honestly", 26, eb,
-                                                    sizeof(eb)), -EBADMSG);
+                                                    sizeof(eb)),
+                     -EBADMSG);
     assert_int_equal(worker_layer_view_get(v, "etc/apt/sources.list")->layer, 1);
     worker_layer_view_free(v);
 }

@@ -47,18 +47,41 @@ static void sample_op(struct worker_layer_writer *w, int i, int fd)
     int r = 0;
 
     switch (i) {
-    case 0: r = worker_layer_writer_add_dir(w, "etc", &dir_attr); break;
-    case 1: r = worker_layer_writer_add_file_mem(w, "etc/os-release", &file_attr, "ID=x\n", 5); break;
-    case 2: r = worker_layer_writer_add_dir(w, "a", &dir_attr); break;
-    case 3: r = worker_layer_writer_add_file_mem(w, "a/b", &exec_attr, "bee", 3); break;
-    case 4: r = worker_layer_writer_add_file_mem(w, "a.b", &file_attr, "", 0); break;
-    case 5: r = worker_layer_writer_add_symlink(w, "a/link", &file_attr, "../etc/os-release"); break;
-    case 6: r = worker_layer_writer_add_hardlink(w, "a/hard", "a/b"); break;
-    case 7: r = worker_layer_writer_add_whiteout(w, "a/zzz"); break;
-    case 8: r = worker_layer_writer_add_opaque(w, "a"); break;
-    case 9: r = worker_layer_writer_add_whiteout(w, "gone"); break;
-    case 10: r = worker_layer_writer_add_file_fd(w, "a/fromfd", &file_attr, fd, 3, 4); break;
-    default: fail();
+    case 0:
+        r = worker_layer_writer_add_dir(w, "etc", &dir_attr);
+        break;
+    case 1:
+        r = worker_layer_writer_add_file_mem(w, "etc/os-release", &file_attr, "ID=x\n", 5);
+        break;
+    case 2:
+        r = worker_layer_writer_add_dir(w, "a", &dir_attr);
+        break;
+    case 3:
+        r = worker_layer_writer_add_file_mem(w, "a/b", &exec_attr, "bee", 3);
+        break;
+    case 4:
+        r = worker_layer_writer_add_file_mem(w, "a.b", &file_attr, "", 0);
+        break;
+    case 5:
+        r = worker_layer_writer_add_symlink(w, "a/link", &file_attr, "../etc/os-release");
+        break;
+    case 6:
+        r = worker_layer_writer_add_hardlink(w, "a/hard", "a/b");
+        break;
+    case 7:
+        r = worker_layer_writer_add_whiteout(w, "a/zzz");
+        break;
+    case 8:
+        r = worker_layer_writer_add_opaque(w, "a");
+        break;
+    case 9:
+        r = worker_layer_writer_add_whiteout(w, "gone");
+        break;
+    case 10:
+        r = worker_layer_writer_add_file_fd(w, "a/fromfd", &file_attr, fd, 3, 4);
+        break;
+    default:
+        fail();
     }
     assert_int_equal(r, 0);
 }
@@ -143,7 +166,10 @@ static void digests_and_gzip_header(void **state)
     assert_int_equal(pf_sha256_digest(tar, tar_len, want), 0);
     assert_string_equal(res.diff_id, want);
     /* ustar magic, empty uname/gname, mtime 0 in the first header. */
-    assert_memory_equal(tar + 257, "ustar\0" "00", 8);
+    assert_memory_equal(tar + 257,
+                        "ustar\0"
+                        "00",
+                        8);
     assert_int_equal(tar[265], 0);
     assert_int_equal(tar[297], 0);
     assert_memory_equal(tar + 136, "00000000000", 12);

@@ -62,12 +62,12 @@ static void test_histogram(void **state)
         int64_t started, finished;
         int observed;
     } rows[] = {
-        {1000, 1500, 1},      /* 0.5 s */
-        {1000, 2000, 1},      /* exactly 1 s: in le="1" (upper bounds are inclusive) */
-        {1000, 13000, 1},     /* 12 s */
-        {1000, 5000000, 1},   /* 4999 s: only +Inf */
-        {0, 2000, 0},         /* no start time */
-        {3000, 2000, 0},      /* finished before it started */
+        {1000, 1500, 1},    /* 0.5 s */
+        {1000, 2000, 1},    /* exactly 1 s: in le="1" (upper bounds are inclusive) */
+        {1000, 13000, 1},   /* 12 s */
+        {1000, 5000000, 1}, /* 4999 s: only +Inf */
+        {0, 2000, 0},       /* no start time */
+        {3000, 2000, 0},    /* finished before it started */
     };
     struct aggregator_metrics m = {0};
     char *text;

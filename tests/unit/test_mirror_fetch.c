@@ -81,8 +81,8 @@ static void server_stop(struct server *s)
 
 static const struct pf_mirror_fetch_options fast = {.retry_delay_ms = 10};
 
-static int fetch_url(struct server *s, const char *path, size_t max, struct pf_buf *out,
-                     char *err, size_t errlen)
+static int fetch_url(struct server *s, const char *path, size_t max, struct pf_buf *out, char *err,
+                     size_t errlen)
 {
     char url[128];
 

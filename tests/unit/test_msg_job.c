@@ -81,8 +81,7 @@ static void job_encode_refuses_missing_required(void **state)
 {
     struct pf_msg_job m;
     char *s = NULL;
-    char **fields[] = {&m.run_id, &m.job_id, &m.job.source, &m.job.target_repo,
-                       &m.job.target_tag};
+    char **fields[] = {&m.run_id, &m.job_id, &m.job.source, &m.job.target_repo, &m.job.target_tag};
 
     (void)state;
     for (size_t i = 0; i < PF_ARRAY_SIZE(fields); i++) {
@@ -134,14 +133,11 @@ static const struct refusal job_refusals[] = {
     {"{" JOB_HEAD "\"source\":\"s\",\"push\":1," JOB_TARGET "}", -EINVAL, "'push'"},
     {"{" JOB_HEAD "\"source\":\"s\",\"dry_run\":\"yes\"," JOB_TARGET "}", -EINVAL, "'dry_run'"},
     {"{" JOB_HEAD "\"source\":\"s\",\"timeout_ms\":-1," JOB_TARGET "}", -EINVAL, "'timeout_ms'"},
-    {"{" JOB_HEAD "\"source\":\"s\",\"timeout_ms\":1.5," JOB_TARGET "}", -EINVAL,
-     "'timeout_ms'"},
-    {"{" JOB_HEAD "\"source\":\"s\",\"verdict\":\"maybe\"," JOB_TARGET "}", -EINVAL,
-     "'verdict'"},
+    {"{" JOB_HEAD "\"source\":\"s\",\"timeout_ms\":1.5," JOB_TARGET "}", -EINVAL, "'timeout_ms'"},
+    {"{" JOB_HEAD "\"source\":\"s\",\"verdict\":\"maybe\"," JOB_TARGET "}", -EINVAL, "'verdict'"},
     {"{" JOB_HEAD "\"source\":\"s\",\"verdict\":\"skip_clean\"," JOB_TARGET "}", -EINVAL,
      "'skip_tag'"},
-    {"{" JOB_HEAD "\"source\":\"s\",\"created_ms\":true," JOB_TARGET "}", -EINVAL,
-     "'created_ms'"},
+    {"{" JOB_HEAD "\"source\":\"s\",\"created_ms\":true," JOB_TARGET "}", -EINVAL, "'created_ms'"},
     {"{" JOB_HEAD "\"source\":\"s\",\"source\":\"t\"," JOB_TARGET "}", -EINVAL, "duplicate"},
     {"[1,2]", -EINVAL, "not a JSON object"},
     {"{\"v\":1,", -EINVAL, "not JSON"},
@@ -157,8 +153,8 @@ static void job_decode_refusals(void **state)
         int r = pf_msg_job_decode(t->json, strlen(t->json), &out, err, sizeof(err));
 
         if (r != t->want || !strstr(err, t->field))
-            fail_msg("case %zu (%s): r=%d err='%s', want %d and '%s'", i, t->json, r, err,
-                     t->want, t->field);
+            fail_msg("case %zu (%s): r=%d err='%s', want %d and '%s'", i, t->json, r, err, t->want,
+                     t->field);
         /* *ret untouched on failure */
         assert_int_equal(out.timeout_ms, 42);
         assert_null(out.run_id);
@@ -237,8 +233,7 @@ static const struct refusal run_refusals[] = {
     {"{\"v\":1,\"run_id\":\"r\",\"expected\":-2}", -EINVAL, "'expected'"},
     {"{\"v\":1,\"run_id\":\"r\",\"expected\":1,\"warnings\":{}}", -EINVAL, "'warnings'"},
     {"{\"v\":1,\"run_id\":\"r\",\"expected\":1,\"mode\":\"fast\"}", -EINVAL, "'mode'"},
-    {"{\"v\":1,\"run_id\":\"r\",\"expected\":1,\"config_digest\":1}", -EINVAL,
-     "'config_digest'"},
+    {"{\"v\":1,\"run_id\":\"r\",\"expected\":1,\"config_digest\":1}", -EINVAL, "'config_digest'"},
 };
 
 static void run_decode_refusals(void **state)
@@ -251,8 +246,8 @@ static void run_decode_refusals(void **state)
         int r = pf_msg_run_decode(t->json, strlen(t->json), &out, err, sizeof(err));
 
         if (r != t->want || !strstr(err, t->field))
-            fail_msg("case %zu (%s): r=%d err='%s', want %d and '%s'", i, t->json, r, err,
-                     t->want, t->field);
+            fail_msg("case %zu (%s): r=%d err='%s', want %d and '%s'", i, t->json, r, err, t->want,
+                     t->field);
         assert_int_equal(out.expected, 99);
     }
 }

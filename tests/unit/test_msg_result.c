@@ -19,11 +19,21 @@ static void round_trip(void **state)
         {.platform = "linux/arm64", .error = "no such blob \"x\"\n"},
     };
     struct pf_msg_result in = {
-        .run_id = "r1", .job_id = "j1", .name = "nginx", .source = "reg/nginx:1.25",
-        .status = "Patched", .patched_tag = "1.25-patched", .patched_ref = "reg/nginx:1.25-patched",
-        .patched_digest = "sha256:ab", .details = "2 upgraded \xc3\xa9", .worker = "h:1",
-        .started_ms = 1700000000000, .finished_ms = 1700000001234, .attempt = 3,
-        .platforms = plats, .n_platforms = 2,
+        .run_id = "r1",
+        .job_id = "j1",
+        .name = "nginx",
+        .source = "reg/nginx:1.25",
+        .status = "Patched",
+        .patched_tag = "1.25-patched",
+        .patched_ref = "reg/nginx:1.25-patched",
+        .patched_digest = "sha256:ab",
+        .details = "2 upgraded \xc3\xa9",
+        .worker = "h:1",
+        .started_ms = 1700000000000,
+        .finished_ms = 1700000001234,
+        .attempt = 3,
+        .platforms = plats,
+        .n_platforms = 2,
     };
     struct pf_msg_result out = {0};
     char err[256] = "", *s = NULL;
@@ -63,8 +73,7 @@ static void round_trip(void **state)
 
 static void minimal_wire_text(void **state)
 {
-    struct pf_msg_result in = {.run_id = "r", .job_id = "j", .source = "a/b:1",
-                               .status = "Failed"};
+    struct pf_msg_result in = {.run_id = "r", .job_id = "j", .source = "a/b:1", .status = "Failed"};
     char *s = NULL;
 
     (void)state;
@@ -164,8 +173,7 @@ static void decode_lenient(void **state)
     assert_int_equal(out.n_platforms, 1);
     pf_msg_result_release(&out);
     /* Attempt defaults to 1 when absent. */
-    assert_int_equal(pf_msg_result_decode(OK_HEAD "}", strlen(OK_HEAD "}"), &out, err,
-                                          sizeof(err)),
+    assert_int_equal(pf_msg_result_decode(OK_HEAD "}", strlen(OK_HEAD "}"), &out, err, sizeof(err)),
                      0);
     assert_int_equal(out.attempt, 1);
     pf_msg_result_release(&out);

@@ -72,8 +72,7 @@ static void detect_media_types(void **state)
                      PF_MANIFEST_SCHEMA1);
     assert_int_equal(pf_oci_detect_manifest("application/json", schema1, strlen(schema1), &mt),
                      PF_MANIFEST_SCHEMA1);
-    assert_int_equal(pf_oci_detect_manifest("application/json", "[]", 2, &mt),
-                     PF_MANIFEST_INVALID);
+    assert_int_equal(pf_oci_detect_manifest("application/json", "[]", 2, &mt), PF_MANIFEST_INVALID);
     assert_true(pf_oci_media_type_is_index(PF_MT_DOCKER_LIST));
     assert_false(pf_oci_media_type_is_index(PF_MT_OCI_MANIFEST));
     assert_true(pf_oci_media_type_is_manifest(PF_MT_OCI_INDEX));
@@ -100,8 +99,7 @@ static void manifest_round_trip(void **state)
     size_t len;
 
     (void)state;
-    assert_int_equal(pf_manifest_parse(manifest_json, strlen(manifest_json), &m, err,
-                                       sizeof(err)),
+    assert_int_equal(pf_manifest_parse(manifest_json, strlen(manifest_json), &m, err, sizeof(err)),
                      0);
     assert_string_equal(m.media_type, PF_MT_OCI_MANIFEST);
     assert_string_equal(m.config.digest, D1);
@@ -140,8 +138,7 @@ static void manifest_rejects(void **state)
     (void)state;
     for (size_t i = 0; i < PF_ARRAY_SIZE(bad); i++) {
         err[0] = '\0';
-        assert_int_equal(pf_manifest_parse(bad[i], strlen(bad[i]), &m, err, sizeof(err)),
-                         -EINVAL);
+        assert_int_equal(pf_manifest_parse(bad[i], strlen(bad[i]), &m, err, sizeof(err)), -EINVAL);
         assert_true(err[0] != '\0');
     }
 }
@@ -220,18 +217,12 @@ static void platforms(void **state)
         const char *want, *have;
         bool match;
     } t[] = {
-        {"linux/arm64", "linux/arm64/v8", true},
-        {"linux/arm64/v8", "linux/arm64", true},
-        {"linux/aarch64", "linux/arm64", true},
-        {"linux/x86_64", "linux/amd64", true},
-        {"linux/amd64/v1", "linux/amd64", true},
-        {"linux/amd64", "linux/amd64/v3", true},
-        {"linux/amd64/v3", "linux/amd64", false},
-        {"linux/arm", "linux/arm/v7", true},
-        {"linux/arm/v6", "linux/arm/v7", false},
-        {"linux/armhf", "linux/arm/7", true},
-        {"LINUX/AMD64", "linux/amd64", true},
-        {"linux/amd64", "windows/amd64", false},
+        {"linux/arm64", "linux/arm64/v8", true},  {"linux/arm64/v8", "linux/arm64", true},
+        {"linux/aarch64", "linux/arm64", true},   {"linux/x86_64", "linux/amd64", true},
+        {"linux/amd64/v1", "linux/amd64", true},  {"linux/amd64", "linux/amd64/v3", true},
+        {"linux/amd64/v3", "linux/amd64", false}, {"linux/arm", "linux/arm/v7", true},
+        {"linux/arm/v6", "linux/arm/v7", false},  {"linux/armhf", "linux/arm/7", true},
+        {"LINUX/AMD64", "linux/amd64", true},     {"linux/amd64", "windows/amd64", false},
         {"linux/amd64", "linux/arm64", false},
     };
     struct pf_platform p;
@@ -270,17 +261,20 @@ static void digests(void **state)
 
     (void)state;
     assert_int_equal(pf_sha256_digest("", 0, d), 0);
-    assert_string_equal(d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_string_equal(d,
+                        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     assert_int_equal(pf_sha256_init(&h), 0);
     assert_int_equal(pf_sha256_update(&h, "ab", 2), 0);
     assert_int_equal(pf_sha256_update(&h, "c", 1), 0);
     assert_int_equal(pf_sha256_final(&h, d), 0);
-    assert_string_equal(d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_string_equal(d,
+                        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     pf_sha256_release(&h);
     assert_non_null(pf_digest_sha256_hex(D1));
     assert_null(pf_digest_sha256_hex("sha256:ABC"));
     assert_null(pf_digest_sha256_hex(D1 "0"));
-    assert_null(pf_digest_sha256_hex("sha512:1111111111111111111111111111111111111111111111111111111111111111"));
+    assert_null(pf_digest_sha256_hex(
+        "sha512:1111111111111111111111111111111111111111111111111111111111111111"));
 }
 
 static struct pf_descriptor make_desc(const char *digest, size_t size)
@@ -346,8 +340,9 @@ static void layout_writer(void **state)
     arr = json_object_get(root, "manifests");
     assert_int_equal(json_array_size(arr), 2);
     for (size_t i = 0; i < 2; i++)
-        names[i] = json_string_value(json_object_get(
-            json_object_get(json_array_get(arr, i), "annotations"), PF_ANNOTATION_REF_NAME));
+        names[i] = json_string_value(json_object_get(json_object_get(json_array_get(arr, i),
+                                                                     "annotations"),
+                                                     PF_ANNOTATION_REF_NAME));
     assert_string_equal(names[0], "app:1.0");
     assert_string_equal(names[1], "app:2.0");
     assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "digest")), d1);
@@ -367,10 +362,10 @@ static void layout_writer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(detect_media_types), cmocka_unit_test(schema1_refused),
+        cmocka_unit_test(detect_media_types),  cmocka_unit_test(schema1_refused),
         cmocka_unit_test(manifest_round_trip), cmocka_unit_test(manifest_rejects),
-        cmocka_unit_test(index_round_trip),   cmocka_unit_test(config_round_trip),
-        cmocka_unit_test(platforms),          cmocka_unit_test(digests),
+        cmocka_unit_test(index_round_trip),    cmocka_unit_test(config_round_trip),
+        cmocka_unit_test(platforms),           cmocka_unit_test(digests),
         cmocka_unit_test(layout_writer),
     };
 

@@ -81,10 +81,12 @@ static void family_detection(void **state)
         enum worker_distro_family family;
         long major;
     } cases[] = {
-        {"ID=linuxmint\nID_LIKE=\"ubuntu debian\"\nVERSION_ID=\"21.3\"\n", WORKER_DISTRO_UBUNTU, 21},
+        {"ID=linuxmint\nID_LIKE=\"ubuntu debian\"\nVERSION_ID=\"21.3\"\n", WORKER_DISTRO_UBUNTU,
+         21},
         {"ID=raspbian\nID_LIKE=debian\nVERSION_ID=\"12\"\n", WORKER_DISTRO_DEBIAN, 12},
         {"ID=\"debian\"\nVERSION_CODENAME=trixie\n", WORKER_DISTRO_DEBIAN, -1},
-        {"ID=rocky\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n", WORKER_DISTRO_UNKNOWN, 9},
+        {"ID=rocky\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n", WORKER_DISTRO_UNKNOWN,
+         9},
         {"ID=wolfi\nVERSION_ID=20230201\n", WORKER_DISTRO_UNKNOWN, 20230201},
         {"ID=alpine\nVERSION_ID=edge\n", WORKER_DISTRO_ALPINE, -1},
         {"ID=debian\nVERSION_ID=99999999999999999999\n", WORKER_DISTRO_DEBIAN, -1},
@@ -173,9 +175,9 @@ static void alloc_failures_are_clean(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(real_files),           cmocka_unit_test(unquote_rules),
-        cmocka_unit_test(family_detection),     cmocka_unit_test(odd_lines_are_skipped),
-        cmocka_unit_test(hostile_input),        cmocka_unit_test(alloc_failures_are_clean),
+        cmocka_unit_test(real_files),       cmocka_unit_test(unquote_rules),
+        cmocka_unit_test(family_detection), cmocka_unit_test(odd_lines_are_skipped),
+        cmocka_unit_test(hostile_input),    cmocka_unit_test(alloc_failures_are_clean),
     };
 
     return cmocka_run_group_tests_name("os_release", tests, NULL, NULL);

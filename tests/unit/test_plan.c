@@ -10,10 +10,10 @@
 #include "producer/plan.h"
 
 struct fake_repo {
-    const char *repo;       /* normalised repository */
-    const char *tags;       /* space-separated */
-    const char *created;    /* space-separated unix times, parallel to tags; NULL = unknown */
-    bool fail;              /* listing fails */
+    const char *repo;    /* normalised repository */
+    const char *tags;    /* space-separated */
+    const char *created; /* space-separated unix times, parallel to tags; NULL = unknown */
+    bool fail;           /* listing fails */
 };
 
 static const struct fake_repo fake_repos[] = {
@@ -127,32 +127,31 @@ static bool warnings_mention(const struct producer_plan *plan, const char *needl
 /* Copa's own bulk integration config, with its expected tags (fixtures/README.md). */
 static void copa_integration_case(void **state)
 {
-    static const char yaml[] =
-        "apiVersion: copa.sh/v1alpha1\n"
-        "kind: PatchConfig\n"
-        "images:\n"
-        "  - name: nginx-pattern-test\n"
-        "    image: reg.test:5000/nginx\n"
-        "    tags:\n"
-        "      strategy: pattern\n"
-        "      pattern: '^1\\.25\\.[0-9]+$'\n"
-        "      maxTags: 2\n"
-        "      exclude: ['1.25.1']\n"
-        "    target:\n"
-        "      tag: '{{ .SourceTag }}-patched-e2e'\n"
-        "  - name: alpine-latest-test\n"
-        "    image: reg.test:5000/alpine\n"
-        "    tags:\n"
-        "      strategy: latest\n"
-        "    target:\n"
-        "      tag: '{{ .SourceTag }}-patched-e2e'\n"
-        "  - name: ubuntu-list-test\n"
-        "    image: reg.test:5000/ubuntu\n"
-        "    tags:\n"
-        "      strategy: list\n"
-        "      list: ['20.04']\n"
-        "    target:\n"
-        "      tag: '{{ .SourceTag }}-patched-e2e'\n";
+    static const char yaml[] = "apiVersion: copa.sh/v1alpha1\n"
+                               "kind: PatchConfig\n"
+                               "images:\n"
+                               "  - name: nginx-pattern-test\n"
+                               "    image: reg.test:5000/nginx\n"
+                               "    tags:\n"
+                               "      strategy: pattern\n"
+                               "      pattern: '^1\\.25\\.[0-9]+$'\n"
+                               "      maxTags: 2\n"
+                               "      exclude: ['1.25.1']\n"
+                               "    target:\n"
+                               "      tag: '{{ .SourceTag }}-patched-e2e'\n"
+                               "  - name: alpine-latest-test\n"
+                               "    image: reg.test:5000/alpine\n"
+                               "    tags:\n"
+                               "      strategy: latest\n"
+                               "    target:\n"
+                               "      tag: '{{ .SourceTag }}-patched-e2e'\n"
+                               "  - name: ubuntu-list-test\n"
+                               "    image: reg.test:5000/ubuntu\n"
+                               "    tags:\n"
+                               "      strategy: list\n"
+                               "      list: ['20.04']\n"
+                               "    target:\n"
+                               "      tag: '{{ .SourceTag }}-patched-e2e'\n";
     static const char *const want[] = {
         "nginx-pattern-test reg.test:5000/nginx:1.25.2 reg.test:5000/nginx:1.25.2-patched-e2e",
         "nginx-pattern-test reg.test:5000/nginx:1.25.3 reg.test:5000/nginx:1.25.3-patched-e2e",
@@ -172,21 +171,20 @@ static void copa_integration_case(void **state)
 
 static void targets_default_registry_repository(void **state)
 {
-    static const char yaml[] =
-        "apiVersion: copa.sh/v1alpha1\n"
-        "kind: PatchConfig\n"
-        "target:\n"
-        "  registry: ghcr.io/myorg/\n"
-        "images:\n"
-        "  - name: a\n"
-        "    image: reg.test:5000/alpine\n"
-        "    tags: {strategy: list, list: ['3.19.1']}\n"
-        "  - name: b\n"
-        "    image: reg.test:5000/ubuntu\n"
-        "    tags: {strategy: list, list: ['22.04']}\n"
-        "    target:\n"
-        "      repository: quay.io/special/ubuntu-fixed\n"
-        "      tag: '{{.SourceTag}}-fixed'\n";
+    static const char yaml[] = "apiVersion: copa.sh/v1alpha1\n"
+                               "kind: PatchConfig\n"
+                               "target:\n"
+                               "  registry: ghcr.io/myorg/\n"
+                               "images:\n"
+                               "  - name: a\n"
+                               "    image: reg.test:5000/alpine\n"
+                               "    tags: {strategy: list, list: ['3.19.1']}\n"
+                               "  - name: b\n"
+                               "    image: reg.test:5000/ubuntu\n"
+                               "    tags: {strategy: list, list: ['22.04']}\n"
+                               "    target:\n"
+                               "      repository: quay.io/special/ubuntu-fixed\n"
+                               "      tag: '{{.SourceTag}}-fixed'\n";
     static const char *const want[] = {
         "a reg.test:5000/alpine:3.19.1 ghcr.io/myorg/alpine:3.19.1-patched",
         "b reg.test:5000/ubuntu:22.04 quay.io/special/ubuntu-fixed:22.04-fixed",

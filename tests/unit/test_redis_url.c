@@ -145,10 +145,8 @@ static void connect_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(url_defaults),
-        cmocka_unit_test(url_userinfo_and_db),
-        cmocka_unit_test(url_ipv6),
-        cmocka_unit_test(url_refusals),
+        cmocka_unit_test(url_defaults),     cmocka_unit_test(url_userinfo_and_db),
+        cmocka_unit_test(url_ipv6),         cmocka_unit_test(url_refusals),
         cmocka_unit_test(connect_failures),
     };
 

@@ -195,8 +195,8 @@ static void parse_limits(void **state)
     pf_ref_release(&ref);
     make_long(buf, sizeof(buf), "ghcr.io/", 248, 'a', "");
     assert_int_equal(pf_ref_parse(buf, &ref, err, sizeof(err)), -EINVAL);
-    assert_non_null(
-        strstr(err, "repository name too long (256 characters normalised, at most 255)"));
+    assert_non_null(strstr(err,
+                           "repository name too long (256 characters normalised, at most 255)"));
 
     /* The limit applies to the normalised name: docker.io/library/ adds 18 characters. */
     make_long(buf, sizeof(buf), "", 237, 'b', ":t");

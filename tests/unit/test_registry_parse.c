@@ -144,10 +144,11 @@ static void retry_after(void **state)
 
 static void error_body(void **state)
 {
-    static const char body[] =
-        "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\","
-        "\"detail\":{\"Tag\":\"x\"}},{\"code\":\"OTHER\"}]}";
-    static const char evil[] = "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"a\\nb\\u001b[31m\"}]}";
+    static const char body[] = "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest "
+                               "unknown\","
+                               "\"detail\":{\"Tag\":\"x\"}},{\"code\":\"OTHER\"}]}";
+    static const char evil[] = "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"a\\nb\\u001b[31m\"}"
+                               "]}";
     char out[128];
 
     (void)state;
@@ -231,9 +232,9 @@ static void clean_append_bound(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(challenge_table), cmocka_unit_test(link_table),
-        cmocka_unit_test(url_helpers),     cmocka_unit_test(retry_after),
-        cmocka_unit_test(error_body),      cmocka_unit_test(loopback),
+        cmocka_unit_test(challenge_table),   cmocka_unit_test(link_table),
+        cmocka_unit_test(url_helpers),       cmocka_unit_test(retry_after),
+        cmocka_unit_test(error_body),        cmocka_unit_test(loopback),
         cmocka_unit_test(base64_round_trip), cmocka_unit_test(clean_append_bound),
     };
 

@@ -205,8 +205,9 @@ static void index_directory(void **state)
     copy_fixture(fx, dir, fx->native, "n.json"); /* no ArtifactName */
     write_file(dir, "clean.json",
                "{\"SchemaVersion\":2,\"ArtifactName\":\"index.docker.io/library/nginx:1-p\"}");
-    write_file(dir, "broken.json", "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/x:1\","
-                                   "\"Results\":7}");
+    write_file(dir, "broken.json",
+               "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/x:1\","
+               "\"Results\":7}");
     write_file(dir, "garbage.json", "not json at all");
     write_file(dir, "dup1.json", "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/d:1\"}");
     write_file(dir, "dup2.json", "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/d:1\"}");
@@ -226,11 +227,9 @@ static void index_directory(void **state)
     (void)snprintf(ref, sizeof(ref), "index.docker.io/library/%s", fx->hub_image);
     assert_int_equal(producer_reports_lookup(reps, ref, NULL), PF_REPORT_FIXABLE);
     assert_int_equal(producer_reports_lookup(reps, "nginx:1-p", NULL), PF_REPORT_CLEAN);
-    assert_int_equal(producer_reports_lookup(reps, "r.test/x:1", &why),
-                     PF_REPORT_UNREADABLE);
+    assert_int_equal(producer_reports_lookup(reps, "r.test/x:1", &why), PF_REPORT_UNREADABLE);
     assert_non_null(strstr(why, "broken.json"));
-    assert_int_equal(producer_reports_lookup(reps, "r.test/d:1", &why),
-                     PF_REPORT_UNREADABLE);
+    assert_int_equal(producer_reports_lookup(reps, "r.test/d:1", &why), PF_REPORT_UNREADABLE);
     assert_non_null(strstr(why, "'dup1.json', 'dup2.json'"));
     assert_int_equal(producer_reports_lookup(reps, "r.test/t:1", &why), PF_REPORT_NONE);
     assert_null(why);
@@ -243,8 +242,8 @@ static void index_directory(void **state)
     reps = producer_reports_free(reps);
     remove_dir(dir);
 
-    assert_int_equal(producer_reports_load("/nonexistent/pf-reports", PRODUCER_REPORT_TRIVY,
-                                           false, &reps, err, sizeof(err)),
+    assert_int_equal(producer_reports_load("/nonexistent/pf-reports", PRODUCER_REPORT_TRIVY, false,
+                                           &reps, err, sizeof(err)),
                      -ENOENT);
     assert_null(reps);
     assert_non_null(strstr(err, "/nonexistent/pf-reports"));
@@ -271,23 +270,25 @@ static void decide(void **state)
         const char *tag;
         const char *warning; /* substring, or NULL for none */
     } cases[] = {
-        {true, "", false, "1-p", NULL},                       /* first patch */
-        {false, "1-p", false, "1-p-1", NULL},                 /* no -r: re-patch */
-        {true, "1-p 1-p-1", true, "1-p-1", NULL},             /* clean report of 1-p-1 */
-        {true, "1-p", false, "1-p-1", NULL},                  /* fixable report of 1-p */
+        {true, "", false, "1-p", NULL},           /* first patch */
+        {false, "1-p", false, "1-p-1", NULL},     /* no -r: re-patch */
+        {true, "1-p 1-p-1", true, "1-p-1", NULL}, /* clean report of 1-p-1 */
+        {true, "1-p", false, "1-p-1", NULL},      /* fixable report of 1-p */
         {true, "1-p-1 1-p-2", false, "1-p-3", "'bad.json' is unreadable"},
-        {true, "1-p-1 1-p-2 1-p-3", false, "1-p-4", NULL},   /* no report for 1-p-3 */
+        {true, "1-p-1 1-p-2 1-p-3", false, "1-p-4", NULL}, /* no report for 1-p-3 */
         {true, NULL, false, "1-p", "cannot list the tags of r.test/app (boom)"},
     };
 
     (void)state;
     assert_non_null(mkdtemp(dir));
     write_file(dir, "clean.json", "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/app:1-p-1\"}");
-    write_file(dir, "fix.json", "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/app:1-p\","
-                                "\"Results\":[{\"Class\":\"os-pkgs\",\"Vulnerabilities\":"
-                                "[{\"FixedVersion\":\"2\"}]}]}");
-    write_file(dir, "bad.json", "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/app:1-p-2\","
-                                "\"Results\":\"x\"}");
+    write_file(dir, "fix.json",
+               "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/app:1-p\","
+               "\"Results\":[{\"Class\":\"os-pkgs\",\"Vulnerabilities\":"
+               "[{\"FixedVersion\":\"2\"}]}]}");
+    write_file(dir, "bad.json",
+               "{\"SchemaVersion\":2,\"ArtifactName\":\"r.test/app:1-p-2\","
+               "\"Results\":\"x\"}");
     assert_int_equal(producer_reports_load(dir, PRODUCER_REPORT_TRIVY, false, &reps, err,
                                            sizeof(err)),
                      0);
@@ -323,8 +324,7 @@ static void scanner_names(void **state)
     (void)state;
     assert_int_equal(producer_report_scanner_from_string("trivy"), PRODUCER_REPORT_TRIVY);
     assert_int_equal(producer_report_scanner_from_string("native"), PRODUCER_REPORT_NATIVE);
-    assert_int_equal(producer_report_scanner_from_string("grype"),
-                     PRODUCER_REPORT_SCANNER_INVALID);
+    assert_int_equal(producer_report_scanner_from_string("grype"), PRODUCER_REPORT_SCANNER_INVALID);
     assert_int_equal(producer_report_scanner_from_string(NULL), PRODUCER_REPORT_SCANNER_INVALID);
 }
 

@@ -13,11 +13,18 @@
 
 static void run_running_full(void **state)
 {
-    struct aggregator_count counts[] = {{.status = "Failed", .n = 1}, {.status = "Patched", .n = 2}};
-    struct aggregator_run_info in = {
-        .run_id = "R1", .config_name = "nightly.yaml", .config_digest = "sha256:ab",
-        .mode = "push", .created_ms = 1000, .expected = 4, .completed_ms = -1, .finished = 3,
-        .counts = counts, .n_counts = 2};
+    struct aggregator_count counts[] = {{.status = "Failed", .n = 1},
+                                        {.status = "Patched", .n = 2}};
+    struct aggregator_run_info in = {.run_id = "R1",
+                                     .config_name = "nightly.yaml",
+                                     .config_digest = "sha256:ab",
+                                     .mode = "push",
+                                     .created_ms = 1000,
+                                     .expected = 4,
+                                     .completed_ms = -1,
+                                     .finished = 3,
+                                     .counts = counts,
+                                     .n_counts = 2};
     char *warn[] = {"ghost: not found"};
     char *text = NULL;
     json_t *o;
@@ -39,8 +46,11 @@ static void run_running_full(void **state)
 
 static void run_pending_unknowns_null(void **state)
 {
-    struct aggregator_run_info in = {
-        .run_id = "R2", .created_ms = -1, .expected = -1, .completed_ms = -1, .finished = 1};
+    struct aggregator_run_info in = {.run_id = "R2",
+                                     .created_ms = -1,
+                                     .expected = -1,
+                                     .completed_ms = -1,
+                                     .finished = 1};
     json_t *o;
 
     (void)state;

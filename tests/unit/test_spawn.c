@@ -11,7 +11,9 @@
 static int run(char **argv, const char *input, size_t input_len, int timeout_ms, size_t max,
                struct pf_buf *out, int *code)
 {
-    struct pf_spawn_options o = {.argv = argv, .input = input, .input_len = input_len,
+    struct pf_spawn_options o = {.argv = argv,
+                                 .input = input,
+                                 .input_len = input_len,
                                  .timeout_ms = timeout_ms};
 
     pf_buf_init(out, max);

@@ -10,7 +10,7 @@
 
 static void words(void **state)
 {
-    static const char *const want[] = {"Patched", "UpToDate", "Skipped",  "Planned",
+    static const char *const want[] = {"Patched", "UpToDate",  "Skipped", "Planned",
                                        "Failed",  "Cancelled", "Error"};
 
     (void)state;

@@ -138,8 +138,7 @@ static void json_document(void **state)
     /* Sorted like the table: api before web. */
     assert_string_equal(obj_str(json_array_get(results, 0), "name"), "api");
     assert_string_equal(obj_str(json_array_get(results, 0), "details"), "discovery \"failed\"");
-    assert_int_equal(json_array_size(json_object_get(json_array_get(results, 0), "platforms")),
-                     0);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(results, 0), "platforms")), 0);
     web = json_array_get(results, 1);
     assert_string_equal(obj_str(web, "status"), "Planned");
     assert_string_equal(obj_str(web, "source"), "r/web:2");

@@ -57,14 +57,14 @@ static void decisions(void **state)
         const char *latest;  /* NULL: none */
         const char *warning; /* substring, or NULL for none */
     } cases[] = {
-        {true, "", false, "1-p", NULL, NULL},                     /* first patch */
-        {false, "1-p", false, "1-p-1", "1-p", NULL},              /* no reports: re-patch */
-        {true, "1-p 1-p-1", true, "1-p-1", "1-p-1", NULL},        /* clean: skip as latest */
-        {false, "1-p 1-p-1", false, "1-p-2", "1-p-1", NULL},      /* clean, but no reports */
-        {true, "1-p", false, "1-p-1", "1-p", NULL},               /* fixable */
+        {true, "", false, "1-p", NULL, NULL},                /* first patch */
+        {false, "1-p", false, "1-p-1", "1-p", NULL},         /* no reports: re-patch */
+        {true, "1-p 1-p-1", true, "1-p-1", "1-p-1", NULL},   /* clean: skip as latest */
+        {false, "1-p 1-p-1", false, "1-p-2", "1-p-1", NULL}, /* clean, but no reports */
+        {true, "1-p", false, "1-p-1", "1-p", NULL},          /* fixable */
         {true, "1-p-1 1-p-2", false, "1-p-3", "1-p-2", "'bad.json' is unreadable: patching"},
         {true, "1-p-1 1-p-2 1-p-3", false, "1-p-4", "1-p-3", NULL}, /* no report */
-        {true, "1-p-amd64 x 1-p-01", false, "1-p", NULL, NULL},   /* side tags, not versions */
+        {true, "1-p-amd64 x 1-p-01", false, "1-p", NULL, NULL},     /* side tags, not versions */
         {true, NULL, false, "1-p", NULL,
          "cannot list the tags of r.test/app (boom): patching as 1-p (fail-open)"},
     };
@@ -105,14 +105,13 @@ static void no_free_tag(void **state)
 {
     char base[PF_PATCHED_TAGS_MAX_LEN + 1];
     struct pf_strv tags = PF_STRV_INIT;
-    struct pf_tag_decision d = {.tag = (char *)(uintptr_t)"untouched"};
+    struct pf_tag_decision d = {.tag = (char *)(uintptr_t) "untouched"};
 
     (void)state;
     memset(base, 'a', PF_PATCHED_TAGS_MAX_LEN - 1);
     base[PF_PATCHED_TAGS_MAX_LEN - 1] = '\0';
     assert_int_equal(pf_strv_push(&tags, base), 0);
-    assert_int_equal(pf_tag_decision_from_tags(NULL, "r.test/app", base, &tags, NULL, &d),
-                     -ERANGE);
+    assert_int_equal(pf_tag_decision_from_tags(NULL, "r.test/app", base, &tags, NULL, &d), -ERANGE);
     assert_string_equal(d.tag, "untouched");
     pf_strv_clear(&tags);
 }

@@ -26,26 +26,28 @@ static int fake_handler(void *userdata, const char *method, const char *path,
 {
     struct fake *f = userdata;
     static const char ok_body[] = "{\"name\":\"team/app\",\"tags\":[\"1.0\",\"1.0-1\",\"2.0\"]}";
-    static const char unknown[] =
-        "{\"errors\":[{\"code\":\"NAME_UNKNOWN\",\"message\":\"repository name not known\"}]}";
-    static const char broken[] =
-        "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"storage on fire\"}]}";
+    static const char unknown[] = "{\"errors\":[{\"code\":\"NAME_UNKNOWN\",\"message\":"
+                                  "\"repository name not known\"}]}";
+    static const char broken[] = "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"storage on "
+                                 "fire\"}]}";
 
     (void)req;
     ret->content_type = "application/json";
     ret->body_static = true;
     if (strcmp(method, "GET") != 0) {
         ret->status = 405;
-        ret->body = (char *)(uintptr_t)"{}";
+        ret->body = (char *)(uintptr_t) "{}";
         ret->len = 2;
     } else if (strcmp(path, "/v2/team/app/tags/list") == 0) {
         atomic_fetch_add(&f->lists_ok, 1);
         ret->status = 200;
         ret->body = (char *)(uintptr_t)ok_body;
         ret->len = sizeof(ok_body) - 1;
-    } else if (strcmp(path, "/v2/team/new/tags/list") == 0 || strncmp(path, "/v2/other/", 10) == 0) {
+    } else if (strcmp(path, "/v2/team/new/tags/list") == 0 ||
+               strncmp(path, "/v2/other/", 10) == 0) {
         atomic_fetch_add(strcmp(path, "/v2/team/new/tags/list") == 0 ? &f->lists_missing
-                                                                    : &f->lists_other, 1);
+                                                                     : &f->lists_other,
+                         1);
         ret->status = 404;
         ret->body = (char *)(uintptr_t)unknown;
         ret->len = sizeof(unknown) - 1;
@@ -56,7 +58,7 @@ static int fake_handler(void *userdata, const char *method, const char *path,
         ret->len = sizeof(broken) - 1;
     } else {
         ret->status = 404;
-        ret->body = (char *)(uintptr_t)"{}";
+        ret->body = (char *)(uintptr_t) "{}";
         ret->len = 2;
     }
     return 0;
@@ -77,8 +79,9 @@ static int setup(void **state)
     char err[256];
 
     assert_non_null(e);
-    assert_int_equal(pf_http_server_start("127.0.0.1:0", fake_handler, &e->fake, &e->srv,
-                                          e->addr, sizeof(e->addr), err, sizeof(err)), 0);
+    assert_int_equal(pf_http_server_start("127.0.0.1:0", fake_handler, &e->fake, &e->srv, e->addr,
+                                          sizeof(e->addr), err, sizeof(err)),
+                     0);
     pf_registry_options_init(&o);
     o.max_retries = 0; /* the listing's own attempts are under test, not the client's */
     assert_int_equal(pf_registry_new(&o, &e->reg, err, sizeof(err)), 0);
@@ -133,7 +136,7 @@ static void *decide_many(void *arg)
         job.target_tag = (char *)"1.0";
         job.source = (char *)"src/app:1.0";
         if (pf_tag_decision_for_job(d->e->reg, d->e->lists, NULL, &job, NULL, NULL, &dec, err,
-                                sizeof(err)) != 0 ||
+                                    sizeof(err)) != 0 ||
             !dec.tag || strcmp(dec.tag, want) != 0 || dec.warning)
             d->failures++;
         pf_tag_decision_release(&dec);
@@ -169,14 +172,14 @@ static void shared_listing_content(void **state)
     const struct pf_strv *tags = NULL, *again = NULL;
     char *repo = repo_of(e, "team/app"), err[256] = "";
 
-    assert_int_equal(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err,
-                                            sizeof(err)), 0);
+    assert_int_equal(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err, sizeof(err)),
+                     0);
     assert_non_null(tags);
     assert_int_equal(tags->n, 3);
     assert_string_equal(tags->v[0], "1.0");
     assert_string_equal(tags->v[2], "2.0");
-    assert_int_equal(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &again, err,
-                                            sizeof(err)), 0);
+    assert_int_equal(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &again, err, sizeof(err)),
+                     0);
     assert_ptr_equal(tags, again);
     assert_int_equal(atomic_load(&e->fake.lists_ok), 1);
     pf_free(repo);
@@ -189,20 +192,21 @@ static void failure_is_shared(void **state)
     struct env *e = *state;
     const struct pf_strv *tags = (const struct pf_strv *)1;
     char *repo = repo_of(e, "team/broken"), err[256] = "", err2[256] = "";
-    struct pf_job job = {.source = (char *)"src/app:1.0", .target_repo = repo,
+    struct pf_job job = {.source = (char *)"src/app:1.0",
+                         .target_repo = repo,
                          .target_tag = (char *)"1.0"};
     struct pf_tag_decision dec = {0};
 
-    assert_true(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err,
-                                       sizeof(err)) < 0);
+    assert_true(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err, sizeof(err)) < 0);
     assert_null(tags);
     assert_non_null(strstr(err, "storage on fire"));
     assert_int_equal(atomic_load(&e->fake.lists_broken), PF_TAG_LISTS_ATTEMPTS);
-    assert_true(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err2,
-                                       sizeof(err2)) < 0);
+    assert_true(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err2, sizeof(err2)) <
+                0);
     assert_string_equal(err, err2);
     assert_int_equal(pf_tag_decision_for_job(e->reg, e->lists, NULL, &job, NULL, NULL, &dec, err,
-                                         sizeof(err)), 0);
+                                             sizeof(err)),
+                     0);
     assert_string_equal(dec.tag, "1.0"); /* fail-open: the base tag, with a warning */
     assert_non_null(dec.warning);
     assert_non_null(strstr(dec.warning, "storage on fire"));
@@ -226,10 +230,9 @@ static void stopped_listing_not_kept(void **state)
     char *repo = repo_of(e, "team/broken"), err[256] = "";
 
     assert_true(pf_tag_lists_get(e->lists, e->reg, repo, always_stop, NULL, &tags, err,
-                                       sizeof(err)) < 0);
+                                 sizeof(err)) < 0);
     assert_int_equal(atomic_load(&e->fake.lists_broken), 1); /* no retries once stopped */
-    assert_true(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err,
-                                       sizeof(err)) < 0);
+    assert_true(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err, sizeof(err)) < 0);
     assert_int_equal(atomic_load(&e->fake.lists_broken), 1 + PF_TAG_LISTS_ATTEMPTS);
     assert_int_equal(pf_tag_lists_made(e->lists), 2);
     pf_free(repo);
@@ -247,8 +250,9 @@ static void many_repositories(void **state)
             char *repo = pf_asprintf("%s/other/r%d", e->addr, i);
 
             assert_non_null(repo);
-            assert_int_equal(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags,
-                                                    err, sizeof(err)), 0);
+            assert_int_equal(pf_tag_lists_get(e->lists, e->reg, repo, NULL, NULL, &tags, err,
+                                              sizeof(err)),
+                             0);
             assert_non_null(tags);
             assert_int_equal(tags->n, 0); /* not there yet: no tags */
             pf_free(repo);

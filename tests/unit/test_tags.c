@@ -113,10 +113,10 @@ static void compare(void **state)
         {"bookworm", "trixie", -1},
     };
     /* A set to check that the order is antisymmetric and transitive. */
-    static const char *const set[] = {"1.2.3",  "v1.2.3", "1.2.3.0", "01.2.3", "1.2",    "1.10",
-                                      "1.9",    "1.09",   "latest",  "a1",     "a01",    "a001",
-                                      "a10",    "a9b",    "a9",      "1.0-rc", "1.0-rc2", "",
-                                      "20.04",  "20.4",   "2.0+x",   "2.0+y",  "2.0"};
+    static const char *const set[] = {"1.2.3", "v1.2.3", "1.2.3.0", "01.2.3", "1.2",     "1.10",
+                                      "1.9",   "1.09",   "latest",  "a1",     "a01",     "a001",
+                                      "a10",   "a9b",    "a9",      "1.0-rc", "1.0-rc2", "",
+                                      "20.04", "20.4",   "2.0+x",   "2.0+y",  "2.0"};
 
     (void)state;
     for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
@@ -198,8 +198,7 @@ static const struct select_case select_cases[] = {
      0, "1.10.0 1.10.2", NONE, 0, NULL},
     /* Copa returns [] for the next two (it drops non-semver); we fall back to natural order. */
     {"copa pattern latest", PF_STRATEGY_PATTERN, NULL, "latest", 0, NONE, COPA_TAGS, NULL, 0,
-     "latest", NONE, 1,
-     "no tag matching pattern 'latest' is a version; ordering 1 tag naturally"},
+     "latest", NONE, 1, "no tag matching pattern 'latest' is a version; ordering 1 tag naturally"},
     {"copa prerelease only", PF_STRATEGY_PATTERN, NULL, "^1\\.11\\..*$", 0, NONE, COPA_TAGS, NULL,
      0, "1.11.0-beta", NONE, 1, "is a version; ordering 1 tag naturally"},
     {"copa latest", PF_STRATEGY_LATEST, NULL, NULL, 0, NONE, "2.1.0 3.0.0-alpha latest 2.0.0 2.1.1",
@@ -208,8 +207,8 @@ static const struct select_case select_cases[] = {
      "1.25.0 1.25.1 1.25.2 1.25.3", NULL, 0, "1.25.2 1.25.3", NONE, 0, NULL},
 
     /* Pattern: versions win, each dropped non-version is named (R2). */
-    {"drop variant with warning", PF_STRATEGY_PATTERN, NULL, "^1\\.10\\.", 0, NONE, COPA_TAGS,
-     NULL, 0, "1.10.0 1.10.1 1.10.2", NONE, 1,
+    {"drop variant with warning", PF_STRATEGY_PATTERN, NULL, "^1\\.10\\.", 0, NONE, COPA_TAGS, NULL,
+     0, "1.10.0 1.10.1 1.10.2", NONE, 1,
      "tag '1.10.3-alpine' matches the pattern but is not a version, skipping"},
     {"numeric parts", PF_STRATEGY_PATTERN, NULL, "^1\\.2\\.", 0, NONE, "1.2.9 1.2.10 1.2.1", NULL,
      0, "1.2.1 1.2.9 1.2.10", NONE, 0, NULL},
@@ -268,8 +267,8 @@ static const struct select_case select_cases[] = {
     /* Latest. */
     {"latest exclude", PF_STRATEGY_LATEST, NULL, NULL, 0, "2.0", "1.0 2.0 latest", NULL, 0, "1.0",
      NONE, 0, NULL},
-    {"latest four parts", PF_STRATEGY_LATEST, NULL, NULL, 0, NONE, "1.2.3 1.2.3.1 1.2.2.9", NULL,
-     0, "1.2.3.1", NONE, 0, NULL},
+    {"latest four parts", PF_STRATEGY_LATEST, NULL, NULL, 0, NONE, "1.2.3 1.2.3.1 1.2.2.9", NULL, 0,
+     "1.2.3.1", NONE, 0, NULL},
     {"latest by created", PF_STRATEGY_LATEST, NULL, NULL, 0, NONE, "bookworm trixie bullseye",
      "bookworm=100 trixie=200 bullseye=50", 0, "trixie", NONE, 1,
      "no tag is a version; chose 'trixie', the most recently created of 3 tags"},
@@ -279,14 +278,14 @@ static const struct select_case select_cases[] = {
      "bookworm=5", 0, "bookworm", NONE, 1, "(1 without a creation time)"},
     {"latest by created none", PF_STRATEGY_LATEST, NULL, NULL, 0, NONE, "trixie bookworm", "", 0,
      NONE, NONE, 1, "no creation time could be read"},
-    {"latest by created excluded", PF_STRATEGY_LATEST, NULL, NULL, 0, "trixie",
-     "bookworm trixie", "bookworm=100 trixie=200", 0, "bookworm", NONE, 1, NULL},
+    {"latest by created excluded", PF_STRATEGY_LATEST, NULL, NULL, 0, "trixie", "bookworm trixie",
+     "bookworm=100 trixie=200", 0, "bookworm", NONE, 1, NULL},
     {"latest no callback", PF_STRATEGY_LATEST, NULL, NULL, 0, NONE, "bookworm trixie", NULL, 0,
      NONE, NONE, 1, "creation times are not available"},
     {"latest nothing", PF_STRATEGY_LATEST, NULL, NULL, 0, NONE, NONE, NULL, 0, NONE, NONE, 1,
      "no tags to choose 'latest' from"},
-    {"latest all excluded", PF_STRATEGY_LATEST, NULL, NULL, 0, "1.0", "1.0", NULL, 0, NONE, NONE,
-     1, "(all excluded)"},
+    {"latest all excluded", PF_STRATEGY_LATEST, NULL, NULL, 0, "1.0", "1.0", NULL, 0, NONE, NONE, 1,
+     "(all excluded)"},
     {"latest unknown tags", PF_STRATEGY_LATEST, NULL, NULL, 0, NONE, UNKNOWN, NULL, 0, NONE, NONE,
      1, NULL},
 };
@@ -415,12 +414,9 @@ static void out_of_memory(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(is_version),
-        cmocka_unit_test(compare),
-        cmocka_unit_test(select_table),
-        cmocka_unit_test(latest_created_is_capped),
-        cmocka_unit_test(unknown_strategy),
-        cmocka_unit_test(out_of_memory),
+        cmocka_unit_test(is_version),       cmocka_unit_test(compare),
+        cmocka_unit_test(select_table),     cmocka_unit_test(latest_created_is_capped),
+        cmocka_unit_test(unknown_strategy), cmocka_unit_test(out_of_memory),
     };
 
     return cmocka_run_group_tests_name("tags", tests, NULL, NULL);

@@ -112,8 +112,7 @@ static void rendered_tag_is_checked(void **state)
                      -EINVAL);
     assert_string_equal(err, "rendered tag '1.0.0/x' is not a valid tag (expected "
                              "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})");
-    assert_int_equal(pf_template_render("-{{ .SourceTag }}", "1", &out, err, sizeof(err)),
-                     -EINVAL);
+    assert_int_equal(pf_template_render("-{{ .SourceTag }}", "1", &out, err, sizeof(err)), -EINVAL);
     assert_int_equal(pf_template_render("{{ .SourceTag }}", "", &out, err, sizeof(err)), -EINVAL);
     assert_string_equal(err, "rendered tag '' is not a valid tag (expected "
                              "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})");

@@ -58,10 +58,8 @@ static const struct vec apk_both[] = {
 };
 
 static const struct vec apk_v3_only[] = {
-    {"8.2.0", -1, "8.2.001"},
-    {"8.2.0015", -1, "8.2.002"},
-    {"1.0~1234", -1, "1.0~2345"},
-    {"1.0~1234-r1", -1, "1.0~2345-r0"},
+    {"8.2.0", -1, "8.2.001"},          {"8.2.0015", -1, "8.2.002"},
+    {"1.0~1234", -1, "1.0~2345"},      {"1.0~1234-r1", -1, "1.0~2345-r0"},
     {"1.0~1234-r1", 1, "1.0~1234-r0"},
 };
 
@@ -187,8 +185,8 @@ static void check_vectors(const struct vec *vecs, size_t n, cmp_fn fn)
         int c = 99, s = 99;
         int r = fn(&vecs[i], &c, &s);
         if (r < 0 || c != vecs[i].cmp || s != -vecs[i].cmp)
-            print_error("vector %zu: '%s' vs '%s': r=%d cmp=%d swapped=%d, want %d\n", i,
-                        vecs[i].a, vecs[i].b, r, c, s, vecs[i].cmp);
+            print_error("vector %zu: '%s' vs '%s': r=%d cmp=%d swapped=%d, want %d\n", i, vecs[i].a,
+                        vecs[i].b, r, c, s, vecs[i].cmp);
         assert_true(r >= 0);
         assert_int_equal(c, vecs[i].cmp);
         assert_int_equal(s, -vecs[i].cmp);
@@ -382,12 +380,8 @@ static void test_apk_invalid_flagged(void **state)
 static void test_apk_fuzzy(void **state)
 {
     static const struct vec both[] = {
-        {"3.6.0", 0, "3.6"},
-        {"3.6.9", 0, "3.6"},
-        {"3.6_pre1", 0, "3.6"},
-        {"3.5", -1, "3.6"},
-        {"3.7", 1, "3.6"},
-        {"3.6.0", -1, "3.8"},
+        {"3.6.0", 0, "3.6"}, {"3.6.9", 0, "3.6"}, {"3.6_pre1", 0, "3.6"},
+        {"3.5", -1, "3.6"},  {"3.7", 1, "3.6"},   {"3.6.0", -1, "3.8"},
     };
     int c;
 
@@ -410,14 +404,41 @@ static void test_apk_fuzzy(void **state)
 static void test_apk_valid(void **state)
 {
     static const char *const valid[] = {
-        "1.2", "0.1_pre2", "0.1_pre2~1234abcd", "0.1_p1_pre2", "0.1_alpha1_pre2",
-        "0.1_git20240101_pre1", "1.0-r0", "006", "1.2.3a_rc1-r12",
+        "1.2",
+        "0.1_pre2",
+        "0.1_pre2~1234abcd",
+        "0.1_p1_pre2",
+        "0.1_alpha1_pre2",
+        "0.1_git20240101_pre1",
+        "1.0-r0",
+        "006",
+        "1.2.3a_rc1-r12",
     };
     static const char *const invalid[] = {
-        "", "0.1bc", "0.1bc1", "0.1a1", "0.1a.1", "0.1_pre2~", "0.1_pre2~1234xbcd",
-        "0.1_pre2~1234abcd_pre1", "0.1_foobar", "0.1-pre1.1", "0.1-r", "0.1-r2_pre1",
-        "0.1-r2-r3", "0.1-r2.1", ".1", "a", "_pre1", "-r1", "0.1_", "0.1__alpha", "0.1_1_alpha",
-        "1.", "1.0 ", "1.0-R1",
+        "",
+        "0.1bc",
+        "0.1bc1",
+        "0.1a1",
+        "0.1a.1",
+        "0.1_pre2~",
+        "0.1_pre2~1234xbcd",
+        "0.1_pre2~1234abcd_pre1",
+        "0.1_foobar",
+        "0.1-pre1.1",
+        "0.1-r",
+        "0.1-r2_pre1",
+        "0.1-r2-r3",
+        "0.1-r2.1",
+        ".1",
+        "a",
+        "_pre1",
+        "-r1",
+        "0.1_",
+        "0.1__alpha",
+        "0.1_1_alpha",
+        "1.",
+        "1.0 ",
+        "1.0-R1",
     };
 
     (void)state;
@@ -444,11 +465,11 @@ static void test_apk_valid(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_deb_vectors),        cmocka_unit_test(test_deb_parse_valid),
-        cmocka_unit_test(test_deb_parse_invalid),  cmocka_unit_test(test_deb_parse_warnings),
-        cmocka_unit_test(test_deb_cmp_parsed),     cmocka_unit_test(test_apk_both),
-        cmocka_unit_test(test_apk_v3_only),        cmocka_unit_test(test_apk_invalid_flagged),
-        cmocka_unit_test(test_apk_fuzzy),          cmocka_unit_test(test_apk_valid),
+        cmocka_unit_test(test_deb_vectors),       cmocka_unit_test(test_deb_parse_valid),
+        cmocka_unit_test(test_deb_parse_invalid), cmocka_unit_test(test_deb_parse_warnings),
+        cmocka_unit_test(test_deb_cmp_parsed),    cmocka_unit_test(test_apk_both),
+        cmocka_unit_test(test_apk_v3_only),       cmocka_unit_test(test_apk_invalid_flagged),
+        cmocka_unit_test(test_apk_fuzzy),         cmocka_unit_test(test_apk_valid),
     };
 
     return cmocka_run_group_tests_name("version", tests, NULL, NULL);

@@ -20,8 +20,8 @@ static void render_counts_and_histogram(void **state)
     worker_metrics_job_begin(m);
     worker_metrics_job_begin(m);
     worker_metrics_job_begin(m);
-    worker_metrics_job_end(m, 50);     /* <= 0.1 s */
-    worker_metrics_job_end(m, 2000);   /* <= 5 s */
+    worker_metrics_job_end(m, 50);   /* <= 0.1 s */
+    worker_metrics_job_end(m, 2000); /* <= 5 s */
     worker_metrics_result(m, "Patched");
     worker_metrics_result(m, "Patched");
     worker_metrics_result(m, "Failed");

@@ -29,12 +29,12 @@ struct apply {
     const struct worker_layer_view *view;
     struct worker_apk_db *db;
     struct worker_layer_writer *w;
-    struct pf_strv written;    /* resolved paths written (files and dirs) */
-    struct pf_strv dirs;       /* of those, the directories */
+    struct pf_strv written; /* resolved paths written (files and dirs) */
+    struct pf_strv dirs;    /* of those, the directories */
     struct pf_strv whiteouts;
     struct worker_apk_pkg *new_pkg; /* being built */
     const struct worker_apk_pkg *old;
-    struct pf_strv new_paths;  /* package paths the new version ships */
+    struct pf_strv new_paths; /* package paths the new version ships */
     char *errbuf;
     size_t errlen;
 };
@@ -144,8 +144,11 @@ static int record_file(struct apply *a, const struct worker_apk_entry *e, const 
         return -ENOMEM;
     d->files = v;
     v[d->n_files] = (struct worker_apk_file){
-        .name = pf_strdup(slash ? slash + 1 : e->path), .csum = pf_strdup(q1),
-        .uid = e->uid, .gid = e->gid, .mode = e->mode,
+        .name = pf_strdup(slash ? slash + 1 : e->path),
+        .csum = pf_strdup(q1),
+        .uid = e->uid,
+        .gid = e->gid,
+        .mode = e->mode,
         .has_acl = e->type != 'l' && (e->uid || e->gid || e->mode != 0644),
     };
     d->n_files++;
@@ -178,8 +181,9 @@ static int on_dir(struct apply *a, const struct worker_apk_entry *e)
         if (r >= 0)
             r = werr(a, worker_layer_writer_add_dir(a->w, res, &at), res);
     } else if (ve && ve->type != WORKER_LAYER_DIR) {
-        r = pf_set_error(a->errbuf, a->errlen, -EINVAL, "'%s' is a directory in %s but not in the image",
-                         e->path, a->new_pkg->name);
+        r = pf_set_error(a->errbuf, a->errlen, -EINVAL,
+                         "'%s' is a directory in %s but not in the image", e->path,
+                         a->new_pkg->name);
     }
     pf_free(res);
     return r;

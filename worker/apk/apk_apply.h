@@ -19,8 +19,8 @@ struct worker_layer_view;
 struct worker_layer_writer;
 
 struct worker_apk_apply_item {
-    const struct worker_apk_pkg *candidate;  /* index entry: its header becomes the new stanza */
-    const struct worker_apk_pkgfile *file;   /* the opened, verified package */
+    const struct worker_apk_pkg *candidate; /* index entry: its header becomes the new stanza */
+    const struct worker_apk_pkgfile *file;  /* the opened, verified package */
 };
 
 /*

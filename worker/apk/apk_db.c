@@ -182,20 +182,39 @@ static int header_line(struct parser *ps, const char *line, char key, const char
     if (r < 0)
         return r;
     switch (key) {
-    case 'P': return set_str(&p->name, val);
-    case 'V': return set_str(&p->version, val);
-    case 'A': return set_str(&p->arch, val);
-    case 'C': return set_str(&p->identity, val);
-    case 'o': return set_str(&p->origin, val);
-    case 'D': return split_atoms(&p->depends, val);
-    case 'p': return split_atoms(&p->provides, val);
+    case 'P':
+        return set_str(&p->name, val);
+    case 'V':
+        return set_str(&p->version, val);
+    case 'A':
+        return set_str(&p->arch, val);
+    case 'C':
+        return set_str(&p->identity, val);
+    case 'o':
+        return set_str(&p->origin, val);
+    case 'D':
+        return split_atoms(&p->depends, val);
+    case 'p':
+        return split_atoms(&p->provides, val);
     case 'f':
         /* Flags apk knows; any other means a newer apk wrote the database. */
         if (ps->installed && val[strspn(val, "fsxS")] != '\0')
             return -EBADMSG;
         return 0;
-    case 'S': case 'I': case 'T': case 'U': case 'L': case 'i': case 'm': case 't': case 'c':
-    case 'k': case 'r': case 'q': case 's': case 'g':
+    case 'S':
+    case 'I':
+    case 'T':
+    case 'U':
+    case 'L':
+    case 'i':
+    case 'm':
+    case 't':
+    case 'c':
+    case 'k':
+    case 'r':
+    case 'q':
+    case 's':
+    case 'g':
         return 0;
     default:
         if (key >= 'A' && key <= 'Z')
@@ -288,8 +307,9 @@ int worker_apk_db_parse(struct worker_apk_db *db, const char *text, size_t len, 
     }
     if (r < 0)
         return pf_set_error(errbuf, errlen, r, "line %zu: %s", lineno,
-                            r == -E2BIG ? "line too long" : r == -ENOMEM ? "out of memory"
-                                                                        : "malformed record");
+                            r == -E2BIG    ? "line too long"
+                            : r == -ENOMEM ? "out of memory"
+                                           : "malformed record");
     return added;
 }
 

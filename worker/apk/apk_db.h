@@ -81,10 +81,10 @@ struct worker_apk_pkg *worker_apk_db_find(const struct worker_apk_db *db, const 
 /* A dependency atom "[!]name[@tag][op version]". */
 struct worker_apk_atom {
     char name[256];
-    char tag[64];     /* "" without @tag */
-    char op[4];       /* "", "=", "<", ">", "<=", ">=", "~", ">~", "<~", "><" */
+    char tag[64]; /* "" without @tag */
+    char op[4];   /* "", "=", "<", ">", "<=", ">=", "~", ">~", "<~", "><" */
     char version[256];
-    bool conflict;    /* leading '!' */
+    bool conflict; /* leading '!' */
 };
 
 /* Splits one atom. Returns 0, or -EINVAL for an empty or over-long part. */

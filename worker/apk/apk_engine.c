@@ -58,8 +58,8 @@ const char *worker_apk_arch_from_oci(const char *arch, const char *variant)
     static const struct {
         const char *oci, *variant, *apk;
     } map[] = {
-        {"amd64", NULL, "x86_64"}, {"arm64", NULL, "aarch64"}, {"arm", "v6", "armhf"},
-        {"arm", NULL, "armv7"},    {"386", NULL, "x86"},       {"ppc64le", NULL, "ppc64le"},
+        {"amd64", NULL, "x86_64"}, {"arm64", NULL, "aarch64"},   {"arm", "v6", "armhf"},
+        {"arm", NULL, "armv7"},    {"386", NULL, "x86"},         {"ppc64le", NULL, "ppc64le"},
         {"s390x", NULL, "s390x"},  {"riscv64", NULL, "riscv64"},
     };
 
@@ -246,7 +246,8 @@ static int load_indexes(struct ctx *c)
         pf_buf_init(&b, WORKER_APK_FILE_MAX);
         r = fetch(c->e, url, &b, c->errbuf, c->errlen);
         if (r >= 0) {
-            r = worker_apk_index_open(b.p ? b.p : "", b.len, &c->keys, &text, &len, msg, sizeof(msg));
+            r = worker_apk_index_open(b.p ? b.p : "", b.len, &c->keys, &text, &len, msg,
+                                      sizeof(msg));
             if (r < 0)
                 (void)pf_set_error(c->errbuf, c->errlen, r == -ENOKEY ? -EBADMSG : r,
                                    "index %s refused: %s", url, msg);
@@ -315,7 +316,8 @@ static const struct worker_apk_pkg *best(const struct ctx *c, const char *name, 
         const char *tag = c->repos[p->repo].tag;
         bool match = strcmp(p->name, name) == 0;
 
-        if (p->uninstallable || (p->arch && strcmp(p->arch, c->arch) != 0 && strcmp(p->arch, "noarch") != 0))
+        if (p->uninstallable ||
+            (p->arch && strcmp(p->arch, c->arch) != 0 && strcmp(p->arch, "noarch") != 0))
             continue;
         for (size_t j = 0; !match && by_provides && j < p->provides.n; j++) {
             size_t n = strcspn(p->provides.v[j], "=");
@@ -417,7 +419,8 @@ static int get_package(struct ctx *c, const struct worker_apk_pkg *p, struct pf_
         r = fetch(c->e, url, b, c->errbuf, c->errlen);
     }
     if (r >= 0) {
-        r = worker_apk_file_open(b->p ? b->p : "", b->len, p->identity, &c->keys, f, msg, sizeof(msg));
+        r = worker_apk_file_open(b->p ? b->p : "", b->len, p->identity, &c->keys, f, msg,
+                                 sizeof(msg));
         if (r < 0)
             (void)pf_set_error(c->errbuf, c->errlen, r, "package %s refused: %s", url, msg);
     }
@@ -467,7 +470,8 @@ static int build_layer(struct ctx *c, const struct worker_apk_pkg **v, size_t n,
     if (r >= 0)
         r = worker_layer_writer_new(0, &w);
     if (r >= 0)
-        r = worker_apk_apply(c->req->view, &c->installed, db_dir, items, n, w, c->errbuf, c->errlen);
+        r = worker_apk_apply(c->req->view, &c->installed, db_dir, items, n, w, c->errbuf,
+                             c->errlen);
     if (r >= 0)
         r = worker_engine_write_layer(w, c->req->workdir, res, c->errbuf, c->errlen);
 out:
@@ -503,7 +507,8 @@ static int fill_upgrades(struct ctx *c, const struct worker_apk_pkg **v, size_t 
             return -ENOMEM;
     }
     for (size_t i = 1; i < n; i++) /* sorted by name (insertion sort: plans are small) */
-        for (size_t j = i; j > 0 && strcmp(res->upgrades[j - 1].name, res->upgrades[j].name) > 0; j--) {
+        for (size_t j = i; j > 0 && strcmp(res->upgrades[j - 1].name, res->upgrades[j].name) > 0;
+             j--) {
             struct worker_engine_upgrade t = res->upgrades[j];
 
             res->upgrades[j] = res->upgrades[j - 1];
@@ -521,11 +526,12 @@ static int read_inputs(struct ctx *c)
 
     r = worker_layer_view_read(c->req->view, APK_DB_DIR "/installed", &t, &len);
     if (r < 0)
-        return pf_set_error(c->errbuf, c->errlen, -ENOTSUP, "no apk database (/%s/installed)", APK_DB_DIR);
+        return pf_set_error(c->errbuf, c->errlen, -ENOTSUP, "no apk database (/%s/installed)",
+                            APK_DB_DIR);
     r = worker_apk_db_parse(&c->installed, t, len, true, msg, sizeof(msg));
     if (r < 0)
-        return pf_set_error(c->errbuf, c->errlen, r == -ENOMEM ? r : -EBADMSG,
-                            "/%s/installed: %s", APK_DB_DIR, msg);
+        return pf_set_error(c->errbuf, c->errlen, r == -ENOMEM ? r : -EBADMSG, "/%s/installed: %s",
+                            APK_DB_DIR, msg);
     if (worker_layer_view_read(c->req->view, "etc/apk/world", &t, &len) == 0) {
         for (size_t pos = 0; pos < len;) {
             size_t skip = strspn(t + pos, " \t\r\n"), n;
@@ -551,8 +557,13 @@ static int read_inputs(struct ctx *c)
 static int apk_patch(void *ctx, const struct worker_engine_request *req,
                      struct worker_engine_result *ret, char *errbuf, size_t errlen)
 {
-    struct ctx c = {.e = ctx, .req = req, .gen = WORKER_APK_GEN_V2, .errbuf = errbuf, .errlen = errlen,
-                    .keys = {PF_STRV_INIT, PF_STRV_INIT}, .world = PF_STRV_INIT};
+    struct ctx c = {.e = ctx,
+                    .req = req,
+                    .gen = WORKER_APK_GEN_V2,
+                    .errbuf = errbuf,
+                    .errlen = errlen,
+                    .keys = {PF_STRV_INIT, PF_STRV_INIT},
+                    .world = PF_STRV_INIT};
     struct worker_engine_result res = {0};
     struct worker_os_release osr = {0};
     const struct worker_apk_pkg **v = NULL;
@@ -568,7 +579,8 @@ static int apk_patch(void *ctx, const struct worker_engine_request *req,
         worker_os_release_release(&osr);
         return pf_set_error(errbuf, errlen, -ENOTSUP, "not an Alpine image");
     }
-    res.os = pf_asprintf("%s %s", osr.id ? osr.id : "alpine", osr.version_id ? osr.version_id : "unknown");
+    res.os = pf_asprintf("%s %s", osr.id ? osr.id : "alpine",
+                         osr.version_id ? osr.version_id : "unknown");
     r = res.os ? read_inputs(&c) : -ENOMEM;
     if (r >= 0 && cancelled(req))
         r = pf_set_error(errbuf, errlen, -ECANCELED, "cancelled before fetching indexes");
@@ -578,7 +590,8 @@ static int apk_patch(void *ctx, const struct worker_engine_request *req,
         r = plan(&c, &v, &n);
     if (r >= 0)
         r = fill_upgrades(&c, v, n, &res);
-    pf_log(LOG_DEBUG, "apk: %zu installed, %zu indexed, %zu to install", c.installed.n, c.index.n, n);
+    pf_log(LOG_DEBUG, "apk: %zu installed, %zu indexed, %zu to install", c.installed.n, c.index.n,
+           n);
     if (r >= 0 && !req->dry_run && n > 0)
         r = build_layer(&c, v, n, &res);
     if (r >= 0) {
@@ -634,7 +647,11 @@ int worker_apk_engine_new(const struct worker_apk_engine_options *o, struct work
         return r;
     }
     e->engine = (struct worker_engine){
-        .name = "apk", .ctx = e, .keep = apk_keep, .detect = apk_detect, .patch = apk_patch,
+        .name = "apk",
+        .ctx = e,
+        .keep = apk_keep,
+        .detect = apk_detect,
+        .patch = apk_patch,
     };
     *ret = &e->engine;
     return 0;

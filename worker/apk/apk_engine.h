@@ -16,10 +16,11 @@
 struct pf_strv;
 
 struct worker_apk_engine_options {
-    const char *cache_dir;         /* downloaded packages; created if missing */
-    const struct pf_strv *mirrors; /* "FROM=TO" repository URL rewrites (--pkg-mirror); may be NULL */
-    const char *keys_dir;          /* extra trusted keys dir (operator), may be NULL */
-    const char *ca_file;           /* extra CA for https repositories; may be NULL */
+    const char *cache_dir; /* downloaded packages; created if missing */
+    const struct pf_strv
+        *mirrors;         /* "FROM=TO" repository URL rewrites (--pkg-mirror); may be NULL */
+    const char *keys_dir; /* extra trusted keys dir (operator), may be NULL */
+    const char *ca_file;  /* extra CA for https repositories; may be NULL */
 };
 
 /* Creates the engine. Returns 0 and *ret, or a negative errno with the reason in errbuf. */

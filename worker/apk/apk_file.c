@@ -184,8 +184,8 @@ static int verify_one(const struct sig *s, const char *pem, const void *d1, size
 
     if (alg < 0 || pf_signature_key_load_pem(pem, strlen(pem), &key, NULL, 0) < 0)
         return 0;
-    ok = pf_signature_verify(key, (enum pf_signature_alg)alg, parts, PF_ARRAY_SIZE(parts),
-                             s->bytes, s->len) == 0;
+    ok = pf_signature_verify(key, (enum pf_signature_alg)alg, parts, PF_ARRAY_SIZE(parts), s->bytes,
+                             s->len) == 0;
     pf_signature_key_free(key);
     return ok;
 }
@@ -208,8 +208,9 @@ static int verify_sigs(const struct sig *sigs, size_t n, const struct worker_apk
             return 0;
     }
     if (!known)
-        return pf_set_error(errbuf, errlen, -ENOKEY, "no signature by a trusted key (%zu signature%s%s%s)",
-                            n, n == 1 ? "" : "s", n ? ", first by " : "", n ? sigs[0].keyid : "");
+        return pf_set_error(errbuf, errlen, -ENOKEY,
+                            "no signature by a trusted key (%zu signature%s%s%s)", n,
+                            n == 1 ? "" : "s", n ? ", first by " : "", n ? sigs[0].keyid : "");
     return pf_set_error(errbuf, errlen, -EBADMSG, "BAD signature by '%s'", sigs[0].keyid);
 }
 
@@ -364,8 +365,8 @@ int worker_apk_file_open(const void *data, size_t len, const char *identity,
         r = pf_set_error(errbuf, errlen, -EBADMSG, "no .PKGINFO in the control segment");
         goto out;
     }
-    r = check_package(d + ctrl, ctrl_end - ctrl, d + ctrl_end, len - ctrl_end, identity,
-                      bufs.v[pi], sigs, n_sigs, keys, errbuf, errlen);
+    r = check_package(d + ctrl, ctrl_end - ctrl, d + ctrl_end, len - ctrl_end, identity, bufs.v[pi],
+                      sigs, n_sigs, keys, errbuf, errlen);
     if (r < 0)
         goto out;
     for (size_t i = 0; i < names.n && r >= 0; i++) {
@@ -477,7 +478,10 @@ static int each_entry(struct archive *a, struct archive_entry *ae, struct hashed
         while (r >= 0 && (k = archive_read_data(a, chunk, sizeof(chunk))) != 0)
             r = k < 0 ? -EBADMSG : pf_buf_append(&b, chunk, (size_t)k);
         if (r < 0) {
-            r = pf_set_error(errbuf, errlen, r == -ENOMEM ? r : r == -E2BIG ? -EFBIG : r,
+            r = pf_set_error(errbuf, errlen,
+                             r == -ENOMEM  ? r
+                             : r == -E2BIG ? -EFBIG
+                                           : r,
                              "cannot read '%s' from the package", path);
             goto out;
         }
@@ -514,8 +518,7 @@ int worker_apk_file_each(const struct worker_apk_pkgfile *f, worker_apk_data_cb 
             break;
     }
     if (r >= 0 && ar != ARCHIVE_EOF)
-        r = pf_set_error(errbuf, errlen, -EBADMSG, "corrupt data segment: %s",
-                         pf_archive_error(a));
+        r = pf_set_error(errbuf, errlen, -EBADMSG, "corrupt data segment: %s", pf_archive_error(a));
     archive_read_free(a);
     pf_strv_clear(&h.paths);
     pf_free(h.sha1);

@@ -39,11 +39,11 @@ int worker_apk_index_open(const void *data, size_t len, const struct worker_apk_
 
 /* One entry of a package's data segment, passed to a worker_apk_data_cb. */
 struct worker_apk_entry {
-    const char *path;     /* as in the tar, validated: relative, no "." / ".." components */
-    char type;            /* 'f' file, 'd' dir, 'l' symlink, 'h' hard link */
+    const char *path; /* as in the tar, validated: relative, no "." / ".." components */
+    char type;        /* 'f' file, 'd' dir, 'l' symlink, 'h' hard link */
     uint32_t mode, uid, gid;
-    const char *link;     /* symlink or hard link target */
-    const void *data;     /* file content (borrowed for the call) */
+    const char *link; /* symlink or hard link target */
+    const void *data; /* file content (borrowed for the call) */
     size_t size;
     unsigned char sha1[20]; /* SHA-1 of the content, of the symlink target, or (hard link) of
                                the target file, as apk's APK-TOOLS.checksum.SHA1 */
@@ -53,10 +53,10 @@ typedef int (*worker_apk_data_cb)(const struct worker_apk_entry *e, void *userda
 
 /* An opened, verified package. */
 struct worker_apk_pkgfile {
-    char *pkginfo;              /* .PKGINFO text */
+    char *pkginfo;               /* .PKGINFO text */
     struct pf_strv script_names; /* control scripts (".post-install", ...) */
     struct pf_strv script_data;  /* their content, same index */
-    const unsigned char *data;  /* the data member (compressed), borrowed from the caller */
+    const unsigned char *data;   /* the data member (compressed), borrowed from the caller */
     size_t data_len;
 };
 

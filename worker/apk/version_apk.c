@@ -74,8 +74,8 @@ enum v3_kind {
 /* Suffix ranks; V3_SUF_NONE (no suffix) separates pre-releases from post-releases. */
 enum v3_suffix { V3_SUF_ALPHA, V3_SUF_BETA, V3_SUF_PRE, V3_SUF_RC, V3_SUF_NONE };
 
-static const char *const v3_suffixes[] = {"alpha", "beta", "pre", "rc", "", "cvs", "svn", "git",
-                                          "hg", "p"};
+static const char *const v3_suffixes[] = {"alpha", "beta", "pre", "rc", "",
+                                          "cvs",   "svn",  "git", "hg", "p"};
 
 struct v3_token {
     enum v3_kind kind;
@@ -104,7 +104,8 @@ static void v3_digits(struct v3_token *t, struct apk_cursor *c, enum v3_kind kin
 static int v3_suffix_rank(const char *s, size_t len)
 {
     for (size_t i = 0; i < PF_ARRAY_SIZE(v3_suffixes); i++)
-        if (i != V3_SUF_NONE && strlen(v3_suffixes[i]) == len && memcmp(s, v3_suffixes[i], len) == 0)
+        if (i != V3_SUF_NONE && strlen(v3_suffixes[i]) == len &&
+            memcmp(s, v3_suffixes[i], len) == 0)
             return (int)i;
     return -1;
 }
@@ -274,9 +275,9 @@ static enum v2_kind v2_next_kind(enum v2_kind prev, struct apk_cursor *c)
         c->pos++;
     }
     /* Kinds only move forward, except a new number after a number, letter or suffix number. */
-    if (n < prev && !((n == V2_DIGIT_OR_ZERO && prev == V2_DIGIT) ||
-                      (n == V2_SUFFIX && prev == V2_SUFFIX_NO) ||
-                      (n == V2_DIGIT && prev == V2_LETTER)))
+    if (n < prev &&
+        !((n == V2_DIGIT_OR_ZERO && prev == V2_DIGIT) || (n == V2_SUFFIX && prev == V2_SUFFIX_NO) ||
+          (n == V2_DIGIT && prev == V2_LETTER)))
         n = V2_INVALID;
     return n;
 }
@@ -434,8 +435,7 @@ static int apk_compare(const char *a, const char *b, enum worker_apk_gen gen, bo
     return worker_apk_version_valid(a, gen) && worker_apk_version_valid(b, gen) ? 0 : 1;
 }
 
-int worker_apk_version_compare(const char *a, const char *b, enum worker_apk_gen gen,
-                               int *ret_cmp)
+int worker_apk_version_compare(const char *a, const char *b, enum worker_apk_gen gen, int *ret_cmp)
 {
     return apk_compare(a, b, gen, false, ret_cmp);
 }

@@ -28,8 +28,7 @@ bool worker_apk_version_valid(const char *s, enum worker_apk_gen gen);
  * "1.0 < 1.0bc"), and so does this; callers that need well-formed input check the 1. Returns
  * -EINVAL (leaving *ret_cmp) for a NULL string or gen out of range. Does not allocate.
  */
-int worker_apk_version_compare(const char *a, const char *b, enum worker_apk_gen gen,
-                               int *ret_cmp);
+int worker_apk_version_compare(const char *a, const char *b, enum worker_apk_gen gen, int *ret_cmp);
 
 /*
  * The fuzzy comparison behind apk's `~` dependency operator: *ret_cmp is 0 when a matches the

@@ -255,7 +255,7 @@ static void decompress_error(int r, const char *dist_url, const char *path, char
                              size_t errlen)
 {
     (void)pf_set_error(errbuf, errlen, r, "cannot decompress '%s/%s': %s", dist_url, path,
-                       r == -E2BIG   ? "too large"
+                       r == -E2BIG    ? "too large"
                        : r == -ENOMEM ? "out of memory"
                                       : "corrupt data");
 }
@@ -499,7 +499,8 @@ static int load_release(struct worker_apt_fetcher *f, const struct worker_apt_so
                                            gerr, sizeof(gerr));
         if (r == -EBADMSG || r == -ENOKEY) {
             r = -EBADMSG;
-            (void)pf_set_error(errbuf, errlen, 0, "InRelease '%s' failed verification: %s", url, gerr);
+            (void)pf_set_error(errbuf, errlen, 0, "InRelease '%s' failed verification: %s", url,
+                               gerr);
         } else if (r < 0) {
             (void)pf_set_error(errbuf, errlen, 0, "cannot verify InRelease '%s': %s", url, gerr);
         }
@@ -565,7 +566,8 @@ static int fetch_index_file(struct worker_apt_fetcher *f, const struct worker_ap
         goto out;
     r = worker_apt_verify_index(rel, path, out->p, out->len, verr, sizeof(verr));
     if (r < 0) {
-        (void)pf_set_error(errbuf, errlen, 0, "index '%s' does not match its Release: %s", url, verr);
+        (void)pf_set_error(errbuf, errlen, 0, "index '%s' does not match its Release: %s", url,
+                           verr);
         r = r == -ENOENT ? -EBADMSG : r;
         goto out;
     }
@@ -742,11 +744,10 @@ static int index_text(struct worker_apt_fetcher *f, const struct worker_apt_rele
     r = 0;
     /* Only text that matches the plain entry is cached under its hash; a mismatch (an archive
      * bug) still uses the text, vouched for by the compressed file's hash, just uncached. */
-    if (ref->plain_hex &&
-        worker_apt_verify_index(rel, ref->plain_path, text, len, NULL, 0) == 0 &&
+    if (ref->plain_hex && worker_apt_verify_index(rel, ref->plain_path, text, len, NULL, 0) == 0 &&
         write_atomic(f->index_dir, ref->plain_hex, text, len) < 0)
-        pf_log(LOG_DEBUG, "apt: cannot cache '%s/%s' in '%s', ignoring", dist_url,
-               ref->plain_path, f->index_dir);
+        pf_log(LOG_DEBUG, "apt: cannot cache '%s/%s' in '%s', ignoring", dist_url, ref->plain_path,
+               f->index_dir);
 done:
     *ret = text;
     *ret_len = len;
@@ -801,8 +802,8 @@ static int load_index(struct worker_apt_fetcher *f, const struct worker_apt_rele
     }
     if (!idx) /* a prefetch: the text is in the memory cache now (or could not be kept) */
         goto loaded;
-    r = worker_apt_index_add_packages(idx, base_url, ce ? ce->data : text, ce ? ce->len : len,
-                                      perr, sizeof(perr));
+    r = worker_apt_index_add_packages(idx, base_url, ce ? ce->data : text, ce ? ce->len : len, perr,
+                                      sizeof(perr));
     if (r < 0) {
         (void)pf_set_error(errbuf, errlen, 0, "'%s/%s': %s", dist_url, path, perr);
         goto out;
@@ -863,9 +864,8 @@ static void *index_prefetch_main(void *arg)
 }
 
 static int load_source(struct worker_apt_fetcher *f, const struct worker_apt_source *src,
-                       const struct worker_layer_view *view, const char *arch,
-                       const char *workdir, struct worker_apt_index *idx, char *errbuf,
-                       size_t errlen)
+                       const struct worker_layer_view *view, const char *arch, const char *workdir,
+                       struct worker_apt_index *idx, char *errbuf, size_t errlen)
 {
     struct index_prefetch pre[INDEX_PREFETCH_MAX];
     struct pf_strv bases = PF_STRV_INIT;
@@ -903,10 +903,13 @@ static int load_source(struct worker_apt_fetcher *f, const struct worker_apt_sou
      * still added to `idx` in order, and their errors met again in order. */
     memset(pre, 0, sizeof(pre));
     for (size_t i = 1; i < bases.n && r >= 0 && n_pre < INDEX_PREFETCH_MAX; i++, n_pre++) {
-        pre[n_pre] = (struct index_prefetch){.f = f, .rel = rel, .dist = dist, .base = bases.v[i],
+        pre[n_pre] = (struct index_prefetch){.f = f,
+                                             .rel = rel,
+                                             .dist = dist,
+                                             .base = bases.v[i],
                                              .uri = uri};
-        pre[n_pre].started =
-            pthread_create(&pre[n_pre].tid, NULL, index_prefetch_main, &pre[n_pre]) == 0;
+        pre[n_pre].started = pthread_create(&pre[n_pre].tid, NULL, index_prefetch_main,
+                                            &pre[n_pre]) == 0;
     }
     for (size_t i = 0; i < bases.n && r >= 0; i++) {
         if (i >= 1 && i - 1 < n_pre && pre[i - 1].started) {
@@ -977,7 +980,10 @@ int worker_apt_fetcher_load(struct worker_apt_fetcher *f, const struct worker_ap
     for (size_t i = 0, seen = 0; i < sources->n && r >= 0 && n_pre < PREFETCH_MAX; i++) {
         if (!source_applies(&sources->v[i], arch) || seen++ == 0)
             continue;
-        pre[n_pre] = (struct prefetch){.f = f, .src = &sources->v[i], .view = view, .arch = arch,
+        pre[n_pre] = (struct prefetch){.f = f,
+                                       .src = &sources->v[i],
+                                       .view = view,
+                                       .arch = arch,
                                        .workdir = workdir};
         pre[n_pre].started = pthread_create(&pre[n_pre].tid, NULL, prefetch_main, &pre[n_pre]) == 0;
         n_pre++;
@@ -1056,7 +1062,8 @@ int worker_apt_fetcher_get_deb(struct worker_apt_fetcher *f, const struct worker
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         r = -errno;
-        (void)pf_set_error(errbuf, errlen, 0, "cannot create a file in '%s': %s", f->deb_dir, strerror(-r));
+        (void)pf_set_error(errbuf, errlen, 0, "cannot create a file in '%s': %s", f->deb_dir,
+                           strerror(-r));
         tmp = pf_free(tmp);
         goto out;
     }
@@ -1070,12 +1077,14 @@ int worker_apt_fetcher_get_deb(struct worker_apt_fetcher *f, const struct worker
         r = check_deb(tmp, c, got, sizeof(got), &got_size);
         if (r == -EBADMSG)
             (void)pf_set_error(errbuf, errlen, 0,
-                    "package '%s' %s from '%s' does not match its index: %" PRIu64
-                    " bytes sha256 %s, expected %" PRIu64 " bytes sha256 %s",
-                    c->package, c->version, url, got_size, got, c->size, c->sha256);
+                               "package '%s' %s from '%s' does not match its index: %" PRIu64
+                               " bytes sha256 %s, expected %" PRIu64 " bytes sha256 %s",
+                               c->package, c->version, url, got_size, got, c->size, c->sha256);
     } else if (r == -EBADMSG) {
-        (void)pf_set_error(errbuf, errlen, 0, "package '%s' %s from '%s' is larger than its index says (%" PRIu64
-                " bytes)", c->package, c->version, url, c->size);
+        (void)pf_set_error(errbuf, errlen, 0,
+                           "package '%s' %s from '%s' is larger than its index says (%" PRIu64
+                           " bytes)",
+                           c->package, c->version, url, c->size);
     }
     if (r == 0 && rename(tmp, path) < 0)
         r = -errno;
@@ -1236,8 +1245,8 @@ int worker_apt_fetcher_new(const struct worker_apt_fetch_options *o,
     if (r == 0)
         r = mkdir_p(f->index_dir);
     if (r < 0) {
-        (void)pf_set_error(errbuf, errlen, 0, "cannot create cache directory '%s': %s", o->cache_dir,
-                strerror(-r));
+        (void)pf_set_error(errbuf, errlen, 0, "cannot create cache directory '%s': %s",
+                           o->cache_dir, strerror(-r));
         goto fail;
     }
     f->mopts.ca_file = f->ca_file;

@@ -31,9 +31,9 @@ struct worker_apt_candidate;
 struct worker_apt_fetch_options {
     const char *cache_dir;         /* created if missing */
     const struct pf_strv *mirrors; /* "FROM=TO" URL prefix rewrites (--pkg-mirror), may be NULL */
-    const char *default_keyring;   /* file or dir used when a source has no Signed-By; may be NULL */
-    const char *ca_file;           /* extra CA for https mirrors, may be NULL; TLS verify always on */
-    time_t now;                    /* 0 = time(NULL); lets tests pin Valid-Until checks */
+    const char *default_keyring; /* file or dir used when a source has no Signed-By; may be NULL */
+    const char *ca_file;         /* extra CA for https mirrors, may be NULL; TLS verify always on */
+    time_t now;                  /* 0 = time(NULL); lets tests pin Valid-Until checks */
 };
 
 struct worker_apt_fetcher;

@@ -58,12 +58,12 @@ struct idx_seg {
 };
 
 struct worker_apt_index {
-    struct pf_strv base_urls;                    /* candidates borrow these strings */
+    struct pf_strv base_urls; /* candidates borrow these strings */
     struct idx_seg *segs;
     size_t n_segs;
     const struct worker_apt_candidate **by_name; /* sorted, see cand_cmp() */
     size_t n;
-    struct idx_prov *prov;                       /* sorted by name, then like by_name */
+    struct idx_prov *prov;                          /* sorted by name, then like by_name */
     const struct worker_apt_candidate **prov_cands; /* prov[i].cand, for returning */
     size_t n_prov;
     size_t seq;
@@ -291,12 +291,12 @@ enum idx_field {
 #define IDX_N_REQUIRED 6
 
 static const char *const field_names[IDX_F__MAX] = {
-    [IDX_F_PACKAGE] = "Package",       [IDX_F_VERSION] = "Version",
-    [IDX_F_ARCH] = "Architecture",     [IDX_F_FILENAME] = "Filename",
-    [IDX_F_SHA256] = "SHA256",         [IDX_F_SIZE] = "Size",
-    [IDX_F_MULTI_ARCH] = "Multi-Arch", [IDX_F_DEPENDS] = "Depends",
+    [IDX_F_PACKAGE] = "Package",         [IDX_F_VERSION] = "Version",
+    [IDX_F_ARCH] = "Architecture",       [IDX_F_FILENAME] = "Filename",
+    [IDX_F_SHA256] = "SHA256",           [IDX_F_SIZE] = "Size",
+    [IDX_F_MULTI_ARCH] = "Multi-Arch",   [IDX_F_DEPENDS] = "Depends",
     [IDX_F_PRE_DEPENDS] = "Pre-Depends", [IDX_F_PROVIDES] = "Provides",
-    [IDX_F_BREAKS] = "Breaks",         [IDX_F_SOURCE] = "Source",
+    [IDX_F_BREAKS] = "Breaks",           [IDX_F_SOURCE] = "Source",
 };
 
 static bool field_is(const char *s, size_t n, enum idx_field f)
@@ -355,7 +355,7 @@ struct scan {
     bool open;
     const char *para_start;
     size_t para_line, n_fields;
-    int last;                        /* field continued by a continuation line, or OTHER */
+    int last; /* field continued by a continuation line, or OTHER */
     const char *vs[IDX_F__MAX], *ve[IDX_F__MAX]; /* value spans, NULL when absent */
     /* results */
     struct idx_cand *cands;
@@ -430,11 +430,18 @@ static int scan_close(struct scan *s)
         return -ENOMEM;
     ic = &s->cands[s->n];
     ic->c = (struct worker_apt_candidate){
-        .package = v[IDX_F_PACKAGE], .version = v[IDX_F_VERSION], .arch = v[IDX_F_ARCH],
-        .multi_arch = v[IDX_F_MULTI_ARCH], .depends = v[IDX_F_DEPENDS],
-        .pre_depends = v[IDX_F_PRE_DEPENDS], .provides = v[IDX_F_PROVIDES],
-        .breaks = v[IDX_F_BREAKS], .source = v[IDX_F_SOURCE], .filename = v[IDX_F_FILENAME],
-        .sha256 = v[IDX_F_SHA256], .base_url = s->base_url,
+        .package = v[IDX_F_PACKAGE],
+        .version = v[IDX_F_VERSION],
+        .arch = v[IDX_F_ARCH],
+        .multi_arch = v[IDX_F_MULTI_ARCH],
+        .depends = v[IDX_F_DEPENDS],
+        .pre_depends = v[IDX_F_PRE_DEPENDS],
+        .provides = v[IDX_F_PROVIDES],
+        .breaks = v[IDX_F_BREAKS],
+        .source = v[IDX_F_SOURCE],
+        .filename = v[IDX_F_FILENAME],
+        .sha256 = v[IDX_F_SHA256],
+        .base_url = s->base_url,
     };
     for (char *q = ic->c.sha256; *q; q++)
         *q = (char)tolower((unsigned char)*q);
@@ -666,14 +673,20 @@ static int index_merge(struct worker_apt_index *idx, struct scan *s, struct prov
 int worker_apt_index_add_packages(struct worker_apt_index *idx, const char *base_url,
                                   const char *text, size_t len, char *errbuf, size_t errlen)
 {
-    struct scan s = {.text = text, .end = text + len, .line = 1, .errbuf = errbuf,
-                     .errlen = errlen, .last = IDX_F_OTHER, .seq0 = idx->seq};
+    struct scan s = {.text = text,
+                     .end = text + len,
+                     .line = 1,
+                     .errbuf = errbuf,
+                     .errlen = errlen,
+                     .last = IDX_F_OTHER,
+                     .seq0 = idx->seq};
     struct prov_collect pc = {0};
     int r;
 
     if (len > WORKER_APT_INDEX_MAX_INPUT)
-        return pf_set_error(errbuf, errlen, -E2BIG, "Packages index of '%s' is larger than %zu bytes",
-                            base_url, WORKER_APT_INDEX_MAX_INPUT);
+        return pf_set_error(errbuf, errlen, -E2BIG,
+                            "Packages index of '%s' is larger than %zu bytes", base_url,
+                            WORKER_APT_INDEX_MAX_INPUT);
     s.base_url = intern_base_url(idx, base_url);
     if (!s.base_url) {
         r = -ENOMEM;

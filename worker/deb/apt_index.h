@@ -22,10 +22,10 @@ struct worker_apt_candidate {
     char *package, *version, *arch; /* arch "all" allowed */
     char *multi_arch;               /* NULL, "same", "foreign", "allowed", "no" */
     char *depends, *pre_depends, *provides, *breaks, *source; /* raw field values or NULL */
-    char *filename;                 /* "pool/main/o/openssl/libssl3_3.0.13-1_amd64.deb" */
-    char *sha256;                   /* 64 lowercase hex digits */
+    char *filename; /* "pool/main/o/openssl/libssl3_3.0.13-1_amd64.deb" */
+    char *sha256;   /* 64 lowercase hex digits */
     uint64_t size;
-    const char *base_url;           /* repository base URI, borrowed from the index */
+    const char *base_url; /* repository base URI, borrowed from the index */
 };
 
 struct worker_apt_index;

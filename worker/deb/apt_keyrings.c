@@ -179,8 +179,9 @@ int worker_apt_keyring_prepare(const struct worker_apt_source *src, const char *
 
     if (!src->signed_by) {
         if (!default_keyring) {
-            (void)pf_set_error(errbuf, errlen, 0, "no Signed-By and no default keyring for '%s' '%s'",
-                    src->uri, src->suite);
+            (void)pf_set_error(errbuf, errlen, 0,
+                               "no Signed-By and no default keyring for '%s' '%s'", src->uri,
+                               src->suite);
             return -ENOKEY;
         }
         ring = pf_strdup(default_keyring);
@@ -197,15 +198,16 @@ int worker_apt_keyring_prepare(const struct worker_apt_source *src, const char *
         goto fail;
     if (!mkdtemp(dir)) {
         r = -errno;
-        (void)pf_set_error(errbuf, errlen, 0, "cannot create a key directory under '%s': %s", workdir,
-                strerror(-r));
+        (void)pf_set_error(errbuf, errlen, 0, "cannot create a key directory under '%s': %s",
+                           workdir, strerror(-r));
         goto fail;
     }
     if (src->signed_by_inline) {
         r = add_image_key(dir, n++, src->signed_by, strlen(src->signed_by), &digests);
         if (r < 0) {
-            (void)pf_set_error(errbuf, errlen, 0, "cannot read the inline Signed-By key of '%s' '%s'",
-                    src->uri, src->suite);
+            (void)pf_set_error(errbuf, errlen, 0,
+                               "cannot read the inline Signed-By key of '%s' '%s'", src->uri,
+                               src->suite);
             goto fail;
         }
     } else {
@@ -232,16 +234,18 @@ int worker_apt_keyring_prepare(const struct worker_apt_source *src, const char *
             if (r == 0)
                 r = add_image_key(dir, n++, data, len, &digests);
             if (r < 0) {
-                (void)pf_set_error(errbuf, errlen, 0, "cannot read Signed-By keyring '%s' of '%s' from the "
-                        "image: %s", tok, src->uri, strerror(-r));
+                (void)pf_set_error(errbuf, errlen, 0,
+                                   "cannot read Signed-By keyring '%s' of '%s' from the "
+                                   "image: %s",
+                                   tok, src->uri, strerror(-r));
                 goto fail;
             }
         }
     }
     if (n == 0) {
         r = -ENOKEY;
-        (void)pf_set_error(errbuf, errlen, 0, "Signed-By of '%s' '%s' names no keyring file", src->uri,
-                src->suite);
+        (void)pf_set_error(errbuf, errlen, 0, "Signed-By of '%s' '%s' names no keyring file",
+                           src->uri, src->suite);
         goto fail;
     }
     r = -ENOMEM;

@@ -292,8 +292,8 @@ static int prov_match_cb(const char *name, const char *version, void *userdata)
     struct prov_match *m = userdata;
 
     /* An unversioned Provides never satisfies a versioned dependency (Debian policy 7.5). */
-    if (strcmp(name, m->name) == 0 && (m->op == REL_NONE || (version && rel_ok(version, m->op,
-                                                                               m->ver)))) {
+    if (strcmp(name, m->name) == 0 &&
+        (m->op == REL_NONE || (version && rel_ok(version, m->op, m->ver)))) {
         m->found = true;
         return 1;
     }
@@ -330,8 +330,8 @@ static bool entry_view(const struct st_entry *e, bool after, const char **name, 
     return true;
 }
 
-static bool clause_satisfied(const struct planner *pl, const struct clause *c,
-                             const char *dep_arch, bool after)
+static bool clause_satisfied(const struct planner *pl, const struct clause *c, const char *dep_arch,
+                             bool after)
 {
     for (size_t i = 0; i < c->n; i++) {
         const struct atom *a = &c->alts[i];
@@ -432,8 +432,7 @@ static int upgrade_same_group(struct planner *pl, size_t g0, size_t g1, struct p
             pick[m - g0] = NULL;
             for (size_t k = 0; k < n && !pick[m - g0]; k++)
                 if (strcmp(c[k]->arch, pl->st[m].arch) == 0 &&
-                    worker_deb_version_compare(c[k]->version, c[i]->version, &cmp) == 0 &&
-                    cmp == 0)
+                    worker_deb_version_compare(c[k]->version, c[i]->version, &cmp) == 0 && cmp == 0)
                     pick[m - g0] = c[k];
             if (!pick[m - g0] ||
                 worker_deb_version_compare(c[i]->version, pl->st[m].version, &cmp) < 0 || cmp < 0)
@@ -609,8 +608,8 @@ static int try_installed(struct planner *pl, const struct atom *a, const char *d
 
 /* Tries candidates of `a` (real packages when `virt` is false, providers otherwise) not yet in
  * the state, preferring the depender's own architecture. Returns 1, 0 or -ENOMEM. */
-static int try_candidates(struct planner *pl, const struct atom *a, const char *dep_arch,
-                          bool virt, struct queue *q, size_t *blocked)
+static int try_candidates(struct planner *pl, const struct atom *a, const char *dep_arch, bool virt,
+                          struct queue *q, size_t *blocked)
 {
     const struct worker_apt_candidate *const *c = NULL;
     size_t n = virt ? worker_apt_index_providers(pl->idx, a->name, &c)
@@ -657,11 +656,13 @@ static int resolve_clause(struct planner *pl, const struct worker_apt_candidate 
     clause_text(cl, text, sizeof(text));
     if (blocked != SIZE_MAX)
         (void)pf_set_error(pl->errbuf, pl->errlen, 0,
-                "'%s' %s needs held package '%s:%s' to be upgraded to satisfy '%s'", c->package,
-                c->version, pl->st[blocked].name, pl->st[blocked].arch, text);
+                           "'%s' %s needs held package '%s:%s' to be upgraded to satisfy '%s'",
+                           c->package, c->version, pl->st[blocked].name, pl->st[blocked].arch,
+                           text);
     else
-        (void)pf_set_error(pl->errbuf, pl->errlen, 0, "'%s' %s depends on '%s', which no candidate satisfies",
-                c->package, c->version, text);
+        (void)pf_set_error(pl->errbuf, pl->errlen, 0,
+                           "'%s' %s depends on '%s', which no candidate satisfies", c->package,
+                           c->version, text);
     return -EINVAL;
 }
 
@@ -676,8 +677,8 @@ static int process_entry(struct planner *pl, size_t i, struct queue *q)
         int r = parse_deps(fields[f], &d);
 
         if (r == -EINVAL)
-            (void)pf_set_error(pl->errbuf, pl->errlen, 0, "'%s' %s has a malformed %s field", c->package,
-                    c->version, f == 0 ? "Pre-Depends" : "Depends");
+            (void)pf_set_error(pl->errbuf, pl->errlen, 0, "'%s' %s has a malformed %s field",
+                               c->package, c->version, f == 0 ? "Pre-Depends" : "Depends");
         for (size_t k = 0; k < d.n && r == 0; k++) {
             bool ok = clause_satisfied(pl, &d.v[k], c->arch, true);
 
@@ -725,8 +726,7 @@ int worker_apt_plan_build(const struct worker_dpkg_db *db, const struct worker_a
                           const char *native_arch, struct worker_apt_plan *ret, char *errbuf,
                           size_t errlen)
 {
-    struct planner pl = {.idx = idx, .native = native_arch, .errbuf = errbuf,
-                         .errlen = errlen};
+    struct planner pl = {.idx = idx, .native = native_arch, .errbuf = errbuf, .errlen = errlen};
     struct worker_apt_plan p = WORKER_APT_PLAN_INIT;
     struct queue q = {0};
     int r = 0;

@@ -29,7 +29,10 @@ struct worker_apt_plan {
     struct pf_strv held; /* "name:arch" held back by a hold (reported, not an error) */
 };
 
-#define WORKER_APT_PLAN_INIT {NULL, 0, PF_STRV_INIT}
+#define WORKER_APT_PLAN_INIT                                                                       \
+    {                                                                                              \
+        NULL, 0, PF_STRV_INIT                                                                      \
+    }
 
 /*
  * Computes the upgrade plan (see docs/apt-plan.md): every installed, not held package whose

@@ -67,8 +67,7 @@ static bool parse_zone(const char *p, long *ret)
     if (sign != '+' && sign != '-')
         return false;
     p++;
-    if (strlen(p) != 4 || !is_digit(p[0]) || !is_digit(p[1]) || !is_digit(p[2]) ||
-        !is_digit(p[3]))
+    if (strlen(p) != 4 || !is_digit(p[0]) || !is_digit(p[1]) || !is_digit(p[2]) || !is_digit(p[3]))
         return false;
     hh = (p[0] - '0') * 10 + (p[1] - '0');
     mm = (p[2] - '0') * 10 + (p[3] - '0');
@@ -256,7 +255,8 @@ static int parse_sha256(struct worker_apt_release *rel, const char *value, char 
         if (strspn(p, " \t") < n) {
             r = parse_hash_line(p, n, &rel->files[rel->n_files]);
             if (r == -EINVAL)
-                (void)pf_set_error(errbuf, errlen, 0, "malformed SHA256 entry %zu of Release", line);
+                (void)pf_set_error(errbuf, errlen, 0, "malformed SHA256 entry %zu of Release",
+                                   line);
             if (r < 0)
                 return r;
             rel->n_files++;
@@ -303,8 +303,8 @@ static int fill_dates(struct worker_apt_release *rel, const struct worker_deb822
     return 0;
 }
 
-static int fill(struct worker_apt_release *rel, const struct worker_deb822_para *para,
-                char *errbuf, size_t errlen)
+static int fill(struct worker_apt_release *rel, const struct worker_deb822_para *para, char *errbuf,
+                size_t errlen)
 {
     const char *abh = worker_deb822_para_get(para, "Acquire-By-Hash");
     const char *sha = worker_deb822_para_get(para, "SHA256");
@@ -396,12 +396,12 @@ int worker_apt_release_check_valid_until(const struct worker_apt_release *rel, t
         return -EINVAL;
     if (rel->valid_until != 0 && now >= rel->valid_until) {
         (void)pf_set_error(errbuf, errlen, 0, "Release expired %lld seconds ago (Valid-Until)",
-                (long long)now - (long long)rel->valid_until);
+                           (long long)now - (long long)rel->valid_until);
         return -ESTALE;
     }
     if (rel->date != 0 && rel->date > now && rel->date - now > WORKER_APT_RELEASE_MAX_FUTURE) {
         (void)pf_set_error(errbuf, errlen, 0, "Release Date is %lld seconds in the future",
-                (long long)rel->date - (long long)now);
+                           (long long)rel->date - (long long)now);
         return -ERANGE;
     }
     return 0;
@@ -447,7 +447,7 @@ int worker_apt_verify_index(const struct worker_apt_release *rel, const char *pa
     }
     if ((uint64_t)len != f->size) {
         (void)pf_set_error(errbuf, errlen, 0, "'%s' has %zu bytes, Release says %llu", path, len,
-                (unsigned long long)f->size);
+                           (unsigned long long)f->size);
         return -EBADMSG;
     }
     r = pf_sha256_digest(data ? data : "", len, digest);
@@ -458,7 +458,7 @@ int worker_apt_verify_index(const struct worker_apt_release *rel, const char *pa
     hex = pf_digest_sha256_hex(digest);
     if (!hex || strcmp(hex, f->sha256) != 0) {
         (void)pf_set_error(errbuf, errlen, 0, "'%s' has SHA256 %s, Release says %s", path,
-                hex ? hex : "(none)", f->sha256);
+                           hex ? hex : "(none)", f->sha256);
         return -EBADMSG;
     }
     return 0;

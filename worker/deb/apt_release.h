@@ -21,19 +21,19 @@
 
 /* One line of the SHA256 list: " <hex> <size> <path>". */
 struct worker_apt_release_file {
-    char *path;       /* relative to dists/<suite>/, e.g. "main/binary-amd64/Packages.xz" */
-    char sha256[65];  /* 64 lowercase hex digits */
+    char *path;      /* relative to dists/<suite>/, e.g. "main/binary-amd64/Packages.xz" */
+    char sha256[65]; /* 64 lowercase hex digits */
     uint64_t size;
 };
 
 struct worker_apt_release {
-    char *origin;   /* NULL when absent, like the other strings */
+    char *origin; /* NULL when absent, like the other strings */
     char *label;
     char *suite;
     char *codename;
-    time_t date;           /* 0 when absent */
-    time_t valid_until;    /* 0 when absent: never expires */
-    bool acquire_by_hash;  /* "Acquire-By-Hash: yes" */
+    time_t date;          /* 0 when absent */
+    time_t valid_until;   /* 0 when absent: never expires */
+    bool acquire_by_hash; /* "Acquire-By-Hash: yes" */
     struct pf_strv architectures;
     struct pf_strv components;
     struct worker_apt_release_file *files; /* sorted by path, paths unique */

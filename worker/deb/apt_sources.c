@@ -246,8 +246,8 @@ static int parse_one_line(struct worker_apt_sources *tmp, struct worker_apt_sour
     return push_entry(tmp, e, file, uri, suite);
 }
 
-int worker_apt_sources_parse_list(struct worker_apt_sources *s, const char *file,
-                                  const char *text, size_t len, char *errbuf, size_t errlen)
+int worker_apt_sources_parse_list(struct worker_apt_sources *s, const char *file, const char *text,
+                                  size_t len, char *errbuf, size_t errlen)
 {
     struct worker_apt_sources tmp = WORKER_APT_SOURCES_INIT;
     const char *p = text, *end = text + len;
@@ -322,8 +322,7 @@ static char *unfold_key(const char *v)
     return out;
 }
 
-static int para_bool(const struct worker_deb822_para *para, const char *name, bool dflt,
-                     bool *ret)
+static int para_bool(const struct worker_deb822_para *para, const char *name, bool dflt, bool *ret)
 {
     const char *v = worker_deb822_para_get(para, name);
 

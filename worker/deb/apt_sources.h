@@ -17,9 +17,9 @@ struct worker_apt_source {
     char *suite;
     struct pf_strv components; /* empty for a flat repository */
     struct pf_strv archs;      /* arch= / Architectures:, empty when not restricted */
-    char *signed_by;           /* keyring path(s) or fingerprints, or an inline key; NULL if unset */
-    bool signed_by_inline;     /* signed_by holds an ASCII-armored key block */
-    bool trusted;              /* trusted=yes / Trusted: yes */
+    char *signed_by;       /* keyring path(s) or fingerprints, or an inline key; NULL if unset */
+    bool signed_by_inline; /* signed_by holds an ASCII-armored key block */
+    bool trusted;          /* trusted=yes / Trusted: yes */
     bool flat;
     char *file; /* the list file it came from, as given by the caller */
     size_t line;
@@ -31,7 +31,10 @@ struct worker_apt_sources {
     size_t cap;
 };
 
-#define WORKER_APT_SOURCES_INIT {NULL, 0, 0}
+#define WORKER_APT_SOURCES_INIT                                                                    \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 #define WORKER_APT_SOURCES_MAX_INPUT ((size_t)1 << 20)
 #define WORKER_APT_SOURCES_MAX_ENTRIES ((size_t)4096)
 
@@ -41,8 +44,8 @@ struct worker_apt_sources {
  * (message "FILE:LINE: ..." in errbuf when not NULL), -E2BIG past a limit or -ENOMEM; `s` is
  * unchanged on failure.
  */
-int worker_apt_sources_parse_list(struct worker_apt_sources *s, const char *file,
-                                  const char *text, size_t len, char *errbuf, size_t errlen);
+int worker_apt_sources_parse_list(struct worker_apt_sources *s, const char *file, const char *text,
+                                  size_t len, char *errbuf, size_t errlen);
 
 /*
  * Same for a deb822 .sources text: Types, URIs, Suites, Components, Architectures, Signed-By,

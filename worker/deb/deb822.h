@@ -47,7 +47,10 @@ struct worker_deb822_opts {
 #define WORKER_DEB822_DEFAULT_MAX_FIELDS ((size_t)256)
 #define WORKER_DEB822_DEFAULT_MAX_PARA_BYTES ((size_t)1 << 20)
 
-#define WORKER_DEB822_DOC_INIT {NULL, 0, 0}
+#define WORKER_DEB822_DOC_INIT                                                                     \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /*
  * Parses `len` bytes of `text` (need not be NUL-terminated) into `ret`, which must be empty

@@ -89,12 +89,12 @@ struct item {
     struct worker_deb_file *deb;
     const struct worker_dpkg_pkg *old;
     const char *name, *arch;
-    char *info_base;                     /* "<pkg>" or "<pkg>:<arch>" */
-    struct pf_strv list;                 /* "/.", "/usr", ... in archive order */
-    struct pset listed;                  /* the same, without the leading '/' */
-    struct pf_strv conf_paths;           /* new conffiles, absolute */
-    struct pset conf_remove;             /* remove-on-upgrade conffiles, absolute */
-    struct worker_dpkg_conffile *cf;     /* new Conffiles field */
+    char *info_base;                 /* "<pkg>" or "<pkg>:<arch>" */
+    struct pf_strv list;             /* "/.", "/usr", ... in archive order */
+    struct pset listed;              /* the same, without the leading '/' */
+    struct pf_strv conf_paths;       /* new conffiles, absolute */
+    struct pset conf_remove;         /* remove-on-upgrade conffiles, absolute */
+    struct worker_dpkg_conffile *cf; /* new Conffiles field */
     size_t n_cf;
 };
 
@@ -128,8 +128,8 @@ static int claim(struct apply *a, const char *path, int owner, bool dir)
     if (s) {
         if (s->dir && dir)
             return 0;
-        return pf_set_error(a->errbuf, a->errlen, -EINVAL, "'%s' is written by both %s and %s", path,
-                            owner_name(a, s->owner), owner_name(a, owner));
+        return pf_set_error(a->errbuf, a->errlen, -EINVAL, "'%s' is written by both %s and %s",
+                            path, owner_name(a, s->owner), owner_name(a, owner));
     }
     return pset_add(&a->written, path, owner, dir);
 }
@@ -140,7 +140,8 @@ static int resolve(struct apply *a, const char *path, bool nofollow, char **ret)
     int r = worker_layer_view_resolve(a->view, path, nofollow, ret, msg, sizeof(msg));
 
     if (r < 0)
-        return pf_set_error(a->errbuf, a->errlen, r, "cannot route '%s' through the image: %s", path, msg);
+        return pf_set_error(a->errbuf, a->errlen, r, "cannot route '%s' through the image: %s",
+                            path, msg);
     return 0;
 }
 
@@ -169,8 +170,8 @@ static int writer_error(struct apply *a, int r, const char *path)
 {
     if (r >= 0)
         return r;
-    return pf_set_error(a->errbuf, a->errlen, r == -EEXIST ? -EINVAL : r, "cannot add '%s' to the layer",
-                        path);
+    return pf_set_error(a->errbuf, a->errlen, r == -EEXIST ? -EINVAL : r,
+                        "cannot add '%s' to the layer", path);
 }
 
 /* Adds a regular file (content in memory) owned by the database writer. */
@@ -331,12 +332,11 @@ static int set_conffile_md5(struct item *it, const char *abs, const char *md5)
  * archive's, unless the administrator set a stat override for that path (then owner, group and
  * permission bits are the override's; the file type stays). */
 static struct worker_layer_attr entry_attr(const struct apply *a,
-                                           const struct worker_deb_data_entry *e,
-                                           const char *abs)
+                                           const struct worker_deb_data_entry *e, const char *abs)
 {
     struct worker_layer_attr at = {e->mode, e->uid, e->gid};
-    const struct worker_dpkg_statoverride *so =
-        worker_dpkg_statoverrides_find(a->o->statoverrides, abs);
+    const struct worker_dpkg_statoverride *so = worker_dpkg_statoverrides_find(a->o->statoverrides,
+                                                                               abs);
 
     if (so) {
         at.mode = (e->mode & ~07777u) | so->mode;
@@ -436,8 +436,11 @@ static int on_entry(const struct worker_deb_data_entry *e, void *ctx, void *user
     case WORKER_LAYER_SYMLINK:
         r = claim(a, res, (int)a->cur, false);
         if (r >= 0)
-            r = writer_error(a, worker_layer_writer_add_symlink(a->w, res,
-                                    &(struct worker_layer_attr){e->mode, e->uid, e->gid}, e->link), res);
+            r = writer_error(a,
+                             worker_layer_writer_add_symlink(
+                                 a->w, res, &(struct worker_layer_attr){e->mode, e->uid, e->gid},
+                                 e->link),
+                             res);
         break;
     default: /* a hard link: to where its target was unpacked */
         r = resolve(a, diverted(a, e->link, it->name), true, &tgt);
@@ -508,14 +511,18 @@ static int check_item(struct apply *a, struct item *it, const struct worker_deb_
     it->arch = worker_deb822_para_get(c, "Architecture");
     it->old = in->old;
     if (it->old && (strcmp(it->old->name, it->name) != 0 || strcmp(it->old->arch, it->arch) != 0))
-        return pf_set_error(a->errbuf, a->errlen, -EINVAL, "'%s' holds %s:%s, not the installed %s:%s",
-                            in->deb_path, it->name, it->arch, it->old->name, it->old->arch);
-    if (!it->old && strcmp(it->arch, "all") != 0 && (!a->o->native_arch || strcmp(it->arch, a->o->native_arch) != 0))
-        return pf_set_error(a->errbuf, a->errlen, -EINVAL, "'%s' is for architecture '%s', not '%s'",
-                            in->deb_path, it->arch, a->o->native_arch ? a->o->native_arch : "?");
+        return pf_set_error(a->errbuf, a->errlen, -EINVAL,
+                            "'%s' holds %s:%s, not the installed %s:%s", in->deb_path, it->name,
+                            it->arch, it->old->name, it->old->arch);
+    if (!it->old && strcmp(it->arch, "all") != 0 &&
+        (!a->o->native_arch || strcmp(it->arch, a->o->native_arch) != 0))
+        return pf_set_error(a->errbuf, a->errlen, -EINVAL,
+                            "'%s' is for architecture '%s', not '%s'", in->deb_path, it->arch,
+                            a->o->native_arch ? a->o->native_arch : "?");
     if (!it->old && worker_dpkg_db_find(a->db, it->name, it->arch))
-        return pf_set_error(a->errbuf, a->errlen, -EINVAL, "'%s' (%s) is installed but its item names no old package",
-                            it->name, it->arch);
+        return pf_set_error(a->errbuf, a->errlen, -EINVAL,
+                            "'%s' (%s) is installed but its item names no old package", it->name,
+                            it->arch);
     if (strchr(it->name, '/') || strchr(it->arch, '/'))
         return pf_set_error(a->errbuf, a->errlen, -EINVAL, "invalid package name '%s'", it->name);
     it->info_base = ma && strcmp(ma, "same") == 0 ? pf_asprintf("%s:%s", it->name, it->arch)
@@ -538,7 +545,8 @@ static int old_list_text(struct apply *a, const struct worker_dpkg_pkg *old, con
     int r;
 
     if (a->db->kind == WORKER_DPKG_DB_STATUSD) {
-        path = pf_asprintf(STATUSD_DIR "/%s.md5sums", old->statusd_file ? old->statusd_file : old->name);
+        path = pf_asprintf(STATUSD_DIR "/%s.md5sums",
+                           old->statusd_file ? old->statusd_file : old->name);
     } else {
         base = old_info_base(old);
         path = base ? pf_asprintf(INFO_DIR "/%s.list", base) : NULL;
@@ -680,8 +688,8 @@ static int old_list_files(const struct apply *a, struct pset *ret)
 
 /* Adds the paths listed in `t` (a .list, or an md5sums file) to `claims`, resolved through the
  * view and, for a known package `pkg`, through its diversions. */
-static int claim_lines(struct apply *a, struct pset *claims, const char *t, size_t len, bool md5sums,
-                       const char *pkg)
+static int claim_lines(struct apply *a, struct pset *claims, const char *t, size_t len,
+                       bool md5sums, const char *pkg)
 {
     const char *end = t + len;
 
@@ -699,8 +707,8 @@ static int claim_lines(struct apply *a, struct pset *claims, const char *t, size
         if (!rel)
             return -ENOMEM;
         /* Lines that cannot be routed claim nothing that exists. */
-        if (worker_layer_view_resolve(a->view, pkg ? diverted(a, rel, pkg) : rel, true, &res,
-                                      NULL, 0) >= 0)
+        if (worker_layer_view_resolve(a->view, pkg ? diverted(a, rel, pkg) : rel, true, &res, NULL,
+                                      0) >= 0)
             r = pset_add(claims, res, 0, false);
         pf_free(res);
         pf_free(rel);
@@ -858,14 +866,15 @@ static int update_db(struct apply *a)
         }
         r = write_info(a, it);
         if (r >= 0)
-            r = worker_dpkg_render_stanza(worker_deb_file_control(it->deb), st, it->cf, it->n_cf, &s, &len);
+            r = worker_dpkg_render_stanza(worker_deb_file_control(it->deb), st, it->cf, it->n_cf,
+                                          &s, &len);
         if (r >= 0)
             r = pf_strv_push_take(&stanzas, s);
     }
     for (size_t i = 0; i < stanzas.n && r >= 0; i++) {
         a->items[i].old = NULL; /* freed by the put */
-        r = worker_dpkg_db_put(a->db, stanzas.v[i], strlen(stanzas.v[i]), statusd ? files.v[i] : NULL, NULL,
-                               msg, sizeof(msg));
+        r = worker_dpkg_db_put(a->db, stanzas.v[i], strlen(stanzas.v[i]),
+                               statusd ? files.v[i] : NULL, NULL, msg, sizeof(msg));
         if (r < 0)
             r = pf_set_error(a->errbuf, a->errlen, r, "cannot record '%s' in the database: %s",
                              a->items[i].name, msg);
@@ -913,7 +922,8 @@ static int add_parents(struct apply *a)
                 if (r >= 0)
                     r = writer_error(a, worker_layer_writer_add_dir(a->w, k, &at), k);
             } else if (!s->dir) {
-                r = pf_set_error(a->errbuf, a->errlen, -EINVAL, "'%s' is a file and a parent directory", k);
+                r = pf_set_error(a->errbuf, a->errlen, -EINVAL,
+                                 "'%s' is a file and a parent directory", k);
             }
             *sl = '/';
         }
@@ -949,7 +959,8 @@ static int open_spool(struct apply *a)
         return -ENOMEM;
     fd = mkstemp(tmpl);
     if (fd < 0) {
-        int r = pf_set_error(a->errbuf, a->errlen, -errno, "cannot create a spool file in '%s'", a->o->spool_dir);
+        int r = pf_set_error(a->errbuf, a->errlen, -errno, "cannot create a spool file in '%s'",
+                             a->o->spool_dir);
 
         pf_free(tmpl);
         return r;
@@ -993,8 +1004,14 @@ int worker_deb_apply(struct worker_layer_view *view, struct worker_dpkg_db *db,
                      char *errbuf, size_t errlen)
 {
     struct apply a = {
-        .view = view, .db = db, .w = w, .o = o, .n = n, .spool_fd = -1,
-        .errbuf = errbuf, .errlen = errlen,
+        .view = view,
+        .db = db,
+        .w = w,
+        .o = o,
+        .n = n,
+        .spool_fd = -1,
+        .errbuf = errbuf,
+        .errlen = errlen,
     };
     int r;
 

@@ -27,9 +27,9 @@ struct worker_deb_apply_item {
 };
 
 struct worker_deb_apply_options {
-    const char *spool_dir; /* private dir for spooled file contents; NULL copies every file
+    const char *spool_dir;   /* private dir for spooled file contents; NULL copies every file
                               into the writer's memory (bounded by the writer's limit) */
-    int *ret_spool_fd;     /* required with spool_dir, else may be NULL: receives the fd of
+    int *ret_spool_fd;       /* required with spool_dir, else may be NULL: receives the fd of
                               the (already unlinked) spool file the writer borrows, which the
                               caller closes after worker_layer_writer_finish(); -1 without
                               spool_dir or on failure (the fd is then closed already) */

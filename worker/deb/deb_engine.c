@@ -79,9 +79,9 @@ const char *worker_deb_arch_from_oci(const char *arch, const char *variant)
     static const struct {
         const char *oci, *variant, *deb;
     } map[] = {
-        {"amd64", NULL, "amd64"},     {"arm64", NULL, "arm64"},     {"arm", "v7", "armhf"},
-        {"arm", "v6", "armel"},       {"arm", "v5", "armel"},       {"arm", NULL, "armhf"},
-        {"386", NULL, "i386"},        {"ppc64le", NULL, "ppc64el"}, {"s390x", NULL, "s390x"},
+        {"amd64", NULL, "amd64"},     {"arm64", NULL, "arm64"},       {"arm", "v7", "armhf"},
+        {"arm", "v6", "armel"},       {"arm", "v5", "armel"},         {"arm", NULL, "armhf"},
+        {"386", NULL, "i386"},        {"ppc64le", NULL, "ppc64el"},   {"s390x", NULL, "s390x"},
         {"riscv64", NULL, "riscv64"}, {"mips64le", NULL, "mips64el"},
     };
 
@@ -174,8 +174,8 @@ static int read_dpkg_db(const struct worker_layer_view *view, struct worker_dpkg
     r = worker_layer_view_list(view, DPKG_STATUSD, &names);
     if (r == -ENOENT || r == -ENOTDIR || r == 0) {
         pf_strv_clear(&names);
-        return pf_set_error(errbuf, errlen, -ENOTSUP,
-                            "no dpkg database (/%s or /%s/)", DPKG_STATUS, DPKG_STATUSD);
+        return pf_set_error(errbuf, errlen, -ENOTSUP, "no dpkg database (/%s or /%s/)", DPKG_STATUS,
+                            DPKG_STATUSD);
     }
     if (r < 0)
         goto fail_errno;
@@ -195,7 +195,7 @@ static int read_dpkg_db(const struct worker_layer_view *view, struct worker_dpkg
         }
         e = worker_layer_view_get(view, path);
         r = e && e->type == WORKER_LAYER_REG ? worker_layer_view_read(view, path, &text, &len)
-                                              : -ENOENT;
+                                             : -ENOENT;
         pf_free(path);
         if (r == -ENOENT)
             continue; /* directories or links in status.d are not package files */
@@ -279,7 +279,8 @@ static int read_sources(const struct worker_layer_view *view, const struct worke
     r = worker_layer_view_list(view, APT_SOURCES_DIR, &names);
     if (r < 0 && r != -ENOENT && r != -ENOTDIR) {
         pf_strv_clear(&names);
-        return pf_set_error(errbuf, errlen, r, "cannot list /%s: %s", APT_SOURCES_DIR, strerror(-r));
+        return pf_set_error(errbuf, errlen, r, "cannot list /%s: %s", APT_SOURCES_DIR,
+                            strerror(-r));
     }
     r = 0; /* no sources.list.d/ is fine */
     for (size_t i = 0; i < names.n && r >= 0; i++) {
@@ -320,8 +321,8 @@ static int deb_detect(void *ctx, const struct worker_layer_view *view)
     (void)ctx;
     if (read_os_release(view, &osr, NULL, 0) < 0)
         return 0;
-    r = is_debian_like(&osr) && (worker_layer_view_get(view, DPKG_STATUS) ||
-                                 worker_layer_view_get(view, DPKG_STATUSD));
+    r = is_debian_like(&osr) &&
+        (worker_layer_view_get(view, DPKG_STATUS) || worker_layer_view_get(view, DPKG_STATUSD));
     worker_os_release_release(&osr);
     return r;
 }
@@ -530,7 +531,11 @@ int worker_deb_engine_new(const struct worker_deb_engine_options *o, struct work
     if (r < 0)
         goto fail;
     e->engine = (struct worker_engine){
-        .name = "deb", .ctx = e, .keep = deb_keep, .detect = deb_detect, .patch = deb_patch,
+        .name = "deb",
+        .ctx = e,
+        .keep = deb_keep,
+        .detect = deb_detect,
+        .patch = deb_patch,
     };
     *ret = &e->engine;
     return 0;

@@ -15,12 +15,13 @@
 struct pf_strv;
 
 struct worker_deb_engine_options {
-    const char *cache_dir;         /* indexes and .debs; created if missing */
-    const struct pf_strv *mirrors; /* "FROM=TO" repository URL rewrites (--pkg-mirror); may be NULL */
-    const char *default_keyring;   /* for sources without Signed-By; NULL picks the distro keyring
+    const char *cache_dir; /* indexes and .debs; created if missing */
+    const struct pf_strv
+        *mirrors;                /* "FROM=TO" repository URL rewrites (--pkg-mirror); may be NULL */
+    const char *default_keyring; /* for sources without Signed-By; NULL picks the distro keyring
                                       installed on the worker (debian-archive-keyring,
                                       ubuntu-keyring) */
-    const char *ca_file;           /* extra CA for https repositories; may be NULL */
+    const char *ca_file;         /* extra CA for https repositories; may be NULL */
 };
 
 /* Creates the engine. Returns 0 and *ret, or a negative errno with the reason in errbuf. */

@@ -124,7 +124,8 @@ static int ar_header(struct worker_deb_file *d, uint64_t off, char name[17], uin
         n--;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)h[i] <= ' ' || (unsigned char)h[i] > '~')
-            return pf_set_error(errbuf, errlen, -EINVAL, "bad ar member name at offset %" PRIu64, off);
+            return pf_set_error(errbuf, errlen, -EINVAL, "bad ar member name at offset %" PRIu64,
+                                off);
     memcpy(name, h, n);
     name[n] = '\0';
     r = ar_number(h + 48, 10, &size);
@@ -173,7 +174,8 @@ static int parse_ar(struct worker_deb_file *d, char *errbuf, size_t errlen)
         off += AR_HDR;
         if (stage == 0) {
             if (strcmp(name, "debian-binary") != 0 || size < 4 || size >= sizeof(ver))
-                return pf_set_error(errbuf, errlen, -EINVAL, "first member is '%s', not debian-binary", name);
+                return pf_set_error(errbuf, errlen, -EINVAL,
+                                    "first member is '%s', not debian-binary", name);
             r = pread_full(d->fd, ver, (size_t)size, off);
             if (r < 0)
                 return pf_set_error(errbuf, errlen, r, "cannot read debian-binary");
@@ -231,12 +233,14 @@ static int open_member(struct worker_deb_file *d, const struct member *m, struct
     if (r == -ENOMEM)
         return r;
     if (r < 0)
-        return pf_set_error(errbuf, errlen, -ENOTSUP, "no in-process decompressor for '.%s'", m->comp);
+        return pf_set_error(errbuf, errlen, -ENOTSUP, "no in-process decompressor for '.%s'",
+                            m->comp);
     w->fd = d->fd;
     w->pos = m->off;
     w->end = m->off + m->size;
     if (archive_read_open(a, w, NULL, window_read, NULL) != ARCHIVE_OK) {
-        (void)pf_set_error(errbuf, errlen, -EBADMSG, "corrupt .deb member: %s", pf_archive_error(a));
+        (void)pf_set_error(errbuf, errlen, -EBADMSG, "corrupt .deb member: %s",
+                           pf_archive_error(a));
         archive_read_free(a);
         return -EBADMSG;
     }
@@ -277,7 +281,9 @@ static int read_small(struct archive *a, const char *what, int64_t size, char **
         r = pf_set_error(errbuf, errlen, -EINVAL, "control member '%s' holds a NUL byte", what);
     if (r < 0) {
         pf_buf_release(&b);
-        return r == -E2BIG ? pf_set_error(errbuf, errlen, -EFBIG, "control member '%s' is too large", what) : r;
+        return r == -E2BIG
+                   ? pf_set_error(errbuf, errlen, -EFBIG, "control member '%s' is too large", what)
+                   : r;
     }
     pf_free(*ret); /* a repeated member: the last one wins, as tar extraction would */
     *ret = pf_buf_steal(&b, NULL);
@@ -345,15 +351,18 @@ static int check_control(struct worker_deb_file *d, char *errbuf, size_t errlen)
     char msg[256];
     int r;
 
-    r = worker_deb822_parse(d->control_text, strlen(d->control_text), NULL, &d->doc, msg, sizeof(msg));
+    r = worker_deb822_parse(d->control_text, strlen(d->control_text), NULL, &d->doc, msg,
+                            sizeof(msg));
     if (r < 0)
         return pf_set_error(errbuf, errlen, r, "invalid control file: %s", msg);
     if (d->doc.n != 1)
-        return pf_set_error(errbuf, errlen, -EINVAL, "control file has %zu paragraphs, not 1", d->doc.n);
+        return pf_set_error(errbuf, errlen, -EINVAL, "control file has %zu paragraphs, not 1",
+                            d->doc.n);
     p = &d->doc.paras[0];
     if (!worker_deb822_para_get(p, "Package") || !worker_deb822_para_get(p, "Version") ||
         !worker_deb822_para_get(p, "Architecture"))
-        return pf_set_error(errbuf, errlen, -EINVAL, "control file lacks Package, Version or Architecture");
+        return pf_set_error(errbuf, errlen, -EINVAL,
+                            "control file lacks Package, Version or Architecture");
     return 0;
 }
 
@@ -481,7 +490,8 @@ int worker_deb_file_each_data(struct worker_deb_file *d, worker_deb_data_cb cb, 
         }
         r = data_entry(e, path, path + WORKER_DEB_MAX_PATH + 1, &de);
         if (r < 0) {
-            r = pf_set_error(errbuf, errlen, -EINVAL, "hostile data.tar entry '%s'", name ? name : "(null)");
+            r = pf_set_error(errbuf, errlen, -EINVAL, "hostile data.tar entry '%s'",
+                             name ? name : "(null)");
             goto out;
         }
         r = cb(&de, a, userdata);

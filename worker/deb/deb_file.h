@@ -20,17 +20,17 @@ struct worker_deb_file;
 
 /* Limits on what the control part may hold. */
 #define WORKER_DEB_MAX_CONTROL_TAR (64u * 1024 * 1024) /* control.tar member, compressed */
-#define WORKER_DEB_MAX_CONTROL_FILE (4u * 1024 * 1024)  /* control, md5sums, conffiles each */
+#define WORKER_DEB_MAX_CONTROL_FILE (4u * 1024 * 1024) /* control, md5sums, conffiles each */
 #define WORKER_DEB_MAX_DATA_ENTRIES 1000000u
 #define WORKER_DEB_MAX_PATH 4096u
 
 /* One member of data.tar. Pointers are borrowed for the duration of the callback. */
 struct worker_deb_data_entry {
-    const char *path;           /* normalised, "./" stripped, "" = root */
+    const char *path; /* normalised, "./" stripped, "" = root */
     enum worker_layer_type type;
-    uint32_t mode, uid, gid;    /* permission bits only (07777) and numeric owner */
-    uint64_t size;              /* regular files */
-    const char *link;           /* symlink target as stored, or normalised hard link target */
+    uint32_t mode, uid, gid; /* permission bits only (07777) and numeric owner */
+    uint64_t size;           /* regular files */
+    const char *link;        /* symlink target as stored, or normalised hard link target */
 };
 
 /*
@@ -38,8 +38,7 @@ struct worker_deb_data_entry {
  * the content with worker_deb_data_read(ctx, ...) (unread content is skipped). Returning a
  * negative errno stops the walk and is returned by worker_deb_file_each_data().
  */
-typedef int (*worker_deb_data_cb)(const struct worker_deb_data_entry *e, void *ctx,
-                                  void *userdata);
+typedef int (*worker_deb_data_cb)(const struct worker_deb_data_entry *e, void *ctx, void *userdata);
 
 /*
  * Opens and checks the .deb at `path`: ar structure, debian-binary, and the whole control.tar

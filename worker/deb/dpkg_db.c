@@ -17,10 +17,8 @@
 #include "deb/dpkg_db.h"
 
 static const char *const want_table[WORKER_DPKG_WANT__MAX] = {
-    [WORKER_DPKG_WANT_UNKNOWN] = "unknown",
-    [WORKER_DPKG_WANT_INSTALL] = "install",
-    [WORKER_DPKG_WANT_HOLD] = "hold",
-    [WORKER_DPKG_WANT_DEINSTALL] = "deinstall",
+    [WORKER_DPKG_WANT_UNKNOWN] = "unknown", [WORKER_DPKG_WANT_INSTALL] = "install",
+    [WORKER_DPKG_WANT_HOLD] = "hold",       [WORKER_DPKG_WANT_DEINSTALL] = "deinstall",
     [WORKER_DPKG_WANT_PURGE] = "purge",
 };
 
@@ -140,8 +138,7 @@ static int conffile_line(const char *s, const char *e, struct worker_dpkg_conffi
     return 0;
 }
 
-int worker_dpkg_conffiles_parse(const char *value, struct worker_dpkg_conffile **ret,
-                                size_t *ret_n)
+int worker_dpkg_conffiles_parse(const char *value, struct worker_dpkg_conffile **ret, size_t *ret_n)
 {
     struct worker_dpkg_conffile *v = NULL;
     size_t n = 0, lines = 1;
@@ -268,7 +265,8 @@ static int pkg_fill(struct worker_dpkg_pkg *p, bool need_status, char *errbuf, s
 
     p->name = worker_deb822_para_get(&p->para, "Package");
     if (!valid_token(p->name)) {
-        (void)pf_set_error(errbuf, errlen, 0, "line %zu: stanza without a valid Package field", line);
+        (void)pf_set_error(errbuf, errlen, 0, "line %zu: stanza without a valid Package field",
+                           line);
         return -EINVAL;
     }
     p->version = worker_deb822_para_get(&p->para, "Version");
@@ -282,11 +280,13 @@ static int pkg_fill(struct worker_dpkg_pkg *p, bool need_status, char *errbuf, s
     if (st) {
         r = parse_status_field(p, st);
         if (r < 0) {
-            (void)pf_set_error(errbuf, errlen, 0, "line %zu: invalid Status '%s' for '%s'", line, st, p->name);
+            (void)pf_set_error(errbuf, errlen, 0, "line %zu: invalid Status '%s' for '%s'", line,
+                               st, p->name);
             return r;
         }
     } else if (need_status) {
-        (void)pf_set_error(errbuf, errlen, 0, "line %zu: package '%s' has no Status", line, p->name);
+        (void)pf_set_error(errbuf, errlen, 0, "line %zu: package '%s' has no Status", line,
+                           p->name);
         return -EINVAL;
     } else {
         p->want = WORKER_DPKG_WANT_INSTALL;
@@ -298,7 +298,8 @@ static int pkg_fill(struct worker_dpkg_pkg *p, bool need_status, char *errbuf, s
                    (p->want == WORKER_DPKG_WANT_INSTALL || p->held);
     /* dpkg keeps a Version for every package that has files on disk. */
     if (p->state != WORKER_DPKG_STATE_NOT_INSTALLED && !valid_token(p->version)) {
-        (void)pf_set_error(errbuf, errlen, 0, "line %zu: package '%s' has no valid Version", line, p->name);
+        (void)pf_set_error(errbuf, errlen, 0, "line %zu: package '%s' has no valid Version", line,
+                           p->name);
         return -EINVAL;
     }
     r = parse_source(p);
@@ -310,7 +311,8 @@ static int pkg_fill(struct worker_dpkg_pkg *p, bool need_status, char *errbuf, s
     if (cf) {
         r = worker_dpkg_conffiles_parse(cf, &p->conffiles, &p->n_conffiles);
         if (r == -EINVAL)
-            (void)pf_set_error(errbuf, errlen, 0, "line %zu: invalid Conffiles for '%s'", line, p->name);
+            (void)pf_set_error(errbuf, errlen, 0, "line %zu: invalid Conffiles for '%s'", line,
+                               p->name);
         if (r < 0)
             return r;
     }
@@ -407,8 +409,8 @@ struct worker_dpkg_db *worker_dpkg_db_new_statusd(void)
     return db;
 }
 
-const struct worker_dpkg_pkg *worker_dpkg_db_find(const struct worker_dpkg_db *db,
-                                                  const char *name, const char *arch)
+const struct worker_dpkg_pkg *worker_dpkg_db_find(const struct worker_dpkg_db *db, const char *name,
+                                                  const char *arch)
 {
     bool eq;
     size_t i = lower_bound(db, name, arch ? arch : "", &eq);
@@ -446,8 +448,8 @@ static int add_doc(struct worker_dpkg_db *db, struct worker_deb822_doc *doc, boo
         for (size_t j = 0; j < i && !eq; j++)
             eq = pkg_cmp(batch[i]->name, batch[i]->arch, batch[j]) == 0;
         if (eq) {
-            (void)pf_set_error(errbuf, errlen, 0, "line %zu: duplicate package '%s' (%s)", batch[i]->para.line,
-                    batch[i]->name, batch[i]->arch);
+            (void)pf_set_error(errbuf, errlen, 0, "line %zu: duplicate package '%s' (%s)",
+                               batch[i]->para.line, batch[i]->name, batch[i]->arch);
             r = -EINVAL;
             goto out;
         }

@@ -67,17 +67,17 @@ struct worker_dpkg_pkg {
     const char *multi_arch; /* NULL, "same", "foreign", "allowed", "no" */
     const char *depends;    /* raw field value, may span lines */
     const char *pre_depends;
-    char *source_name;      /* defaults to the package name */
-    char *source_version;   /* defaults to the package version */
-    bool has_status;        /* false for distroless status.d stanzas */
+    char *source_name;    /* defaults to the package name */
+    char *source_version; /* defaults to the package version */
+    bool has_status;      /* false for distroless status.d stanzas */
     enum worker_dpkg_want want;
     enum worker_dpkg_eflag eflag;
     enum worker_dpkg_state state;
-    bool installed;         /* eflag ok and state installed (want install or hold); status.d: true */
-    bool held;              /* want == hold */
+    bool installed; /* eflag ok and state installed (want install or hold); status.d: true */
+    bool held;      /* want == hold */
     struct worker_dpkg_conffile *conffiles;
     size_t n_conffiles;
-    char *statusd_file;     /* status.d file name this stanza came from; NULL for status */
+    char *statusd_file;             /* status.d file name this stanza came from; NULL for status */
     struct worker_deb822_para para; /* owned; para.raw is the original stanza */
 };
 
@@ -117,8 +117,8 @@ struct worker_dpkg_db *worker_dpkg_db_free(struct worker_dpkg_db *db);
  * Finds a package by name and architecture; a NULL `arch` matches the first package of that
  * name in sort order. Returns a borrowed pointer or NULL.
  */
-const struct worker_dpkg_pkg *worker_dpkg_db_find(const struct worker_dpkg_db *db,
-                                                  const char *name, const char *arch);
+const struct worker_dpkg_pkg *worker_dpkg_db_find(const struct worker_dpkg_db *db, const char *name,
+                                                  const char *arch);
 
 /* Parses a status word; the string tables are indexed by the enums. */
 enum worker_dpkg_want worker_dpkg_want_from_string(const char *s);

@@ -18,12 +18,12 @@
 
 /* lib/dpkg/parse.c fieldinfos[]: the order dpkg writes known fields in. */
 static const char *const field_order[] = {
-    "Package",      "Essential",       "Protected",      "Status",     "Priority",
-    "Section",      "Installed-Size",  "Origin",         "Maintainer", "Bugs",
-    "Architecture", "Multi-Arch",      "Source",         "Version",    "Config-Version",
-    "Replaces",     "Provides",        "Depends",        "Pre-Depends", "Recommends",
-    "Suggests",     "Breaks",          "Conflicts",      "Enhances",   "Conffiles",
-    "Filename",     "Size",            "MD5sum",         "Description", "Triggers-Pending",
+    "Package",          "Essential",      "Protected", "Status",      "Priority",
+    "Section",          "Installed-Size", "Origin",    "Maintainer",  "Bugs",
+    "Architecture",     "Multi-Arch",     "Source",    "Version",     "Config-Version",
+    "Replaces",         "Provides",       "Depends",   "Pre-Depends", "Recommends",
+    "Suggests",         "Breaks",         "Conflicts", "Enhances",    "Conffiles",
+    "Filename",         "Size",           "MD5sum",    "Description", "Triggers-Pending",
     "Triggers-Awaited",
 };
 
@@ -157,8 +157,9 @@ int worker_dpkg_db_put(struct worker_dpkg_db *db, const char *stanza, size_t len
         tmp = worker_dpkg_db_new_statusd();
         if (!tmp)
             return -ENOMEM;
-        r = statusd_file ? worker_dpkg_db_add_statusd_file(tmp, statusd_file, stanza, len, errbuf, errlen)
-                         : pf_set_error(errbuf, errlen, -EINVAL, "status.d stanza without a file name");
+        r = statusd_file
+                ? worker_dpkg_db_add_statusd_file(tmp, statusd_file, stanza, len, errbuf, errlen)
+                : pf_set_error(errbuf, errlen, -EINVAL, "status.d stanza without a file name");
     } else {
         r = worker_dpkg_db_parse_status(stanza, len, &tmp, errbuf, errlen);
     }
@@ -168,7 +169,8 @@ int worker_dpkg_db_put(struct worker_dpkg_db *db, const char *stanza, size_t len
         goto out;
     p = tmp->pkgs[0];
     i = lower_bound(db, p->name, p->arch);
-    if (i < db->n && strcmp(db->pkgs[i]->name, p->name) == 0 && strcmp(db->pkgs[i]->arch, p->arch) == 0) {
+    if (i < db->n && strcmp(db->pkgs[i]->name, p->name) == 0 &&
+        strcmp(db->pkgs[i]->arch, p->arch) == 0) {
         /* Swap: the old package leaves with the temporary database. */
         tmp->pkgs[0] = db->pkgs[i];
         db->pkgs[i] = p;

@@ -41,9 +41,8 @@ static char *next_line(const char **p, const char *end, int *r)
     return s;
 }
 
-int worker_dpkg_diversions_parse(const char *text, size_t len,
-                                 struct worker_dpkg_diversions *ret, char *errbuf,
-                                 size_t errlen)
+int worker_dpkg_diversions_parse(const char *text, size_t len, struct worker_dpkg_diversions *ret,
+                                 char *errbuf, size_t errlen)
 {
     struct worker_dpkg_diversions d = {0};
     const char *p = text, *end = text + len;
@@ -105,8 +104,8 @@ int worker_dpkg_diversions_load(const struct worker_layer_view *view,
                         : r;
 }
 
-const char *worker_dpkg_diversions_target(const struct worker_dpkg_diversions *d,
-                                          const char *path, const char *package)
+const char *worker_dpkg_diversions_target(const struct worker_dpkg_diversions *d, const char *path,
+                                          const char *package)
 {
     struct worker_dpkg_diversion key = {.from = (char *)(uintptr_t)path};
     const struct worker_dpkg_diversion *x;

@@ -26,9 +26,8 @@ struct worker_dpkg_diversions {
 
 /* Parses the file's text. Returns 0 with *ret filled, -EINVAL with "diversions line N: ..."
  * in errbuf, or -ENOMEM. */
-int worker_dpkg_diversions_parse(const char *text, size_t len,
-                                 struct worker_dpkg_diversions *ret, char *errbuf,
-                                 size_t errlen);
+int worker_dpkg_diversions_parse(const char *text, size_t len, struct worker_dpkg_diversions *ret,
+                                 char *errbuf, size_t errlen);
 
 /* Reads the file from the merged view (none there: no diversions); errors name the file. */
 int worker_dpkg_diversions_load(const struct worker_layer_view *view,
@@ -36,8 +35,8 @@ int worker_dpkg_diversions_load(const struct worker_layer_view *view,
 
 /* Where `package` unpacking absolute path `path` puts it: the diversion's TO when the path is
  * diverted by another package or locally, else `path` itself. Borrowed. */
-const char *worker_dpkg_diversions_target(const struct worker_dpkg_diversions *d,
-                                          const char *path, const char *package);
+const char *worker_dpkg_diversions_target(const struct worker_dpkg_diversions *d, const char *path,
+                                          const char *package);
 
 void worker_dpkg_diversions_release(struct worker_dpkg_diversions *d);
 

@@ -109,8 +109,8 @@ static int parse_line(const char *l, size_t len, unsigned line, const char *pass
     mbuf[flen[2]] = '\0';
     mode = strtoul(mbuf, &mend, 8);
     if (*mend || mbuf[0] == '-' || mode > 07777)
-        return pf_set_error(errbuf, errlen, -EINVAL, "statoverride line %u: bad mode '%s'",
-                            line, mbuf);
+        return pf_set_error(errbuf, errlen, -EINVAL, "statoverride line %u: bad mode '%s'", line,
+                            mbuf);
     r = resolve_owner(f[0], flen[0], passwd, "etc/passwd", line, &ret->uid, errbuf, errlen);
     if (r == 0)
         r = resolve_owner(f[1], flen[1], group, "etc/group", line, &ret->gid, errbuf, errlen);
@@ -159,8 +159,8 @@ int worker_dpkg_statoverrides_parse(const char *text, size_t len, const char *pa
 }
 
 /* A kept file of the view, NUL-terminated, or NULL when absent. */
-static int read_optional(const struct worker_layer_view *view, const char *path,
-                         const char **ret, size_t *ret_len, char *errbuf, size_t errlen)
+static int read_optional(const struct worker_layer_view *view, const char *path, const char **ret,
+                         size_t *ret_len, char *errbuf, size_t errlen)
 {
     int r = worker_layer_view_read(view, path, ret, ret_len);
 
@@ -193,8 +193,7 @@ int worker_dpkg_statoverrides_load(const struct worker_layer_view *view,
     if (r == 0)
         r = worker_dpkg_statoverrides_parse(text, len, passwd, group, ret, errbuf, errlen);
     /* Name the file: the line number alone does not say which one. */
-    return r == -EINVAL ? pf_prefix_error(errbuf, errlen, r, "/%s: ",
-                                          WORKER_DPKG_STATOVERRIDE_FILE)
+    return r == -EINVAL ? pf_prefix_error(errbuf, errlen, r, "/%s: ", WORKER_DPKG_STATOVERRIDE_FILE)
                         : r;
 }
 

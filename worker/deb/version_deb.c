@@ -50,8 +50,8 @@ static int deb_fail(char *errbuf, size_t errlen, int r, const char *msg)
 }
 
 /* Splits off the epoch as parseversion() does, with strtol() so that the same strings pass. */
-static int deb_parse_epoch(const char *s, const char *colon, unsigned int *ret_epoch,
-                           char *errbuf, size_t errlen)
+static int deb_parse_epoch(const char *s, const char *colon, unsigned int *ret_epoch, char *errbuf,
+                           size_t errlen)
 {
     char *end = NULL;
     long epoch;

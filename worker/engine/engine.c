@@ -13,7 +13,8 @@
 #include "pf/err.h"
 #include "engine/engine.h"
 
-void worker_engine_result_release(struct worker_engine_result *r) {
+void worker_engine_result_release(struct worker_engine_result *r)
+{
     if (!r)
         return;
     for (size_t i = 0; i < r->n_upgrades; i++) {

@@ -39,11 +39,11 @@ struct worker_engine_upgrade {
 };
 
 struct worker_engine_result {
-    char *os;                              /* "debian 12", "ubuntu 22.04": for the report */
+    char *os;                               /* "debian 12", "ubuntu 22.04": for the report */
     struct worker_engine_upgrade *upgrades; /* sorted by name, then arch */
     size_t n_upgrades;
-    char *layer_path;                      /* the gzip tar blob in workdir, or NULL */
-    struct worker_layer_result layer;      /* valid when layer_path != NULL */
+    char *layer_path;                 /* the gzip tar blob in workdir, or NULL */
+    struct worker_layer_result layer; /* valid when layer_path != NULL */
 };
 
 /* Frees the members of `r` (not the struct) and zeroes it; accepts a zeroed struct. */

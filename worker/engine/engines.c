@@ -93,7 +93,10 @@ int worker_engines_new(const struct worker_engines_options *o, struct worker_eng
     pf_free(deb_cache);
     pf_free(apk_cache);
     s->engine = (struct worker_engine){
-        .name = "composite", .ctx = s, .keep = engines_keep, .detect = engines_detect,
+        .name = "composite",
+        .ctx = s,
+        .keep = engines_keep,
+        .detect = engines_detect,
         .patch = engines_patch,
     };
     *ret = &s->engine;

@@ -14,11 +14,12 @@
 struct pf_strv;
 
 struct worker_engines_options {
-    const char *cache_dir;         /* each engine caches below it (deb/, apk/); must exist */
-    const struct pf_strv *mirrors; /* "FROM=TO" repository URL rewrites (--pkg-mirror); may be NULL */
-    const char *keyring;           /* Debian/Ubuntu: keyring for sources without Signed-By, or NULL */
-    const char *apk_keys_dir;      /* Alpine: extra trusted keys (operator's), or NULL */
-    const char *ca_file;           /* extra CA for https repositories, or NULL */
+    const char *cache_dir; /* each engine caches below it (deb/, apk/); must exist */
+    const struct pf_strv
+        *mirrors;             /* "FROM=TO" repository URL rewrites (--pkg-mirror); may be NULL */
+    const char *keyring;      /* Debian/Ubuntu: keyring for sources without Signed-By, or NULL */
+    const char *apk_keys_dir; /* Alpine: extra trusted keys (operator's), or NULL */
+    const char *ca_file;      /* extra CA for https repositories, or NULL */
 };
 
 /* Creates the composite engine. Returns 0 and *ret (free with worker_engines_free()), or a

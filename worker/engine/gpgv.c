@@ -85,7 +85,8 @@ static int collect_keyrings(const char *path, struct pf_strv *ret, char *errbuf,
     d = opendir(abs);
     if (!d) {
         r = -errno;
-        (void)pf_set_error(errbuf, errlen, 0, "cannot open keyring directory '%s': %s", path, strerror(-r));
+        (void)pf_set_error(errbuf, errlen, 0, "cannot open keyring directory '%s': %s", path,
+                           strerror(-r));
         return r;
     }
     while ((de = readdir(d)) != NULL) {
@@ -115,7 +116,8 @@ static int collect_keyrings(const char *path, struct pf_strv *ret, char *errbuf,
     }
     (void)closedir(d);
     if (r == 0 && ret->n == 0) {
-        (void)pf_set_error(errbuf, errlen, 0, "keyring directory '%s' holds no *.gpg keyring", path);
+        (void)pf_set_error(errbuf, errlen, 0, "keyring directory '%s' holds no *.gpg keyring",
+                           path);
         r = -ENOKEY;
     }
     if (r == 0)
@@ -144,7 +146,10 @@ static int run_gpgv(char *const argv[], const char *home, struct pf_buf *out, in
     char env_home[PATH_MAX + 8];
     char *envp[] = {env_home, (char *)"PATH=/usr/bin:/bin", (char *)"LC_ALL=C", NULL};
     struct pf_spawn_options so = {
-        .argv = argv, .envp = envp, .merge_stderr = true, .timeout_ms = WORKER_GPGV_TIMEOUT_MS,
+        .argv = argv,
+        .envp = envp,
+        .merge_stderr = true,
+        .timeout_ms = WORKER_GPGV_TIMEOUT_MS,
     };
     int r;
 
@@ -250,7 +255,7 @@ static int judge(const char *output, int exit_code, char *errbuf, size_t errlen)
     }
     if (v.nopubkey) {
         (void)pf_set_error(errbuf, errlen, 0, "%s: signed by a key not in the keyring (%s)", prefix,
-                v.key_line);
+                           v.key_line);
         return -ENOKEY;
     }
     if (v.errsig) {
@@ -258,17 +263,18 @@ static int judge(const char *output, int exit_code, char *errbuf, size_t errlen)
         return -EBADMSG;
     }
     if (exit_code != 0) {
-        (void)pf_set_error(errbuf, errlen, 0, "%s: gpgv exited with status %d: %s", prefix, exit_code,
-                v.last_msg[0] ? v.last_msg : "no reason given");
+        (void)pf_set_error(errbuf, errlen, 0, "%s: gpgv exited with status %d: %s", prefix,
+                           exit_code, v.last_msg[0] ? v.last_msg : "no reason given");
         return -EBADMSG;
     }
     if (v.newsig == 0 || v.goodsig != v.newsig || v.validsig != v.newsig) {
-        (void)pf_set_error(errbuf, errlen, 0, "%s: %u signature(s), %u good, %u valid", prefix, v.newsig,
-                v.goodsig, v.validsig);
+        (void)pf_set_error(errbuf, errlen, 0, "%s: %u signature(s), %u good, %u valid", prefix,
+                           v.newsig, v.goodsig, v.validsig);
         return -EBADMSG;
     }
     if (v.weak) {
-        (void)pf_set_error(errbuf, errlen, 0, "%s: weak digest algorithm (%s)", prefix, v.weak_line);
+        (void)pf_set_error(errbuf, errlen, 0, "%s: weak digest algorithm (%s)", prefix,
+                           v.weak_line);
         return -EBADMSG;
     }
     if (v.plaintext > 1) {
@@ -384,12 +390,14 @@ int worker_gpgv_verify_clearsigned(const char *keyring_path_or_dir, const void *
     if (!keyring_path_or_dir || (!inrelease && len > 0) || !ret_signed_text || !ret_len)
         return -EINVAL;
     if (len > WORKER_GPGV_MAX_INPUT) {
-        (void)pf_set_error(errbuf, errlen, 0, "InRelease is larger than %zu bytes", WORKER_GPGV_MAX_INPUT);
+        (void)pf_set_error(errbuf, errlen, 0, "InRelease is larger than %zu bytes",
+                           WORKER_GPGV_MAX_INPUT);
         return -E2BIG;
     }
     if (!is_clearsigned(inrelease, len)) {
-        (void)pf_set_error(errbuf, errlen, 0, "InRelease signature verification failed: "
-                                "not a clear-signed message, or text after the signature");
+        (void)pf_set_error(errbuf, errlen, 0,
+                           "InRelease signature verification failed: "
+                           "not a clear-signed message, or text after the signature");
         return -EBADMSG;
     }
     r = collect_keyrings(keyring_path_or_dir, &keyrings, errbuf, errlen);
@@ -397,7 +405,8 @@ int worker_gpgv_verify_clearsigned(const char *keyring_path_or_dir, const void *
         goto out;
     r = scratch_make(&s);
     if (r < 0) {
-        (void)pf_set_error(errbuf, errlen, 0, "cannot create a temporary directory: %s", strerror(-r));
+        (void)pf_set_error(errbuf, errlen, 0, "cannot create a temporary directory: %s",
+                           strerror(-r));
         goto out;
     }
     made = true;

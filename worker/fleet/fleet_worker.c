@@ -33,7 +33,7 @@
 #include "job/patch_job.h"
 #include "job/plan_cache.h"
 
-#define FLEET_ATTEMPTS_MAX 65536 /* job ids remembered; older ones are forgotten first */
+#define FLEET_ATTEMPTS_MAX 65536  /* job ids remembered; older ones are forgotten first */
 #define FLEET_PLAN_CACHE_MAX 4096 /* dry-run plans (platform manifests) remembered, LRU */
 #define FLEET_ATTEMPT_WAIT_MS 10000
 #define FLEET_ABORT_WAIT_MS 15000 /* after the grace period: how long cancelled jobs may take */
@@ -69,9 +69,9 @@ struct slot_msg {
     char *payload;
     size_t len;
     int64_t offset;
-    int pending;  /* deliveries outstanding (result, DLQ copy) */
-    bool sent;    /* its result (or DLQ copy) was produced */
-    bool failed;  /* a produce or delivery failed: redo from here */
+    int pending; /* deliveries outstanding (result, DLQ copy) */
+    bool sent;   /* its result (or DLQ copy) was produced */
+    bool failed; /* a produce or delivery failed: redo from here */
     struct dr_tag tag;
 };
 
@@ -81,8 +81,8 @@ struct slot {
     int32_t partition;
     struct slot_msg *msgs; /* FLEET_BATCH_MAX, consecutive offsets of `partition` */
     size_t n_msgs;
-    size_t cur;            /* the message the pool thread works on */
-    int attempts_pending;  /* attempt records of the batch not yet delivered */
+    size_t cur;           /* the message the pool thread works on */
+    int attempts_pending; /* attempt records of the batch not yet delivered */
     int64_t deadline_ms;
     atomic_bool timed_out;
     struct dr_tag tag_attempt;
@@ -113,15 +113,15 @@ struct fleet {
     unsigned n_slots;
     struct part *parts; /* the current assignment of the jobs topic; poll thread only */
     size_t n_parts;
-    bool stopping;      /* poll thread only */
-    int32_t wake_part;  /* a partition just resumed (-1 none); poll thread only */
+    bool stopping;     /* poll thread only */
+    int32_t wake_part; /* a partition just resumed (-1 none); poll thread only */
     bool quit;
-    unsigned active;    /* pool threads not yet exited */
-    atomic_int abort;   /* the grace period is over: cancel running jobs, drop their results */
+    unsigned active;  /* pool threads not yet exited */
+    atomic_int abort; /* the grace period is over: cancel running jobs, drop their results */
     atomic_int fatal;
     struct attempt_entry *attempts;
     size_t n_attempts, next_attempt;
-    int64_t attempts_pos; /* next offset of the attempts partition not read yet */
+    int64_t attempts_pos;            /* next offset of the attempts partition not read yet */
     struct worker_plan_cache *plans; /* dry-run plans shared by every slot (patch_job.h) */
 };
 
@@ -238,8 +238,10 @@ static void attempts_record(struct fleet *f, struct slot *s, const struct pf_msg
     for (size_t i = 0; i < n; i++) {
         const char *job_id = jobs[i].job_id;
         struct pf_kafka_record kr = {.topic = PF_KAFKA_TOPIC_ATTEMPTS,
-                                     .partition = PF_KAFKA_ATTEMPTS_PARTITION, .key = job_id,
-                                     .key_len = strlen(job_id), .opaque = &s->tag_attempt};
+                                     .partition = PF_KAFKA_ATTEMPTS_PARTITION,
+                                     .key = job_id,
+                                     .key_len = strlen(job_id),
+                                     .opaque = &s->tag_attempt};
         char *rec, e[256];
         int r;
 
@@ -256,8 +258,8 @@ static void attempts_record(struct fleet *f, struct slot *s, const struct pf_msg
         r = pf_kafka_produce(f->att_prod, &kr, e, sizeof(e));
         pf_free(rec);
         if (r < 0) {
-            pf_log(LOG_WARNING, "cannot record attempt %u of job %s: %s, ignoring", att[i],
-                   job_id, e);
+            pf_log(LOG_WARNING, "cannot record attempt %u of job %s: %s, ignoring", att[i], job_id,
+                   e);
             (void)pthread_mutex_lock(&f->lock);
             s->attempts_pending--;
             (void)pthread_mutex_unlock(&f->lock);
@@ -279,10 +281,15 @@ static int slot_produce(struct slot *s, const char *topic, const char *key, cons
     struct fleet *f = s->f;
     struct slot_msg *sm = &s->msgs[s->cur];
     /* Every result carries the header, null-valued when there is no reason, as it always did. */
-    struct pf_kafka_record kr = {.topic = topic, .partition = PF_KAFKA_PARTITION_ANY,
-                                 .key = key, .key_len = key ? strlen(key) : 0, .value = data,
-                                 .value_len = len, .header_name = PF_KAFKA_HEADER_REASON,
-                                 .header_value = header, .opaque = &sm->tag};
+    struct pf_kafka_record kr = {.topic = topic,
+                                 .partition = PF_KAFKA_PARTITION_ANY,
+                                 .key = key,
+                                 .key_len = key ? strlen(key) : 0,
+                                 .value = data,
+                                 .value_len = len,
+                                 .header_name = PF_KAFKA_HEADER_REASON,
+                                 .header_value = header,
+                                 .opaque = &sm->tag};
     char e[256];
 
     (void)pthread_mutex_lock(&f->lock);
@@ -305,10 +312,16 @@ static void publish_result(struct slot *s, const struct pf_msg_job *job, enum pf
                            const char *details, unsigned attempt, int64_t started)
 {
     struct pf_msg_result m = {
-        .run_id = job->run_id, .job_id = job->job_id, .name = job->job.name,
-        .source = job->job.source, .status = (char *)(uintptr_t)pf_status_to_string(status),
-        .details = (char *)(uintptr_t)details, .worker = (char *)(uintptr_t)s->f->o->worker_id,
-        .started_ms = started, .finished_ms = wall_ms(), .attempt = attempt,
+        .run_id = job->run_id,
+        .job_id = job->job_id,
+        .name = job->job.name,
+        .source = job->job.source,
+        .status = (char *)(uintptr_t)pf_status_to_string(status),
+        .details = (char *)(uintptr_t)details,
+        .worker = (char *)(uintptr_t)s->f->o->worker_id,
+        .started_ms = started,
+        .finished_ms = wall_ms(),
+        .attempt = attempt,
     };
     struct pf_msg_platform *plats = NULL;
     char *out = NULL;
@@ -333,7 +346,7 @@ static void publish_result(struct slot *s, const struct pf_msg_job *job, enum pf
         m.platforms = NULL;
         m.n_platforms = 0;
         m.status = (char *)(uintptr_t)pf_status_to_string(PF_STATUS_FAILED);
-        m.details = (char *)(uintptr_t)"result too large to publish";
+        m.details = (char *)(uintptr_t) "result too large to publish";
         r = pf_msg_result_encode(&m, &out, &len);
     }
     if (r == 0)
@@ -367,9 +380,15 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
 {
     const struct worker_fleet_options *o = s->f->o;
     struct worker_patch_job_options po = {
-        .engine = o->engine, .registry = o->registry, .blobs = o->blobs,
-        .work_root = o->work_root, .oci_dir = job->oci_dir, .push = job->push,
-        .dry_run = job->dry_run, .cancelled = slot_cancelled, .cancelled_userdata = s,
+        .engine = o->engine,
+        .registry = o->registry,
+        .blobs = o->blobs,
+        .work_root = o->work_root,
+        .oci_dir = job->oci_dir,
+        .push = job->push,
+        .dry_run = job->dry_run,
+        .cancelled = slot_cancelled,
+        .cancelled_userdata = s,
         .plan_cache = s->f->plans,
     };
     struct pf_tag_decision dec = {0};
@@ -385,14 +404,14 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     atomic_store(&s->timed_out, false);
     s->deadline_ms = mono_ms() + timeout;
     worker_metrics_job_begin(o->metrics);
-    r = job->push ? pf_tag_decision_for_job(o->registry, NULL, NULL, &job->job, slot_cancelled,
-                                            s, &dec, err, sizeof(err))
+    r = job->push ? pf_tag_decision_for_job(o->registry, NULL, NULL, &job->job, slot_cancelled, s,
+                                            &dec, err, sizeof(err))
                   : 0;
     if (r < 0) { /* Error, as in the local run: the job could not be set up */
         details = pf_asprintf("cannot pick the patched tag in %s: %s", job->job.target_repo,
                               err[0] ? err : strerror(-r));
-        publish_result(s, job, PF_STATUS_ERROR, NULL, NULL,
-                       details ? details : "cannot pick a tag", attempt, started);
+        publish_result(s, job, PF_STATUS_ERROR, NULL, NULL, details ? details : "cannot pick a tag",
+                       attempt, started);
         goto out;
     }
     if (dec.tag) {
@@ -419,7 +438,10 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
     /* Unchanged since the newest patched tag: that tag is the row's, as in the local run. */
     tag = r == 0 && res.status == PF_STATUS_SKIPPED && dec.latest ? dec.latest : pj.target_tag;
     publish_result(s, job, status, tag, r < 0 ? NULL : &res,
-                   details ? details : r < 0 ? "out of memory" : res.details, attempt, started);
+                   details ? details
+                   : r < 0 ? "out of memory"
+                           : res.details,
+                   attempt, started);
 out:
     worker_metrics_job_end(o->metrics, wall_ms() - started);
     pf_free(details);
@@ -448,20 +470,21 @@ static void process_job(struct slot *s, struct pf_msg_job *job, unsigned attempt
     char *reason = NULL;
 
     if (job->verdict == PF_MSG_VERDICT_SKIP_CLEAN) {
-        publish_result(s, job, PF_STATUS_SKIPPED, job->skip_tag, NULL, "no fixable vulnerabilities", 1,
-                       wall_ms());
+        publish_result(s, job, PF_STATUS_SKIPPED, job->skip_tag, NULL, "no fixable vulnerabilities",
+                       1, wall_ms());
         return;
     }
     if (f->o->max_attempts && attempt > f->o->max_attempts) {
         reason = pf_asprintf("moved to %s after %u attempts without a result (the job kept "
-                             "stopping its workers)", PF_KAFKA_TOPIC_DLQ, attempt - 1);
+                             "stopping its workers)",
+                             PF_KAFKA_TOPIC_DLQ, attempt - 1);
         pf_log(LOG_WARNING, "job %s (%s): %s", job->job_id, job->job.source,
                reason ? reason : "dead-lettered");
         (void)slot_produce(s, PF_KAFKA_TOPIC_DLQ, job->job_id, s->msgs[s->cur].payload,
                            s->msgs[s->cur].len, reason);
         worker_metrics_dead_lettered(f->o->metrics);
-        publish_result(s, job, PF_STATUS_FAILED, NULL, NULL, reason ? reason : "dead-lettered", attempt,
-                       wall_ms());
+        publish_result(s, job, PF_STATUS_FAILED, NULL, NULL, reason ? reason : "dead-lettered",
+                       attempt, wall_ms());
         pf_free(reason);
         return;
     }
@@ -511,12 +534,11 @@ static void process_slot(struct slot *s)
         if (!decoded[i]) {
             /* Unreadable: no job id to report under; the DLQ keeps it with the reason. */
             err[0] = '\0';
-            (void)pf_msg_job_decode(s->msgs[i].payload, s->msgs[i].len, &jobs[i], err,
-                                    sizeof(err));
+            (void)pf_msg_job_decode(s->msgs[i].payload, s->msgs[i].len, &jobs[i], err, sizeof(err));
             pf_log(LOG_ERR, "job message at partition %d offset %lld refused: %s",
                    (int)s->partition, (long long)s->msgs[i].offset, err);
-            (void)slot_produce(s, PF_KAFKA_TOPIC_DLQ, NULL, s->msgs[i].payload,
-                               s->msgs[i].len, err);
+            (void)slot_produce(s, PF_KAFKA_TOPIC_DLQ, NULL, s->msgs[i].payload, s->msgs[i].len,
+                               err);
             continue;
         }
         process_job(s, &jobs[i], att[i]);
@@ -632,8 +654,8 @@ static void apply_pause(struct fleet *f, bool force)
 }
 
 /* The wrapper has applied the new assignment (assign) or is about to drop it. */
-static void on_rebalance(bool assign, const struct pf_kafka_tp *parts, size_t n,
-                         const char *reason, void *opaque)
+static void on_rebalance(bool assign, const struct pf_kafka_tp *parts, size_t n, const char *reason,
+                         void *opaque)
 {
     struct fleet *f = opaque;
 
@@ -682,8 +704,10 @@ static void settle_slots(struct fleet *f)
         if (k > 0) {
             tp.offset = s->msgs[k - 1].offset + 1;
             if (pf_kafka_consumer_store(f->cons, &tp, 1, err, sizeof(err)) < 0)
-                pf_log(LOG_INFO, "offset of partition %d not stored (%s): the jobs will be "
-                       "redone", (int)s->partition, err);
+                pf_log(LOG_INFO,
+                       "offset of partition %d not stored (%s): the jobs will be "
+                       "redone",
+                       (int)s->partition, err);
         }
         if (k < s->n_msgs && !f->stopping) {
             tp.offset = s->msgs[k].offset;
@@ -770,8 +794,7 @@ static void wake_fetcher(struct fleet *f)
 
     if (f->wake_part < 0)
         return;
-    (void)pf_kafka_consumer_watermarks(f->cons, PF_KAFKA_TOPIC_JOBS, f->wake_part, &lo, &hi,
-                                       1000);
+    (void)pf_kafka_consumer_watermarks(f->cons, PF_KAFKA_TOPIC_JOBS, f->wake_part, &lo, &hi, 1000);
     f->wake_part = -1;
 }
 
@@ -836,23 +859,29 @@ static void poll_loop(struct fleet *f)
 static int clients_open(struct fleet *f, char *errbuf, size_t errlen)
 {
     static const char *const jobs[] = {PF_KAFKA_TOPIC_JOBS};
-    struct pf_kafka_options ko = {.brokers = f->o->brokers, .client_id = f->o->worker_id,
+    struct pf_kafka_options ko = {.brokers = f->o->brokers,
+                                  .client_id = f->o->worker_id,
                                   .group = f->o->group};
-    struct pf_kafka_callbacks prod_cb = {.on_delivery = on_delivery, .on_fatal = on_fatal,
+    struct pf_kafka_callbacks prod_cb = {.on_delivery = on_delivery,
+                                         .on_fatal = on_fatal,
                                          .opaque = f};
-    struct pf_kafka_callbacks cons_cb = {.on_fatal = on_fatal, .on_rebalance = on_rebalance,
+    struct pf_kafka_callbacks cons_cb = {.on_fatal = on_fatal,
+                                         .on_rebalance = on_rebalance,
                                          .opaque = f};
     struct pf_kafka_callbacks att_cb = {.on_fatal = on_fatal, .opaque = f};
     char e[256];
     int r;
 
     r = pf_kafka_producer_new(PF_KAFKA_RESULTS_PRODUCER, &ko, &prod_cb, &f->prod, errbuf, errlen);
-    r = r < 0 ? r : pf_kafka_producer_new(PF_KAFKA_ATTEMPTS_PRODUCER, &ko, &prod_cb, &f->att_prod,
-                                          errbuf, errlen);
-    r = r < 0 ? r : pf_kafka_consumer_new(PF_KAFKA_JOBS_CONSUMER, &ko, &cons_cb, &f->cons, errbuf,
-                                          errlen);
-    r = r < 0 ? r : pf_kafka_consumer_new(PF_KAFKA_ATTEMPTS_READER, &ko, &att_cb, &f->att, errbuf,
-                                          errlen);
+    r = r < 0 ? r
+              : pf_kafka_producer_new(PF_KAFKA_ATTEMPTS_PRODUCER, &ko, &prod_cb, &f->att_prod,
+                                      errbuf, errlen);
+    r = r < 0 ? r
+              : pf_kafka_consumer_new(PF_KAFKA_JOBS_CONSUMER, &ko, &cons_cb, &f->cons, errbuf,
+                                      errlen);
+    r = r < 0 ? r
+              : pf_kafka_consumer_new(PF_KAFKA_ATTEMPTS_READER, &ko, &att_cb, &f->att, errbuf,
+                                      errlen);
     if (r < 0)
         return r;
     r = pf_kafka_consumer_assign_from_start(f->att, PF_KAFKA_TOPIC_ATTEMPTS,

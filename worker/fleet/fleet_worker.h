@@ -24,13 +24,13 @@ struct worker_engine;
 struct worker_metrics;
 
 struct worker_fleet_options {
-    const char *brokers;           /* bootstrap list */
-    const char *group;             /* consumer group; NULL = "patchfleet-workers" */
-    const char *worker_id;         /* "host:pid", put in every result */
-    unsigned concurrency;          /* job slots, 1..WORKER_FLEET_MAX_SLOTS */
-    int64_t default_timeout_ms;    /* for jobs whose message says 0 */
-    int64_t grace_ms;              /* after stop: how long in-flight jobs may still run */
-    unsigned max_attempts;         /* a job started this often without a result goes to the DLQ */
+    const char *brokers;        /* bootstrap list */
+    const char *group;          /* consumer group; NULL = "patchfleet-workers" */
+    const char *worker_id;      /* "host:pid", put in every result */
+    unsigned concurrency;       /* job slots, 1..WORKER_FLEET_MAX_SLOTS */
+    int64_t default_timeout_ms; /* for jobs whose message says 0 */
+    int64_t grace_ms;           /* after stop: how long in-flight jobs may still run */
+    unsigned max_attempts;      /* a job started this often without a result goes to the DLQ */
     /* What every job shares (borrowed; thread-safe as worker_patch_job_run() requires). */
     const struct worker_engine *engine;
     struct pf_registry *registry;

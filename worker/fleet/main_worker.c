@@ -83,8 +83,8 @@ static void usage(FILE *out)
             "                             $HOME/.cache/patchfleet)\n"
             "  --work-dir DIR             scratch space (default $TMPDIR/patchfleet-worker-PID)\n"
             "  --keyring FILE             apt keyring for sources without Signed-By\n"
-            "  --pkg-mirror FROM=TO       rewrite package repository URLs (repeatable)\n"
-            PF_REGISTRY_OPTS_HELP
+            "  --pkg-mirror FROM=TO       rewrite package repository URLs "
+            "(repeatable)\n" PF_REGISTRY_OPTS_HELP
             "  --http HOST:PORT           serve /metrics (Prometheus) and /healthz there\n");
 }
 
@@ -104,16 +104,32 @@ static int parse_count(const char *s, long max, long *ret)
 static int parse_opt(struct args *a, int opt, const char *arg)
 {
     switch (opt) {
-    case OPT_BROKERS: a->brokers = arg; return 0;
-    case OPT_GROUP: a->group = arg; return 0;
-    case OPT_CACHE_DIR: a->cache_dir = arg; return 0;
-    case OPT_WORK_DIR: a->work_dir = arg; return 0;
-    case OPT_KEYRING: a->keyring = arg; return 0;
-    case OPT_HTTP: a->http = arg; return 0;
-    case OPT_CONCURRENCY: return parse_count(arg, WORKER_FLEET_MAX_SLOTS, &a->concurrency);
-    case OPT_MAX_ATTEMPTS: return parse_count(arg, 1000, &a->max_attempts);
-    case OPT_TIMEOUT: return pf_duration_parse_ms(arg, &a->timeout_ms, NULL, 0);
-    case OPT_GRACE: return pf_duration_parse_ms(arg, &a->grace_ms, NULL, 0);
+    case OPT_BROKERS:
+        a->brokers = arg;
+        return 0;
+    case OPT_GROUP:
+        a->group = arg;
+        return 0;
+    case OPT_CACHE_DIR:
+        a->cache_dir = arg;
+        return 0;
+    case OPT_WORK_DIR:
+        a->work_dir = arg;
+        return 0;
+    case OPT_KEYRING:
+        a->keyring = arg;
+        return 0;
+    case OPT_HTTP:
+        a->http = arg;
+        return 0;
+    case OPT_CONCURRENCY:
+        return parse_count(arg, WORKER_FLEET_MAX_SLOTS, &a->concurrency);
+    case OPT_MAX_ATTEMPTS:
+        return parse_count(arg, 1000, &a->max_attempts);
+    case OPT_TIMEOUT:
+        return pf_duration_parse_ms(arg, &a->timeout_ms, NULL, 0);
+    case OPT_GRACE:
+        return pf_duration_parse_ms(arg, &a->grace_ms, NULL, 0);
     case PF_REGISTRY_OPT_INSECURE:
     case PF_REGISTRY_OPT_CA_FILE:
         return pf_registry_opts_parse(&a->registry, opt, arg) < 0 ? -ENOMEM : 0;
@@ -121,7 +137,8 @@ static int parse_opt(struct args *a, int opt, const char *arg)
         if (!strchr(arg, '=') || arg[0] == '=')
             return -EINVAL;
         return pf_strv_push(&a->mirrors, arg) < 0 ? -ENOMEM : 0;
-    default: return -EINVAL;
+    default:
+        return -EINVAL;
     }
 }
 
@@ -216,9 +233,11 @@ static int serve(void *userdata, const char *method, const char *path,
 {
     (void)req;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        *ret = (struct pf_http_response){.status = 405, .content_type = "text/plain",
-                                         .body = (char *)(uintptr_t)"method not allowed\n",
-                                         .len = 19, .body_static = true};
+        *ret = (struct pf_http_response){.status = 405,
+                                         .content_type = "text/plain",
+                                         .body = (char *)(uintptr_t) "method not allowed\n",
+                                         .len = 19,
+                                         .body_static = true};
         return 0;
     }
     if (strcmp(path, "/metrics") == 0) {
@@ -236,11 +255,15 @@ static int serve(void *userdata, const char *method, const char *path,
         return 0;
     }
     *ret = strcmp(path, "/healthz") == 0
-               ? (struct pf_http_response){.status = 200, .content_type = "text/plain",
-                                           .body = (char *)(uintptr_t)"ok\n", .len = 3,
+               ? (struct pf_http_response){.status = 200,
+                                           .content_type = "text/plain",
+                                           .body = (char *)(uintptr_t) "ok\n",
+                                           .len = 3,
                                            .body_static = true}
-               : (struct pf_http_response){.status = 404, .content_type = "text/plain",
-                                           .body = (char *)(uintptr_t)"not found\n", .len = 10,
+               : (struct pf_http_response){.status = 404,
+                                           .content_type = "text/plain",
+                                           .body = (char *)(uintptr_t) "not found\n",
+                                           .len = 10,
                                            .body_static = true};
     return 0;
 }
@@ -255,8 +278,7 @@ static int http_open(const struct args *a, struct env *e)
     e->metrics = worker_metrics_new();
     if (!e->metrics)
         return -ENOMEM;
-    r = pf_http_server_start(a->http, serve, e, &e->http, bound, sizeof(bound), err,
-                             sizeof(err));
+    r = pf_http_server_start(a->http, serve, e, &e->http, bound, sizeof(bound), err, sizeof(err));
     if (r < 0)
         return pf_log_errno(LOG_ERR, r, "--http: %s", err);
     fprintf(stderr, "patchfleet-worker: listening on http://%s\n", bound);
@@ -279,8 +301,11 @@ static void env_close(struct env *e)
 
 int main(int argc, char **argv)
 {
-    struct args a = {.concurrency = 2, .max_attempts = 3, .timeout_ms = 300000,
-                     .grace_ms = 30000, .mirrors = PF_STRV_INIT,
+    struct args a = {.concurrency = 2,
+                     .max_attempts = 3,
+                     .timeout_ms = 300000,
+                     .grace_ms = 30000,
+                     .mirrors = PF_STRV_INIT,
                      .registry = PF_REGISTRY_OPTS_INIT};
     struct env e = {0};
     struct sigaction sa;
@@ -308,13 +333,19 @@ int main(int argc, char **argv)
         goto out;
     pf_log(LOG_NOTICE, "worker %s: %ld slots, group %s", e.worker_id, a.concurrency,
            a.group ? a.group : "patchfleet-workers");
-    r = worker_fleet_run(&(struct worker_fleet_options){
-                             .brokers = a.brokers, .group = a.group, .worker_id = e.worker_id,
-                             .concurrency = (unsigned)a.concurrency,
-                             .default_timeout_ms = a.timeout_ms, .grace_ms = a.grace_ms,
-                             .max_attempts = (unsigned)a.max_attempts, .engine = e.engine,
-                             .registry = e.reg, .blobs = e.blobs, .work_root = e.work_dir,
-                             .metrics = e.metrics, .stop = &stop_flag},
+    r = worker_fleet_run(&(struct worker_fleet_options){.brokers = a.brokers,
+                                                        .group = a.group,
+                                                        .worker_id = e.worker_id,
+                                                        .concurrency = (unsigned)a.concurrency,
+                                                        .default_timeout_ms = a.timeout_ms,
+                                                        .grace_ms = a.grace_ms,
+                                                        .max_attempts = (unsigned)a.max_attempts,
+                                                        .engine = e.engine,
+                                                        .registry = e.reg,
+                                                        .blobs = e.blobs,
+                                                        .work_root = e.work_dir,
+                                                        .metrics = e.metrics,
+                                                        .stop = &stop_flag},
                          err, sizeof(err));
     if (r < 0)
         pf_log(LOG_ERR, "worker stopped: %s", err);

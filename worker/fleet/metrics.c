@@ -23,7 +23,7 @@ struct worker_metrics {
     atomic_llong in_flight;
     atomic_ullong results[PF_STATUS__MAX + 1]; /* the last one: "other" */
     atomic_ullong dead_lettered;
-    atomic_ullong buckets[N_BUCKETS];             /* non-cumulative; summed when rendered */
+    atomic_ullong buckets[N_BUCKETS]; /* non-cumulative; summed when rendered */
     atomic_ullong count;
     atomic_ullong sum_ms;
     atomic_ullong bytes_pushed;
@@ -83,8 +83,7 @@ void worker_metrics_pushed(struct worker_metrics *m, uint64_t bytes)
 }
 
 int worker_metrics_render(const struct worker_metrics *m,
-                          const struct worker_blob_cache_stats *blobs, char **ret,
-                          size_t *ret_len)
+                          const struct worker_blob_cache_stats *blobs, char **ret, size_t *ret_len)
 {
     struct pf_buf b;
     unsigned long long cum = 0, count = atomic_load(&m->count);
@@ -143,8 +142,8 @@ int worker_metrics_render(const struct worker_metrics *m,
                            "# HELP patchfleet_worker_blob_cache_misses_total Blobs downloaded.\n"
                            "# TYPE patchfleet_worker_blob_cache_misses_total counter\n"
                            "patchfleet_worker_blob_cache_misses_total %llu\n",
-                           (unsigned long long)blobs->bytes_pulled,
-                           (unsigned long long)blobs->hits, (unsigned long long)blobs->misses);
+                           (unsigned long long)blobs->bytes_pulled, (unsigned long long)blobs->hits,
+                           (unsigned long long)blobs->misses);
     if (r < 0) {
         pf_buf_release(&b);
         return -ENOMEM;

@@ -33,7 +33,6 @@ void worker_metrics_pushed(struct worker_metrics *m, uint64_t bytes);
 /* Renders the Prometheus text exposition (format 0.0.4), with the blob cache's counters when
  * `blobs` is not NULL. Returns 0 and a new string in *ret (length in *ret_len), or -ENOMEM. */
 int worker_metrics_render(const struct worker_metrics *m,
-                          const struct worker_blob_cache_stats *blobs, char **ret,
-                          size_t *ret_len);
+                          const struct worker_blob_cache_stats *blobs, char **ret, size_t *ret_len);
 
 #endif

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 #include "pf/alloc.h"
 #include "pf/buf.h"
 #include "pf/err.h"
@@ -22,8 +21,8 @@
 #include "engine/engine.h"
 #include "image/image_patch.h"
 
-static int load_object(const char *text, size_t len, size_t max, const char *what,
-                       json_t **ret, char *errbuf, size_t errlen)
+static int load_object(const char *text, size_t len, size_t max, const char *what, json_t **ret,
+                       char *errbuf, size_t errlen)
 {
     json_error_t jerr;
     json_t *root;
@@ -257,10 +256,10 @@ int worker_image_patch_manifest(const char *manifest, size_t len,
         goto out;
     }
     cfg_mt = json_object_get(cfg, "mediaType");
-    config_mt = new_config->media_type ? new_config->media_type
-                : json_is_string(cfg_mt)  ? json_string_value(cfg_mt)
-                : docker                  ? PF_MT_DOCKER_CONFIG
-                                          : PF_MT_OCI_CONFIG;
+    config_mt = new_config->media_type   ? new_config->media_type
+                : json_is_string(cfg_mt) ? json_string_value(cfg_mt)
+                : docker                 ? PF_MT_DOCKER_CONFIG
+                                         : PF_MT_OCI_CONFIG;
     r = -ENOMEM;
     /* desc_json's result is stolen by set_new/append_new even when they fail. */
     if (json_object_set_new(root, "config", desc_json(new_config, config_mt)) < 0)

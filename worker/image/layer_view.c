@@ -29,7 +29,7 @@ _Static_assert(WORKER_LAYER_MAX_PATH == PF_ARCHIVE_NAME_MAX &&
 
 struct lv_node {
     struct worker_layer_entry e;
-    char *path; /* owned; e.path aliases it */
+    char *path;       /* owned; e.path aliases it */
     const char *name; /* points into path */
     char *link;       /* owned; e.link aliases it */
     char *data;       /* kept content, NUL-terminated */
@@ -258,8 +258,10 @@ static int lv_walk(const struct worker_layer_view *v, const char *path, bool nof
         last = cur[strspn(cur, "/")] == '\0';
         dir = lv_walk_dir(v, w);
         if (dir && dir->e.type != WORKER_LAYER_DIR) {
-            r = pf_set_error(errbuf, errlen, -ENOTDIR, "cannot resolve '%s': '%s' is not a "
-                             "directory", path, w->out);
+            r = pf_set_error(errbuf, errlen, -ENOTDIR,
+                             "cannot resolve '%s': '%s' is not a "
+                             "directory",
+                             path, w->out);
             goto out;
         }
         if (len == 1 && comp[0] == '.')
@@ -274,8 +276,10 @@ static int lv_walk(const struct worker_layer_view *v, const char *path, bool nof
             char *next;
 
             if (++links > WORKER_LAYER_MAX_SYMLINKS) {
-                r = pf_set_error(errbuf, errlen, -ELOOP, "cannot resolve '%s': too many "
-                                 "levels of symbolic links", path);
+                r = pf_set_error(errbuf, errlen, -ELOOP,
+                                 "cannot resolve '%s': too many "
+                                 "levels of symbolic links",
+                                 path);
                 goto out;
             }
             if (node->link[0] == '/') {
@@ -308,8 +312,8 @@ out:
 
 /* Normalises a tar name by the shared rules of pf/archive.h (`flags` as there). `what` names
  * the entry in the error message. Returns 0 and a new string in *ret. */
-static int lv_normalise(const char *in, const char *what, unsigned flags, char **ret,
-                        char *errbuf, size_t errlen)
+static int lv_normalise(const char *in, const char *what, unsigned flags, char **ret, char *errbuf,
+                        size_t errlen)
 {
     char out[PF_ARCHIVE_NAME_MAX + 1], why[512];
     int r = pf_archive_entry_name_normalise(in, flags, out, why, sizeof(why));
@@ -355,9 +359,10 @@ static int lv_stage_content(struct worker_layer_view *v, struct lv_stage *s, str
     int r = 0;
 
     if (st->size > max)
-        return pf_set_error(errbuf, errlen, -EFBIG, "refusing layer: '%s' (%llu bytes) is "
-                            "over the %zu byte content limit", st->name,
-                            (unsigned long long)st->size, max);
+        return pf_set_error(errbuf, errlen, -EFBIG,
+                            "refusing layer: '%s' (%llu bytes) is "
+                            "over the %zu byte content limit",
+                            st->name, (unsigned long long)st->size, max);
     buf = pf_malloc(cap + 1);
     if (!buf)
         return -ENOMEM;
@@ -371,14 +376,16 @@ static int lv_stage_content(struct worker_layer_view *v, struct lv_stage *s, str
         } else {
             got = archive_read_data(a, &probe, 1);
             if (got > 0 && len >= max) {
-                r = pf_set_error(errbuf, errlen, -EFBIG, "refusing layer: '%s' is over the "
-                                 "%zu byte content limit", st->name, max);
+                r = pf_set_error(errbuf, errlen, -EFBIG,
+                                 "refusing layer: '%s' is over the "
+                                 "%zu byte content limit",
+                                 st->name, max);
                 goto out;
             }
         }
         if (got < 0) {
-            r = pf_set_error(errbuf, errlen, -EBADMSG, "cannot read '%s' from layer: %s",
-                             st->name, pf_archive_error(a));
+            r = pf_set_error(errbuf, errlen, -EBADMSG, "cannot read '%s' from layer: %s", st->name,
+                             pf_archive_error(a));
             goto out;
         }
         if (got == 0)
@@ -396,8 +403,10 @@ static int lv_stage_content(struct worker_layer_view *v, struct lv_stage *s, str
         len += (size_t)got;
     }
     if (v->content_bytes + s->content_bytes + len > v->opts.max_total_content) {
-        r = pf_set_error(errbuf, errlen, -EFBIG, "refusing layer: keeping '%s' would exceed "
-                         "the %zu byte total content limit", st->name, v->opts.max_total_content);
+        r = pf_set_error(errbuf, errlen, -EFBIG,
+                         "refusing layer: keeping '%s' would exceed "
+                         "the %zu byte total content limit",
+                         st->name, v->opts.max_total_content);
         goto out;
     }
     buf[len] = '\0';
@@ -434,8 +443,7 @@ static int lv_stage_whiteout(struct lv_stage *s, char *name, char *errbuf, size_
         return 1; /* other ".wh..wh." names are aufs bookkeeping (plnk, aufs), never content */
     if (strcmp(base, LV_OPAQUE) != 0 &&
         (!*target || strcmp(target, ".") == 0 || strcmp(target, "..") == 0))
-        return pf_set_error(errbuf, errlen, -EINVAL, "refusing layer: invalid whiteout '%s'",
-                            name);
+        return pf_set_error(errbuf, errlen, -EINVAL, "refusing layer: invalid whiteout '%s'", name);
     st = lv_stage_add(s);
     if (!st)
         return -ENOMEM;
@@ -465,7 +473,8 @@ static int lv_stage_entry(struct worker_layer_view *v, struct lv_stage *s, struc
     int r;
 
     if (!raw)
-        return pf_set_error(errbuf, errlen, -EINVAL, "refusing layer: entry without a "
+        return pf_set_error(errbuf, errlen, -EINVAL,
+                            "refusing layer: entry without a "
                             "usable name");
     /* "./", which tar(1) writes first, names the root; checked against the type below. */
     r = lv_normalise(raw, "entry", PF_ARCHIVE_NAME_ROOT, &name, errbuf, errlen);
@@ -473,7 +482,8 @@ static int lv_stage_entry(struct worker_layer_view *v, struct lv_stage *s, struc
         return r;
     if (!name[0] && (hl || ft != AE_IFDIR)) {
         pf_free(name);
-        return pf_set_error(errbuf, errlen, -EINVAL, "refusing layer: the root entry is not a "
+        return pf_set_error(errbuf, errlen, -EINVAL,
+                            "refusing layer: the root entry is not a "
                             "directory");
     }
     if (!hl && (ft == AE_IFCHR || ft == AE_IFBLK || ft == AE_IFIFO || ft == AE_IFSOCK)) {
@@ -517,8 +527,10 @@ static int lv_stage_entry(struct worker_layer_view *v, struct lv_stage *s, struc
         st->type = WORKER_LAYER_SYMLINK;
         /* Absolute and ".." targets are fine: the view resolves them clamped to the root. */
         if (pf_archive_entry_name_check_symlink(t, NULL, 0) < 0)
-            return pf_set_error(errbuf, errlen, -EINVAL, "refusing layer: symlink '%s' has "
-                                "no usable target", name);
+            return pf_set_error(errbuf, errlen, -EINVAL,
+                                "refusing layer: symlink '%s' has "
+                                "no usable target",
+                                name);
         st->link = pf_strdup(t);
         return st->link ? 0 : -ENOMEM;
     }
@@ -526,8 +538,10 @@ static int lv_stage_entry(struct worker_layer_view *v, struct lv_stage *s, struc
         st->type = WORKER_LAYER_REG;
         break;
     default:
-        return pf_set_error(errbuf, errlen, -EINVAL, "refusing layer: entry '%s' has unknown "
-                            "type 0%o", name, (unsigned)ft);
+        return pf_set_error(errbuf, errlen, -EINVAL,
+                            "refusing layer: entry '%s' has unknown "
+                            "type 0%o",
+                            name, (unsigned)ft);
     }
     if (st->type == WORKER_LAYER_REG && v->opts.keep && v->opts.keep(name, v->opts.keep_userdata))
         return lv_stage_content(v, s, a, st, errbuf, errlen);
@@ -593,8 +607,10 @@ static int lv_merge_parent(struct worker_layer_view *v, const char *name, struct
         dir = n;
     }
     if (dir->e.type != WORKER_LAYER_DIR)
-        return pf_set_error(errbuf, errlen, -ENOTDIR, "cannot apply '%s': parent '%s' is not a "
-                            "directory", name, w->out);
+        return pf_set_error(errbuf, errlen, -ENOTDIR,
+                            "cannot apply '%s': parent '%s' is not a "
+                            "directory",
+                            name, w->out);
     *ret_dir = dir;
     return 0;
 }
@@ -665,8 +681,7 @@ static void lv_merge_whiteout(struct worker_layer_view *v, const struct lv_stage
     }
 }
 
-static int lv_merge(struct worker_layer_view *v, struct lv_stage *s, char *errbuf,
-                    size_t errlen)
+static int lv_merge(struct worker_layer_view *v, struct lv_stage *s, char *errbuf, size_t errlen)
 {
     struct lv_walk *w = pf_malloc(sizeof(*w));
     size_t i;
@@ -742,8 +757,7 @@ static int lv_apply(struct worker_layer_view *v, struct archive *a, int open_r, 
     int r;
 
     if (open_r != ARCHIVE_OK)
-        return pf_set_error(errbuf, errlen, -EBADMSG, "cannot open layer: %s",
-                            pf_archive_error(a));
+        return pf_set_error(errbuf, errlen, -EBADMSG, "cannot open layer: %s", pf_archive_error(a));
     r = lv_stage_layer(v, &s, a, errbuf, errlen);
     if (r < 0)
         goto out;
@@ -773,7 +787,8 @@ static struct archive *lv_archive_new(void)
 static int lv_check_usable(const struct worker_layer_view *v, char *errbuf, size_t errlen)
 {
     if (v->poisoned)
-        return pf_set_error(errbuf, errlen, -ESTALE, "layer view is incomplete after an "
+        return pf_set_error(errbuf, errlen, -ESTALE,
+                            "layer view is incomplete after an "
                             "earlier failure");
     return 0;
 }
@@ -881,8 +896,8 @@ out:
 }
 
 /* Walks `path` and returns its node, NULL when it does not exist, or an error in *ret_err. */
-static struct lv_node *lv_lookup(const struct worker_layer_view *v, const char *path,
-                                 bool nofollow, int *ret_err)
+static struct lv_node *lv_lookup(const struct worker_layer_view *v, const char *path, bool nofollow,
+                                 int *ret_err)
 {
     struct lv_walk *w = pf_malloc(sizeof(*w));
     struct lv_node *n = NULL;
@@ -934,8 +949,7 @@ int worker_layer_view_read(const struct worker_layer_view *v, const char *path,
     return 0;
 }
 
-int worker_layer_view_list(const struct worker_layer_view *v, const char *path,
-                           struct pf_strv *ret)
+int worker_layer_view_list(const struct worker_layer_view *v, const char *path, struct pf_strv *ret)
 {
     int r;
     struct lv_node *n = lv_lookup(v, path, false, &r);

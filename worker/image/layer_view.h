@@ -29,15 +29,15 @@ enum worker_layer_type {
 /* One path of the merged view. Every pointer is borrowed from the view and stays valid until
  * the next worker_layer_view_apply*() or worker_layer_view_free(). */
 struct worker_layer_entry {
-    const char *path;   /* normalised, relative to the image root ("" is the root itself) */
+    const char *path; /* normalised, relative to the image root ("" is the root itself) */
     enum worker_layer_type type;
-    uint32_t mode;      /* permission bits only (07777) */
+    uint32_t mode; /* permission bits only (07777) */
     uint32_t uid;
     uint32_t gid;
-    uint64_t size;      /* size recorded in the tar header (regular files) */
-    const char *link;   /* symlink target as stored, or normalised hard link target; else NULL */
-    unsigned layer;     /* 0-based index of the layer that last wrote this entry */
-    bool has_content;   /* the content was kept (see worker_layer_view_read()) */
+    uint64_t size;    /* size recorded in the tar header (regular files) */
+    const char *link; /* symlink target as stored, or normalised hard link target; else NULL */
+    unsigned layer;   /* 0-based index of the layer that last wrote this entry */
+    bool has_content; /* the content was kept (see worker_layer_view_read()) */
 };
 
 /* Decides whether the content of the regular file at `path` (normalised, as named in the layer
@@ -46,10 +46,10 @@ typedef bool (*worker_layer_keep_cb)(const char *path, void *userdata);
 
 /* Limits; a zero field takes the default named beside it. */
 struct worker_layer_view_options {
-    size_t max_entries_per_layer;  /* WORKER_LAYER_MAX_ENTRIES */
-    size_t max_file_content;       /* WORKER_LAYER_MAX_FILE_CONTENT */
-    size_t max_total_content;      /* WORKER_LAYER_MAX_TOTAL_CONTENT */
-    worker_layer_keep_cb keep;     /* NULL keeps no content at all */
+    size_t max_entries_per_layer; /* WORKER_LAYER_MAX_ENTRIES */
+    size_t max_file_content;      /* WORKER_LAYER_MAX_FILE_CONTENT */
+    size_t max_total_content;     /* WORKER_LAYER_MAX_TOTAL_CONTENT */
+    worker_layer_keep_cb keep;    /* NULL keeps no content at all */
     void *keep_userdata;
 };
 
@@ -61,10 +61,10 @@ struct worker_layer_view_options {
 #define WORKER_LAYER_MAX_SYMLINKS 40u
 
 struct worker_layer_view_stats {
-    unsigned layers;         /* layers applied successfully */
-    size_t entries;          /* live entries, the root excluded */
-    size_t skipped_special;  /* device nodes, fifos and sockets skipped so far */
-    size_t content_bytes;    /* bytes of kept content currently held */
+    unsigned layers;        /* layers applied successfully */
+    size_t entries;         /* live entries, the root excluded */
+    size_t skipped_special; /* device nodes, fifos and sockets skipped so far */
+    size_t content_bytes;   /* bytes of kept content currently held */
 };
 
 /* Reads up to `cap` bytes into `buf`; returns the count, 0 at end of stream, or a negative

@@ -225,8 +225,8 @@ int worker_layer_writer_add_file_mem(struct worker_layer_writer *w, const char *
 }
 
 int worker_layer_writer_add_file_fd(struct worker_layer_writer *w, const char *path,
-                                    const struct worker_layer_attr *attr, int fd,
-                                    uint64_t offset, uint64_t length)
+                                    const struct worker_layer_attr *attr, int fd, uint64_t offset,
+                                    uint64_t length)
 {
     int r = path_check(path, false);
 
@@ -615,10 +615,16 @@ static int content_from_fd(struct lw_sink *s, const struct lw_entry *e, unsigned
 static int entry_write(struct lw_sink *s, const struct lw_entry *e, int64_t mtime,
                        unsigned char *chunk)
 {
-    static const char types[] = {[LW_FILE] = '0', [LW_DIR] = '5', [LW_SYMLINK] = '2',
-                                 [LW_HARDLINK] = '1', [LW_WHITEOUT] = '0'};
-    struct tar_hdr h = {.type = types[e->kind], .mode = e->attr.mode, .uid = e->attr.uid,
-                        .gid = e->attr.gid, .link = e->link};
+    static const char types[] = {[LW_FILE] = '0',
+                                 [LW_DIR] = '5',
+                                 [LW_SYMLINK] = '2',
+                                 [LW_HARDLINK] = '1',
+                                 [LW_WHITEOUT] = '0'};
+    struct tar_hdr h = {.type = types[e->kind],
+                        .mode = e->attr.mode,
+                        .uid = e->attr.uid,
+                        .gid = e->attr.gid,
+                        .link = e->link};
     char *dir_name = NULL;
     size_t prefix;
     int r;

@@ -76,8 +76,8 @@ int worker_layer_writer_add_file_mem(struct worker_layer_writer *w, const char *
  * open and unchanged until finish returns. -EINVAL for a negative fd.
  */
 int worker_layer_writer_add_file_fd(struct worker_layer_writer *w, const char *path,
-                                    const struct worker_layer_attr *attr, int fd,
-                                    uint64_t offset, uint64_t length);
+                                    const struct worker_layer_attr *attr, int fd, uint64_t offset,
+                                    uint64_t length);
 
 /* Adds a symbolic link to `target`, stored as given (it is data, never resolved); the target
  * must be non-empty and at most WORKER_LAYER_WRITER_MAX_PATH bytes, else -EINVAL. */

@@ -47,11 +47,11 @@ struct plat {
     const struct pf_descriptor *entry; /* index entry (borrowed), NULL for a single manifest */
     struct pf_raw_manifest own;        /* the fetched platform manifest (index case) */
     struct pf_manifest mf;
-    struct pf_platform platform;       /* normalised */
-    char *config;                      /* source config */
+    struct pf_platform platform; /* normalised */
+    char *config;                /* source config */
     size_t config_len;
-    bool patched;                      /* the documents below are set */
-    bool cached;                       /* dry run: the plan came from o->plan_cache */
+    bool patched; /* the documents below are set */
+    bool cached;  /* dry run: the plan came from o->plan_cache */
     char *new_config;
     size_t new_config_len;
     char new_config_digest[PF_DIGEST_BUFSZ];
@@ -65,8 +65,8 @@ struct plat {
 struct run {
     const struct worker_patch_job_options *o;
     const struct pf_job *job;
-    struct pf_ref src;       /* source repository and tag */
-    struct pf_ref dst;       /* target repository, no tag */
+    struct pf_ref src; /* source repository and tag */
+    struct pf_ref dst; /* target repository, no tag */
     char *workdir;
     struct pf_raw_manifest top;
     bool is_index;
@@ -78,8 +78,8 @@ struct run {
     char err[ERRLEN];
 };
 
-char *worker_patch_details(enum pf_status status, const char *details,
-                           const char *decision_warning, const char *result_warnings)
+char *worker_patch_details(enum pf_status status, const char *details, const char *decision_warning,
+                           const char *result_warnings)
 {
     const char *base = status == PF_STATUS_PATCHED ? "OK" : details ? details : "-";
     const char *w1 = decision_warning, *w2 = result_warnings;
@@ -143,8 +143,7 @@ static bool cancelled(const struct run *run)
 static int check_cancelled(struct run *run, const char *before)
 {
     if (cancelled(run))
-        return pf_set_error(run->err, sizeof(run->err), -ECANCELED, "cancelled before %s",
-                            before);
+        return pf_set_error(run->err, sizeof(run->err), -ECANCELED, "cancelled before %s", before);
     return 0;
 }
 
@@ -211,8 +210,7 @@ static int wanted(struct run *run, const struct pf_platform *have)
         struct pf_platform w = {0};
         r = pf_platform_parse(want->v[i], &w);
         if (r == -EINVAL)
-            return pf_set_error(run->err, sizeof(run->err), r, "invalid platform '%s'",
-                                want->v[i]);
+            return pf_set_error(run->err, sizeof(run->err), r, "invalid platform '%s'", want->v[i]);
         if (r < 0)
             return r;
         r = pf_platform_match(&w, have) ? 1 : 0;
@@ -251,8 +249,8 @@ static int select_index(struct run *run)
         if (!d->platform || !pf_oci_media_type_is_manifest(d->media_type) ||
             pf_oci_media_type_is_index(d->media_type) || !d->platform->os ||
             strcmp(d->platform->os, "linux") != 0) {
-            pf_log(LOG_INFO, "%s: entry %s is not a linux image, preserved as is",
-                   run->job->source, d->digest);
+            pf_log(LOG_INFO, "%s: entry %s is not a linux image, preserved as is", run->job->source,
+                   d->digest);
             continue;
         }
         s = pf_platform_format(d->platform);
@@ -267,7 +265,7 @@ static int select_index(struct run *run)
     r = 0;
     if (run->n_plats == 0) {
         s = pf_strv_join(&have, ", ");
-        r = !s ? -ENOMEM
+        r = !s       ? -ENOMEM
             : have.n ? no_match(run, s)
                      : pf_set_error(run->err, sizeof(run->err), -ENOENT,
                                     "index %s has no linux image", run->top.digest);
@@ -287,10 +285,9 @@ static int single_config(struct run *run, char **ret, size_t *ret_len)
 
     r = pf_manifest_parse(run->top.data, run->top.len, &mf, why, sizeof(why));
     if (r < 0)
-        return pf_set_error(run->err, sizeof(run->err), r, "manifest %s: %s", run->top.digest,
-                            why);
-    r = pf_registry_get_blob_mem(run->o->registry, &run->src, mf.config.digest, PF_CONFIG_MAX,
-                                 ret, ret_len, run->err, sizeof(run->err));
+        return pf_set_error(run->err, sizeof(run->err), r, "manifest %s: %s", run->top.digest, why);
+    r = pf_registry_get_blob_mem(run->o->registry, &run->src, mf.config.digest, PF_CONFIG_MAX, ret,
+                                 ret_len, run->err, sizeof(run->err));
     pf_manifest_release(&mf);
     return r;
 }
@@ -420,8 +417,7 @@ static int apply_layers(struct run *run, struct plat *p, struct worker_layer_vie
             r = worker_layer_view_apply_fd(view, fd, why, sizeof(why));
             (void)close(fd);
             if (r < 0 && r != -ENOMEM)
-                (void)pf_set_error(run->err, sizeof(run->err), r, "layer %s: %s", d->digest,
-                                   why);
+                (void)pf_set_error(run->err, sizeof(run->err), r, "layer %s: %s", d->digest, why);
         }
         path = pf_free(path);
     }
@@ -441,9 +437,8 @@ static int unsupported_os(struct run *run, const struct worker_layer_view *view)
         r = worker_layer_view_read(view, files[i], &data, &len);
     if (r == 0 && worker_os_release_parse(data, len, &osr) == 0)
         name = osr.pretty_name ? osr.pretty_name : osr.id;
-    (void)pf_set_error(run->err, sizeof(run->err), -ENOTSUP,
-                       "unsupported OS: %s (engine '%s')", name ? name : "no os-release found",
-                       run->o->engine->name);
+    (void)pf_set_error(run->err, sizeof(run->err), -ENOTSUP, "unsupported OS: %s (engine '%s')",
+                       name ? name : "no os-release found", run->o->engine->name);
     worker_os_release_release(&osr);
     return -ENOTSUP;
 }
@@ -462,8 +457,7 @@ static int run_engine(struct run *run, size_t i, struct worker_layer_view *view,
     if (r == 0)
         return unsupported_os(run, view);
     if (r < 0)
-        return pf_set_error(run->err, sizeof(run->err), r, "OS detection failed: %s",
-                            strerror(-r));
+        return pf_set_error(run->err, sizeof(run->err), r, "OS detection failed: %s", strerror(-r));
     dir = pf_asprintf("%s/p%zu", run->workdir, i);
     if (!dir)
         return -ENOMEM;
@@ -498,8 +492,7 @@ static int assemble(struct run *run, struct plat *p, const struct worker_patch_p
     if (!hist)
         return -ENOMEM;
     r = worker_image_patch_config(p->config, p->config_len, p->layer.diff_id, m->digest, hist,
-                                  &p->new_config, &p->new_config_len, run->err,
-                                  sizeof(run->err));
+                                  &p->new_config, &p->new_config_len, run->err, sizeof(run->err));
     pf_free(hist);
     if (r == 0)
         r = pf_sha256_digest(p->new_config, p->new_config_len, p->new_config_digest);
@@ -509,9 +502,9 @@ static int assemble(struct run *run, struct plat *p, const struct worker_patch_p
     cfg.size = (int64_t)p->new_config_len;
     layer.digest = p->layer.digest;
     layer.size = (int64_t)p->layer.size;
-    r = worker_image_patch_manifest(m->data, m->len, &cfg, &layer, m->digest,
-                                    run->job->source, &p->new_manifest, &p->new_manifest_len,
-                                    run->err, sizeof(run->err));
+    r = worker_image_patch_manifest(m->data, m->len, &cfg, &layer, m->digest, run->job->source,
+                                    &p->new_manifest, &p->new_manifest_len, run->err,
+                                    sizeof(run->err));
     if (r == 0)
         r = pf_sha256_digest(p->new_manifest, p->new_manifest_len, p->new_manifest_digest);
     if (r == 0)
@@ -541,9 +534,8 @@ static int load_platform(struct run *run, struct plat *p)
         return pf_set_error(run->err, sizeof(run->err), r, "manifest %s: %s", m->digest, why);
     if (p->config)
         return 0;
-    return pf_registry_get_blob_mem(run->o->registry, &run->src, p->mf.config.digest,
-                                    PF_CONFIG_MAX, &p->config, &p->config_len, run->err,
-                                    sizeof(run->err));
+    return pf_registry_get_blob_mem(run->o->registry, &run->src, p->mf.config.digest, PF_CONFIG_MAX,
+                                    &p->config, &p->config_len, run->err, sizeof(run->err));
 }
 
 /* The plan cache key of platform `p` (see worker_plan_cache_key()), or NULL (no memory). */
@@ -783,8 +775,8 @@ static int push_blob(struct run *run, const char *digest, const void *data, uint
             return -EINVAL; /* neither bytes nor a file: a caller's mistake */
         s.fd = open(path, O_RDONLY | O_CLOEXEC);
         if (s.fd < 0)
-            return pf_set_error(run->err, sizeof(run->err), -errno, "cannot open '%s': %s",
-                                path, strerror(errno));
+            return pf_set_error(run->err, sizeof(run->err), -errno, "cannot open '%s': %s", path,
+                                strerror(errno));
     }
     r = pf_registry_put_blob(run->o->registry, &run->dst, digest, &s,
                              mountable && same_reg ? &run->src : NULL, &how, run->err,
@@ -807,8 +799,8 @@ static int push_platform(struct run *run, struct plat *p)
 
         r = check_cancelled(run, "pushing the layers");
         if (r == 0)
-            r = worker_blob_cache_get(run->o->blobs, run->o->registry, &run->src, d->digest,
-                                      &path, run->err, sizeof(run->err));
+            r = worker_blob_cache_get(run->o->blobs, run->o->registry, &run->src, d->digest, &path,
+                                      run->err, sizeof(run->err));
         if (r == 0)
             r = push_blob(run, d->digest, NULL, (uint64_t)d->size, path, true);
         path = pf_free(path);
@@ -820,8 +812,7 @@ static int push_platform(struct run *run, struct plat *p)
     if (r == 0)
         r = pf_registry_put_manifest(run->o->registry, &run->dst, p->new_manifest_digest,
                                      src_of(run, p)->media_type, p->new_manifest,
-                                     p->new_manifest_len,
-                                     NULL, run->err, sizeof(run->err));
+                                     p->new_manifest_len, NULL, run->err, sizeof(run->err));
     return r;
 }
 
@@ -927,8 +918,8 @@ static int refuse_existing(struct run *run)
     char digest[PF_DIGEST_BUFSZ], why[256] = "";
     int r;
 
-    r = pf_registry_head_manifest(run->o->registry, &run->dst, run->job->target_tag, digest,
-                                  NULL, NULL, why, sizeof(why));
+    r = pf_registry_head_manifest(run->o->registry, &run->dst, run->job->target_tag, digest, NULL,
+                                  NULL, why, sizeof(why));
     if (r == 0)
         return pf_set_error(run->err, sizeof(run->err), -EEXIST,
                             "target tag %s:%s exists already (%s): not overwritten",
@@ -937,8 +928,8 @@ static int refuse_existing(struct run *run)
         return 0;
     return pf_set_error(run->err, sizeof(run->err), r,
                         "cannot check whether %s:%s exists (%s): not pushing, so as never to "
-                        "overwrite it", run->job->target_repo, run->job->target_tag,
-                        why[0] ? why : strerror(-r));
+                        "overwrite it",
+                        run->job->target_repo, run->job->target_tag, why[0] ? why : strerror(-r));
 }
 
 /* True when the newest patched tag (o->unchanged_tag) already holds exactly `top`: pushing
@@ -950,8 +941,8 @@ static bool unchanged(struct run *run, const struct top_doc *top)
 
     if (!run->o->push || !run->o->unchanged_tag)
         return false;
-    r = pf_registry_head_manifest(run->o->registry, &run->dst, run->o->unchanged_tag, digest,
-                                  NULL, NULL, why, sizeof(why));
+    r = pf_registry_head_manifest(run->o->registry, &run->dst, run->o->unchanged_tag, digest, NULL,
+                                  NULL, why, sizeof(why));
     if (r < 0) {
         pf_log(LOG_DEBUG, "%s: cannot read %s:%s: %s", run->job->source, run->job->target_repo,
                run->o->unchanged_tag, why[0] ? why : strerror(-r));
@@ -1136,10 +1127,10 @@ static int publish(struct run *run)
         r = publish_oci(run, &top);
     if (r == 0) {
         res->status = PF_STATUS_PATCHED;
-        res->patched_ref = o->push ? pf_asprintf("%s:%s", run->job->target_repo,
-                                                 run->job->target_tag)
-                                   : pf_asprintf("oci:%s:%s:%s", o->oci_dir,
-                                                 run->job->target_repo, run->job->target_tag);
+        res->patched_ref = o->push
+                               ? pf_asprintf("%s:%s", run->job->target_repo, run->job->target_tag)
+                               : pf_asprintf("oci:%s:%s:%s", o->oci_dir, run->job->target_repo,
+                                             run->job->target_tag);
         res->patched_digest = pf_strdup(top.digest);
         if (!res->patched_ref || !res->patched_digest)
             r = -ENOMEM;
@@ -1329,8 +1320,7 @@ int worker_patch_job_run(const struct worker_patch_job_options *o, const struct 
         worker_patch_job_result_release(&res);
         return -ENOMEM;
     }
-    pf_log(LOG_INFO, "%s: %s, %s", job->source, pf_status_to_string(res.status),
-           res.details);
+    pf_log(LOG_INFO, "%s: %s, %s", job->source, pf_status_to_string(res.status), res.details);
     *ret = res;
     return 0;
 }

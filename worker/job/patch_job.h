@@ -26,24 +26,24 @@ struct worker_plan_cache;
  * "; warning: " and each warning given (the tag decision's fail-open reason, the result's
  * warnings). Returns a new string, or NULL when out of memory.
  */
-char *worker_patch_details(enum pf_status status, const char *details,
-                           const char *decision_warning, const char *result_warnings);
+char *worker_patch_details(enum pf_status status, const char *details, const char *decision_warning,
+                           const char *result_warnings);
 
 struct worker_patch_platform_result {
     char *platform;                         /* "linux/amd64" */
     char *os;                               /* from the engine ("debian 12"), or NULL */
     struct worker_engine_upgrade *upgrades; /* owned; sorted as the engine gave them */
     size_t n_upgrades;
-    char *error;                            /* NULL unless this platform failed */
+    char *error; /* NULL unless this platform failed */
 };
 
 struct worker_patch_job_result {
     enum pf_status status;
-    char *patched_ref;  /* "registry/repo:tag" (or "oci:<dir>:<tag>") when Patched, else NULL */
+    char *patched_ref;    /* "registry/repo:tag" (or "oci:<dir>:<tag>") when Patched, else NULL */
     char *patched_digest; /* digest of what the tag points at when Patched, else NULL */
     char *source_digest;  /* digest of the source manifest or index, when it was fetched */
-    char *details;      /* one line for the summary table: "3 upgraded" / the error */
-    char *warnings;     /* NULL, or "; "-joined notes (a requested platform the image lacks) */
+    char *details;        /* one line for the summary table: "3 upgraded" / the error */
+    char *warnings;       /* NULL, or "; "-joined notes (a requested platform the image lacks) */
     struct worker_patch_platform_result *platforms;
     size_t n_platforms;
     uint64_t bytes_pushed; /* blob bytes uploaded (mounted or present blobs cost nothing) */
@@ -57,13 +57,13 @@ void worker_patch_job_result_release(struct worker_patch_job_result *r);
 
 struct worker_patch_job_options {
     const struct worker_engine *engine;
-    struct pf_registry *registry;          /* shared, thread-safe */
-    struct worker_blob_cache *blobs;       /* shared */
+    struct pf_registry *registry;    /* shared, thread-safe */
+    struct worker_blob_cache *blobs; /* shared */
     const char *work_root; /* a per-job private dir is made below it and removed after (a dry
                             * run makes it only when some platform needs the engine) */
     const char *oci_dir;   /* non-NULL: write into this OCI layout (ref name = the target
                             * reference "registry/repo:tag", so one layout holds many jobs) */
-    bool push;                             /* push to job->target_repo:job->target_tag */
+    bool push;             /* push to job->target_repo:job->target_tag */
     bool dry_run;
     worker_engine_cancelled_fn cancelled; /* polled between steps, passed to the engine; or NULL */
     /* With push: the newest patched tag already in the target repository, or NULL. When the

@@ -30,9 +30,10 @@ int worker_result_msg_platforms(const struct worker_patch_job_result *res,
         }
         v[i].n_upgrades = p->n_upgrades;
         for (size_t k = 0; k < p->n_upgrades; k++)
-            v[i].upgrades[k] = (struct pf_msg_upgrade){
-                .name = p->upgrades[k].name, .arch = p->upgrades[k].arch,
-                .from = p->upgrades[k].from, .to = p->upgrades[k].to};
+            v[i].upgrades[k] = (struct pf_msg_upgrade){.name = p->upgrades[k].name,
+                                                       .arch = p->upgrades[k].arch,
+                                                       .from = p->upgrades[k].from,
+                                                       .to = p->upgrades[k].to};
     }
     *ret = v;
     return 0;

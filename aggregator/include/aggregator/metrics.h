@@ -15,7 +15,10 @@ struct pf_msg_result;
 struct aggregator_run_info;
 
 /* Upper bounds (seconds) of the job duration histogram; +Inf is implied. */
-#define AGGREGATOR_METRICS_BUCKETS {1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0}
+#define AGGREGATOR_METRICS_BUCKETS                                                                 \
+    {                                                                                              \
+        1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0                            \
+    }
 #define AGGREGATOR_METRICS_N_BUCKETS 10
 #define AGGREGATOR_METRICS_MAX_STATUSES 32 /* distinct status labels kept; more are "other" */
 
@@ -32,8 +35,8 @@ struct aggregator_metrics {
     int64_t runs;        /* runs seen */
     int64_t in_progress; /* runs seen without completed_ms */
     uint64_t buckets[AGGREGATOR_METRICS_N_BUCKETS + 1]; /* non-cumulative; last is +Inf */
-    uint64_t durations;  /* observations */
-    double duration_sum; /* seconds */
+    uint64_t durations;                                 /* observations */
+    double duration_sum;                                /* seconds */
 };
 
 /* Adds a run's counts by status and whether it is still in progress. Returns 0 or -ENOMEM;

@@ -107,8 +107,7 @@ const char *pf_archive_error(struct archive *a);
  * -ENAMETOOLONG.
  */
 int pf_archive_entry_name_normalise(const char *in, unsigned flags,
-                                    char out[PF_ARCHIVE_NAME_MAX + 1], char *errbuf,
-                                    size_t errlen);
+                                    char out[PF_ARCHIVE_NAME_MAX + 1], char *errbuf, size_t errlen);
 
 /* Checks a symlink target: present, not empty, at most PF_ARCHIVE_NAME_MAX bytes. Returns 0 or
  * -EINVAL. */

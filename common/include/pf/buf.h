@@ -20,7 +20,10 @@ struct pf_buf {
 };
 
 #define PF_BUF_DEFAULT_MAX ((size_t)64 << 20)
-#define PF_BUF_INIT {NULL, 0, 0, 0}
+#define PF_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 void pf_buf_init(struct pf_buf *b, size_t max);
 /* Appends; returns 0, -ENOMEM, or -E2BIG when the maximum would be passed (buffer unchanged). */

@@ -63,11 +63,9 @@ void pf_digest_release(struct pf_digest_ctx *d);
 
 /* One-shot digest of a buffer into `ret`. Returns the size in bytes, -EINVAL, -ENOMEM or
  * -EIO (`ret` untouched then). */
-int pf_digest_buf(enum pf_digest_alg alg, const void *data, size_t len,
-                  unsigned char *ret);
+int pf_digest_buf(enum pf_digest_alg alg, const void *data, size_t len, unsigned char *ret);
 /* The same as lowercase hex, NUL-terminated. */
-int pf_digest_buf_hex(enum pf_digest_alg alg, const void *data, size_t len,
-                      char *ret);
+int pf_digest_buf_hex(enum pf_digest_alg alg, const void *data, size_t len, char *ret);
 /* Spells `len` bytes as lowercase hex into `ret` (2 * len + 1 bytes). */
 void pf_digest_to_hex(const unsigned char *md, size_t len, char *ret);
 

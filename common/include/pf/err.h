@@ -21,7 +21,7 @@ int pf_set_error(char *errbuf, size_t errlen, int r, const char *fmt, ...) PF_PR
  * out-parameters unset. The model writes errbuf and returns r; sizeof keeps the format and its
  * arguments type-checked and "used" without evaluating them. Never seen by the compiler. */
 #define pf_set_error(errbuf, errlen, r, ...)                                                       \
-    (((errbuf) && (errlen) ? (void)((errbuf)[0] = '\0') : (void)0),                               \
+    (((errbuf) && (errlen) ? (void)((errbuf)[0] = '\0') : (void)0),                                \
      (void)sizeof(printf(__VA_ARGS__)), (r))
 #endif
 

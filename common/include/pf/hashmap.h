@@ -31,7 +31,10 @@ struct pf_hashmap {
     size_t n;
 };
 
-#define PF_HASHMAP_INIT {NULL, 0, 0}
+#define PF_HASHMAP_INIT                                                                            \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* The map's hash of `key` (64-bit FNV-1a). */
 uint64_t pf_hashmap_hash(const char *key);

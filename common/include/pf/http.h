@@ -36,25 +36,25 @@ typedef int (*pf_http_write_cb)(long status, const void *data, size_t len, void 
 typedef ssize_t (*pf_http_read_cb)(void *buf, size_t len, void *userdata);
 
 struct pf_http_request {
-    const char *method;                 /* NULL = GET; HEAD, POST, PUT, PATCH, DELETE, ... */
+    const char *method; /* NULL = GET; HEAD, POST, PUT, PATCH, DELETE, ... */
     const char *url;
-    const char *protocols;              /* allowed schemes, NULL = "http,https" */
-    const char *const *headers;         /* extra request header lines, may be NULL */
+    const char *protocols;      /* allowed schemes, NULL = "http,https" */
+    const char *const *headers; /* extra request header lines, may be NULL */
     size_t n_headers;
-    const char *user_agent;             /* NULL = none */
-    const char *ca_file;                /* NULL = the system store */
-    long connect_timeout_ms;            /* 0 = libcurl's default */
-    long timeout_ms;                    /* whole transfer; 0 = none */
-    long low_speed_limit;               /* abort below this many bytes/s ... */
-    long low_speed_time;                /* ... for this many seconds; 0 = off */
-    long max_redirects;                 /* 0 = redirects are returned, not followed */
-    bool fresh_connection;              /* do not reuse a cached connection */
-    bool debug;                         /* libcurl's trace into pf_log(LOG_DEBUG), scrubbed */
-    uint64_t body_len;                  /* request body size for POST, PUT and PATCH */
-    pf_http_read_cb read;               /* request body; NULL = none */
-    pf_http_write_cb write;             /* response body; NULL = discarded */
-    pf_http_header_cb header;           /* response headers; NULL = ignored */
-    void *userdata;                     /* passed to the three callbacks */
+    const char *user_agent;   /* NULL = none */
+    const char *ca_file;      /* NULL = the system store */
+    long connect_timeout_ms;  /* 0 = libcurl's default */
+    long timeout_ms;          /* whole transfer; 0 = none */
+    long low_speed_limit;     /* abort below this many bytes/s ... */
+    long low_speed_time;      /* ... for this many seconds; 0 = off */
+    long max_redirects;       /* 0 = redirects are returned, not followed */
+    bool fresh_connection;    /* do not reuse a cached connection */
+    bool debug;               /* libcurl's trace into pf_log(LOG_DEBUG), scrubbed */
+    uint64_t body_len;        /* request body size for POST, PUT and PATCH */
+    pf_http_read_cb read;     /* request body; NULL = none */
+    pf_http_write_cb write;   /* response body; NULL = discarded */
+    pf_http_header_cb header; /* response headers; NULL = ignored */
+    void *userdata;           /* passed to the three callbacks */
 };
 
 struct pf_http_response {

@@ -18,7 +18,7 @@ struct pf_http_response {
     const char *content_type; /* static string */
     char *body;
     size_t len;
-    bool body_static;         /* body points at static data: not copied, not freed */
+    bool body_static; /* body points at static data: not copied, not freed */
 };
 
 /* Frees the body unless static and zeroes the response; accepts a zeroed response. */

@@ -16,11 +16,13 @@
 
 /* Topics (docs/fleet.md). The key says which partition a message goes to, except for the
  * attempts topic, which has exactly one partition that every worker writes and reads in full. */
-#define PF_KAFKA_TOPIC_RUNS "patchfleet.runs"       /* key: run id; 1 partition */
-#define PF_KAFKA_TOPIC_JOBS "patchfleet.jobs"       /* key: target repository (one repo's jobs
+#define PF_KAFKA_TOPIC_RUNS "patchfleet.runs" /* key: run id; 1 partition */
+#define PF_KAFKA_TOPIC_JOBS                                                                        \
+    "patchfleet.jobs"                               /* key: target repository (one repo's jobs
                                                      * stay in order on one partition) */
 #define PF_KAFKA_TOPIC_RESULTS "patchfleet.results" /* key: job id */
-#define PF_KAFKA_TOPIC_DLQ "patchfleet.jobs.dlq"    /* key: job id (none when unreadable);
+#define PF_KAFKA_TOPIC_DLQ                                                                         \
+    "patchfleet.jobs.dlq"                                  /* key: job id (none when unreadable);
                                                      * header PF_KAFKA_HEADER_REASON */
 #define PF_KAFKA_TOPIC_ATTEMPTS "patchfleet.jobs.attempts" /* key: job id; partition below */
 #define PF_KAFKA_ATTEMPTS_PARTITION 0
@@ -35,12 +37,12 @@
 
 /* Which client of which role: each profile is one fixed set of librdkafka properties. */
 enum pf_kafka_profile {
-    PF_KAFKA_PUBLISHER,          /* producer daemon: runs, jobs, plan failures */
-    PF_KAFKA_RESULTS_PRODUCER,   /* worker: results and dead letters (20 ms linger) */
-    PF_KAFKA_ATTEMPTS_PRODUCER,  /* worker: attempt records (1 ms linger) */
-    PF_KAFKA_JOBS_CONSUMER,      /* worker: member of the jobs group (eager, manual store) */
-    PF_KAFKA_ATTEMPTS_READER,    /* worker: reads the attempts partition from its start */
-    PF_KAFKA_RESULTS_CONSUMER,   /* aggregator: runs and results (manual store) */
+    PF_KAFKA_PUBLISHER,         /* producer daemon: runs, jobs, plan failures */
+    PF_KAFKA_RESULTS_PRODUCER,  /* worker: results and dead letters (20 ms linger) */
+    PF_KAFKA_ATTEMPTS_PRODUCER, /* worker: attempt records (1 ms linger) */
+    PF_KAFKA_JOBS_CONSUMER,     /* worker: member of the jobs group (eager, manual store) */
+    PF_KAFKA_ATTEMPTS_READER,   /* worker: reads the attempts partition from its start */
+    PF_KAFKA_RESULTS_CONSUMER,  /* aggregator: runs and results (manual store) */
     PF_KAFKA_PROFILE__MAX,
 };
 
@@ -131,8 +133,8 @@ struct pf_kafka_callbacks {
     /* Consumers in a group: called after an assignment was applied (assign true) or before
      * the assignment is dropped (revoke or error, then reason is librdkafka's error name). The
      * wrapper does the eager assign/unassign itself. NULL = librdkafka's default handling. */
-    void (*on_rebalance)(bool assign, const struct pf_kafka_tp *parts, size_t n,
-                         const char *reason, void *opaque);
+    void (*on_rebalance)(bool assign, const struct pf_kafka_tp *parts, size_t n, const char *reason,
+                         void *opaque);
     void *opaque;
 };
 
@@ -211,8 +213,7 @@ int pf_kafka_consumer_assign_from_start(struct pf_kafka_consumer *c, const char 
  * callbacks meanwhile). Returns 1 with a new message in *ret (check its err), or 0 when there
  * was none. End-of-partition events are not returned.
  */
-int pf_kafka_consumer_poll(struct pf_kafka_consumer *c, int timeout_ms,
-                           struct pf_kafka_msg **ret);
+int pf_kafka_consumer_poll(struct pf_kafka_consumer *c, int timeout_ms, struct pf_kafka_msg **ret);
 
 /* Pauses or resumes one partition (the caller tracks the state: librdkafka cannot be asked). */
 int pf_kafka_consumer_pause(struct pf_kafka_consumer *c, const char *topic, int32_t partition,
@@ -236,8 +237,7 @@ int pf_kafka_consumer_commit(struct pf_kafka_consumer *c, char *errbuf, size_t e
 
 /* Asks the partition leader for the low and high watermarks of a partition. Returns 0 or
  * -EIO (e.g. no such topic yet). */
-int pf_kafka_consumer_watermarks(struct pf_kafka_consumer *c, const char *topic,
-                                 int32_t partition, int64_t *ret_lo, int64_t *ret_hi,
-                                 int timeout_ms);
+int pf_kafka_consumer_watermarks(struct pf_kafka_consumer *c, const char *topic, int32_t partition,
+                                 int64_t *ret_lo, int64_t *ret_hi, int timeout_ms);
 
 #endif

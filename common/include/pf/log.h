@@ -28,7 +28,7 @@ void pf_log_stderr_sink(int level, const char *component, const char *msg, void 
 
 /* An expression, so pf_log_errno() below can chain it with a value. */
 #define pf_log(level, ...)                                                                         \
-    ((level) <= pf_log_get_level() ? pf_log_internal((level), PF_LOG_COMPONENT, __VA_ARGS__)     \
+    ((level) <= pf_log_get_level() ? pf_log_internal((level), PF_LOG_COMPONENT, __VA_ARGS__)       \
                                    : (void)0)
 
 /* Logs and returns `err` (a negative errno), for `return pf_log_errno(LOG_ERR, r, "...")`. */

@@ -19,35 +19,35 @@
 
 /* What the producer decided from the scanner reports for this job (issue 5). */
 enum pf_msg_verdict {
-    PF_MSG_VERDICT_PATCH,        /* no report, or fixable vulnerabilities: patch */
-    PF_MSG_VERDICT_SKIP_CLEAN,   /* the latest patched tag has no fixable vulnerability */
+    PF_MSG_VERDICT_PATCH,      /* no report, or fixable vulnerabilities: patch */
+    PF_MSG_VERDICT_SKIP_CLEAN, /* the latest patched tag has no fixable vulnerability */
     PF_MSG_VERDICT__MAX,
 };
 
 struct pf_msg_job {
-    char *run_id;              /* the sweep this job belongs to */
-    char *job_id;              /* stable within the run: hex sha256 of source + target (see docs) */
-    struct pf_job job;         /* name, source, source_tag, target_repo, target_tag, platforms */
-    bool push;                 /* push to target_repo:target_tag (else oci_dir) */
-    char *oci_dir;             /* NULL unless writing an OCI layout (shared storage) */
+    char *run_id;      /* the sweep this job belongs to */
+    char *job_id;      /* stable within the run: hex sha256 of source + target (see docs) */
+    struct pf_job job; /* name, source, source_tag, target_repo, target_tag, platforms */
+    bool push;         /* push to target_repo:target_tag (else oci_dir) */
+    char *oci_dir;     /* NULL unless writing an OCI layout (shared storage) */
     bool dry_run;
-    int64_t timeout_ms;        /* per-job timeout; 0 = worker default */
+    int64_t timeout_ms; /* per-job timeout; 0 = worker default */
     enum pf_msg_verdict verdict;
-    char *skip_tag;            /* with SKIP_CLEAN: the patched tag reported clean */
-    int64_t created_ms;        /* when the producer published it (Unix ms) */
+    char *skip_tag;     /* with SKIP_CLEAN: the patched tag reported clean */
+    int64_t created_ms; /* when the producer published it (Unix ms) */
 };
 
 struct pf_msg_upgrade {
     char *name;
     char *arch;
-    char *from;                /* NULL for a newly installed package */
+    char *from; /* NULL for a newly installed package */
     char *to;
 };
 
 struct pf_msg_platform {
-    char *platform;            /* "linux/amd64" */
-    char *os;                  /* "debian 12", or NULL */
-    char *error;               /* NULL unless this platform failed */
+    char *platform; /* "linux/amd64" */
+    char *os;       /* "debian 12", or NULL */
+    char *error;    /* NULL unless this platform failed */
     struct pf_msg_upgrade *upgrades;
     size_t n_upgrades;
 };
@@ -55,17 +55,17 @@ struct pf_msg_platform {
 struct pf_msg_result {
     char *run_id;
     char *job_id;
-    char *name;                /* the config's image name (summary NAME) */
-    char *source;              /* "registry/repo:tag" */
-    char *status;              /* a status word of pf/status.h */
-    char *patched_tag;         /* the tag pushed or reported, or NULL */
-    char *patched_ref;         /* the full reference, or NULL */
-    char *patched_digest;      /* manifest digest pushed, or NULL */
-    char *details;             /* one line */
-    char *worker;              /* host:pid of the worker that ran it */
+    char *name;           /* the config's image name (summary NAME) */
+    char *source;         /* "registry/repo:tag" */
+    char *status;         /* a status word of pf/status.h */
+    char *patched_tag;    /* the tag pushed or reported, or NULL */
+    char *patched_ref;    /* the full reference, or NULL */
+    char *patched_digest; /* manifest digest pushed, or NULL */
+    char *details;        /* one line */
+    char *worker;         /* host:pid of the worker that ran it */
     int64_t started_ms;
     int64_t finished_ms;
-    unsigned attempt;          /* 1 for the first delivery of the job */
+    unsigned attempt; /* 1 for the first delivery of the job */
     struct pf_msg_platform *platforms;
     size_t n_platforms;
 };
@@ -81,12 +81,12 @@ bool pf_msg_status_is_failure(const char *s);
  * jobs: the producer publishes them directly as Failed results, and counts them in `expected`. */
 struct pf_msg_run {
     char *run_id;
-    char *config_digest;       /* "sha256:<hex>" of the PatchConfig bytes */
-    char *config_name;         /* the config's file name, for people */
-    size_t expected;           /* jobs + plan-failure results this run will produce */
-    struct pf_strv warnings;   /* producer warnings, one line each */
+    char *config_digest;     /* "sha256:<hex>" of the PatchConfig bytes */
+    char *config_name;       /* the config's file name, for people */
+    size_t expected;         /* jobs + plan-failure results this run will produce */
+    struct pf_strv warnings; /* producer warnings, one line each */
     int64_t created_ms;
-    char *mode;                /* "push", "oci", "dry-run" */
+    char *mode; /* "push", "oci", "dry-run" */
 };
 
 int pf_msg_run_encode(const struct pf_msg_run *m, char **ret, size_t *ret_len);

@@ -143,8 +143,7 @@ void pf_manifest_release(struct pf_manifest *m);
 int pf_manifest_build(const struct pf_manifest *m, char **ret, size_t *ret_len);
 
 /* Same contract as pf_manifest_parse, for an OCI index or a Docker manifest list. */
-int pf_index_parse(const char *body, size_t len, struct pf_index *ret, char *errbuf,
-                   size_t errlen);
+int pf_index_parse(const char *body, size_t len, struct pf_index *ret, char *errbuf, size_t errlen);
 void pf_index_release(struct pf_index *ix);
 int pf_index_build(const struct pf_index *ix, char **ret, size_t *ret_len);
 
@@ -152,16 +151,16 @@ int pf_index_build(const struct pf_index *ix, char **ret, size_t *ret_len);
 
 /* Parses an image config. Returns 0, -EINVAL (reason in errbuf) or -ENOMEM; *ret untouched on
  * failure. */
-int pf_image_config_parse(const char *body, size_t len, struct pf_image_config *ret,
-                          char *errbuf, size_t errlen);
+int pf_image_config_parse(const char *body, size_t len, struct pf_image_config *ret, char *errbuf,
+                          size_t errlen);
 void pf_image_config_release(struct pf_image_config *c);
 /*
  * Appends a layer: `diff_id` to rootfs.diff_ids and a history entry (created, created_by,
  * comment may be NULL), both in the JSON document and in the parsed view; also sets
  * "created" when `created` is given. Returns 0, -EINVAL (bad digest) or -ENOMEM.
  */
-int pf_image_config_add_layer(struct pf_image_config *c, const char *diff_id,
-                              const char *created, const char *created_by, const char *comment);
+int pf_image_config_add_layer(struct pf_image_config *c, const char *diff_id, const char *created,
+                              const char *created_by, const char *comment);
 /* Serialises the (possibly modified) document. Returns 0 or -ENOMEM. */
 int pf_image_config_build(const struct pf_image_config *c, char **ret, size_t *ret_len);
 

@@ -23,15 +23,15 @@
 struct pf_registry;
 
 struct pf_registry_options {
-    const char *ca_file;                 /* extra CA bundle (PEM); NULL = system store */
+    const char *ca_file;                  /* extra CA bundle (PEM); NULL = system store */
     const struct pf_strv *insecure_hosts; /* "host[:port]" allowed over plain http; NULL = none */
-    long connect_timeout_ms;             /* per connection attempt */
-    long request_timeout_ms;             /* whole request, transfer included */
-    int max_retries;                     /* retries after the first attempt; 0 = none */
-    const char *docker_config;           /* credentials file override; NULL = usual search */
-    const char *user_agent;              /* NULL = "patchfleet/<version>" */
-    bool debug;                          /* libcurl verbose into pf_log(LOG_DEBUG), scrubbed */
-    bool force_tls;                      /* https even for loopback hosts (set by a CA file too) */
+    long connect_timeout_ms;              /* per connection attempt */
+    long request_timeout_ms;              /* whole request, transfer included */
+    int max_retries;                      /* retries after the first attempt; 0 = none */
+    const char *docker_config;            /* credentials file override; NULL = usual search */
+    const char *user_agent;               /* NULL = "patchfleet/<version>" */
+    bool debug;                           /* libcurl verbose into pf_log(LOG_DEBUG), scrubbed */
+    bool force_tls;                       /* https even for loopback hosts (set by a CA file too) */
 };
 
 /* Fills `o` with defaults: 10 s connect, 30 min per request, 4 retries, nothing else set. */
@@ -61,8 +61,8 @@ int pf_registry_list_tags(struct pf_registry *r, const struct pf_ref *repo, stru
 struct pf_raw_manifest {
     char *data; /* the exact bytes served (NUL-terminated for convenience) */
     size_t len;
-    const char *media_type; /* static string: one of PF_MT_OCI_* / PF_MT_DOCKER_* */
-    int kind;               /* PF_MANIFEST_IMAGE or PF_MANIFEST_INDEX */
+    const char *media_type;       /* static string: one of PF_MT_OCI_* / PF_MT_DOCKER_* */
+    int kind;                     /* PF_MANIFEST_IMAGE or PF_MANIFEST_INDEX */
     char digest[PF_DIGEST_BUFSZ]; /* sha256 of data */
 };
 
@@ -75,9 +75,8 @@ void pf_raw_manifest_release(struct pf_raw_manifest *m);
  * the body is also -EBADMSG. Docker schema 1 is refused with -EPROTONOSUPPORT. Returns 0 with
  * *ret filled (caller releases), or a negative errno as for pf_registry_list_tags().
  */
-int pf_registry_get_manifest(struct pf_registry *r, const struct pf_ref *ref,
-                             const char *reference, struct pf_raw_manifest *ret, char *errbuf,
-                             size_t errlen);
+int pf_registry_get_manifest(struct pf_registry *r, const struct pf_ref *ref, const char *reference,
+                             struct pf_raw_manifest *ret, char *errbuf, size_t errlen);
 
 /*
  * HEAD of a manifest: its digest (Docker-Content-Digest), media type and size, without the
@@ -94,10 +93,9 @@ int pf_registry_head_manifest(struct pf_registry *r, const struct pf_ref *ref,
  * Content-Type. Returns 0 and the body's digest in ret_digest (may be NULL); -EBADMSG when the
  * registry reports a different digest; else a negative errno.
  */
-int pf_registry_put_manifest(struct pf_registry *r, const struct pf_ref *ref,
-                             const char *reference, const char *media_type, const void *data,
-                             size_t len, char ret_digest[PF_DIGEST_BUFSZ], char *errbuf,
-                             size_t errlen);
+int pf_registry_put_manifest(struct pf_registry *r, const struct pf_ref *ref, const char *reference,
+                             const char *media_type, const void *data, size_t len,
+                             char ret_digest[PF_DIGEST_BUFSZ], char *errbuf, size_t errlen);
 
 /* Receives blob bytes; returns 0 to continue or a negative errno to abort the download. */
 typedef int (*pf_registry_write_cb)(const void *data, size_t len, void *userdata);
@@ -111,8 +109,8 @@ typedef int (*pf_registry_write_cb)(const void *data, size_t len, void *userdata
  * the size in *ret_size (may be NULL), -EBADMSG, the callback's error, or a negative errno.
  */
 int pf_registry_get_blob(struct pf_registry *r, const struct pf_ref *ref, const char *digest,
-                         pf_registry_write_cb cb, void *userdata, uint64_t *ret_size,
-                         char *errbuf, size_t errlen);
+                         pf_registry_write_cb cb, void *userdata, uint64_t *ret_size, char *errbuf,
+                         size_t errlen);
 
 /*
  * Downloads blob `digest` into `path`: written to a temp file beside it, verified, fsync'ed
@@ -128,8 +126,7 @@ int pf_registry_get_blob_to_file(struct pf_registry *r, const struct pf_ref *ref
  * new NUL-terminated buffer in *ret / *ret_len, or a negative errno (-E2BIG past `max`).
  */
 int pf_registry_get_blob_mem(struct pf_registry *r, const struct pf_ref *ref, const char *digest,
-                             size_t max, char **ret, size_t *ret_len, char *errbuf,
-                             size_t errlen);
+                             size_t max, char **ret, size_t *ret_len, char *errbuf, size_t errlen);
 
 /* HEAD of a blob. Returns 1 (exists; size in *ret_size, may be NULL), 0 (absent) or < 0. */
 int pf_registry_blob_exists(struct pf_registry *r, const struct pf_ref *ref, const char *digest,

@@ -23,8 +23,9 @@ struct pf_registry_options;
 
 /* The --help lines for the options below (two-space indent, column 35). */
 #define PF_REGISTRY_OPTS_HELP                                                                      \
-    "  --insecure-registry HOST[:PORT]  use plain http for this registry (repeatable)\n"          \
-    "  --ca-file FILE                   trust this CA bundle; forces https for loopback hosts too\n"
+    "  --insecure-registry HOST[:PORT]  use plain http for this registry (repeatable)\n"           \
+    "  --ca-file FILE                   trust this CA bundle; forces https for loopback hosts "    \
+    "too\n"
 
 /* getopt_long() values of the registry options. */
 enum {
@@ -35,7 +36,9 @@ enum {
 /* The `struct option` entries, for a binary's long-option table. */
 #define PF_REGISTRY_LONG_OPTIONS                                                                   \
     {"insecure-registry", required_argument, NULL, PF_REGISTRY_OPT_INSECURE},                      \
-        {"ca-file", required_argument, NULL, PF_REGISTRY_OPT_CA_FILE}
+    {                                                                                              \
+        "ca-file", required_argument, NULL, PF_REGISTRY_OPT_CA_FILE                                \
+    }
 
 /* What the options said. Embedded; release with pf_registry_opts_release(). */
 struct pf_registry_opts {
@@ -43,7 +46,10 @@ struct pf_registry_opts {
     const char *ca_file;     /* --ca-file (borrowed from argv), or NULL */
 };
 
-#define PF_REGISTRY_OPTS_INIT {PF_STRV_INIT, NULL}
+#define PF_REGISTRY_OPTS_INIT                                                                      \
+    {                                                                                              \
+        PF_STRV_INIT, NULL                                                                         \
+    }
 
 /*
  * Takes one getopt_long() result `opt` with its argument. Returns 1 when it was a registry

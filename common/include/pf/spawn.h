@@ -14,12 +14,12 @@
 struct pf_buf;
 
 struct pf_spawn_options {
-    char *const *argv;   /* argv[0] is searched in PATH */
-    char *const *envp;   /* NULL inherits the caller's environment */
-    const void *input;   /* bytes for the child's stdin, then EOF; NULL means /dev/null */
+    char *const *argv; /* argv[0] is searched in PATH */
+    char *const *envp; /* NULL inherits the caller's environment */
+    const void *input; /* bytes for the child's stdin, then EOF; NULL means /dev/null */
     size_t input_len;
-    bool merge_stderr;   /* stderr goes to the output too; otherwise to /dev/null */
-    int timeout_ms;      /* > 0 */
+    bool merge_stderr; /* stderr goes to the output too; otherwise to /dev/null */
+    int timeout_ms;    /* > 0 */
 };
 
 /*

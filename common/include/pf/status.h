@@ -18,8 +18,8 @@ enum pf_status {
                            * (set by the runner), or a clean report (set by the caller) */
     PF_STATUS_PLANNED,    /* --dry-run: the plan is in the result, nothing pushed */
     PF_STATUS_FAILED,
-    PF_STATUS_CANCELLED,  /* Ctrl-C or timeout; nothing was pushed for this job's target tag */
-    PF_STATUS_ERROR,      /* set by callers: the job could not even be set up (discovery) */
+    PF_STATUS_CANCELLED, /* Ctrl-C or timeout; nothing was pushed for this job's target tag */
+    PF_STATUS_ERROR,     /* set by callers: the job could not even be set up (discovery) */
     PF_STATUS__MAX,
     PF_STATUS_INVALID = -EINVAL,
 };

@@ -15,7 +15,10 @@ struct pf_strv {
     size_t cap;
 };
 
-#define PF_STRV_INIT {NULL, 0, 0}
+#define PF_STRV_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Copies `s` in. Returns 0 or -ENOMEM (the vector is unchanged then). */
 int pf_strv_push(struct pf_strv *sv, const char *s);

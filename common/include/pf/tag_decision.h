@@ -71,7 +71,7 @@ int pf_tag_decision_from_tags(const struct pf_report_lookup *reports, const char
  */
 int pf_tag_decision_for_job(struct pf_registry *reg, struct pf_tag_lists *lists,
                             const struct pf_report_lookup *reports, const struct pf_job *job,
-                            pf_tag_lists_stop_fn stop, void *userdata,
-                            struct pf_tag_decision *ret, char *errbuf, size_t errlen);
+                            pf_tag_lists_stop_fn stop, void *userdata, struct pf_tag_decision *ret,
+                            char *errbuf, size_t errlen);
 
 #endif

@@ -35,9 +35,8 @@ typedef bool (*pf_tag_lists_stop_fn)(void *userdata);
  * PF_TAG_LISTS_ATTEMPTS times with a growing pause; a repository that does not exist yet has
  * no tags. `stop` may be NULL. Returns 0, or the last error with the reason in errbuf.
  */
-int pf_tag_lists_fetch(struct pf_registry *reg, const char *target_repo,
-                       pf_tag_lists_stop_fn stop, void *userdata, struct pf_strv *ret,
-                       char *errbuf, size_t errlen);
+int pf_tag_lists_fetch(struct pf_registry *reg, const char *target_repo, pf_tag_lists_stop_fn stop,
+                       void *userdata, struct pf_strv *ret, char *errbuf, size_t errlen);
 
 /* Returns 0 with an empty set in *ret, or -ENOMEM. */
 int pf_tag_lists_new(struct pf_tag_lists **ret);

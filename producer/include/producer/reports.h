@@ -59,8 +59,8 @@ size_t producer_reports_count(const struct producer_reports *reps);
  * borrowed sentence for UNREADABLE and the report's file name otherwise (NULL for NONE).
  * An unparsable `ref` is NONE.
  */
-enum pf_report_verdict producer_reports_lookup(const struct producer_reports *reps,
-                                              const char *ref, const char **ret_why);
+enum pf_report_verdict producer_reports_lookup(const struct producer_reports *reps, const char *ref,
+                                               const char **ret_why);
 
 /* The index as the report source of a tag decision (pf/tag_decision.h): its lookup is
  * producer_reports_lookup() over `reps` (borrowed; NULL gives a source with no lookup, so the
