@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The whole test suite, as CI runs it:
+#   0. the formatting gate (tests/lint/format_check.sh: every .c/.h as /.clang-format says);
 #   1. a warnings-as-errors build and every CTest test (unit + integration against real
 #      components that the integration scripts start themselves on free loopback ports);
 #   2. the unit tests again under ASan+UBSan, and again under ThreadSanitizer (the job pool,
@@ -13,6 +14,9 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+
+echo "== formatting (clang-format)"
+PF_LINT_JOBS="$jobs" tests/lint/format_check.sh
 
 echo "== build (warnings as errors)"
 cmake -S . -B build-ci -G Ninja -DPF_WERROR=ON >/dev/null
