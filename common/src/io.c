@@ -2,6 +2,7 @@
 /* File-descriptor helpers (see pf/io.h). */
 #include "pf/setup.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "pf/io.h"
@@ -21,4 +22,17 @@ int pf_write_all(int fd, const void *data, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+int pf_write_file_new(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int r;
+
+    if (fd < 0)
+        return -errno;
+    r = pf_write_all(fd, data, len);
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    return r;
 }

@@ -9,7 +9,6 @@
  */
 #include "pf/setup.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,19 +109,6 @@ static int dearmor(const char *text, size_t len, struct pf_buf *out)
     return any && out->len > 0 ? 0 : -EINVAL;
 }
 
-static int write_file(const char *path, const void *data, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    int r;
-
-    if (fd < 0)
-        return -errno;
-    r = pf_write_all(fd, data, len);
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
-    return r;
-}
-
 /* Removes the private key directory made by prepare_keyring(). */
 static void remove_key_dir(char *dir)
 {
@@ -157,7 +143,7 @@ static int add_image_key(const char *dir, unsigned n, const char *data, size_t l
         data = bin.p;
         len = bin.len;
     }
-    r = write_file(path, data, len);
+    r = pf_write_file_new(path, data, len);
     if (r == 0)
         r = pf_sha256_digest(data, len, digest);
     if (r == 0)

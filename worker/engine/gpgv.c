@@ -10,7 +10,6 @@
 #include "pf/setup.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,19 +121,6 @@ static int collect_keyrings(const char *path, struct pf_strv *ret, char *errbuf,
     }
     if (r == 0)
         qsort(ret->v, ret->n, sizeof(ret->v[0]), cmp_str);
-    return r;
-}
-
-static int write_file(const char *path, const void *data, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    int r;
-
-    if (fd < 0)
-        return -errno;
-    r = pf_write_all(fd, data, len);
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
     return r;
 }
 
@@ -412,7 +398,7 @@ int worker_gpgv_verify_clearsigned(const char *keyring_path_or_dir, const void *
     made = true;
     r = build_argv(&keyrings, &s, &argv);
     if (r == 0)
-        r = write_file(s.in, inrelease, len);
+        r = pf_write_file_new(s.in, inrelease, len);
     if (r < 0) {
         (void)pf_set_error(errbuf, errlen, 0, "cannot write '%s': %s", s.in, strerror(-r));
         goto out;

@@ -12,4 +12,9 @@
  * negative errno of the failed write(). */
 int pf_write_all(int fd, const void *data, size_t len);
 
+/* Creates `path` (it must not exist: O_EXCL, so a planted file or link is never followed) with
+ * mode 0600 and writes `data` into it. Returns 0 or a negative errno; a failed write leaves
+ * the partial file for the caller's clean-up of its directory. */
+int pf_write_file_new(const char *path, const void *data, size_t len);
+
 #endif
