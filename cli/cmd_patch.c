@@ -62,6 +62,7 @@ enum {
     OPT_SCANNER,
     OPT_PKG_TYPES,
     OPT_REDIS,
+    OPT_ALLOW_INDEX_ROLLBACK,
 };
 
 struct patch_args {
@@ -77,6 +78,7 @@ struct patch_args {
     struct pf_strv mirrors;
     const char *cache_dir, *work_dir, *keyring;
     const char *redis; /* --redis URL: record the run like the fleet's aggregator */
+    bool allow_index_rollback;
     struct pf_registry_opts reg;
 };
 
@@ -345,6 +347,8 @@ static void patch_usage(FILE *out)
             "$XDG_CACHE_HOME/patchfleet)\n"
             "  --work-dir DIR                   scratch space (default $TMPDIR/patchfleet-PID)\n"
             "  --keyring FILE                   apt keyring for sources without Signed-By\n"
+            "  --allow-index-rollback           accept a signed package index older than the\n"
+            "                                   newest one this cache dir accepted before\n"
             "  --redis URL                      record the run in Redis (redis://HOST:PORT[/DB]),\n"
             "                                   as the fleet does: `patchfleet summary`, "
             "dashboard\n" PF_REGISTRY_OPTS_HELP
@@ -403,6 +407,9 @@ static int patch_opt(struct patch_args *a, int opt, const char *arg)
         return 1;
     case OPT_REDIS:
         a->redis = arg;
+        return 1;
+    case OPT_ALLOW_INDEX_ROLLBACK:
+        a->allow_index_rollback = true;
         return 1;
     case OPT_CONCURRENCY:
         errno = 0;
@@ -498,6 +505,7 @@ static int patch_parse_args(int argc, char **argv, struct patch_args *a)
         {"scanner", required_argument, NULL, OPT_SCANNER},
         {"pkg-types", required_argument, NULL, OPT_PKG_TYPES},
         {"redis", required_argument, NULL, OPT_REDIS},
+        {"allow-index-rollback", no_argument, NULL, OPT_ALLOW_INDEX_ROLLBACK},
         {"help", no_argument, NULL, 'h'},
         PF_REGISTRY_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
@@ -567,11 +575,13 @@ static int env_open(const struct patch_args *a, struct patch_env *env)
         cli_error("patch: cannot open the blob cache in '%s': %s", env->cache_dir, err);
         return r;
     }
-    r = worker_engines_new(&(struct worker_engines_options){.cache_dir = env->cache_dir,
-                                                            .mirrors = &a->mirrors,
-                                                            .keyring = a->keyring,
-                                                            .ca_file = a->reg.ca_file},
-                           &env->engine, err, sizeof(err));
+    r = worker_engines_new(
+        &(struct worker_engines_options){.cache_dir = env->cache_dir,
+                                         .mirrors = &a->mirrors,
+                                         .keyring = a->keyring,
+                                         .ca_file = a->reg.ca_file,
+                                         .allow_index_rollback = a->allow_index_rollback},
+        &env->engine, err, sizeof(err));
     if (r < 0)
         cli_error("patch: cannot set up the patch engines: %s", err[0] ? err : strerror(-r));
     return r;

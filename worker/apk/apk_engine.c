@@ -27,6 +27,7 @@
 #include "apk/apk_file.h"
 #include "image/layer_view.h"
 #include "image/layer_writer.h"
+#include "engine/index_freshness.h"
 #include "engine/os_release.h"
 #include "apk/version_apk.h"
 
@@ -39,6 +40,7 @@ struct apk_engine {
     char *keys_dir;
     char *ca_file;
     struct pf_strv mirrors;
+    struct worker_index_freshness *freshness; /* borrowed, or NULL */
 };
 
 static bool has_prefix(const char *s, const char *p)
@@ -165,8 +167,9 @@ static int load_keys(const struct apk_engine *e, const struct worker_layer_view 
 }
 
 struct repo {
-    char *tag; /* "" untagged */
-    char *url; /* rewritten base */
+    char *tag;  /* "" untagged */
+    char *url;  /* rewritten base */
+    char *orig; /* the base as the image names it, before --pkg-mirror: the replay memory key */
 };
 
 struct ctx {
@@ -183,6 +186,15 @@ struct ctx {
     size_t errlen;
 };
 
+static char *strip_slashes(char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    while (n > 0 && s[n - 1] == '/')
+        s[--n] = '\0';
+    return s;
+}
+
 static int read_repos(struct ctx *c)
 {
     const char *t;
@@ -193,7 +205,7 @@ static int read_repos(struct ctx *c)
         return pf_set_error(c->errbuf, c->errlen, -ENOENT, "no /etc/apk/repositories");
     for (size_t pos = 0; pos < len;) {
         size_t l = strcspn(t + pos, "\n");
-        char *line = pf_strndup(t + pos, l), *s, *tag = NULL, *url = NULL;
+        char *line = pf_strndup(t + pos, l), *s, *tag = NULL, *url = NULL, *orig = NULL;
         struct repo *v;
 
         pos += l + 1;
@@ -213,23 +225,63 @@ static int read_repos(struct ctx *c)
             pf_free(tag);
             return -ENOMEM;
         }
+        if (url)
+            orig = strip_slashes(pf_strdup(s));
         pf_free(line);
         if (!url) { /* blank, comment or a local path: skipped like the Debian engine does */
             pf_free(tag);
             continue;
         }
         v = pf_realloc(c->repos, (c->n_repos + 1) * sizeof(*v));
-        if (!v || (!tag && !(tag = pf_strdup("")))) {
+        if (!v || !orig || (!tag && !(tag = pf_strdup("")))) {
             pf_free(tag);
             pf_free(url);
+            pf_free(orig);
             if (v)
                 c->repos = v;
             return -ENOMEM;
         }
         c->repos = v;
-        c->repos[c->n_repos++] = (struct repo){.tag = tag, .url = url};
+        c->repos[c->n_repos++] = (struct repo){.tag = tag, .url = url, .orig = orig};
     }
     return 0;
+}
+
+/*
+ * Refuses an APKINDEX older than the newest one accepted for its repository. apk-tools itself
+ * has no rollback protection: it takes whatever validly signed index a mirror serves. The only
+ * signed date an APKINDEX.tar.gz carries is the mtime of its members (the tar headers are in
+ * the signed gzip member; `apk index` stamps them with the build time); per-package t: fields
+ * are build times of packages, whose maximum can go down when a package is removed. The key is
+ * the repository as /etc/apk/repositories names it (before --pkg-mirror) plus the arch.
+ */
+static int check_fresh(const struct ctx *c, const struct repo *repo, const char *url, time_t mtime)
+{
+    char *key, ferr[256] = "", a[40], b[40];
+    time_t newest = 0;
+    int r;
+
+    if (!c->e->freshness)
+        return 0;
+    key = pf_asprintf("apk %s/%s", repo->orig, c->arch);
+    if (!key)
+        return -ENOMEM;
+    r = worker_index_freshness_check(c->e->freshness, key, mtime, &newest, ferr, sizeof(ferr));
+    if (r == -ESTALE)
+        (void)pf_set_error(c->errbuf, c->errlen, r,
+                           "index %s refused: %s for repository '%s/%s': an older index "
+                           "replayed? (--allow-index-rollback accepts it)",
+                           url, ferr, repo->orig, c->arch);
+    else if (r == 1)
+        pf_log(LOG_WARNING,
+               "index %s dated %s is older than %s, accepted for repository '%s/%s' "
+               "(--allow-index-rollback)",
+               url, worker_index_freshness_format(mtime, a, sizeof(a)),
+               worker_index_freshness_format(newest, b, sizeof(b)), repo->orig, c->arch);
+    else if (r < 0 && r != -ENOMEM)
+        (void)pf_set_error(c->errbuf, c->errlen, r, "index %s refused: %s", url, ferr);
+    pf_free(key);
+    return r < 0 ? r : 0;
 }
 
 static int load_indexes(struct ctx *c)
@@ -239,6 +291,7 @@ static int load_indexes(struct ctx *c)
         char *url = pf_asprintf("%s/%s/APKINDEX.tar.gz", c->repos[i].url, c->arch);
         char *text = NULL, msg[256];
         size_t len = 0, before = c->index.n;
+        time_t mtime = 0;
         int r;
 
         if (!url)
@@ -246,12 +299,14 @@ static int load_indexes(struct ctx *c)
         pf_buf_init(&b, WORKER_APK_FILE_MAX);
         r = fetch(c->e, url, &b, c->errbuf, c->errlen);
         if (r >= 0) {
-            r = worker_apk_index_open(b.p ? b.p : "", b.len, &c->keys, &text, &len, msg,
-                                      sizeof(msg));
+            r = worker_apk_index_open_dated(b.p ? b.p : "", b.len, &c->keys, &text, &len, &mtime,
+                                            msg, sizeof(msg));
             if (r < 0)
                 (void)pf_set_error(c->errbuf, c->errlen, r == -ENOKEY ? -EBADMSG : r,
                                    "index %s refused: %s", url, msg);
         }
+        if (r >= 0)
+            r = check_fresh(c, &c->repos[i], url, mtime);
         if (r >= 0) {
             r = worker_apk_db_parse(&c->index, text, len, false, msg, sizeof(msg));
             if (r < 0)
@@ -606,6 +661,7 @@ static int apk_patch(void *ctx, const struct worker_engine_request *req,
     for (size_t i = 0; i < c.n_repos; i++) {
         pf_free(c.repos[i].tag);
         pf_free(c.repos[i].url);
+        pf_free(c.repos[i].orig);
     }
     pf_free(c.repos);
     worker_apk_db_release(&c.installed);
@@ -630,6 +686,7 @@ int worker_apk_engine_new(const struct worker_apk_engine_options *o, struct work
     e->cache_dir = pf_strdup(o->cache_dir);
     e->keys_dir = o->keys_dir ? pf_strdup(o->keys_dir) : NULL;
     e->ca_file = o->ca_file ? pf_strdup(o->ca_file) : NULL;
+    e->freshness = o->freshness;
     if (!e->cache_dir || (o->keys_dir && !e->keys_dir) || (o->ca_file && !e->ca_file) ||
         (o->mirrors && pf_strv_extend(&e->mirrors, o->mirrors) < 0))
         r = -ENOMEM;

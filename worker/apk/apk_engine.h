@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 
 struct pf_strv;
+struct worker_index_freshness;
 
 struct worker_apk_engine_options {
     const char *cache_dir; /* downloaded packages; created if missing */
@@ -21,6 +22,9 @@ struct worker_apk_engine_options {
         *mirrors;         /* "FROM=TO" repository URL rewrites (--pkg-mirror); may be NULL */
     const char *keys_dir; /* extra trusted keys dir (operator), may be NULL */
     const char *ca_file;  /* extra CA for https repositories; may be NULL */
+    /* Remembers each repository's newest APKINDEX date and refuses an older one (borrowed,
+     * must outlive the engine); NULL checks nothing. */
+    struct worker_index_freshness *freshness;
 };
 
 /* Creates the engine. Returns 0 and *ret, or a negative errno with the reason in errbuf. */

@@ -103,9 +103,11 @@ static void sigs_release(struct sig *s, size_t n)
 }
 
 /* Reads a tar segment's entries. For a signature segment fills `sigs`; else collects the
- * named entries' content (".PKGINFO", scripts, "APKINDEX") into names/bufs. */
+ * named entries' content (".PKGINFO", scripts, "APKINDEX") into names/bufs, and the mtime of
+ * the "APKINDEX" entry into *ret_index_mtime when not NULL (left alone without one). */
 static int read_segment(const unsigned char *d, size_t len, struct sig *sigs, size_t *n_sigs,
-                        struct pf_strv *names, struct pf_strv *bufs, bool *ret_is_sig)
+                        struct pf_strv *names, struct pf_strv *bufs, bool *ret_is_sig,
+                        time_t *ret_index_mtime)
 {
     struct archive *a = open_gz(d, len, true);
     struct archive_entry *e;
@@ -127,6 +129,8 @@ static int read_segment(const unsigned char *d, size_t len, struct sig *sigs, si
         }
         if (first && ret_is_sig)
             *ret_is_sig = is_sig;
+        if (ret_index_mtime && strcmp(name, "APKINDEX") == 0)
+            *ret_index_mtime = archive_entry_mtime_is_set(e) ? archive_entry_mtime(e) : 0;
         first = false;
         pf_buf_init(&b, is_sig ? MAX_SIG_SIZE : WORKER_APK_FILE_MAX_TEXT);
         while (r >= 0 && (k = archive_read_data(a, chunk, sizeof(chunk))) != 0)
@@ -217,7 +221,15 @@ static int verify_sigs(const struct sig *sigs, size_t n, const struct worker_apk
 int worker_apk_index_open(const void *data, size_t len, const struct worker_apk_keys *keys,
                           char **ret, size_t *ret_len, char *errbuf, size_t errlen)
 {
+    return worker_apk_index_open_dated(data, len, keys, ret, ret_len, NULL, errbuf, errlen);
+}
+
+int worker_apk_index_open_dated(const void *data, size_t len, const struct worker_apk_keys *keys,
+                                char **ret, size_t *ret_len, time_t *ret_mtime, char *errbuf,
+                                size_t errlen)
+{
     const unsigned char *d = data;
+    time_t mtime = 0;
     struct sig sigs[MAX_SIGNATURES];
 
     memset(sigs, 0, sizeof(sigs));
@@ -231,7 +243,7 @@ int worker_apk_index_open(const void *data, size_t len, const struct worker_apk_
         return pf_set_error(errbuf, errlen, -E2BIG, "index over %zu bytes", WORKER_APK_FILE_MAX);
     r = member_end(d, len, 0, &end);
     if (r >= 0)
-        r = read_segment(d, end, sigs, &n_sigs, NULL, NULL, &is_sig);
+        r = read_segment(d, end, sigs, &n_sigs, NULL, NULL, &is_sig, NULL);
     if (r < 0 || !is_sig) {
         r = pf_set_error(errbuf, errlen, r == -ENOMEM ? r : -EBADMSG,
                          "not a signed APKINDEX.tar.gz (no signature segment)");
@@ -240,7 +252,7 @@ int worker_apk_index_open(const void *data, size_t len, const struct worker_apk_
     r = verify_sigs(sigs, n_sigs, keys, d + end, len - end, NULL, 0, errbuf, errlen);
     if (r < 0)
         goto out;
-    r = read_segment(d + end, len - end, NULL, NULL, &names, &bufs, NULL);
+    r = read_segment(d + end, len - end, NULL, NULL, &names, &bufs, NULL, &mtime);
     if (r < 0) {
         r = pf_set_error(errbuf, errlen, r, "corrupt index archive");
         goto out;
@@ -252,6 +264,8 @@ int worker_apk_index_open(const void *data, size_t len, const struct worker_apk_
     }
     *ret_len = strlen(bufs.v[idx]);
     *ret = bufs.v[idx];
+    if (ret_mtime)
+        *ret_mtime = mtime;
     bufs.v[idx] = pf_strdup("");
     r = 0;
 out:
@@ -347,7 +361,7 @@ int worker_apk_file_open(const void *data, size_t len, const char *identity,
         return pf_set_error(errbuf, errlen, -E2BIG, "package over %zu bytes", WORKER_APK_FILE_MAX);
     r = member_end(d, len, 0, &e1);
     if (r >= 0)
-        r = read_segment(d, e1, sigs, &n_sigs, NULL, NULL, &is_sig);
+        r = read_segment(d, e1, sigs, &n_sigs, NULL, NULL, &is_sig, NULL);
     if (r >= 0 && is_sig) {
         ctrl = e1;
         r = member_end(d, len, ctrl, &ctrl_end);
@@ -355,7 +369,7 @@ int worker_apk_file_open(const void *data, size_t len, const char *identity,
         ctrl_end = e1;
     }
     if (r >= 0)
-        r = read_segment(d + ctrl, ctrl_end - ctrl, NULL, NULL, &names, &bufs, NULL);
+        r = read_segment(d + ctrl, ctrl_end - ctrl, NULL, NULL, &names, &bufs, NULL, NULL);
     if (r < 0) {
         r = pf_set_error(errbuf, errlen, r == -ENOMEM ? r : -EBADMSG, "not an apk v2 package");
         goto out;

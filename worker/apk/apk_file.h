@@ -10,6 +10,8 @@
 #ifndef WORKER_APK_APK_FILE_H
 #define WORKER_APK_APK_FILE_H
 
+#include <time.h>
+
 #include "pf/setup.h"
 #include "pf/strv.h"
 
@@ -36,6 +38,17 @@ void worker_apk_keys_clear(struct worker_apk_keys *k);
  */
 int worker_apk_index_open(const void *data, size_t len, const struct worker_apk_keys *keys,
                           char **ret, size_t *ret_len, char *errbuf, size_t errlen);
+
+/*
+ * worker_apk_index_open() that also returns, in *ret_mtime (when not NULL; set on success
+ * only), the mtime of the APKINDEX member: its tar header is inside the signed gzip member, so
+ * the date is as trusted as the index (apk-tools' `apk index` stamps it with the build time or
+ * SOURCE_DATE_EPOCH). 0 when the member carries none. The index's only signed date: used to
+ * refuse a replayed older index (engine/index_freshness.h).
+ */
+int worker_apk_index_open_dated(const void *data, size_t len, const struct worker_apk_keys *keys,
+                                char **ret, size_t *ret_len, time_t *ret_mtime, char *errbuf,
+                                size_t errlen);
 
 /* One entry of a package's data segment, passed to a worker_apk_data_cb. */
 struct worker_apk_entry {

@@ -36,6 +36,7 @@
 #include "deb/apt_release.h"
 #include "deb/apt_sources.h"
 #include "engine/gpgv.h"
+#include "engine/index_freshness.h"
 #include "image/layer_view.h"
 #include "engine/os_release.h"
 
@@ -61,6 +62,7 @@ struct worker_apt_fetcher {
     char *ca_file;
     struct pf_mirror_fetch_options mopts; /* borrows ca_file */
     time_t now;
+    struct worker_index_freshness *freshness; /* borrowed, or NULL */
     pthread_mutex_t lock;
     struct cache releases;
     struct cache indexes;
@@ -842,6 +844,49 @@ static char *dist_url_of(const char *uri, const struct worker_apt_source *src)
     return u;
 }
 
+/*
+ * Refuses a Release dated before the newest one accepted for its repository (a mirror
+ * replaying an old, validly signed Release). The repository is the dist URL as the image's
+ * sources name it, BEFORE --pkg-mirror rewriting: every mirror of one suite shares one memory,
+ * and a mirror cannot pick a fresh key by its own URL. Signed fields (Origin, Suite, Codename)
+ * are not part of the key: a mirror serving another suite's older Release at this URL is
+ * compared with this URL's memory and refused. `url` is the InRelease fetched, for messages.
+ */
+static int check_fresh(struct worker_apt_fetcher *f, const struct worker_apt_source *src,
+                       const struct worker_apt_release *rel, const char *url, char *errbuf,
+                       size_t errlen)
+{
+    char *uri, *dist = NULL, *key = NULL;
+    char ferr[256] = "", a[40], b[40];
+    time_t newest = 0;
+    int r = -ENOMEM;
+
+    if (!f->freshness)
+        return 0;
+    uri = strip_slashes(pf_strdup(src->uri));
+    dist = uri ? dist_url_of(uri, src) : NULL;
+    key = dist ? pf_asprintf("apt %s", dist) : NULL;
+    if (key)
+        r = worker_index_freshness_check(f->freshness, key, rel->date, &newest, ferr, sizeof(ferr));
+    if (r == -ESTALE)
+        (void)pf_set_error(errbuf, errlen, r,
+                           "Release of '%s' refused: %s for repository '%s': an older index "
+                           "replayed? (--allow-index-rollback accepts it)",
+                           url, ferr, dist);
+    else if (r == 1)
+        pf_log(LOG_WARNING,
+               "Release of '%s' dated %s is older than %s, accepted for repository '%s' "
+               "(--allow-index-rollback)",
+               url, worker_index_freshness_format(rel->date, a, sizeof(a)),
+               worker_index_freshness_format(newest, b, sizeof(b)), dist);
+    else if (r < 0 && r != -ENOMEM)
+        (void)pf_set_error(errbuf, errlen, r, "Release of '%s' refused: %s", url, ferr);
+    pf_free(uri);
+    pf_free(dist);
+    pf_free(key);
+    return r < 0 ? r : 0;
+}
+
 /* One index of a source fetched ahead on its own thread (see struct prefetch). */
 struct index_prefetch {
     struct worker_apt_fetcher *f;
@@ -883,6 +928,12 @@ static int load_source(struct worker_apt_fetcher *f, const struct worker_apt_sou
     dist = dist_url_of(uri, src);
     r = dist ? load_release(f, src, view, workdir, dist, &rel, &all_in_arch, errbuf, errlen)
              : -ENOMEM;
+    if (r == 0) {
+        char *in_release = pf_asprintf("%s/InRelease", dist);
+
+        r = in_release ? check_fresh(f, src, rel, in_release, errbuf, errlen) : -ENOMEM;
+        pf_free(in_release);
+    }
     if (r < 0)
         goto out;
     if (src->flat) {
@@ -1230,6 +1281,7 @@ int worker_apt_fetcher_new(const struct worker_apt_fetch_options *o,
         return -ENOMEM;
     (void)pthread_mutex_init(&f->lock, NULL);
     f->now = o->now;
+    f->freshness = o->freshness;
     f->cache_dir = pf_strdup(o->cache_dir);
     f->deb_dir = pf_asprintf("%s/debs", o->cache_dir);
     f->index_dir = pf_asprintf("%s/indexes", o->cache_dir);

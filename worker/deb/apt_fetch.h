@@ -20,6 +20,7 @@ struct worker_layer_view;
 struct worker_os_release;
 struct worker_apt_index;
 struct worker_apt_candidate;
+struct worker_index_freshness;
 
 /* Largest InRelease fetched. */
 #define WORKER_APT_FETCH_MAX_INRELEASE ((size_t)16 << 20)
@@ -34,6 +35,9 @@ struct worker_apt_fetch_options {
     const char *default_keyring; /* file or dir used when a source has no Signed-By; may be NULL */
     const char *ca_file;         /* extra CA for https mirrors, may be NULL; TLS verify always on */
     time_t now;                  /* 0 = time(NULL); lets tests pin Valid-Until checks */
+    /* Remembers each repository's newest Release Date and refuses an older one (borrowed,
+     * shared, must outlive the fetcher); NULL checks nothing. */
+    struct worker_index_freshness *freshness;
 };
 
 struct worker_apt_fetcher;

@@ -522,6 +522,7 @@ int worker_deb_engine_new(const struct worker_deb_engine_options *o, struct work
     fo.cache_dir = o->cache_dir;
     fo.mirrors = o->mirrors;
     fo.ca_file = o->ca_file;
+    fo.freshness = o->freshness;
     fo.default_keyring = o->default_keyring ? o->default_keyring : keyring_or_null(DEBIAN_KEYRING);
     r = worker_apt_fetcher_new(&fo, &e->debian, errbuf, errlen);
     if (r < 0)

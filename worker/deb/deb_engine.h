@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 
 struct pf_strv;
+struct worker_index_freshness;
 
 struct worker_deb_engine_options {
     const char *cache_dir; /* indexes and .debs; created if missing */
@@ -22,6 +23,7 @@ struct worker_deb_engine_options {
                                       installed on the worker (debian-archive-keyring,
                                       ubuntu-keyring) */
     const char *ca_file;         /* extra CA for https repositories; may be NULL */
+    struct worker_index_freshness *freshness; /* replay memory (borrowed), or NULL for none */
 };
 
 /* Creates the engine. Returns 0 and *ret, or a negative errno with the reason in errbuf. */

@@ -13,6 +13,7 @@
 #include "apk/apk_engine.h"
 #include "deb/deb_engine.h"
 #include "engine/engines.h"
+#include "engine/index_freshness.h"
 
 #define MAX_ENGINES 4
 
@@ -21,6 +22,7 @@ struct engines {
     struct worker_engine *member[MAX_ENGINES];
     struct worker_engine *(*free_member[MAX_ENGINES])(struct worker_engine *e);
     size_t n;
+    struct worker_index_freshness *freshness; /* shared by every engine */
 };
 
 static bool engines_keep(const char *path, void *userdata)
@@ -74,10 +76,16 @@ int worker_engines_new(const struct worker_engines_options *o, struct worker_eng
         r = -ENOMEM;
         goto fail;
     }
+    /* One memory of index dates for every engine: the keys say which engine's repository. */
+    r = worker_index_freshness_open(o->cache_dir, o->allow_index_rollback, &s->freshness, errbuf,
+                                    errlen);
+    if (r < 0)
+        goto fail;
     r = worker_deb_engine_new(&(struct worker_deb_engine_options){.cache_dir = deb_cache,
                                                                   .mirrors = o->mirrors,
                                                                   .default_keyring = o->keyring,
-                                                                  .ca_file = o->ca_file},
+                                                                  .ca_file = o->ca_file,
+                                                                  .freshness = s->freshness},
                               &s->member[s->n], errbuf, errlen);
     if (r < 0)
         goto fail;
@@ -85,7 +93,8 @@ int worker_engines_new(const struct worker_engines_options *o, struct worker_eng
     r = worker_apk_engine_new(&(struct worker_apk_engine_options){.cache_dir = apk_cache,
                                                                   .mirrors = o->mirrors,
                                                                   .keys_dir = o->apk_keys_dir,
-                                                                  .ca_file = o->ca_file},
+                                                                  .ca_file = o->ca_file,
+                                                                  .freshness = s->freshness},
                               &s->member[s->n], errbuf, errlen);
     if (r < 0)
         goto fail;
@@ -117,6 +126,7 @@ struct worker_engine *worker_engines_free(struct worker_engine *e)
         return NULL;
     for (size_t i = 0; i < s->n; i++)
         s->free_member[i](s->member[i]);
+    worker_index_freshness_free(s->freshness);
     pf_free(s);
     return NULL;
 }

@@ -20,9 +20,13 @@ struct worker_engines_options {
     const char *keyring;      /* Debian/Ubuntu: keyring for sources without Signed-By, or NULL */
     const char *apk_keys_dir; /* Alpine: extra trusted keys (operator's), or NULL */
     const char *ca_file;      /* extra CA for https repositories, or NULL */
+    /* Accept a signed index older than the newest one accepted before for its repository
+     * (--allow-index-rollback); see engine/index_freshness.h. */
+    bool allow_index_rollback;
 };
 
-/* Creates the composite engine. Returns 0 and *ret (free with worker_engines_free()), or a
+/* Creates the composite engine, with the index freshness store of cache_dir (a corrupt state
+ * file fails here, naming it). Returns 0 and *ret (free with worker_engines_free()), or a
  * negative errno with the reason in errbuf. */
 int worker_engines_new(const struct worker_engines_options *o, struct worker_engine **ret,
                        char *errbuf, size_t errlen);

@@ -42,12 +42,14 @@ enum {
     OPT_GRACE,
     OPT_MAX_ATTEMPTS,
     OPT_HTTP,
+    OPT_ALLOW_INDEX_ROLLBACK,
 };
 
 struct args {
     const char *brokers, *group, *cache_dir, *work_dir, *keyring, *http;
     long concurrency, max_attempts;
     int64_t timeout_ms, grace_ms;
+    bool allow_index_rollback;
     struct pf_strv mirrors;
     struct pf_registry_opts registry; /* --insecure-registry, --ca-file */
 };
@@ -84,7 +86,10 @@ static void usage(FILE *out)
             "  --work-dir DIR             scratch space (default $TMPDIR/patchfleet-worker-PID)\n"
             "  --keyring FILE             apt keyring for sources without Signed-By\n"
             "  --pkg-mirror FROM=TO       rewrite package repository URLs "
-            "(repeatable)\n" PF_REGISTRY_OPTS_HELP
+            "(repeatable)\n"
+            "  --allow-index-rollback     accept a signed package index older than the newest\n"
+            "                             one this cache dir accepted "
+            "before\n" PF_REGISTRY_OPTS_HELP
             "  --http HOST:PORT           serve /metrics (Prometheus) and /healthz there\n");
 }
 
@@ -122,6 +127,9 @@ static int parse_opt(struct args *a, int opt, const char *arg)
     case OPT_HTTP:
         a->http = arg;
         return 0;
+    case OPT_ALLOW_INDEX_ROLLBACK:
+        a->allow_index_rollback = true;
+        return 0;
     case OPT_CONCURRENCY:
         return parse_count(arg, WORKER_FLEET_MAX_SLOTS, &a->concurrency);
     case OPT_MAX_ATTEMPTS:
@@ -157,6 +165,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"grace", required_argument, NULL, OPT_GRACE},
         {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
         {"http", required_argument, NULL, OPT_HTTP},
+        {"allow-index-rollback", no_argument, NULL, OPT_ALLOW_INDEX_ROLLBACK},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -216,11 +225,13 @@ static int env_open(const struct args *a, struct env *e)
     r = worker_blob_cache_new(e->cache_dir, &e->blobs, err, sizeof(err));
     if (r < 0)
         return pf_log_errno(LOG_ERR, r, "cannot open the blob cache: %s", err);
-    r = worker_engines_new(&(struct worker_engines_options){.cache_dir = e->cache_dir,
-                                                            .mirrors = &a->mirrors,
-                                                            .keyring = a->keyring,
-                                                            .ca_file = a->registry.ca_file},
-                           &e->engine, err, sizeof(err));
+    r = worker_engines_new(
+        &(struct worker_engines_options){.cache_dir = e->cache_dir,
+                                         .mirrors = &a->mirrors,
+                                         .keyring = a->keyring,
+                                         .ca_file = a->registry.ca_file,
+                                         .allow_index_rollback = a->allow_index_rollback},
+        &e->engine, err, sizeof(err));
     if (r < 0)
         return pf_log_errno(LOG_ERR, r, "cannot set up the patch engines: %s", err);
     return 0;
