@@ -17,7 +17,8 @@
 #
 #   apk_key DIR NAME                      DIR/NAME.rsa (private) and DIR/NAME.rsa.pub
 #   apk_pkg OUT ROOT NAME VER ARCH KEY [KEY=VALUE...]   OUT/NAME-VER.apk + OUT/NAME-VER.stanza
-#   apk_index DIR KEY                     DIR/APKINDEX.tar.gz from DIR/*.stanza
+#   apk_index DIR KEY                     DIR/APKINDEX.tar.gz from DIR/*.stanza (member mtimes:
+#                                         $APK_INDEX_MTIME, default 1700000000)
 #   apk_build_all OUT KEY ARCH            OUT/v1/ARCH and OUT/v2/ARCH: the test repositories
 #   apk_installed_stanza APK              prints the installed-db stanza apk would write
 
@@ -119,8 +120,8 @@ apk_index() {
         printf '\n' >>"$tmp/APKINDEX"
     done
     printf 'patchfleet test repository\n' >"$tmp/DESCRIPTION"
-    tar -C "$tmp" -c --format=ustar --owner=0 --group=0 --numeric-owner --mtime=@1700000000 \
-        DESCRIPTION APKINDEX | gzip -n -9 >"$tmp/unsigned.tar.gz" || apk_fail "index tar"
+    tar -C "$tmp" -c --format=ustar --owner=0 --group=0 --numeric-owner \
+        --mtime=@"${APK_INDEX_MTIME:-1700000000}" DESCRIPTION APKINDEX | gzip -n -9 >"$tmp/unsigned.tar.gz" || apk_fail "index tar"
     apk__sign_segment "$tmp/unsigned.tar.gz" "$key" >"$tmp/sig.tar.gz"
     cat "$tmp/sig.tar.gz" "$tmp/unsigned.tar.gz" >"$dir/APKINDEX.tar.gz"
     rm -rf "$tmp"

@@ -136,6 +136,32 @@ demo-conf 1.0-r1
 demo-new 2.0-r0" "$(cat "$T/db.txt")"
 pf_ok "every file the new database lists exists with its Z: checksum"
 
+pf_say "a replayed older APKINDEX (validly signed, older member mtime) is refused"
+# The runs above accepted the index dated 1700000000 with the cache $T/cache. The mirror now
+# serves the same packages in an index signed with the same key but dated ten days earlier.
+KEY=$T/keys/test@patchfleet-it.rsa
+APK_INDEX_MTIME=1699136000 apk_index "$T/out/v2/x86_64" "$KEY"
+cp "$T/out/v2/x86_64/APKINDEX.tar.gz" "$REPO_DIR/APKINDEX.tar.gz"
+pf_run 1 "$T/old.out" "$T/old.err" "$PF" patch "${COMMON[@]}" --dry-run --format json
+pf_assert_eq "replayed index: status" Failed "$(jq -r '.results[0].status' "$T/old.out")"
+why=$(jq -r '.results[0].details, (.results[0].platforms[]?.error // empty)' "$T/old.out")
+for want in "$HTTP_APK_URL/alpine/v3.20/main/x86_64/APKINDEX.tar.gz" \
+    "http://dl-cdn.alpinelinux.org/alpine/v3.20/main/x86_64" 2023-11-04T22:13:20Z \
+    2023-11-14T22:13:20Z --allow-index-rollback; do
+    case "$why" in
+    *"$want"*) ;;
+    *) pf_fail "replayed index: the error does not name '$want': $why" ;;
+    esac
+done
+pf_ok "replayed index: Failed, naming the index URL, the repository and both dates"
+pf_run 0 "$T/rb.out" "$T/rb.err" "$PF" patch "${COMMON[@]}" --dry-run --format json \
+    --allow-index-rollback
+pf_assert_eq "--allow-index-rollback: status" Planned "$(jq -r '.results[0].status' "$T/rb.out")"
+APK_INDEX_MTIME=1710000000 apk_index "$T/out/v2/x86_64" "$KEY"
+cp "$T/out/v2/x86_64/APKINDEX.tar.gz" "$REPO_DIR/APKINDEX.tar.gz"
+pf_run 0 "$T/new.out" "$T/new.err" "$PF" patch "${COMMON[@]}" --dry-run --format json
+pf_assert_eq "newer index: status" Planned "$(jq -r '.results[0].status' "$T/new.out")"
+
 pf_say "a tampered package in the mirror is refused, nothing is pushed"
 f=$(ls "$REPO_DIR"/demo-base-*.apk)
 python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-1] ^= 1; open(sys.argv[1], "wb").write(b)' "$f"

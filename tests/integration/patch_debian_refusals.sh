@@ -209,6 +209,48 @@ if [ "$SELFTEST" != 1 ]; then
 fi
 
 # ---------------------------------------------------------------------------------------------
+pf_say "a replayed older Release (validly signed, earlier Date, no Valid-Until)"
+# redate EPOCH: the served Release gets that Date and no Valid-Until, and is signed again with
+# the archive's own key: exactly what a mirror replaying an old Release serves.
+redate() {
+    serve
+    sed -i -e "s/^Date: .*/Date: $(date -u -d "@$1" '+%a, %d %b %Y %H:%M:%S UTC')/" \
+        -e '/^Valid-Until:/d' "$SUITE/Release"
+    deb_resign "$SUITE"
+    gpgv --keyring "$T/keyring.gpg" "$SUITE/InRelease" 2>/dev/null ||
+        pf_fail "fixture: the re-dated InRelease does not verify"
+}
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+NOW=$(date +%s)
+NEW=$((NOW - 86400))
+OLD=$((NOW - 30 * 86400))
+NEWER=$((NOW - 3600))
+# dry CASE STATUS EXIT [OPTION]: a dry run of demo/full:1.0 with the one cache dir of this case.
+dry() {
+    pf_run "$3" "$T/$1.out" "$T/$1.err" "$PF" patch --config "$T/full.yaml" --dry-run \
+        --format json --timeout 2m --cache-dir "$T/cache-replay" --work-dir "$T/work-$1" ${4:+"$4"}
+    pf_assert_eq "$1: status" "$2" "$(jq -r '.results[0].status' "$T/$1.out")"
+}
+if [ "$SELFTEST" != 1 ]; then
+    redate "$NEW"
+    dry replay-first Planned 0
+    redate "$OLD"
+    dry replay-old Failed 1
+    why=$(jq -r '.results[0].details, (.results[0].platforms[]?.error // empty)' "$T/replay-old.out")
+    for want in "${REPO_URL}dists/stable/InRelease" "$(iso "$OLD")" "$(iso "$NEW")" \
+        --allow-index-rollback; do
+        case "$why" in
+        *"$want"*) ;;
+        *) pf_fail "replay: the error does not name '$want': $why" ;;
+        esac
+    done
+    pf_ok "replay: Failed, naming the InRelease URL and both dates"
+    dry replay-allowed Planned 0 --allow-index-rollback
+    redate "$NEWER"
+    dry replay-newer Planned 0
+fi
+
+# ---------------------------------------------------------------------------------------------
 if [ "$SELFTEST" != 1 ]; then
     pf_say "usage errors: exit 2"
     pf_run 2 "$T/u1.out" "$T/u1.err" "$PF" patch --config "$T/full.yaml" --image "$A/demo/full:1.0" --push
