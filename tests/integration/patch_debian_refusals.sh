@@ -248,6 +248,19 @@ if [ "$SELFTEST" != 1 ]; then
     dry replay-allowed Planned 0 --allow-index-rollback
     redate "$NEWER"
     dry replay-newer Planned 0
+    # The same suite through a mirror (--pkg-mirror) is the same repository: its memory holds.
+    pf_http_start APTMIRROR "$T/www"
+    redate "$NEW"
+    dry replay-mirror Failed 1 "--pkg-mirror=$HTTP_APT_URL=$HTTP_APTMIRROR_URL"
+    why=$(jq -r '.results[0].details, (.results[0].platforms[]?.error // empty)' "$T/replay-mirror.out")
+    for want in "$HTTP_APTMIRROR_URL/repo/dists/stable/InRelease" \
+        "repository '${REPO_URL}dists/stable'" "$(iso "$NEW")" "$(iso "$NEWER")"; do
+        case "$why" in
+        *"$want"*) ;;
+        *) pf_fail "replay through a mirror: the error does not name '$want': $why" ;;
+        esac
+    done
+    pf_ok "replay through a mirror: Failed, naming the mirror's InRelease and the image's repository"
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -74,6 +74,27 @@ static void index_refused(void **state)
     worker_apk_keys_clear(&keys);
 }
 
+/* The signed member's mtime is the index date that rollback protection compares: the fixture
+ * generator stamps every member with 1700000000. */
+static void index_date(void **state)
+{
+    struct worker_apk_keys keys;
+    size_t len, tlen = 0;
+    char *raw = pf_test_read_data("apk/APKINDEX.tar.gz", &len);
+    char *text = NULL, err[256] = "";
+    time_t mtime = 0;
+
+    (void)state;
+    load_keys(&keys);
+    assert_int_equal(worker_apk_index_open_dated(raw, len, &keys, &text, &tlen, &mtime, err,
+                                                 sizeof(err)),
+                     0);
+    assert_int_equal(mtime, 1700000000);
+    pf_free(text);
+    pf_free(raw);
+    worker_apk_keys_clear(&keys);
+}
+
 struct seen {
     int files, dirs, links;
     bool saw_lib;
@@ -231,6 +252,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(index_verifies_and_parses),
         cmocka_unit_test(index_refused),
+        cmocka_unit_test(index_date),
         cmocka_unit_test(package_checks),
         cmocka_unit_test(installed_roundtrip),
         cmocka_unit_test(malformed_refused),
