@@ -171,6 +171,12 @@ static void bounds(void **state)
     (void)state;
     assert_int_equal(worker_index_freshness_check(s, "a\nb", D1, NULL, err, sizeof(err)), -EINVAL);
     assert_int_equal(worker_index_freshness_check(s, "", D1, NULL, err, sizeof(err)), -EINVAL);
+    /* A far-future date is refused and not remembered: it would make every real index old. */
+    assert_int_equal(worker_index_freshness_check(s, KEY, time(NULL) + 86400, NULL, err,
+                                                  sizeof(err)),
+                     -ERANGE);
+    assert_non_null(strstr(err, "future"));
+    assert_int_equal(worker_index_freshness_check(s, KEY, D1, NULL, err, sizeof(err)), 0);
     memset(key, 'k', sizeof(key) - 1);
     key[sizeof(key) - 1] = '\0';
     assert_int_equal(worker_index_freshness_check(s, key, D1, NULL, err, sizeof(err)), -EINVAL);

@@ -380,6 +380,12 @@ int worker_index_freshness_check(struct worker_index_freshness *s, const char *k
                             key ? key : "");
     if (date < 0)
         date = 0;
+    if (date > time(NULL) + WORKER_INDEX_FRESHNESS_MAX_FUTURE) {
+        char a[40];
+
+        return pf_set_error(errbuf, errlen, -ERANGE, "dated %s, in the future",
+                            worker_index_freshness_format(date, a, sizeof(a)));
+    }
     pthread_mutex_lock(&s->lock);
     r = file_lock(s, true);
     if (r < 0) {

@@ -22,6 +22,9 @@
 #define WORKER_INDEX_FRESHNESS_MAX_ENTRIES 4096
 /* Longest repository key, in bytes. */
 #define WORKER_INDEX_FRESHNESS_MAX_KEY 1024
+/* An index dated further ahead of the clock than this is refused (as apt's Check-Date): once
+ * remembered, a far-future date would make every real index look old. */
+#define WORKER_INDEX_FRESHNESS_MAX_FUTURE 600
 
 struct worker_index_freshness;
 
@@ -48,6 +51,8 @@ struct worker_index_freshness *worker_index_freshness_free(struct worker_index_f
  *            and is remembered as the newest from now on (an absent date changes nothing);
  *   -ESTALE  refused: `date` is older than the remembered date, or absent while a date is
  *            remembered; errbuf gives both dates;
+ *   -ERANGE  refused: `date` is more than WORKER_INDEX_FRESHNESS_MAX_FUTURE seconds ahead of
+ *            the clock (nothing is remembered);
  *   -EINVAL  a malformed key, or the state file became corrupt (errbuf names it);
  *   -ENOMEM.
  * *ret_newest (may be NULL) receives the remembered date before the call (0: none). Failing
