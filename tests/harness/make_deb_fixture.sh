@@ -76,3 +76,19 @@ d=$tmp/newpkg-1.0
 mkdir -p "$d/usr/share/newpkg" "$d/DEBIAN"
 printf 'new data\n' > "$d/usr/share/newpkg/data.txt"
 build newpkg 1.0 all gzip ''
+# newpkg's control part gets members with modes dpkg-deb --build would refuse or normalise
+# (a 0700 postinst, a 0600 prerm, a 0640 templates), re-packed by hand: dpkg makes the scripts
+# it runs (preinst, postinst) 0755 and keeps the others' modes, and test_deb_apply checks that.
+c=$tmp/newpkg-ctl
+mkdir -p "$c/ctl"
+(cd "$c" && ar x "$out/newpkg_1.0_all.deb" && tar -xzf control.tar.gz -C ctl)
+printf '#!/bin/sh\nexit 0\n' > "$c/ctl/postinst"
+printf '#!/bin/sh\nexit 0\n' > "$c/ctl/prerm"
+printf 'Template: newpkg/note\nType: note\nDescription: a note\n' > "$c/ctl/templates"
+chmod 0700 "$c/ctl/postinst"
+chmod 0600 "$c/ctl/prerm"
+chmod 0640 "$c/ctl/templates"
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$SOURCE_DATE_EPOCH -C "$c/ctl" \
+    -cf - . | gzip -9n > "$c/control.tar.gz"
+rm -f "$out/newpkg_1.0_all.deb"
+(cd "$c" && ar -rcD "$out/newpkg_1.0_all.deb" debian-binary control.tar.gz data.tar.gz)

@@ -402,7 +402,12 @@ static void test_upgrade(void **state)
     assert_file(&o, "var/lib/dpkg/info/.wh.hello.triggers", "");
     assert_null(find(&o, "var/lib/dpkg/info/.wh.hello.world.list"));
     assert_null(find(&o, "var/lib/dpkg/info/hello.control"));
-    /* A new package. */
+    /* A new package. Its archive has a 0700 postinst, a 0600 prerm, a 0640 templates: dpkg
+     * makes the postinst it runs 0755 and keeps the others' modes. */
+    assert_file(&o, "var/lib/dpkg/info/newpkg.postinst", "#!/bin/sh\nexit 0\n");
+    assert_attr(&o, "var/lib/dpkg/info/newpkg.postinst", 0755, 0, 0);
+    assert_attr(&o, "var/lib/dpkg/info/newpkg.prerm", 0600, 0, 0);
+    assert_attr(&o, "var/lib/dpkg/info/newpkg.templates", 0640, 0, 0);
     assert_file(&o, "usr/share/newpkg/data.txt", "new data\n");
     assert_int_equal(find(&o, "usr/share/newpkg/")->type, 'd');
     assert_file(&o, "var/lib/dpkg/info/newpkg.list",
