@@ -160,12 +160,21 @@ apk_build_all() {
     local out=$1 key=$2 arch=$3 t
     t=$(mktemp -d)
     printf '#!/bin/sh\ntouch /tmp/ran-post-install\n' >"$t/post"
+    # demo-base's scripts and triggers change between versions (issue #15): 1.0-r1 keeps a
+    # different .post-upgrade, drops .pre-deinstall and the trigger, adds .pre-install and a
+    # .post-frobnicate that apk does not know (and so does not keep).
+    printf '#!/bin/sh\n# demo-base 1.0-r0 post-upgrade\nexit 0\n' >"$t/up0"
+    printf '#!/bin/sh\n# demo-base 1.0-r0 pre-deinstall\nexit 0\n' >"$t/del0"
+    printf '#!/bin/sh\n# demo-base 1.0-r1 post-upgrade\nexit 0\n' >"$t/up1"
+    printf '#!/bin/sh\n# demo-base 1.0-r1 pre-install\nexit 0\n' >"$t/pre1"
     apk__tree "$t/b1" demo-base 1.0-r0
-    apk_pkg "$out/v1/$arch" "$t/b1" demo-base 1.0-r0 "$arch" "$key" depend=musl
+    apk_pkg "$out/v1/$arch" "$t/b1" demo-base 1.0-r0 "$arch" "$key" depend=musl \
+        "triggers=/usr/share/demo" "script:.post-upgrade=$t/up0" "script:.pre-deinstall=$t/del0"
     apk__tree "$t/c1" demo-conf 1.0-r0
     apk_pkg "$out/v1/$arch" "$t/c1" demo-conf 1.0-r0 "$arch" "$key"
     apk__tree "$t/b2" demo-base 1.0-r1
-    apk_pkg "$out/v2/$arch" "$t/b2" demo-base 1.0-r1 "$arch" "$key" "depend=so:libnew.so.1"
+    apk_pkg "$out/v2/$arch" "$t/b2" demo-base 1.0-r1 "$arch" "$key" "depend=so:libnew.so.1" \
+        "script:.post-upgrade=$t/up1" "script:.pre-install=$t/pre1" "script:.post-frobnicate=$t/pre1"
     apk__tree "$t/c2" demo-conf 1.0-r1
     apk_pkg "$out/v2/$arch" "$t/c2" demo-conf 1.0-r1 "$arch" "$key"
     apk__tree "$t/n2" demo-new 2.0-r0

@@ -6,8 +6,8 @@
 # apt-ftparchive, gpg, umoci, skopeo), so the patcher is checked against what real images and
 # archives contain, and the tests' oracles (dpkg --verify, dpkg-query) read what dpkg wrote.
 # Packages and tars are reproducible (SOURCE_DATE_EPOCH, sorted tars, fixed mtimes). No
-# maintainer script ever runs while building: the only postinst is in democonf 1.0-2, which is
-# never installed by dpkg here. Source after lib.sh, apt_repo.sh and seed.sh:
+# maintainer script with an effect ever runs while building: the one that has one is democonf
+# 1.0-2's postinst, never installed by dpkg here; libdemo1's do nothing (`exit 0`). Source after lib.sh, apt_repo.sh and seed.sh:
 #
 #   deb_build_all OUT                      OUT/v1/*.deb (base versions), OUT/v2/*.deb (updates)
 #   deb_repo_suite ARCHIVE SUITE ARCHES DEB...   a signed suite (needs apt_gpg_home)
@@ -65,6 +65,17 @@ deb__tree() {
         printf 'libdemo helper %s %s\n' "$ver" "$arch" >"$r/lib/$t/libdemo-helper.so.1"
         [ "$ver" = 1.0-1 ] && printf 'removed in 1.0-2\n' >"$r/usr/share/doc/$name/OLDFILE"
         extra='Multi-Arch: same'
+        # Control members dpkg keeps in info/ (issue #15): 1.0-2 changes postinst and shlibs,
+        # drops triggers and adds symbols. The postinst does nothing (dpkg runs it when the
+        # fixtures and the oracles install this package).
+        printf 'libdemo 1 libdemo1 (>= %s)\n' "$ver" >"$r/DEBIAN/shlibs"
+        printf '#!/bin/sh\n# libdemo1 %s\nexit 0\n' "$ver" >"$r/DEBIAN/postinst"
+        chmod 755 "$r/DEBIAN/postinst"
+        if [ "$ver" = 1.0-1 ]; then
+            printf 'activate-noawait ldconfig\n' >"$r/DEBIAN/triggers"
+        else
+            printf 'libdemo.so.1 libdemo1 #MINVER#\n demo_fn@Base %s\n' "$ver" >"$r/DEBIAN/symbols"
+        fi
         ;;
     democonf)
         mkdir -p "$r/etc/democonf.d"
@@ -213,16 +224,25 @@ deb_debs() {
     done
 }
 
-# deb_rootfs_dpkg ROOT ARCH DEB...: a merged-/usr root (lib -> usr/lib) with the debs installed
-# by the real dpkg. None of the debs may carry maintainer scripts (dpkg would run them).
-deb_rootfs_dpkg() {
-    local root=$1 arch=$2 d
-    shift 2
+# deb_harmless_scripts DEB...: fails unless every maintainer script of the debs does nothing
+# (only a shebang, comments and `exit 0`): dpkg runs them when it installs the package.
+deb_harmless_scripts() {
+    local d s
     for d in "$@"; do
-        if dpkg-deb --ctrl-tarfile "$d" | tar -t | grep -Eq '(pre|post)(inst|rm)$'; then
-            deb_fail "deb_rootfs_dpkg: $d has maintainer scripts; dpkg would run them"
-        fi
+        for s in $(dpkg-deb --ctrl-tarfile "$d" | tar -t | grep -E '(pre|post)(inst|rm)$'); do
+            if dpkg-deb --ctrl-tarfile "$d" | tar -xO "$s" | grep -Evq '^(#.*|exit 0)$'; then
+                deb_fail "$d: maintainer script $s does something; dpkg would run it"
+            fi
+        done
     done
+}
+
+# deb_rootfs_dpkg ROOT ARCH DEB...: a merged-/usr root (lib -> usr/lib) with the debs installed
+# by the real dpkg. The debs' maintainer scripts must do nothing (dpkg runs them).
+deb_rootfs_dpkg() {
+    local root=$1 arch=$2
+    shift 2
+    deb_harmless_scripts "$@"
     mkdir -p "$root/usr/lib" "$root/usr/bin" "$root/etc" "$root/var/lib/dpkg/info" \
         "$root/var/lib/dpkg/updates"
     ln -s usr/lib "$root/lib"

@@ -31,6 +31,62 @@ pf_http_start APK "$T/www"
 pf_registry_start plain A
 A=$REG_A_ADDR
 
+# apkdb.py: what apk-tools keeps of a package's control scripts and triggers, from the .apk
+# files and their .stanza (C: identity). A script becomes the scripts.tar entry
+# "<P>-<V>.<C>.<type>" (apk_db_scriptdb_write: mode 0755, mtime the .PKGINFO builddate), for the
+# types apk knows; a package with "triggers = ..." gets the line "<C> <paths>" in triggers.
+#   scripts-tar OUT APK...   writes OUT (plus an entry of a package not installed, which stays)
+#   expect APK...            prints "name mode mtime sha1" per entry, sorted
+#   list TAR                 prints the same for an existing scripts.tar
+#   triggers APK...          prints the triggers lines
+cat >"$T/apkdb.py" <<'PY'
+import gzip, hashlib, io, sys, tarfile, zlib
+TYPES = ("pre-install", "post-install", "pre-deinstall", "post-deinstall", "pre-upgrade",
+         "post-upgrade", "trigger")
+GHOST = ("ghost-1.0-r0.Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA=.post-install", b"#!/bin/sh\nexit 0\n")
+
+def control(apk):
+    raw, pos, segs = open(apk, "rb").read(), 0, []
+    while pos < len(raw):
+        d = zlib.decompressobj(31); d.decompress(raw[pos:]); end = len(raw) - len(d.unused_data)
+        segs.append(raw[pos:end]); pos = end
+    t = tarfile.open(fileobj=io.BytesIO(gzip.decompress(segs[1])))
+    files = {m.name: t.extractfile(m).read() for m in t if m.isfile()}
+    info = dict(l.split(" = ", 1) for l in files[".PKGINFO"].decode().splitlines() if " = " in l)
+    stanza = dict(l.split(":", 1) for l in open(apk[:-4] + ".stanza").read().splitlines() if ":" in l)
+    return info, stanza["C"], files
+
+def entries(apks):
+    out = [GHOST + (0,)]
+    for apk in apks:
+        info, c, files = control(apk)
+        for n, data in sorted(files.items()):
+            if n.startswith(".") and n[1:] in TYPES:
+                out.append(("%s-%s.%s.%s" % (info["pkgname"], info["pkgver"], c, n[1:]), data,
+                            int(info.get("builddate", "0"))))
+    return out
+
+def show(rows):
+    print("\n".join(sorted("%s %o %d %s" % (n, m, t, hashlib.sha1(d).hexdigest()) for n, d, m, t in rows)))
+
+cmd, args = sys.argv[1], sys.argv[2:]
+if cmd == "scripts-tar":
+    with tarfile.open(args[0], "w", format=tarfile.USTAR_FORMAT) as t:
+        for n, data, mtime in entries(args[1:]):
+            ti = tarfile.TarInfo(n); ti.size = len(data); ti.mode = 0o755; ti.mtime = mtime
+            t.addfile(ti, io.BytesIO(data))
+elif cmd == "expect":
+    show([(n, d, 0o755, t) for n, d, t in entries(args)])
+elif cmd == "list":
+    t = tarfile.open(args[0])
+    show([(m.name, t.extractfile(m).read(), m.mode, m.mtime) for m in t])
+elif cmd == "triggers":
+    for apk in args:
+        info, c, _ = control(apk)
+        if "triggers" in info:
+            print("%s %s" % (c, info["triggers"]))
+PY
+
 # The root: v1 packages extracted, their installed-db stanzas as apk writes them, the database
 # under usr/lib/apk/db with lib -> usr/lib (apko's layout), the user's edit of demo.conf.
 R=$T/root
@@ -50,6 +106,11 @@ tarfile.open(fileobj=io.BytesIO(gzip.decompress(members[-1]))).extractall(sys.ar
 PY
     apk_installed_stanza "$p" >>"$R/usr/lib/apk/db/installed"
 done
+# scripts.tar and triggers as apk-tools writes them (the oracle below reads the same names).
+python3 "$T/apkdb.py" scripts-tar "$R/usr/lib/apk/db/scripts.tar" "$T/out/v1/x86_64"/*.apk
+python3 "$T/apkdb.py" triggers "$T/out/v1/x86_64"/*.apk >"$R/usr/lib/apk/db/triggers"
+grep -q ' /usr/share/demo$' "$R/usr/lib/apk/db/triggers" ||
+    pf_fail "fixture: demo-base 1.0-r0 has no trigger in the image's triggers file"
 mv "$T/x/lib/demo-helper" "$R/usr/lib/demo-helper"
 rm -rf "$T/x/lib"
 cp -a "$T/x/." "$R/"
@@ -135,6 +196,18 @@ pf_assert_eq "installed database: versions" "demo-base 1.0-r1
 demo-conf 1.0-r1
 demo-new 2.0-r0" "$(cat "$T/db.txt")"
 pf_ok "every file the new database lists exists with its Z: checksum"
+
+pf_say "scripts.tar and triggers hold the new versions' scripts and triggers, as apk writes them"
+NEW_APKS=("$T/out/v2/x86_64"/*-1.0-r1.apk "$T/out/v2/x86_64"/demo-new-*.apk)
+pf_assert_eq "scripts.tar entries (name, mode, mtime, sha1): the new versions' and the ghost's" \
+    "$(python3 "$T/apkdb.py" expect "${NEW_APKS[@]}")" \
+    "$(python3 "$T/apkdb.py" list "$P/usr/lib/apk/db/scripts.tar")"
+if tar -tf "$P/usr/lib/apk/db/scripts.tar" | grep -q '^demo-base-1\.0-r0\.'; then
+    pf_fail "scripts.tar still holds demo-base 1.0-r0's scripts"
+fi
+pf_ok "no 1.0-r0 script is left in scripts.tar"
+pf_assert_eq "triggers: demo-new's line only (demo-base 1.0-r1 has no trigger)" \
+    "$(python3 "$T/apkdb.py" triggers "${NEW_APKS[@]}")" "$(cat "$P/usr/lib/apk/db/triggers")"
 
 pf_say "a replayed older APKINDEX (validly signed, older member mtime) is refused"
 # The runs above accepted the index dated 1700000000 with the cache $T/cache. The mirror now

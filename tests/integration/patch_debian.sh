@@ -238,10 +238,36 @@ libnew1 install ok installed" "$(dpkg-query --root="$r" -W -f='${Package} ${Stat
         "data kept by the administrator" "$(cat "$r/usr/share/demo-data/data.txt")"
 }
 
+# check_info_like_dpkg ROOT ARCH: libdemo1's info/ files after the patch are exactly those the
+# real dpkg leaves when it upgrades 1.0-1 to 1.0-2 in a scratch root (their scripts do nothing):
+# same names (1.0-1's triggers gone, 1.0-2's symbols there), same bytes, same modes.
+check_info_like_dpkg() {
+    local r=$1 arch=$2 o="$T/dpkg-oracle-$2" f
+    rm -rf "$o" "$o.log"
+    deb_rootfs_dpkg "$o" "$arch" "$(deb_debs "$T/debs/v1" "$arch" libdemo1)"
+    dpkg --root="$o" --force-not-root --force-script-chrootless --force-unsafe-io \
+        --log=/dev/null -i "$(deb_debs "$V2" "$arch" libdemo1)" >"$o.log" 2>&1 ||
+        pf_fail "oracle: dpkg upgrade of libdemo1 in $o: $(cat "$o.log")"
+    (cd "$o/var/lib/dpkg/info" && ls -1 "libdemo1:$arch".*) >"$o.names"
+    if ! grep -qx "libdemo1:$arch.symbols" "$o.names" || grep -qx "libdemo1:$arch.triggers" "$o.names"; then
+        pf_fail "oracle: dpkg's info/ is not what the fixture promises: $(tr '\n' ' ' <"$o.names")"
+    fi
+    pf_assert_eq "$arch: info/libdemo1:$arch.* names = dpkg's upgrade" "$(cat "$o.names")" \
+        "$(cd "$r/var/lib/dpkg/info" && ls -1 "libdemo1:$arch".*)"
+    while read -r f; do
+        cmp -s "$o/var/lib/dpkg/info/$f" "$r/var/lib/dpkg/info/$f" ||
+            pf_fail "$arch: info/$f differs from dpkg's: $(diff "$o/var/lib/dpkg/info/$f" "$r/var/lib/dpkg/info/$f" | head -5)"
+        pf_assert_eq "$arch: info/$f mode and owner = dpkg's" \
+            "$(stat -c '%a %u %g' "$o/var/lib/dpkg/info/$f")" "$(stat -c '%a %u %g' "$r/var/lib/dpkg/info/$f")"
+    done <"$o.names"
+    pf_ok "$arch: libdemo1's info/ files byte-identical to dpkg's, same modes (shlibs 1.0-2, no triggers)"
+}
+
 pf_say "umoci unpack of demo/full:1.0-patched, checked with dpkg"
 deb_pull_root "$A" demo/full:1.0-patched "$T/out-full"
 check_top_layer "$T/out-full/oci"
 check_full_root "$T/out-full/root" amd64
+check_info_like_dpkg "$T/out-full/root" amd64
 
 pf_say "distroless: status.d updated (parsed with awk, verified with md5sum -c)"
 deb_pull_root "$A" demo/distroless:1.0-patched "$T/out-dl"
@@ -272,6 +298,7 @@ pf_assert_eq "index platforms" "amd64 arm64" \
     "$(jq -r '[.manifests[].platform.architecture] | sort | join(" ")' "$T/multi.raw")"
 deb_pull_root "$A" demo/multi:1.0-patched "$T/out-arm64" arm64
 check_full_root "$T/out-arm64/root" arm64
+check_info_like_dpkg "$T/out-arm64/root" arm64
 
 pf_say "second --push (--format json): same source, same digest: Skipped, no new tag (R13)"
 pf_run 0 "$T/push2.out" "$T/push2.err" "$PF" patch "${COMMON[@]}" --push --format json \

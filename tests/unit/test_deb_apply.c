@@ -86,6 +86,13 @@ static const struct tent image[] = {
      "/usr/share/doc\n/usr/share/doc/hello\n/usr/share/doc/hello/old.txt\n"
      "/usr/share/doc/hello/shared.txt\n"},
     {"var/lib/dpkg/info/hello.md5sums", 'f', "x  usr/bin/hello\n"},
+    /* hello 1.0-1's other control members, as dpkg installed them. */
+    {"var/lib/dpkg/info/hello.postinst", 'f', "#!/bin/sh\n# hello 1.0-1\nexit 0\n"},
+    {"var/lib/dpkg/info/hello.prerm", 'f', "#!/bin/sh\nexit 0\n"},
+    {"var/lib/dpkg/info/hello.shlibs", 'f', "libhello 1 hello (>= 1.0-1)\n"},
+    {"var/lib/dpkg/info/hello.triggers", 'f', "activate-noawait ldconfig\n"},
+    /* Another package's file: its rest after "hello." holds a dot. */
+    {"var/lib/dpkg/info/hello.world.list", 'f', "/.\n"},
     {"var/lib/dpkg/info/libfoo:amd64.list", 'f',
      "/.\n/usr\n/usr/lib\n/usr/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu/libfoo.so.1\n"},
     {"var/lib/dpkg/info/zzz-other.list", 'f', "/.\n/usr/share/doc/hello/shared.txt\n"},
@@ -383,7 +390,24 @@ static void test_upgrade(void **state)
                 "/usr/share/doc/hello/new.txt\n/usr/bin/hi\n");
     assert_file(&o, "var/lib/dpkg/info/hello.conffiles", "/etc/hello.conf\n/etc/hello2.conf\n");
     assert_non_null(strstr(find(&o, "var/lib/dpkg/info/hello.md5sums")->data, "  usr/bin/hello\n"));
-    /* A new package. */
+    /* The other control members are the new version's, with dpkg's modes; those it dropped
+     * are gone; another package's look-alike is left alone. */
+    assert_file(&o, "var/lib/dpkg/info/hello.postinst", "#!/bin/sh\n# hello 2.0-1\nexit 0\n");
+    assert_attr(&o, "var/lib/dpkg/info/hello.postinst", 0755, 0, 0);
+    assert_file(&o, "var/lib/dpkg/info/hello.shlibs", "libhello 1 hello (>= 2.0-1)\n");
+    assert_attr(&o, "var/lib/dpkg/info/hello.shlibs", 0644, 0, 0);
+    assert_file(&o, "var/lib/dpkg/info/hello.symbols",
+                "libhello.so.1 hello #MINVER#\n hello_fn@Base 2.0-1\n");
+    assert_file(&o, "var/lib/dpkg/info/.wh.hello.prerm", "");
+    assert_file(&o, "var/lib/dpkg/info/.wh.hello.triggers", "");
+    assert_null(find(&o, "var/lib/dpkg/info/.wh.hello.world.list"));
+    assert_null(find(&o, "var/lib/dpkg/info/hello.control"));
+    /* A new package. Its archive has a 0700 postinst, a 0600 prerm, a 0640 templates: dpkg
+     * makes the postinst it runs 0755 and keeps the others' modes. */
+    assert_file(&o, "var/lib/dpkg/info/newpkg.postinst", "#!/bin/sh\nexit 0\n");
+    assert_attr(&o, "var/lib/dpkg/info/newpkg.postinst", 0755, 0, 0);
+    assert_attr(&o, "var/lib/dpkg/info/newpkg.prerm", 0600, 0, 0);
+    assert_attr(&o, "var/lib/dpkg/info/newpkg.templates", 0640, 0, 0);
     assert_file(&o, "usr/share/newpkg/data.txt", "new data\n");
     assert_int_equal(find(&o, "usr/share/newpkg/")->type, 'd');
     assert_file(&o, "var/lib/dpkg/info/newpkg.list",

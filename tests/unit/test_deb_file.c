@@ -22,7 +22,8 @@ struct tent {
     const char *data;
 };
 
-static char *mk_tar(const struct tent *ents, size_t n, size_t *ret_len)
+/* A tar of `ents`; every entry is 0644 unless `modes` gives its mode. */
+static char *mk_tar_modes(const struct tent *ents, const unsigned *modes, size_t n, size_t *ret_len)
 {
     struct archive *a = archive_write_new();
     char *buf = pf_malloc(CAP);
@@ -36,7 +37,7 @@ static char *mk_tar(const struct tent *ents, size_t n, size_t *ret_len)
         size_t len = ents[i].type == 'f' ? strlen(ents[i].data) : 0;
 
         archive_entry_set_pathname(e, ents[i].name);
-        archive_entry_set_perm(e, 0644);
+        archive_entry_set_perm(e, modes ? modes[i] : 0644);
         archive_entry_set_filetype(e, ents[i].type == 'd'   ? AE_IFDIR
                                       : ents[i].type == 'l' ? AE_IFLNK
                                       : ents[i].type == 'p' ? AE_IFIFO
@@ -57,6 +58,11 @@ static char *mk_tar(const struct tent *ents, size_t n, size_t *ret_len)
     return buf;
 }
 
+static char *mk_tar(const struct tent *ents, size_t n, size_t *ret_len)
+{
+    return mk_tar_modes(ents, NULL, n, ret_len);
+}
+
 static void ar_add(struct pf_buf *b, const char *name, const void *data, size_t len)
 {
     char h[61];
@@ -74,14 +80,16 @@ static const struct tent good_control[] = {
     {"./control", 'f', "Package: evil\nVersion: 1\nArchitecture: all\n"},
 };
 
-/* Writes a .deb whose data.tar holds `data` to a temp file; returns its path (static). */
-static const char *write_deb(const char *magic, const char *version, const struct tent *ctl,
-                             size_t nctl, const struct tent *data, size_t ndata)
+/* Writes a .deb whose data.tar holds `data` to a temp file; returns its path (static). The
+ * control entries have the modes `ctl_modes` (NULL: all 0644). */
+static const char *write_deb_modes(const char *magic, const char *version, const struct tent *ctl,
+                                   const unsigned *ctl_modes, size_t nctl, const struct tent *data,
+                                   size_t ndata)
 {
     static char path[64];
     struct pf_buf b = PF_BUF_INIT;
     size_t cl, dl;
-    char *c = mk_tar(ctl, nctl, &cl);
+    char *c = mk_tar_modes(ctl, ctl_modes, nctl, &cl);
     char *d = mk_tar(data, ndata, &dl);
     int fd;
 
@@ -99,6 +107,12 @@ static const char *write_deb(const char *magic, const char *version, const struc
     pf_free(c);
     pf_free(d);
     return path;
+}
+
+static const char *write_deb(const char *magic, const char *version, const struct tent *ctl,
+                             size_t nctl, const struct tent *data, size_t ndata)
+{
+    return write_deb_modes(magic, version, ctl, NULL, nctl, data, ndata);
 }
 
 struct seen {
@@ -180,6 +194,61 @@ static void test_zstd(void **state)
     assert_int_equal(worker_deb_file_each_data(d, collect, &s, eb, sizeof(eb)), 0);
     assert_non_null(strstr(s.names.p, "f usr/lib/x86_64-linux-gnu/libfoo.so.2\n"));
     pf_buf_release(&s.names);
+    worker_deb_file_free(d);
+}
+
+/* The control members dpkg copies to info/ are kept with their modes; the names dpkg skips are
+ * skipped; a member in a subdirectory is refused, as dpkg refuses it. */
+static void test_control_members(void **state)
+{
+    static const struct tent data[] = {{"./usr/", 'd', NULL}};
+    static const struct tent ctl[] = {
+        {"./", 'd', NULL},
+        {"./control", 'f', "Package: p\nVersion: 1\nArchitecture: all\n"},
+        {"./postinst", 'f', "#!/bin/sh\nexit 0\n"},
+        {"./shlibs", 'f', "libp 1 p\n"},
+        {"./symbols", 'f', "first\n"},
+        {"./a.b", 'f', "dotted\n"},
+        {"./list", 'f', "/x\n"},
+        {"./.hidden", 'f', "h\n"},
+        {"./md5sums", 'f', ""},
+        {"./symbols", 'f', "second\n"},
+    };
+    static const struct tent sub[] = {
+        {"./", 'd', NULL},
+        {"./control", 'f', "Package: p\nVersion: 1\nArchitecture: all\n"},
+        {"./sub/postinst", 'f', "#!/bin/sh\n"},
+    };
+    static const unsigned modes[] = {0755, 0644, 0700, 0600, 0644, 0644, 0644, 0644, 0644, 0644};
+    const struct worker_deb_control_member *m;
+    struct worker_deb_file *d = NULL;
+    char eb[256] = "";
+    const char *p;
+    size_t n = 9;
+
+    (void)state;
+    p = write_deb_modes("!<arch>\n", "2.0\n", ctl, modes, PF_ARRAY_SIZE(ctl), data, 1);
+    assert_int_equal(worker_deb_file_open(p, &d, eb, sizeof(eb)), 0);
+    unlink(p);
+    m = worker_deb_file_members(d, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(m[0].name, "postinst");
+    assert_int_equal(m[0].mode, 0700);
+    assert_int_equal(m[0].len, strlen("#!/bin/sh\nexit 0\n"));
+    assert_string_equal(m[1].name, "shlibs");
+    assert_int_equal(m[1].mode, 0600);
+    assert_string_equal(m[1].data, "libp 1 p\n");
+    assert_string_equal(m[2].name, "symbols");
+    assert_string_equal(m[2].data, "second\n");
+    d = worker_deb_file_free(d);
+    p = write_deb("!<arch>\n", "2.0\n", sub, PF_ARRAY_SIZE(sub), data, 1);
+    assert_int_equal(worker_deb_file_open(p, &d, eb, sizeof(eb)), -EINVAL);
+    unlink(p);
+    assert_non_null(strstr(eb, "'sub/postinst'"));
+    /* A package without other members has none. */
+    open_fixture("libfoo_2.0-1_amd64.deb", &d);
+    assert_null(worker_deb_file_members(d, &n));
+    assert_int_equal(n, 0);
     worker_deb_file_free(d);
 }
 
@@ -269,9 +338,8 @@ static void test_hostile(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gzip_and_xz),
-        cmocka_unit_test(test_zstd),
-        cmocka_unit_test(test_corrupt),
+        cmocka_unit_test(test_gzip_and_xz),     cmocka_unit_test(test_zstd),
+        cmocka_unit_test(test_control_members), cmocka_unit_test(test_corrupt),
         cmocka_unit_test(test_hostile),
     };
 

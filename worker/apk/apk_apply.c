@@ -323,7 +323,39 @@ static la_ssize_t buf_write(struct archive *ar, void *userdata, const void *data
     return pf_buf_append(userdata, data, len) < 0 ? -1 : (la_ssize_t)len;
 }
 
-/* scripts.tar: the image's entries minus those of replaced versions, plus the new scripts. */
+/* The script types apk-tools keeps (its apk_script_types[]); it ignores other control entries
+ * whose name starts with a dot, and so does scripts.tar. */
+static bool script_known(const char *type)
+{
+    static const char *const types[] = {"pre-install",    "post-install", "pre-deinstall",
+                                        "post-deinstall", "pre-upgrade",  "post-upgrade",
+                                        "trigger"};
+
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(type, types[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The package's builddate from .PKGINFO, which apk gives its scripts.tar entries as mtime; 0
+ * when absent or not a plain decimal number (apk's build_time stays 0 then too). */
+static int64_t build_time(const char *pkginfo)
+{
+    char *v = worker_apk_pkginfo_get(pkginfo, "builddate", 0);
+    int64_t t = 0;
+    size_t i = 0;
+
+    for (; v && v[i] >= '0' && v[i] <= '9' && i < 18; i++)
+        t = t * 10 + (v[i] - '0');
+    if (!v || i == 0 || v[i] != '\0')
+        t = 0;
+    pf_free(v);
+    return t;
+}
+
+/* scripts.tar: the image's entries minus those of replaced versions, plus the new version's
+ * scripts, named "<name>-<version>.<identity>.<type>", 0755 and dated at the build, as apk
+ * writes them. */
 static int write_scripts(struct apply *a, const char *db_dir, const struct pf_strv *drop,
                          const struct worker_apk_apply_item *items, size_t n)
 {
@@ -364,11 +396,16 @@ static int write_scripts(struct apply *a, const char *db_dir, const struct pf_st
         const struct worker_apk_pkg *c = items[i].candidate;
         const struct worker_apk_pkgfile *f = items[i].file;
 
+        int64_t mtime = build_time(f->pkginfo);
+
         for (size_t j = 0; j < f->script_names.n; j++) {
-            char *name = pf_asprintf("%s-%s.%s.%s", c->name, c->version,
-                                     c->identity ? c->identity : "", f->script_names.v[j] + 1);
+            char *name;
             size_t sz = strlen(f->script_data.v[j]);
 
+            if (!script_known(f->script_names.v[j] + 1))
+                continue;
+            name = pf_asprintf("%s-%s.%s.%s", c->name, c->version, c->identity ? c->identity : "",
+                               f->script_names.v[j] + 1);
             e = archive_entry_new();
             if (!name || !e) {
                 pf_free(name);
@@ -379,7 +416,7 @@ static int write_scripts(struct apply *a, const char *db_dir, const struct pf_st
             archive_entry_set_filetype(e, AE_IFREG);
             archive_entry_set_perm(e, 0755);
             archive_entry_set_size(e, (la_int64_t)sz);
-            archive_entry_set_mtime(e, 0, 0);
+            archive_entry_set_mtime(e, (time_t)mtime, 0);
             pf_free(name);
             if (archive_write_header(out, e) != ARCHIVE_OK ||
                 archive_write_data(out, f->script_data.v[j], sz) != (la_ssize_t)sz) {

@@ -174,8 +174,10 @@ static int writer_error(struct apply *a, int r, const char *path)
                         "cannot add '%s' to the layer", path);
 }
 
-/* Adds a regular file (content in memory) owned by the database writer. */
-static int add_db_file(struct apply *a, const char *path, const char *data, size_t len)
+/* Adds a regular file (content in memory) owned by the database writer, with the attributes
+ * `force`, or when NULL those of the file it replaces (0644 root:root for a new one). */
+static int add_db_file_attr(struct apply *a, const char *path, const char *data, size_t len,
+                            const struct worker_layer_attr *force)
 {
     const struct worker_layer_entry *e;
     struct worker_layer_attr at = {0644, 0, 0};
@@ -186,13 +188,20 @@ static int add_db_file(struct apply *a, const char *path, const char *data, size
     if (r < 0)
         return r;
     e = worker_layer_view_get(a->view, res);
-    if (e && e->type == WORKER_LAYER_REG)
+    if (force)
+        at = *force;
+    else if (e && e->type == WORKER_LAYER_REG)
         at = (struct worker_layer_attr){e->mode, e->uid, e->gid};
     r = claim(a, res, OWNER_DB, false);
     if (r >= 0)
         r = writer_error(a, worker_layer_writer_add_file_mem(a->w, res, &at, data, len), res);
     pf_free(res);
     return r;
+}
+
+static int add_db_file(struct apply *a, const char *path, const char *data, size_t len)
+{
+    return add_db_file_attr(a, path, data, len, NULL);
 }
 
 /* Whites out `path` (resolved, parent-wise) if the image has it and nothing writes it. */
@@ -794,9 +803,68 @@ static int info_file(struct apply *a, const char *base, const char *ext, const c
     return r;
 }
 
+/*
+ * The mode dpkg leaves on info/<pkg>.<name>: the archive's (dpkg renames the file its tar
+ * extracted), except that a script dpkg runs during the upgrade, the new preinst (unpack) and
+ * postinst (configure), is first made 0755 unless everybody may read and execute it (dpkg's
+ * setexecute()). prerm and postrm run only at the next upgrade or removal and keep their mode.
+ */
+static uint32_t member_mode(const struct worker_deb_control_member *m)
+{
+    bool runs = strcmp(m->name, "preinst") == 0 || strcmp(m->name, "postinst") == 0;
+
+    return runs && (m->mode & 0555) != 0555 ? 0755 : m->mode;
+}
+
+/* Writes every other control member of the new version as info/<base>.<name>, root-owned. */
+static int write_members(struct apply *a, const struct item *it)
+{
+    size_t n;
+    const struct worker_deb_control_member *m = worker_deb_file_members(it->deb, &n);
+    int r = 0;
+
+    for (size_t i = 0; i < n && r >= 0; i++) {
+        struct worker_layer_attr at = {member_mode(&m[i]), 0, 0};
+        char *path = pf_asprintf(INFO_DIR "/%s.%s", it->info_base, m[i].name);
+
+        r = path ? add_db_file_attr(a, path, m[i].data, m[i].len, &at) : -ENOMEM;
+        pf_free(path);
+    }
+    return r;
+}
+
+/*
+ * Whites out every info/<oldbase>.<name> of the old version that the new one did not write:
+ * dpkg deletes all of a package's control files on upgrade (but .list) before installing the
+ * new ones, so a triggers file or prerm the new version dropped must not survive. A name
+ * whose rest holds a dot belongs to another package ("foo.bar.list" is not foo's).
+ */
+static int whiteout_old_info(struct apply *a, const struct item *it, const char *oldbase)
+{
+    struct pf_strv names = PF_STRV_INIT;
+    size_t bl = strlen(oldbase);
+    int r = worker_layer_view_list(a->view, INFO_DIR, &names);
+
+    if (r == -ENOENT || r == -ENOTDIR)
+        r = 0;
+    for (size_t i = 0; i < names.n && r >= 0; i++) {
+        const char *nm = names.v[i], *rest = nm + bl + 1;
+        char *path;
+
+        if (strncmp(nm, oldbase, bl) != 0 || nm[bl] != '.' || !*rest || strchr(rest, '.'))
+            continue;
+        if (strcmp(oldbase, it->info_base) == 0 && strcmp(rest, "list") == 0)
+            continue; /* rewritten */
+        path = pf_asprintf(INFO_DIR "/%s", nm);
+        r = path ? whiteout_path(a, path) : -ENOMEM;
+        pf_free(path);
+    }
+    pf_strv_clear(&names);
+    return r;
+}
+
 static int write_info(struct apply *a, struct item *it)
 {
-    static const char *const exts[] = {"list", "md5sums", "conffiles"};
     char *list = pf_strv_join(&it->list, "\n");
     char *listnl = list ? pf_asprintf("%s\n", list) : NULL;
     char *oldbase = NULL;
@@ -807,12 +875,11 @@ static int write_info(struct apply *a, struct item *it)
         r = info_file(a, it->info_base, "md5sums", worker_deb_file_md5sums(it->deb));
     if (r >= 0)
         r = info_file(a, it->info_base, "conffiles", worker_deb_file_conffiles(it->deb));
+    if (r >= 0)
+        r = write_members(a, it);
     if (r >= 0 && it->old) {
         oldbase = old_info_base(it->old);
-        if (!oldbase)
-            r = -ENOMEM;
-        for (size_t i = 0; r >= 0 && strcmp(oldbase, it->info_base) != 0 && i < 3; i++)
-            r = info_file(a, oldbase, exts[i], NULL);
+        r = oldbase ? whiteout_old_info(a, it, oldbase) : -ENOMEM;
     }
     pf_free(oldbase);
     pf_free(listnl);

@@ -44,6 +44,9 @@ struct worker_deb_file {
     char *control_text;
     char *md5sums;
     char *conffiles;
+    struct worker_deb_control_member *members; /* the other control members, owned */
+    size_t n_members, cap_members;
+    size_t members_bytes;
 };
 
 /* The state of one pread() window over a member, for libarchive's read callback. */
@@ -63,6 +66,11 @@ struct worker_deb_file *worker_deb_file_free(struct worker_deb_file *d)
     pf_free(d->control_text);
     pf_free(d->md5sums);
     pf_free(d->conffiles);
+    for (size_t i = 0; i < d->n_members; i++) {
+        pf_free(d->members[i].name);
+        pf_free(d->members[i].data);
+    }
+    pf_free(d->members);
     return pf_free(d);
 }
 
@@ -257,8 +265,10 @@ static int norm_name(const char *in, char *out)
     return pf_archive_entry_name_normalise(in, PF_ARCHIVE_NAME_ROOT, out, NULL, 0);
 }
 
-static int read_small(struct archive *a, const char *what, int64_t size, char **ret, char *errbuf,
-                      size_t errlen)
+/* Reads the current member whole into a new NUL-terminated *ret (freeing the old one); a text
+ * member may not hold a NUL byte. */
+static int read_small(struct archive *a, const char *what, int64_t size, bool text, char **ret,
+                      size_t *ret_len, char *errbuf, size_t errlen)
 {
     struct pf_buf b = PF_BUF_INIT;
     char chunk[4096];
@@ -277,7 +287,7 @@ static int read_small(struct archive *a, const char *what, int64_t size, char **
         }
         r = pf_buf_append(&b, chunk, (size_t)k);
     }
-    if (r >= 0 && memchr(b.p, '\0', b.len))
+    if (r >= 0 && text && memchr(b.p, '\0', b.len))
         r = pf_set_error(errbuf, errlen, -EINVAL, "control member '%s' holds a NUL byte", what);
     if (r < 0) {
         pf_buf_release(&b);
@@ -286,8 +296,52 @@ static int read_small(struct archive *a, const char *what, int64_t size, char **
                    : r;
     }
     pf_free(*ret); /* a repeated member: the last one wins, as tar extraction would */
-    *ret = pf_buf_steal(&b, NULL);
+    *ret = pf_buf_steal(&b, ret_len);
     return *ret ? 0 : -ENOMEM;
+}
+
+/* The member names dpkg installs into info/: it skips dot files, names with a dot (it could not
+ * tell them from another package's files) and "list" (its own file list). */
+static bool member_installed(const char *name)
+{
+    return name[0] != '.' && !strchr(name, '.') && strcmp(name, "list") != 0;
+}
+
+/* Keeps another control member (the last copy of a repeated name wins). */
+static int keep_member(struct worker_deb_file *d, struct archive *a, struct archive_entry *e,
+                       const char *name, char *errbuf, size_t errlen)
+{
+    struct worker_deb_control_member *m = NULL;
+    int64_t size = archive_entry_size(e);
+    int r;
+
+    for (size_t i = 0; i < d->n_members && !m; i++)
+        if (strcmp(d->members[i].name, name) == 0)
+            m = &d->members[i];
+    if (!m && d->n_members >= WORKER_DEB_MAX_CONTROL_MEMBERS)
+        return pf_set_error(errbuf, errlen, -EFBIG, "control.tar has more than %u members",
+                            WORKER_DEB_MAX_CONTROL_MEMBERS);
+    if (size > 0 && d->members_bytes + (uint64_t)size > WORKER_DEB_MAX_CONTROL_TOTAL)
+        return pf_set_error(errbuf, errlen, -EFBIG, "control members exceed %u bytes together",
+                            WORKER_DEB_MAX_CONTROL_TOTAL);
+    if (!m) {
+        r = PF_GROW(d->members, d->cap_members, d->n_members + 1);
+        if (r < 0)
+            return r;
+        m = &d->members[d->n_members];
+        *m = (struct worker_deb_control_member){.name = pf_strdup(name)};
+        if (!m->name)
+            return -ENOMEM;
+        d->n_members++;
+    } else {
+        d->members_bytes -= m->len;
+    }
+    r = read_small(a, name, size, false, &m->data, &m->len, errbuf, errlen);
+    if (r < 0)
+        return r;
+    d->members_bytes += m->len;
+    m->mode = (uint32_t)archive_entry_perm(e) & 07777;
+    return 0;
 }
 
 static int read_control(struct worker_deb_file *d, char *errbuf, size_t errlen)
@@ -317,15 +371,22 @@ static int read_control(struct worker_deb_file *d, char *errbuf, size_t errlen)
         }
         if (archive_entry_filetype(e) != AE_IFREG)
             continue;
+        if (strchr(name, '/')) {
+            /* dpkg refuses a package whose control part has a directory. */
+            r = pf_set_error(errbuf, errlen, -EINVAL, "control.tar member '%s' is in a directory",
+                             name);
+            goto out;
+        }
         if (strcmp(name, "control") == 0)
             dst = &d->control_text;
         else if (strcmp(name, "md5sums") == 0)
             dst = &d->md5sums;
         else if (strcmp(name, "conffiles") == 0)
             dst = &d->conffiles;
-        if (!dst)
-            continue;
-        r = read_small(a, name, archive_entry_size(e), dst, errbuf, errlen);
+        if (!dst && member_installed(name))
+            r = keep_member(d, a, e, name, errbuf, errlen);
+        else if (dst)
+            r = read_small(a, name, archive_entry_size(e), true, dst, NULL, errbuf, errlen);
         if (r < 0)
             goto out;
     }
@@ -418,6 +479,13 @@ const char *worker_deb_file_md5sums(const struct worker_deb_file *d)
 const char *worker_deb_file_conffiles(const struct worker_deb_file *d)
 {
     return d->conffiles;
+}
+
+const struct worker_deb_control_member *worker_deb_file_members(const struct worker_deb_file *d,
+                                                                size_t *ret_n)
+{
+    *ret_n = d->n_members;
+    return d->members;
 }
 
 /* Fills `out` from a tar header; `path` and `link` are caller buffers. */

@@ -19,10 +19,25 @@ struct worker_deb822_para;
 struct worker_deb_file;
 
 /* Limits on what the control part may hold. */
-#define WORKER_DEB_MAX_CONTROL_TAR (64u * 1024 * 1024) /* control.tar member, compressed */
-#define WORKER_DEB_MAX_CONTROL_FILE (4u * 1024 * 1024) /* control, md5sums, conffiles each */
+#define WORKER_DEB_MAX_CONTROL_TAR (64u * 1024 * 1024)   /* control.tar member, compressed */
+#define WORKER_DEB_MAX_CONTROL_FILE (4u * 1024 * 1024)   /* control, md5sums, conffiles each */
+#define WORKER_DEB_MAX_CONTROL_MEMBERS 256u              /* other control members kept */
+#define WORKER_DEB_MAX_CONTROL_TOTAL (32u * 1024 * 1024) /* their bytes together */
 #define WORKER_DEB_MAX_DATA_ENTRIES 1000000u
 #define WORKER_DEB_MAX_PATH 4096u
+
+/*
+ * A control member other than control, md5sums and conffiles (maintainer scripts, shlibs,
+ * symbols, triggers, templates, config, ...), which dpkg copies to info/<pkg>.<name>. Only
+ * the names dpkg installs are kept: a regular file at the top of control.tar whose name does
+ * not start with '.', holds no '.' and is not "list" (dpkg skips those). Borrowed.
+ */
+struct worker_deb_control_member {
+    char *name;
+    char *data; /* may hold NUL bytes; NUL-terminated for convenience */
+    size_t len;
+    uint32_t mode; /* permission bits (07777) as in the archive */
+};
 
 /* One member of data.tar. Pointers are borrowed for the duration of the callback. */
 struct worker_deb_data_entry {
@@ -42,10 +57,12 @@ typedef int (*worker_deb_data_cb)(const struct worker_deb_data_entry *e, void *c
 
 /*
  * Opens and checks the .deb at `path`: ar structure, debian-binary, and the whole control.tar
- * (control must be one deb822 paragraph with Package, Version and Architecture). data.tar is
- * only located here. Returns 0 and a new object in *ret (free with worker_deb_file_free()),
- * or -EINVAL (malformed package, message in errbuf), -EBADMSG (corrupt compressed data),
- * -EFBIG (a control file over its limit), -ENOMEM, or the errno of open()/read().
+ * (control must be one deb822 paragraph with Package, Version and Architecture; a member in a
+ * subdirectory is refused, as dpkg refuses it). data.tar is only located here. Returns 0 and a
+ * new object in *ret (free with worker_deb_file_free()), or -EINVAL (malformed package, message
+ * in errbuf), -EBADMSG (corrupt compressed data), -EFBIG (a control file over its limit, or
+ * more than WORKER_DEB_MAX_CONTROL_MEMBERS members or WORKER_DEB_MAX_CONTROL_TOTAL bytes of
+ * them), -ENOMEM, or the errno of open()/read().
  */
 int worker_deb_file_open(const char *path, struct worker_deb_file **ret, char *errbuf,
                          size_t errlen);
@@ -64,6 +81,13 @@ const char *worker_deb_file_md5sums(const struct worker_deb_file *d);
 
 /* The conffiles text (one absolute path per line, maybe with a flag) or NULL; borrowed. */
 const char *worker_deb_file_conffiles(const struct worker_deb_file *d);
+
+/*
+ * The other control members in archive order (a repeated name keeps its last copy), with
+ * their count in *ret_n; borrowed, valid until free. NULL with *ret_n = 0 when there are none.
+ */
+const struct worker_deb_control_member *worker_deb_file_members(const struct worker_deb_file *d,
+                                                                size_t *ret_n);
 
 /*
  * Streams data.tar from the start, calling `cb` for each entry (it may be called again for a
