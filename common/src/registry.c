@@ -298,6 +298,20 @@ static int judge_manifest(struct reg_req *q, const char *reference, struct pf_bu
     return 0;
 }
 
+/* Names the limit, and the size when the registry announced it. */
+static void manifest_too_large(const struct reg_req *q, const char *what, char *errbuf,
+                               size_t errlen)
+{
+    if (q->content_length > (long long)PF_MANIFEST_MAX)
+        (void)snprintf(errbuf, errlen,
+                       "%s: the manifest is %lld bytes, over the limit of %zu bytes (4 MiB)", what,
+                       q->content_length, PF_MANIFEST_MAX);
+    else
+        (void)snprintf(errbuf, errlen,
+                       "%s: the manifest is larger than the limit of %zu bytes (4 MiB)", what,
+                       PF_MANIFEST_MAX);
+}
+
 int pf_registry_get_manifest(struct pf_registry *r, const struct pf_ref *ref, const char *reference,
                              struct pf_raw_manifest *ret, char *errbuf, size_t errlen)
 {
@@ -324,7 +338,7 @@ int pf_registry_get_manifest(struct pf_registry *r, const struct pf_ref *ref, co
     if (rc == 0)
         rc = pf__reg_do(r, &q, errbuf, errlen);
     if (rc == -E2BIG)
-        (void)snprintf(errbuf, errlen, "%s: manifest is larger than 4 MiB", own.what);
+        manifest_too_large(&q, own.what, errbuf, errlen);
     if (rc == 0 && q.status != 200)
         rc = pf__reg_http_error(&q, errbuf, errlen);
     if (rc == 0)
@@ -381,7 +395,8 @@ int pf_registry_head_manifest(struct pf_registry *r, const struct pf_ref *ref,
         if (ret_media_type)
             *ret_media_type = mt;
         if (ret_size)
-            *ret_size = q.content_length >= 0 ? (uint64_t)q.content_length : 0;
+            *ret_size = q.content_length >= 0 ? (uint64_t)q.content_length
+                                              : PF_REGISTRY_SIZE_UNKNOWN;
     }
     pf__reg_req_release(&q);
     owned_release(&own);
@@ -619,7 +634,8 @@ int pf_registry_blob_exists(struct pf_registry *r, const struct pf_ref *ref, con
         if (q.status == 200) {
             rc = 1;
             if (ret_size)
-                *ret_size = q.content_length >= 0 ? (uint64_t)q.content_length : 0;
+                *ret_size = q.content_length >= 0 ? (uint64_t)q.content_length
+                                                  : PF_REGISTRY_SIZE_UNKNOWN;
         } else if (q.status != 404) {
             rc = pf__reg_http_error(&q, errbuf, errlen);
         }
