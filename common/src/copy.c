@@ -85,7 +85,11 @@ static int fetch_prepare(struct pf_blob_source *s, void *ud, char *errbuf, size_
             return -errno;
     }
     if (rc == -EFBIG)
-        return pf_descriptor_check_size(f->d, f->got, errbuf, errlen);
+        return pf_set_error(errbuf, errlen, -EBADMSG,
+                            "descriptor %s %s declares size %lld but the content is larger "
+                            "(download stopped after %llu bytes)",
+                            f->d->media_type, f->d->digest, (long long)f->d->size,
+                            (unsigned long long)f->got);
     if (rc == 0)
         rc = pf_descriptor_check_size(f->d, size, errbuf, errlen);
     if (rc < 0)
