@@ -543,7 +543,8 @@ static json_t *load_object(const char *body, size_t len, char *errbuf, size_t er
     json_t *root;
 
     if (len > PF_MANIFEST_MAX) {
-        *ret_r = pf_set_error(errbuf, errlen, -E2BIG, "document is larger than %zu bytes",
+        *ret_r = pf_set_error(errbuf, errlen, -E2BIG,
+                              "document is %zu bytes, over the limit of %zu bytes (4 MiB)", len,
                               PF_MANIFEST_MAX);
         return NULL;
     }

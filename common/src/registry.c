@@ -416,9 +416,17 @@ int pf_registry_put_manifest(struct pf_registry *r, const struct pf_ref *ref, co
     rc = check_ref(ref, errbuf, errlen);
     if (rc == 0)
         rc = pick_reference(ref, reference, &reference, errbuf, errlen);
-    if (rc == 0 && (!pf_oci_media_type_is_manifest(media_type) || len > PF_MANIFEST_MAX)) {
-        (void)snprintf(errbuf, errlen, "invalid manifest media type or size");
+    if (rc == 0 && !pf_oci_media_type_is_manifest(media_type)) {
+        (void)snprintf(errbuf, errlen, "invalid manifest media type '%.100s'",
+                       media_type ? media_type : "");
         rc = -EINVAL;
+    }
+    if (rc == 0 && len > PF_MANIFEST_MAX) {
+        (void)snprintf(errbuf, errlen,
+                       "PUT manifest %s/%s: the manifest is %zu bytes, over the limit of %zu "
+                       "bytes (4 MiB)",
+                       ref->registry, ref->repository, len, PF_MANIFEST_MAX);
+        rc = -E2BIG;
     }
     if (rc == 0)
         rc = pf_sha256_digest(data, len, digest);
