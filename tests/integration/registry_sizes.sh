@@ -85,10 +85,19 @@ for d in $(raw demo/multi 1.0 | jq -r '.manifests[].digest'); do
     curl -fsS -o /dev/null -X PUT -H "Content-Type: $(raw_type demo/multi "$d")" \
         --data-binary "@$T/child.json" "http://$A/v2/demo/liarix/manifests/$d"
 done
+ENTRY1=$(raw demo/multi 1.0 | jq -r '.manifests[1].digest')
+ENTRY1_SIZE=$(raw demo/multi 1.0 | jq -r '.manifests[1].size')
+ENTRY1_ARCH=$(raw demo/multi 1.0 | jq -r '.manifests[1].platform.architecture')
 ENTRY0=$(raw demo/multi 1.0 | jq -r '.manifests[0].digest')
 ENTRY0_SIZE=$(raw demo/multi 1.0 | jq -r '.manifests[0].size')
 lie demo/multi demo/liarix '.manifests[0].size = 10'
 pf_ok "demo/liarix:1.0 says entry $ENTRY0 has 10 bytes (it has $ENTRY0_SIZE)"
+# The same repository, another tag: the second entry lies, and a job for the first platform only
+# keeps it unchanged in the index it pushes (never reading it).
+curl -fsS -o /dev/null -X PUT -H "Content-Type: $(raw_type demo/multi 1.0)" \
+    --data-binary "$(raw demo/multi 1.0 | jq -c '.manifests[1].size = 10')" \
+    "http://$A/v2/demo/liarix/manifests/2.0"
+pf_ok "demo/liarix:2.0 says entry $ENTRY1 ($ENTRY1_ARCH) has 10 bytes (it has $ENTRY1_SIZE)"
 
 absent() {
     local code
@@ -140,6 +149,27 @@ cat "$T/liarix.out" "$T/liarix.err" >"$T/liarix.all"
 pf_assert_eq "liarix: row Failed" Failed "$(awk '$1 == "liarix" { print $2 }' "$T/liarix.out")"
 names "liarix" "$T/liarix.all" "$MANIFEST_RE" "$ENTRY0" "$ENTRY0_SIZE"
 absent "$A" demo/liarix 1.0-patched "liarix"
+
+pf_say "patch --push of the other platform of an index whose kept entry lies: Failed, nothing pushed"
+OTHER=amd64
+[ "$ENTRY1_ARCH" = amd64 ] && OTHER=arm64
+cat >"$T/liarix2.yaml" <<EOF
+apiVersion: copa.sh/v1alpha1
+kind: PatchConfig
+images:
+  - name: liarix2
+    image: "$A/demo/liarix"
+    platforms: [linux/$OTHER]
+    tags:
+      strategy: list
+      list: ["2.0"]
+EOF
+pf_run 1 "$T/liarix2.out" "$T/liarix2.err" "$PF" patch --config "$T/liarix2.yaml" "${COMMON[@]}" \
+    --push --work-dir "$T/w5"
+cat "$T/liarix2.out" "$T/liarix2.err" >"$T/liarix2.all"
+pf_assert_eq "liarix2: row Failed" Failed "$(awk '$1 == "liarix2" { print $2 }' "$T/liarix2.out")"
+names "liarix2" "$T/liarix2.all" "$MANIFEST_RE" "$ENTRY1" "$ENTRY1_SIZE"
+absent "$A" demo/liarix 2.0-patched "liarix2"
 
 pf_say "copy of the lying images: to another registry (downloaded), fails naming the descriptor"
 pf_run 1 "$T/c1.out" "$T/c1.err" "$PF" copy "$A/demo/liar:1.0" "$B/demo/liar:1.0"
