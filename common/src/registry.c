@@ -476,6 +476,7 @@ struct blob_sink {
     void *ud;
     int fd;             /* to_file */
     struct pf_buf *buf; /* to mem */
+    uint64_t max;       /* to_file: more bytes than this stop the download; 0 = no bound */
 };
 
 static int sink_write(const void *data, size_t len, void *ud)
@@ -486,6 +487,8 @@ static int sink_write(const void *data, size_t len, void *ud)
     if (rc < 0)
         return rc;
     s->n += len;
+    if (s->max && s->n > s->max)
+        return -EFBIG;
     if (s->buf)
         return pf_buf_append(s->buf, data, len);
     if (s->fd >= 0)
@@ -552,7 +555,7 @@ int pf_registry_get_blob(struct pf_registry *r, const struct pf_ref *ref, const 
                          pf_registry_write_cb cb, void *userdata, uint64_t *ret_size, char *errbuf,
                          size_t errlen)
 {
-    struct blob_sink s = {{NULL}, 0, cb, userdata, -1, NULL};
+    struct blob_sink s = {{NULL}, 0, cb, userdata, -1, NULL, 0};
     int rc = get_blob(r, ref, digest, &s, false, errbuf, errlen);
 
     if (rc == 0 && ret_size)
@@ -564,7 +567,7 @@ int pf_registry_get_blob_mem(struct pf_registry *r, const struct pf_ref *ref, co
                              size_t max, char **ret, size_t *ret_len, char *errbuf, size_t errlen)
 {
     struct pf_buf b;
-    struct blob_sink s = {{NULL}, 0, NULL, NULL, -1, &b};
+    struct blob_sink s = {{NULL}, 0, NULL, NULL, -1, &b, 0};
     char *p;
     int rc;
 
@@ -585,7 +588,14 @@ int pf_registry_get_blob_to_file(struct pf_registry *r, const struct pf_ref *ref
                                  const char *digest, const char *path, uint64_t *ret_size,
                                  char *errbuf, size_t errlen)
 {
-    struct blob_sink s = {{NULL}, 0, NULL, NULL, -1, NULL};
+    return pf_registry_get_blob_to_file_max(r, ref, digest, 0, path, ret_size, errbuf, errlen);
+}
+
+int pf_registry_get_blob_to_file_max(struct pf_registry *r, const struct pf_ref *ref,
+                                     const char *digest, uint64_t max, const char *path,
+                                     uint64_t *ret_size, char *errbuf, size_t errlen)
+{
+    struct blob_sink s = {{NULL}, 0, NULL, NULL, -1, NULL, max};
     char *tmp = pf_asprintf("%s.part.XXXXXX", path);
     int rc;
 
@@ -600,6 +610,10 @@ int pf_registry_get_blob_to_file(struct pf_registry *r, const struct pf_ref *ref
         return rc;
     }
     rc = get_blob(r, ref, digest, &s, true, errbuf, errlen);
+    if (rc == -EFBIG)
+        (void)snprintf(errbuf, errlen,
+                       "GET blob %s/%s@%s: more than the %llu bytes expected, download stopped",
+                       ref->registry, ref->repository, digest, (unsigned long long)max);
     if (rc == 0 && (fchmod(s.fd, 0644) < 0 || fsync(s.fd) < 0)) {
         rc = -errno;
         (void)snprintf(errbuf, errlen, "cannot write '%s': %s", path, strerror(-rc));

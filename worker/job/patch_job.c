@@ -404,8 +404,15 @@ static int cached_blob(struct run *run, const struct pf_descriptor *d, char **re
     char *path = NULL;
     int r;
 
-    r = worker_blob_cache_get(run->o->blobs, run->o->registry, &run->src, d->digest, &path,
-                              run->err, sizeof(run->err));
+    if (d->size < 0)
+        return pf_descriptor_check_size(d, 0, run->err, sizeof(run->err));
+    r = worker_blob_cache_get_max(run->o->blobs, run->o->registry, &run->src, d->digest,
+                                  (uint64_t)d->size, &path, run->err, sizeof(run->err));
+    if (r == -EFBIG)
+        return pf_set_error(run->err, sizeof(run->err), -EBADMSG,
+                            "descriptor %s %s declares size %lld but the content is larger "
+                            "(download stopped past it)",
+                            d->media_type, d->digest, (long long)d->size);
     if (r < 0)
         return r;
     if (stat(path, &st) < 0)

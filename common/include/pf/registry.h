@@ -125,6 +125,15 @@ int pf_registry_get_blob_to_file(struct pf_registry *r, const struct pf_ref *ref
                                  char *errbuf, size_t errlen);
 
 /*
+ * pf_registry_get_blob_to_file() bounded by `max` bytes (0 = no bound), the size a descriptor
+ * declares: a blob growing past it stops the download at once with -EFBIG (message in errbuf),
+ * rather than after reading whatever a lying descriptor's blob holds.
+ */
+int pf_registry_get_blob_to_file_max(struct pf_registry *r, const struct pf_ref *ref,
+                                     const char *digest, uint64_t max, const char *path,
+                                     uint64_t *ret_size, char *errbuf, size_t errlen);
+
+/*
  * Downloads a small blob (a config) into memory, at most `max` bytes, verified. Returns 0 and a
  * new NUL-terminated buffer in *ret / *ret_len, or a negative errno (-E2BIG past `max`).
  */
