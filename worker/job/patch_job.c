@@ -404,8 +404,10 @@ static int cached_blob(struct run *run, const struct pf_descriptor *d, char **re
     char *path = NULL;
     int r;
 
-    if (d->size < 0)
-        return pf_descriptor_check_size(d, 0, run->err, sizeof(run->err));
+    if (d->size < 0) { /* refused by the parser; checked again, as this is our only guard */
+        (void)pf_descriptor_check_size(d, 0, run->err, sizeof(run->err));
+        return -EBADMSG;
+    }
     r = worker_blob_cache_get_max(run->o->blobs, run->o->registry, &run->src, d->digest,
                                   (uint64_t)d->size, &path, run->err, sizeof(run->err));
     if (r == -EFBIG)
