@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "pf/alloc.h"
+#include "pf/err.h"
 #include "pf/io.h"
 #include "pf/copy.h"
 #include "pf/oci.h"
@@ -30,13 +31,21 @@ struct copy_ctx {
 
 struct blob_fetch {
     struct copy_ctx *c;
-    const char *digest;
+    const struct pf_descriptor *d;
     int fd;
+    uint64_t got; /* bytes of this attempt */
 };
 
+/* Writes a chunk to the temp file; a blob growing past its declared size stops at once
+ * rather than after the whole download. */
 static int write_fd(const void *data, size_t len, void *ud)
 {
-    return pf_write_all(*(int *)ud, data, len);
+    struct blob_fetch *f = ud;
+
+    f->got += len;
+    if (f->d->size < 0 || f->got > (uint64_t)f->d->size)
+        return -EFBIG;
+    return pf_write_all(f->fd, data, len);
 }
 
 /* Downloads the blob into an anonymous temp file; called by put_blob only when needed. */
@@ -65,7 +74,8 @@ static int fetch_prepare(struct pf_blob_source *s, void *ud, char *errbuf, size_
     }
     /* get_blob does not retry after the first byte; restart a couple of times here. */
     for (tries = 0;; tries++) {
-        rc = pf_registry_get_blob(f->c->r, f->c->src, f->digest, write_fd, &f->fd, &size, errbuf,
+        f->got = 0;
+        rc = pf_registry_get_blob(f->c->r, f->c->src, f->d->digest, write_fd, f, &size, errbuf,
                                   errlen);
         if (rc == 0 || rc == -EBADMSG || tries >= 2 || !(rc == -ECONNRESET || rc == -ETIMEDOUT))
             break;
@@ -74,13 +84,16 @@ static int fetch_prepare(struct pf_blob_source *s, void *ud, char *errbuf, size_
         if (lseek(f->fd, 0, SEEK_SET) < 0)
             return -errno;
     }
+    if (rc == -EFBIG)
+        return pf_set_error(errbuf, errlen, -EBADMSG,
+                            "descriptor %s %s declares size %lld but the content is larger "
+                            "(download stopped after %llu bytes)",
+                            f->d->media_type, f->d->digest, (long long)f->d->size,
+                            (unsigned long long)f->got);
+    if (rc == 0)
+        rc = pf_descriptor_check_size(f->d, size, errbuf, errlen);
     if (rc < 0)
         return rc;
-    if (size != s->size) {
-        (void)snprintf(errbuf, errlen, "blob %s: size %llu differs from the descriptor's %llu",
-                       f->digest, (unsigned long long)size, (unsigned long long)s->size);
-        return -EBADMSG;
-    }
     s->fd = f->fd;
     return 0;
 }
@@ -90,27 +103,50 @@ static bool same_registry(const struct pf_ref *a, const struct pf_ref *b)
     return strcmp(a->registry, b->registry) == 0 && strcmp(a->repository, b->repository) != 0;
 }
 
+/* A blob the destination holds without our reading it (there already, or mounted) is checked
+ * by the size its HEAD reports; a registry that reports none leaves only the digest check. */
+static int check_held_size(struct copy_ctx *c, const struct pf_descriptor *d, char *errbuf,
+                           size_t errlen)
+{
+    uint64_t size = 0;
+    int rc = pf_registry_blob_exists(c->r, c->dst, d->digest, &size, errbuf, errlen);
+
+    if (rc == 0)
+        return pf_set_error(errbuf, errlen, -EPROTO,
+                            "blob %s: the registry reported it mounted but does not have it",
+                            d->digest);
+    if (rc < 0 || size == PF_REGISTRY_SIZE_UNKNOWN)
+        return rc < 0 ? rc : 0;
+    return pf_descriptor_check_size(d, size, errbuf, errlen);
+}
+
 static int copy_blob(struct copy_ctx *c, const struct pf_descriptor *d, char *errbuf, size_t errlen)
 {
-    struct blob_fetch f = {c, d->digest, -1};
+    struct blob_fetch f = {c, d, -1, 0};
     struct pf_blob_source s = {NULL, -1, (uint64_t)d->size, fetch_prepare, &f};
     enum pf_blob_put_result res;
+    uint64_t size = 0;
     int rc;
 
     c->st->blobs_total++;
     if (d->urls.n) /* foreign layers (Windows base layers) are not ours to copy */
         return 0;
-    rc = pf_registry_blob_exists(c->r, c->dst, d->digest, NULL, errbuf, errlen);
+    if (d->size < 0)
+        return pf_descriptor_check_size(d, 0, errbuf, errlen);
+    rc = pf_registry_blob_exists(c->r, c->dst, d->digest, &size, errbuf, errlen);
     if (rc < 0)
         return rc;
     if (rc == 1) {
         c->st->blobs_skipped++;
-        return 0;
+        return size == PF_REGISTRY_SIZE_UNKNOWN ? 0
+                                                : pf_descriptor_check_size(d, size, errbuf, errlen);
     }
     rc = pf_registry_put_blob(c->r, c->dst, d->digest, &s,
                               same_registry(c->src, c->dst) ? c->src : NULL, &res, errbuf, errlen);
     if (f.fd >= 0)
         (void)close(f.fd);
+    if (rc == 0 && res == PF_BLOB_MOUNTED)
+        rc = check_held_size(c, d, errbuf, errlen);
     if (rc < 0)
         return rc;
     if (res == PF_BLOB_MOUNTED) {
@@ -122,8 +158,9 @@ static int copy_blob(struct copy_ctx *c, const struct pf_descriptor *d, char *er
     return 0;
 }
 
-static int copy_manifest(struct copy_ctx *c, const char *reference, const char *want_digest,
-                         int depth, char ret_digest[PF_DIGEST_BUFSZ], char *errbuf, size_t errlen);
+static int copy_manifest(struct copy_ctx *c, const char *reference,
+                         const struct pf_descriptor *want, int depth,
+                         char ret_digest[PF_DIGEST_BUFSZ], char *errbuf, size_t errlen);
 
 static int copy_children(struct copy_ctx *c, const struct pf_raw_manifest *m, int depth,
                          char *errbuf, size_t errlen)
@@ -145,7 +182,7 @@ static int copy_children(struct copy_ctx *c, const struct pf_raw_manifest *m, in
             return rc;
         }
         for (size_t i = 0; rc == 0 && i < ix.n_manifests; i++)
-            rc = copy_manifest(c, ix.manifests[i].digest, ix.manifests[i].digest, depth + 1, child,
+            rc = copy_manifest(c, ix.manifests[i].digest, &ix.manifests[i], depth + 1, child,
                                errbuf, errlen);
         pf_index_release(&ix);
         return rc;
@@ -163,9 +200,12 @@ static int copy_children(struct copy_ctx *c, const struct pf_raw_manifest *m, in
     return rc;
 }
 
-static int copy_manifest(struct copy_ctx *c, const char *reference, const char *want_digest,
-                         int depth, char ret_digest[PF_DIGEST_BUFSZ], char *errbuf, size_t errlen)
+/* Copies manifest `reference`; `want` (an index entry, NULL at the top) is what it must be. */
+static int copy_manifest(struct copy_ctx *c, const char *reference,
+                         const struct pf_descriptor *want, int depth,
+                         char ret_digest[PF_DIGEST_BUFSZ], char *errbuf, size_t errlen)
 {
+    const char *want_digest = want ? want->digest : c->src->digest;
     struct pf_raw_manifest m = {NULL, 0, NULL, 0, ""};
     char pushed[PF_DIGEST_BUFSZ];
     int rc;
@@ -179,7 +219,10 @@ static int copy_manifest(struct copy_ctx *c, const char *reference, const char *
         rc = -EBADMSG;
         goto out;
     }
-    rc = copy_children(c, &m, depth, errbuf, errlen);
+    if (want)
+        rc = pf_descriptor_check_size(want, m.len, errbuf, errlen);
+    if (rc == 0)
+        rc = copy_children(c, &m, depth, errbuf, errlen);
     if (rc == 0)
         rc = pf_registry_put_manifest(c->r, c->dst, m.digest, m.media_type, m.data, m.len, pushed,
                                       errbuf, errlen);
@@ -209,8 +252,7 @@ int pf_copy_image(struct pf_registry *r, const struct pf_ref *src, const struct 
         (void)snprintf(errbuf, errlen, "copy needs a source tag or digest");
         return -EINVAL;
     }
-    rc = copy_manifest(&c, src->digest ? src->digest : src->tag, src->digest, 0, digest, errbuf,
-                       errlen);
+    rc = copy_manifest(&c, src->digest ? src->digest : src->tag, NULL, 0, digest, errbuf, errlen);
     if (rc == 0 && dst->tag) {
         /* Tag last, with the very bytes pushed by digest. */
         rc = pf_registry_get_manifest(r, dst, digest, &top, errbuf, errlen);

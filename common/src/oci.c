@@ -380,6 +380,18 @@ fail:
     return -ENOMEM;
 }
 
+int pf_descriptor_check_size(const struct pf_descriptor *d, uint64_t actual, char *errbuf,
+                             size_t errlen)
+{
+    if (d->size >= 0 && (uint64_t)d->size == actual)
+        return 0;
+    return pf_set_error(errbuf, errlen, -EBADMSG,
+                        "descriptor %s %s declares size %lld but the content is %llu bytes",
+                        d->media_type ? d->media_type : "(no media type)",
+                        d->digest ? d->digest : "(no digest)", (long long)d->size,
+                        (unsigned long long)actual);
+}
+
 const char *pf_descriptor_annotation(const struct pf_descriptor *d, const char *key)
 {
     for (size_t i = 0; i + 1 < d->annotations.n; i += 2)
@@ -531,7 +543,8 @@ static json_t *load_object(const char *body, size_t len, char *errbuf, size_t er
     json_t *root;
 
     if (len > PF_MANIFEST_MAX) {
-        *ret_r = pf_set_error(errbuf, errlen, -E2BIG, "document is larger than %zu bytes",
+        *ret_r = pf_set_error(errbuf, errlen, -E2BIG,
+                              "document is %zu bytes, over the limit of %zu bytes (4 MiB)", len,
                               PF_MANIFEST_MAX);
         return NULL;
     }

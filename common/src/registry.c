@@ -298,6 +298,20 @@ static int judge_manifest(struct reg_req *q, const char *reference, struct pf_bu
     return 0;
 }
 
+/* Names the limit, and the size when the registry announced it. */
+static void manifest_too_large(const struct reg_req *q, const char *what, char *errbuf,
+                               size_t errlen)
+{
+    if (q->content_length > (long long)PF_MANIFEST_MAX)
+        (void)snprintf(errbuf, errlen,
+                       "%s: the manifest is %lld bytes, over the limit of %zu bytes (4 MiB)", what,
+                       q->content_length, PF_MANIFEST_MAX);
+    else
+        (void)snprintf(errbuf, errlen,
+                       "%s: the manifest is larger than the limit of %zu bytes (4 MiB)", what,
+                       PF_MANIFEST_MAX);
+}
+
 int pf_registry_get_manifest(struct pf_registry *r, const struct pf_ref *ref, const char *reference,
                              struct pf_raw_manifest *ret, char *errbuf, size_t errlen)
 {
@@ -324,7 +338,7 @@ int pf_registry_get_manifest(struct pf_registry *r, const struct pf_ref *ref, co
     if (rc == 0)
         rc = pf__reg_do(r, &q, errbuf, errlen);
     if (rc == -E2BIG)
-        (void)snprintf(errbuf, errlen, "%s: manifest is larger than 4 MiB", own.what);
+        manifest_too_large(&q, own.what, errbuf, errlen);
     if (rc == 0 && q.status != 200)
         rc = pf__reg_http_error(&q, errbuf, errlen);
     if (rc == 0)
@@ -381,7 +395,8 @@ int pf_registry_head_manifest(struct pf_registry *r, const struct pf_ref *ref,
         if (ret_media_type)
             *ret_media_type = mt;
         if (ret_size)
-            *ret_size = q.content_length >= 0 ? (uint64_t)q.content_length : 0;
+            *ret_size = q.content_length >= 0 ? (uint64_t)q.content_length
+                                              : PF_REGISTRY_SIZE_UNKNOWN;
     }
     pf__reg_req_release(&q);
     owned_release(&own);
@@ -401,9 +416,17 @@ int pf_registry_put_manifest(struct pf_registry *r, const struct pf_ref *ref, co
     rc = check_ref(ref, errbuf, errlen);
     if (rc == 0)
         rc = pick_reference(ref, reference, &reference, errbuf, errlen);
-    if (rc == 0 && (!pf_oci_media_type_is_manifest(media_type) || len > PF_MANIFEST_MAX)) {
-        (void)snprintf(errbuf, errlen, "invalid manifest media type or size");
+    if (rc == 0 && !pf_oci_media_type_is_manifest(media_type)) {
+        (void)snprintf(errbuf, errlen, "invalid manifest media type '%.100s'",
+                       media_type ? media_type : "");
         rc = -EINVAL;
+    }
+    if (rc == 0 && len > PF_MANIFEST_MAX) {
+        (void)snprintf(errbuf, errlen,
+                       "PUT manifest %s/%s: the manifest is %zu bytes, over the limit of %zu "
+                       "bytes (4 MiB)",
+                       ref->registry, ref->repository, len, PF_MANIFEST_MAX);
+        rc = -E2BIG;
     }
     if (rc == 0)
         rc = pf_sha256_digest(data, len, digest);
@@ -453,6 +476,7 @@ struct blob_sink {
     void *ud;
     int fd;             /* to_file */
     struct pf_buf *buf; /* to mem */
+    uint64_t max;       /* to_file: more bytes than this stop the download; 0 = no bound */
 };
 
 static int sink_write(const void *data, size_t len, void *ud)
@@ -463,6 +487,8 @@ static int sink_write(const void *data, size_t len, void *ud)
     if (rc < 0)
         return rc;
     s->n += len;
+    if (s->max && s->n > s->max)
+        return -EFBIG;
     if (s->buf)
         return pf_buf_append(s->buf, data, len);
     if (s->fd >= 0)
@@ -529,7 +555,7 @@ int pf_registry_get_blob(struct pf_registry *r, const struct pf_ref *ref, const 
                          pf_registry_write_cb cb, void *userdata, uint64_t *ret_size, char *errbuf,
                          size_t errlen)
 {
-    struct blob_sink s = {{NULL}, 0, cb, userdata, -1, NULL};
+    struct blob_sink s = {{NULL}, 0, cb, userdata, -1, NULL, 0};
     int rc = get_blob(r, ref, digest, &s, false, errbuf, errlen);
 
     if (rc == 0 && ret_size)
@@ -541,7 +567,7 @@ int pf_registry_get_blob_mem(struct pf_registry *r, const struct pf_ref *ref, co
                              size_t max, char **ret, size_t *ret_len, char *errbuf, size_t errlen)
 {
     struct pf_buf b;
-    struct blob_sink s = {{NULL}, 0, NULL, NULL, -1, &b};
+    struct blob_sink s = {{NULL}, 0, NULL, NULL, -1, &b, 0};
     char *p;
     int rc;
 
@@ -562,7 +588,14 @@ int pf_registry_get_blob_to_file(struct pf_registry *r, const struct pf_ref *ref
                                  const char *digest, const char *path, uint64_t *ret_size,
                                  char *errbuf, size_t errlen)
 {
-    struct blob_sink s = {{NULL}, 0, NULL, NULL, -1, NULL};
+    return pf_registry_get_blob_to_file_max(r, ref, digest, 0, path, ret_size, errbuf, errlen);
+}
+
+int pf_registry_get_blob_to_file_max(struct pf_registry *r, const struct pf_ref *ref,
+                                     const char *digest, uint64_t max, const char *path,
+                                     uint64_t *ret_size, char *errbuf, size_t errlen)
+{
+    struct blob_sink s = {{NULL}, 0, NULL, NULL, -1, NULL, max};
     char *tmp = pf_asprintf("%s.part.XXXXXX", path);
     int rc;
 
@@ -577,6 +610,10 @@ int pf_registry_get_blob_to_file(struct pf_registry *r, const struct pf_ref *ref
         return rc;
     }
     rc = get_blob(r, ref, digest, &s, true, errbuf, errlen);
+    if (rc == -EFBIG)
+        (void)snprintf(errbuf, errlen,
+                       "GET blob %s/%s@%s: more than the %llu bytes expected, download stopped",
+                       ref->registry, ref->repository, digest, (unsigned long long)max);
     if (rc == 0 && (fchmod(s.fd, 0644) < 0 || fsync(s.fd) < 0)) {
         rc = -errno;
         (void)snprintf(errbuf, errlen, "cannot write '%s': %s", path, strerror(-rc));
@@ -619,7 +656,8 @@ int pf_registry_blob_exists(struct pf_registry *r, const struct pf_ref *ref, con
         if (q.status == 200) {
             rc = 1;
             if (ret_size)
-                *ret_size = q.content_length >= 0 ? (uint64_t)q.content_length : 0;
+                *ret_size = q.content_length >= 0 ? (uint64_t)q.content_length
+                                                  : PF_REGISTRY_SIZE_UNKNOWN;
         } else if (q.status != 404) {
             rc = pf__reg_http_error(&q, errbuf, errlen);
         }

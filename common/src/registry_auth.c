@@ -54,7 +54,8 @@ void pf__reg_auth_clear(struct pf_registry *r)
     r->n_creds = 0;
 }
 
-char *pf__reg_auth_cached(struct pf_registry *r, const char *host, const char *scope)
+char *pf__reg_auth_cached(struct pf_registry *r, const char *host, const char *scope,
+                          bool *ret_cred)
 {
     long long now = pf__reg_now_ms();
     char *h = NULL;
@@ -73,6 +74,7 @@ char *pf__reg_auth_cached(struct pf_registry *r, const char *host, const char *s
         if (strcmp(t->host, host) == 0 &&
             (t->scope[0] == '\0' || strcmp(t->scope, scope ? scope : "") == 0)) {
             h = pf_strdup(t->header);
+            *ret_cred = t->cred;
             break;
         }
         i++;
@@ -81,11 +83,12 @@ char *pf__reg_auth_cached(struct pf_registry *r, const char *host, const char *s
     return h;
 }
 
-/* Stores (host, scope) → header; steals `header` (wiped and freed on failure too). */
+/* Stores (host, scope) → header; steals `header` (wiped and freed on failure too). `cred`: the
+ * header was obtained with configured credentials. */
 static int token_store(struct pf_registry *r, const char *host, const char *scope, char *header,
-                       long long expires_ms)
+                       long long expires_ms, bool cred)
 {
-    struct reg_token t = {pf_strdup(host), pf_strdup(scope ? scope : ""), header, expires_ms};
+    struct reg_token t = {pf_strdup(host), pf_strdup(scope ? scope : ""), header, expires_ms, cred};
     struct reg_token *nt;
     size_t i;
 
@@ -298,14 +301,18 @@ static int bearer(struct pf_registry *r, const struct reg_req *q,
     if (rc < 0)
         goto out;
     t.what = what;
+    t.registry = q->registry ? q->registry : q->host;
     t.out = &body;
     t.follow = true;
+    /* With a username or an identity token the token service judges our credentials: its 401
+     * or 403 is a refusal of them, not a request to log in. */
+    t.cred_offered = cred.username != NULL || cred.identity_token != NULL;
     rc = pf__reg_do(r, &t, errbuf, errlen);
     if (rc < 0)
         goto out;
     if (t.status != 200) {
         rc = pf__reg_http_error(&t, errbuf, errlen);
-        if (rc != -EBUSY && rc != -EIO)
+        if (rc != -EBUSY && rc != -EIO && rc != -EKEYREJECTED)
             rc = -EACCES;
         goto out;
     }
@@ -315,7 +322,8 @@ static int bearer(struct pf_registry *r, const struct reg_req *q,
     if (rc < 0)
         goto out;
     rc = token_store(r, q->host, q->scope, header,
-                     pf__reg_now_ms() + (ttl > 2 * TOKEN_MARGIN_MS ? ttl - TOKEN_MARGIN_MS : ttl));
+                     pf__reg_now_ms() + (ttl > 2 * TOKEN_MARGIN_MS ? ttl - TOKEN_MARGIN_MS : ttl),
+                     t.cred_offered);
     pf_log(LOG_DEBUG, "obtained a token for '%s' (%s), valid %lld s", q->host,
            q->scope ? q->scope : "no scope", ttl / 1000);
 out:
@@ -360,7 +368,7 @@ int pf__reg_authenticate(struct pf_registry *r, const struct reg_req *q, char *e
     if (rc < 0)
         goto out;
     header = basic_header(&cred);
-    rc = header ? token_store(r, q->host, NULL, header, 0) : -ENOMEM;
+    rc = header ? token_store(r, q->host, NULL, header, 0, true) : -ENOMEM;
 out:
     pf_cred_release(&cred);
     pf__auth_challenge_release(&ch);

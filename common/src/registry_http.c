@@ -345,7 +345,7 @@ static bool status_retryable(long s)
 
 /* Performs one HTTP exchange. Returns 0 (q->status set) or a negative errno (message set). */
 static int attempt(struct pf_registry *r, struct pf_http *h, struct reg_req *q, const char *auth,
-                   char *errbuf, size_t errlen)
+                   bool fresh, char *errbuf, size_t errlen)
 {
     const char **hdrs = pf_calloc(q->n_headers + 2, sizeof(*hdrs));
     struct pf_http_request hq = {
@@ -358,6 +358,7 @@ static int attempt(struct pf_registry *r, struct pf_http *h, struct reg_req *q, 
         .connect_timeout_ms = r->connect_timeout_ms,
         .timeout_ms = r->request_timeout_ms,
         .debug = r->debug,
+        .fresh_connection = fresh,
         .body_len = q->body_len,
         .read = on_read,
         .write = on_write,
@@ -384,6 +385,7 @@ static int attempt(struct pf_registry *r, struct pf_http *h, struct reg_req *q, 
         hdrs[n++] = auth;
     hq.n_headers = n;
     rc = pf_http_perform(h, &hq, &res, herr, sizeof(herr));
+    q->not_http = res.not_http;
     if (rc < 0) {
         if (q->cb_error) {
             rc = q->cb_error;
@@ -462,6 +464,7 @@ int pf__reg_do(struct pf_registry *r, struct reg_req *q, char *errbuf, size_t er
 {
     char *origin = NULL, *auth = NULL;
     bool auth_ok = true, challenged = q->auth_fixed != NULL || q->host == NULL;
+    bool fresh = false, fresh_tried = false;
     int tries = 0, redirects = 0, rc;
     struct pf_http *h;
 
@@ -480,16 +483,35 @@ int pf__reg_do(struct pf_registry *r, struct reg_req *q, char *errbuf, size_t er
         return -ENOMEM;
     }
     for (;;) {
-        if (auth_ok)
-            auth = q->auth_fixed ? pf_strdup(q->auth_fixed)
-                                 : pf__reg_auth_cached(r, q->host, q->scope);
-        rc = attempt(r, h, q, auth_ok ? auth : NULL, errbuf, errlen);
+        if (auth_ok && q->auth_fixed) {
+            auth = pf_strdup(q->auth_fixed);
+        } else if (auth_ok) {
+            bool cred = false;
+            auth = pf__reg_auth_cached(r, q->host, q->scope, &cred);
+            q->cred_offered = auth && cred;
+        } else {
+            q->cred_offered = false; /* another origin: nothing of ours was sent */
+        }
+        rc = attempt(r, h, q, auth_ok ? auth : NULL, fresh, errbuf, errlen);
+        fresh = false;
         if (auth) {
             memset(auth, 0, strlen(auth));
             auth = pf_free(auth);
         }
         if (rc < 0) {
             bool restartable = q->delivered == 0 || q->out || q->reset;
+            /* A reply that is not HTTP at all ("Received HTTP/0.9") on a connection kept from
+             * an earlier exchange is most likely that exchange's stale bytes: once, and outside
+             * the retry budget, try again on a new connection. */
+            if (q->not_http && q->retry && !fresh_tried && restartable && rc != q->cb_error) {
+                fresh = fresh_tried = true;
+                pf_log(LOG_DEBUG, "%s: reply was not HTTP; retrying on a fresh connection",
+                       q->what);
+                rc = reset_sink(q);
+                if (rc < 0)
+                    break;
+                continue;
+            }
             if (rc != q->cb_error && errno_retryable(rc) && q->retry && restartable &&
                 tries < r->max_retries) {
                 long d = backoff_ms(tries++, q);
@@ -577,6 +599,13 @@ int pf__reg_http_error(const struct reg_req *q, char *errbuf, size_t errlen)
 
     if (pf__registry_error_parse(q->err.p, q->err.len, detail, sizeof(detail)) == 0)
         (void)snprintf(detail, sizeof(detail), "%s", reason_phrase(s));
+    if ((s == 401 || s == 403) && q->cred_offered) {
+        (void)snprintf(errbuf, errlen,
+                       "%s: authentication failed: registry '%s' refused access with the "
+                       "configured credentials: %ld %s",
+                       q->what, q->registry ? q->registry : "?", s, detail);
+        return -EKEYREJECTED;
+    }
     (void)snprintf(errbuf, errlen, "%s: %ld %s", q->what, s, detail);
     if (s == 401 || s == 403)
         return -EACCES;

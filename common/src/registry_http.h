@@ -27,6 +27,7 @@ struct reg_token {
     char *scope;          /* "" for Basic, valid for every scope */
     char *header;         /* "Authorization: Bearer ..." / "Authorization: Basic ..." */
     long long expires_ms; /* monotonic; 0 = never */
+    bool cred;            /* obtained with configured credentials (not anonymously) */
 };
 
 struct reg_cred {
@@ -69,6 +70,9 @@ struct reg_req {
     char *auth_fixed; /* send this Authorization line, no challenge handling (token fetch) */
     bool follow;      /* follow redirects */
     bool retry;       /* may be repeated on transient failures */
+    /* The Authorization sent came from configured credentials: a 401/403 then means they were
+     * refused (-EKEYREJECTED), not that the resource wants a login (-EACCES). */
+    bool cred_offered;
 
     /* Request body: `body` (memory) or `body_fd`, from body_off for body_len bytes. */
     bool has_body;
@@ -96,6 +100,7 @@ struct reg_req {
     struct pf_buf err;        /* non-2xx body, bounded */
     uint64_t delivered;
     int cb_error;
+    bool not_http; /* the last exchange's reply was not HTTP (stale bytes on a reused connection) */
 };
 
 /* Initialises `q` for `method` on `url` (copied). Returns 0 or -ENOMEM. */
@@ -108,13 +113,16 @@ void pf__reg_req_release(struct reg_req *q);
  * for transport failures with the reason in errbuf.
  */
 int pf__reg_do(struct pf_registry *r, struct reg_req *q, char *errbuf, size_t errlen);
-/* Formats "<what>: <status> <CODE: message>" and returns the errno for q->status. */
+/* Formats "<what>: <status> <CODE: message>" and returns the errno for q->status: for 401 and
+ * 403, -EKEYREJECTED ("authentication failed ...") when q->cred_offered, else -EACCES. */
 int pf__reg_http_error(const struct reg_req *q, char *errbuf, size_t errlen);
 /* "http" or "https" for host[:port]. */
 const char *pf__reg_scheme(const struct pf_registry *r, const char *host);
 
-/* registry_auth.c: returns a new "Authorization: ..." line for (host, scope), or NULL. */
-char *pf__reg_auth_cached(struct pf_registry *r, const char *host, const char *scope);
+/* registry_auth.c: returns a new "Authorization: ..." line for (host, scope), or NULL;
+ * *ret_cred says whether it was obtained with configured credentials. */
+char *pf__reg_auth_cached(struct pf_registry *r, const char *host, const char *scope,
+                          bool *ret_cred);
 /* Handles a 401's challenge for `q`: fetches a token or sets up Basic. 0 or negative errno. */
 int pf__reg_authenticate(struct pf_registry *r, const struct reg_req *q, char *errbuf,
                          size_t errlen);

@@ -144,13 +144,18 @@ static int plan_image(const struct pf_config *cfg, const struct pf_image_spec *i
     r = catalog->list_tags(catalog->userdata, &source, &available, err, sizeof(err));
     if (r == -ENOMEM)
         goto out;
-    if (r < 0 && img->tags.strategy != PF_STRATEGY_LIST) {
+    /* Credentials that were offered and refused (-EKEYREJECTED) fail the entry whatever the
+     * strategy: the pulls would be refused too, and a warning would let a mistyped password
+     * pass as exit 0. */
+    if (r < 0 && (img->tags.strategy != PF_STRATEGY_LIST || r == -EKEYREJECTED)) {
         r = add_failure(plan, img->name, repo_str, "cannot list tags: %s", err);
         goto out;
     }
     if (r < 0) {
         /* A list names its tags; without the repository's tag list we cannot confirm they
-         * exist, so the jobs go ahead and fail on their own if a tag is missing. */
+         * exist, so the jobs go ahead and fail on their own if a tag is missing. Some
+         * registries refuse anonymous tag listing yet serve anonymous pulls, so an anonymous
+         * 401 (-EACCES) stays a warning. */
         r = pf_strv_pushf(&plan->warnings,
                           "image '%s': cannot list tags of '%s' (%s); using the list as written",
                           img->name, repo_str, err);

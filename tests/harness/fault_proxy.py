@@ -9,8 +9,9 @@ one with hits left fires. Rule syntax, fields separated by ':' (the path regex m
     [METHOD=GET][:path~REGEX]:ACTION[:retry-after=S][:count=N][:after=N][:delay=S]
 
 ACTION is an HTTP status (e.g. 429, 503: answered by the proxy with a registry-style JSON error),
-`drop` (read the request, then close the connection without a response) or `delay` (sleep
-`delay` seconds, then pass through). `count` is how many times the rule fires (default 1;
+`drop` (read the request, then close the connection without a response), `delay` (sleep
+`delay` seconds, then pass through), `garbage` (a reply that is not HTTP) or `bigmanifest` (a
+5 MiB manifest); the last two are described with their functions below. `count` is how many times the rule fires (default 1;
 `count=inf` for always), `after` lets that many matching requests pass first. REGEX is searched in
 the request target (path and query). Examples:
 
@@ -71,7 +72,7 @@ class Rule:
                 self.after = int(field[6:])
             elif field.startswith("delay="):
                 self.delay = float(field[6:])
-            elif field in ("drop", "delay"):
+            elif field in ("drop", "delay") or field in EXTRA_ACTIONS:
                 self.action = field
             elif field.isdigit() and 100 <= int(field) <= 599:
                 self.action = int(field)
@@ -199,6 +200,9 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        if rule is not None and rule.action in EXTRA_ACTIONS:
+            EXTRA_ACTIONS[rule.action](self, seq)
+            return
         if rule is not None and rule.delay:
             time.sleep(rule.delay)
             prefix = f"delay {rule.delay:g} "
@@ -305,6 +309,49 @@ class Handler(BaseHTTPRequestHandler):
         self.send_simple(200, {"name": doc.get("name"), "tags": page}, headers)
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+
+
+# --- registry-client faults (k2): replies that are not HTTP, oversized manifests ------------
+#
+# `garbage`: answers with bytes that are not an HTTP response (what a client reads when stale
+# bytes of an earlier exchange sit on a reused connection; curl says "Received HTTP/0.9 when
+# not allowed"), then closes the connection.
+# `bigmanifest`: answers 200 with a syntactically valid OCI image manifest of 5 MiB (padded
+# with an annotation), over the 4 MiB the distribution spec allows.
+
+BIG_MANIFEST_BYTES = 5 << 20
+
+
+def fault_garbage(handler, seq):
+    handler.server.log(seq, handler.command, handler.path, "garbage")
+    handler.close_connection = True
+    try:
+        handler.wfile.write(b"stale bytes that are not an HTTP response\r\n\r\n")
+        handler.wfile.flush()
+        handler.connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def fault_bigmanifest(handler, seq):
+    digest = "sha256:" + "0" * 64
+    doc = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                      "digest": digest, "size": 2},
+           "layers": [], "annotations": {"pad": ""}}
+    base = len(json.dumps(doc).encode())
+    doc["annotations"]["pad"] = "x" * (BIG_MANIFEST_BYTES - base)
+    data = json.dumps(doc).encode()
+    handler.server.log(seq, handler.command, handler.path, f"bigmanifest {len(data)}")
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(data)
+
+
+EXTRA_ACTIONS = {"garbage": fault_garbage, "bigmanifest": fault_bigmanifest}
 
 
 def main():

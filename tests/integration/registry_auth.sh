@@ -116,6 +116,59 @@ EOF
     DOCKER_CONFIG=$T/none-$n pf_run 1 "$T/$n-none.out" "$T/$n-none.err" \
         "$PF" plan --config "$T/$n.yaml" --json
     auth_error "$mode plan, no credentials" "$T/$n-none.err"
+
+    check_list_strategy "$n" "$addr" "$pass" "$mode"
+}
+
+# refused WHAT FILE ADDR: FILE says authentication failed and names the registry.
+refused() {
+    local line
+    line=$(grep -vE '^[0-9TZ:.-]+ debug ' "$2" | grep -F "authentication failed" | grep -F "'$3'" |
+        head -n 1 || true)
+    if [ -z "$line" ]; then
+        printf "FAIL: %s: no 'authentication failed' naming registry '%s':\n" "$1" "$3" >&2
+        sed 's/^/  | /' "$2" >&2
+        exit 1
+    fi
+    pf_ok "$1: $line"
+}
+
+# check_list_strategy NAME ADDR PASS MODE: a `list` strategy does not need the tag list, so a
+# refused listing used to be a warning and exit 0. Credentials that were offered and refused are
+# an error for the image (plan and patch: exit 1, row Error); with no credentials configured the
+# anonymous 401 stays a warning (registries may refuse anonymous listing yet serve pulls).
+check_list_strategy() {
+    local n=$1 addr=$2 pass=$3 mode=$4
+    cat >"$T/$n-list.yaml" <<EOF
+apiVersion: copa.sh/v1alpha1
+kind: PatchConfig
+images:
+  - name: app
+    image: "$addr/secure/app"
+    tags:
+      strategy: list
+      list: ["1.0.0"]
+EOF
+    pf_say "$mode: list strategy, wrong password: plan and patch fail, row Error"
+    DOCKER_CONFIG=$T/bad-$n PATCHFLEET_LOG_LEVEL=debug \
+        pf_run 1 "$T/$n-lbad.out" "$T/$n-lbad.err" "$PF" plan --config "$T/$n-list.yaml" --json
+    pf_assert_eq "$mode plan list, wrong password: no jobs" "" "$(cat "$T/$n-lbad.out")"
+    refused "$mode plan list, wrong password" "$T/$n-lbad.err" "$addr"
+    no_secret "$mode plan list, wrong password" "wrong-$pass-x" "$T/$n-lbad.out" "$T/$n-lbad.err"
+    DOCKER_CONFIG=$T/bad-$n pf_run 1 "$T/$n-pbad.out" "$T/$n-pbad.err" \
+        "$PF" patch --config "$T/$n-list.yaml" --dry-run --work-dir "$T/$n-pwork"
+    pf_assert_eq "$mode patch list, wrong password: row Error" Error \
+        "$(awk '$1 == "app" { print $2 }' "$T/$n-pbad.out")"
+    cat "$T/$n-pbad.out" "$T/$n-pbad.err" >"$T/$n-pbad.all"
+    refused "$mode patch list, wrong password" "$T/$n-pbad.all" "$addr"
+    no_secret "$mode patch list, wrong password" "wrong-$pass-x" "$T/$n-pbad.out" "$T/$n-pbad.err"
+
+    pf_say "$mode: list strategy, no credentials: a warning, the job goes ahead (exit 0)"
+    DOCKER_CONFIG=$T/none-$n pf_run 0 "$T/$n-lnone.out" "$T/$n-lnone.err" \
+        "$PF" plan --config "$T/$n-list.yaml" --json
+    pf_assert_eq "$mode plan list, no credentials: the listed tag is a job" \
+        "$addr/secure/app:1.0.0" "$(jq -r .source "$T/$n-lnone.out")"
+    pf_assert_contains "$mode plan list, no credentials: warning" "warning" "$T/$n-lnone.err"
 }
 
 check_registry B

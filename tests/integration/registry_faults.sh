@@ -107,4 +107,27 @@ pf_ok "copy budget: $attempts attempts; stderr: $(head -n 1 "$T/budgetcopy.err")
 code=$(curl -s -o /dev/null -w '%{http_code}' "$REG_A_URL/v2/faults/never/manifests/1.0.0")
 pf_assert_eq "copy budget: the destination tag was not created" 404 "$code"
 
+pf_say "a reply that is not HTTP (stale bytes, curl's 'HTTP/0.9') on manifest GET: retried fresh"
+reset 'method=GET:path~/manifests/:garbage:count=1'
+pf_run 0 "$T/garbage.out" "$T/garbage.err" "$PF" copy "$P/faults/app:1.1.0" \
+    "$P/faults/copygarbage:1.1.0"
+pf_assert_eq "garbage: the fault was served once" 1 "$(hits 'manifests/.* garbage$')"
+pf_assert_eq "garbage: destination digest equals source digest" \
+    "$(pf_manifest_digest "$REG_A_URL" faults/app 1.1.0)" \
+    "$(pf_manifest_digest "$REG_A_URL" faults/copygarbage 1.1.0)"
+reset 'method=GET:path~/manifests/:garbage:count=inf'
+pf_run 1 "$T/garbage2.out" "$T/garbage2.err" "$PF" copy "$P/faults/app:1.1.0" \
+    "$P/faults/never:1.1.0"
+attempts=$(hits 'manifests/.* garbage$')
+pf_assert_eq "garbage always: one retry on a fresh connection, then an error" 2 "$attempts"
+pf_assert_contains "garbage always: stderr names the manifest" "faults/app" "$T/garbage2.err"
+
+pf_say "a 5 MiB manifest: refused naming the 4 MiB limit and the size"
+reset 'method=GET:path~/manifests/1.1.0:bigmanifest:count=inf'
+pf_run 1 "$T/big.out" "$T/big.err" "$PF" copy "$P/faults/app:1.1.0" "$P/faults/never:1.1.0"
+pf_assert_contains "big manifest: stderr names the limit" "over the limit of 4194304 bytes (4 MiB)" \
+    "$T/big.err"
+pf_assert_contains "big manifest: stderr names the size" "$((5 << 20)) bytes" "$T/big.err"
+pf_assert_not_contains "big manifest: not called 'not a manifest'" "not a manifest" "$T/big.err"
+
 pf_say "registry_faults: all checks passed"

@@ -359,14 +359,60 @@ static void layout_writer(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Issue 14 item 2: a size is checked like a digest, and the error names the descriptor. */
+static void descriptor_size_check(void **state)
+{
+    struct pf_descriptor d = {0};
+    char err[512] = "";
+
+    (void)state;
+    d.media_type = (char *)(uintptr_t)PF_MT_OCI_LAYER_GZIP;
+    d.digest = (char *)(uintptr_t)D2;
+    d.size = 32;
+    assert_int_equal(pf_descriptor_check_size(&d, 32, err, sizeof(err)), 0);
+    assert_int_equal(pf_descriptor_check_size(&d, 33, err, sizeof(err)), -EBADMSG);
+    assert_non_null(strstr(err, PF_MT_OCI_LAYER_GZIP " " D2));
+    assert_non_null(strstr(err, "declares size 32 but the content is 33 bytes"));
+    d.size = -1;
+    assert_int_equal(pf_descriptor_check_size(&d, 0, err, sizeof(err)), -EBADMSG);
+}
+
+/* Issue 14 item 9: an oversized document names the limit and its size. */
+static void oversized_document_named(void **state)
+{
+    size_t len = (size_t)5 << 20;
+    char *big = malloc(len), err[256] = "";
+    struct pf_manifest m;
+    struct pf_index ix;
+
+    (void)state;
+    assert_non_null(big);
+    memset(big, ' ', len);
+    big[0] = '{';
+    big[len - 1] = '}';
+    assert_int_equal(pf_manifest_parse(big, len, &m, err, sizeof(err)), -E2BIG);
+    assert_non_null(strstr(err, "5242880 bytes"));
+    assert_non_null(strstr(err, "limit of 4194304 bytes (4 MiB)"));
+    err[0] = '\0';
+    assert_int_equal(pf_index_parse(big, len, &ix, err, sizeof(err)), -E2BIG);
+    assert_non_null(strstr(err, "5242880 bytes"));
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(detect_media_types),  cmocka_unit_test(schema1_refused),
-        cmocka_unit_test(manifest_round_trip), cmocka_unit_test(manifest_rejects),
-        cmocka_unit_test(index_round_trip),    cmocka_unit_test(config_round_trip),
-        cmocka_unit_test(platforms),           cmocka_unit_test(digests),
+        cmocka_unit_test(detect_media_types),
+        cmocka_unit_test(schema1_refused),
+        cmocka_unit_test(manifest_round_trip),
+        cmocka_unit_test(manifest_rejects),
+        cmocka_unit_test(index_round_trip),
+        cmocka_unit_test(config_round_trip),
+        cmocka_unit_test(platforms),
+        cmocka_unit_test(digests),
         cmocka_unit_test(layout_writer),
+        cmocka_unit_test(descriptor_size_check),
+        cmocka_unit_test(oversized_document_named),
     };
 
     return cmocka_run_group_tests_name("oci", tests, NULL, NULL);

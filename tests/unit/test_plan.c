@@ -14,16 +14,20 @@ struct fake_repo {
     const char *tags;    /* space-separated */
     const char *created; /* space-separated unix times, parallel to tags; NULL = unknown */
     bool fail;           /* listing fails */
+    int err;             /* listing fails with this errno (an authentication answer) */
 };
 
 static const struct fake_repo fake_repos[] = {
-    {"reg.test:5000/nginx", "1.25.0 1.25.1 1.25.2 1.25.3 1.24.0 latest 1.25.3-alpine", NULL, false},
-    {"reg.test:5000/alpine", "3.18.0 3.19.1 latest", NULL, false},
-    {"reg.test:5000/ubuntu", "20.04 22.04", NULL, false},
-    {"reg.test:5000/team-a/redis", "7.2", NULL, false},
-    {"reg.test:5000/team-b/redis", "7.2", NULL, false},
-    {"reg.test:5000/app", "main stable dev", "300 100 200", false},
-    {"reg.test:5000/down", "", NULL, true},
+    {"reg.test:5000/nginx", "1.25.0 1.25.1 1.25.2 1.25.3 1.24.0 latest 1.25.3-alpine", NULL, false,
+     0},
+    {"reg.test:5000/alpine", "3.18.0 3.19.1 latest", NULL, false, 0},
+    {"reg.test:5000/ubuntu", "20.04 22.04", NULL, false, 0},
+    {"reg.test:5000/team-a/redis", "7.2", NULL, false, 0},
+    {"reg.test:5000/team-b/redis", "7.2", NULL, false, 0},
+    {"reg.test:5000/app", "main stable dev", "300 100 200", false, 0},
+    {"reg.test:5000/down", "", NULL, true, 0},
+    {"reg.test:5000/private", "", NULL, false, -EACCES},       /* anonymous 401 */
+    {"reg.test:5000/badpass", "", NULL, false, -EKEYREJECTED}, /* credentials refused */
 };
 
 static const struct fake_repo *find_repo(const struct pf_ref *ref)
@@ -55,6 +59,11 @@ static int fake_list_tags(void *userdata, const struct pf_ref *repo, struct pf_s
     const struct fake_repo *f = find_repo(repo);
 
     (void)userdata;
+    if (f && f->err) {
+        snprintf(errbuf, errlen, "%s",
+                 f->err == -EACCES ? "401 authentication required" : "authentication failed: 401");
+        return f->err;
+    }
     if (!f || f->fail) {
         snprintf(errbuf, errlen, "503 Service Unavailable");
         return -EIO;
@@ -252,6 +261,37 @@ static void listing_failure_fails_pattern_not_list(void **state)
     pf_config_free(cfg);
 }
 
+/* Issue 14 item 4: credentials that were offered and refused fail a list entry too (its pulls
+ * would be refused); an anonymous 401 stays a warning, the jobs go ahead. */
+static void refused_credentials_fail_a_list(void **state)
+{
+    static const char yaml[] = "apiVersion: copa.sh/v1alpha1\n"
+                               "kind: PatchConfig\n"
+                               "images:\n"
+                               "  - name: bad\n"
+                               "    image: reg.test:5000/badpass\n"
+                               "    tags: {strategy: list, list: ['1.0']}\n"
+                               "  - name: anon\n"
+                               "    image: reg.test:5000/private\n"
+                               "    tags: {strategy: list, list: ['1.0']}\n";
+    static const char *const want[] = {
+        "anon reg.test:5000/private:1.0 reg.test:5000/private:1.0-patched",
+    };
+    struct pf_config *cfg = parse(yaml);
+    struct producer_plan plan = {0};
+
+    (void)state;
+    assert_int_equal(producer_plan_build(cfg, &catalog, &plan), 0);
+    assert_jobs(&plan, want, PF_ARRAY_SIZE(want));
+    assert_int_equal(plan.n_failures, 1);
+    assert_string_equal(plan.failures[0].name, "bad");
+    assert_non_null(strstr(plan.failures[0].reason, "authentication failed"));
+    assert_true(warnings_mention(&plan, "image 'anon': cannot list tags"));
+    assert_false(warnings_mention(&plan, "image 'bad'"));
+    producer_plan_release(&plan);
+    pf_config_free(cfg);
+}
+
 /* team-a/redis and team-b/redis both map to ghcr.io/myorg/redis: Copa lets them race. */
 static void colliding_targets_are_refused(void **state)
 {
@@ -339,6 +379,7 @@ int main(void)
         cmocka_unit_test(targets_default_registry_repository),
         cmocka_unit_test(missing_list_tag_is_a_warning),
         cmocka_unit_test(listing_failure_fails_pattern_not_list),
+        cmocka_unit_test(refused_credentials_fail_a_list),
         cmocka_unit_test(colliding_targets_are_refused),
         cmocka_unit_test(latest_over_non_versions_uses_creation_time),
         cmocka_unit_test(out_of_memory_everywhere),

@@ -126,10 +126,10 @@ static int check_existing(const char *path, const char *digest, char *errbuf, si
     return 0;
 }
 
-/* Makes `path` hold verified blob `digest`. Runs without the lock, as the only thread
- * working on this digest. */
+/* Makes `path` hold verified blob `digest`, downloading at most `max` bytes (0 = no bound).
+ * Runs without the lock, as the only thread working on this digest. */
 static int fill(struct worker_blob_cache *c, struct pf_registry *r, const struct pf_ref *repo,
-                const char *digest, const char *path, char *errbuf, size_t errlen)
+                const char *digest, uint64_t max, const char *path, char *errbuf, size_t errlen)
 {
     struct stat st;
     int rc = check_existing(path, digest, errbuf, errlen);
@@ -141,7 +141,7 @@ static int fill(struct worker_blob_cache *c, struct pf_registry *r, const struct
     }
     if (!r || !repo)
         return pf_set_error(errbuf, errlen, -ENOENT, "blob %s is not cached", digest);
-    rc = pf_registry_get_blob_to_file(r, repo, digest, path, NULL, errbuf, errlen);
+    rc = pf_registry_get_blob_to_file_max(r, repo, digest, max, path, NULL, errbuf, errlen);
     if (rc == 0) {
         atomic_fetch_add(&c->misses, 1);
         if (stat(path, &st) == 0)
@@ -172,6 +172,13 @@ int worker_blob_cache_get(struct worker_blob_cache *c, struct pf_registry *r,
                           const struct pf_ref *repo, const char *digest, char **ret_path,
                           char *errbuf, size_t errlen)
 {
+    return worker_blob_cache_get_max(c, r, repo, digest, 0, ret_path, errbuf, errlen);
+}
+
+int worker_blob_cache_get_max(struct worker_blob_cache *c, struct pf_registry *r,
+                              const struct pf_ref *repo, const char *digest, uint64_t max,
+                              char **ret_path, char *errbuf, size_t errlen)
+{
     struct stat st;
     char *path;
     int rc;
@@ -200,7 +207,7 @@ int worker_blob_cache_get(struct worker_blob_cache *c, struct pf_registry *r,
         return rc;
     }
 
-    rc = fill(c, r, repo, digest, path, errbuf, errlen);
+    rc = fill(c, r, repo, digest, max, path, errbuf, errlen);
 
     (void)pthread_mutex_lock(&c->mu);
     strv_remove(&c->inflight, digest);

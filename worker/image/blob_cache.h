@@ -39,6 +39,15 @@ int worker_blob_cache_get(struct worker_blob_cache *c, struct pf_registry *r,
                           const struct pf_ref *repo, const char *digest, char **ret_path,
                           char *errbuf, size_t errlen);
 
+/*
+ * worker_blob_cache_get() whose download stops with -EFBIG past `max` bytes (0 = no bound):
+ * the size the descriptor declares, so a lying one cannot make the cache read more. A file
+ * already cached is served whatever its size; the caller compares it with the descriptor.
+ */
+int worker_blob_cache_get_max(struct worker_blob_cache *c, struct pf_registry *r,
+                              const struct pf_ref *repo, const char *digest, uint64_t max,
+                              char **ret_path, char *errbuf, size_t errlen);
+
 /* The path blob `digest` has (or would have) in the cache, as a new string; NULL on OOM or
  * for an invalid digest. Nothing is checked or downloaded. */
 char *worker_blob_cache_path(const struct worker_blob_cache *c, const char *digest);

@@ -288,6 +288,11 @@ static int single_config(struct run *run, char **ret, size_t *ret_len)
         return pf_set_error(run->err, sizeof(run->err), r, "manifest %s: %s", run->top.digest, why);
     r = pf_registry_get_blob_mem(run->o->registry, &run->src, mf.config.digest, PF_CONFIG_MAX, ret,
                                  ret_len, run->err, sizeof(run->err));
+    if (r == 0) {
+        r = pf_descriptor_check_size(&mf.config, *ret_len, run->err, sizeof(run->err));
+        if (r < 0)
+            *ret = pf_free(*ret);
+    }
     pf_manifest_release(&mf);
     return r;
 }
@@ -390,6 +395,41 @@ static bool readable_layer(const struct pf_descriptor *d)
     return strncmp(mt, oci, sizeof(oci) - 1) == 0 || strncmp(mt, docker, sizeof(docker) - 1) == 0;
 }
 
+/* The verified cache file of blob `d` in *ret_path (new string), after checking that its size
+ * is the one `d` declares: the digest proves the bytes, not the size written in the manifest
+ * we copy it from. */
+static int cached_blob(struct run *run, const struct pf_descriptor *d, char **ret_path)
+{
+    struct stat st;
+    char *path = NULL;
+    int r;
+
+    if (d->size < 0) { /* refused by the parser; checked again, as this is our only guard */
+        (void)pf_descriptor_check_size(d, 0, run->err, sizeof(run->err));
+        return -EBADMSG;
+    }
+    r = worker_blob_cache_get_max(run->o->blobs, run->o->registry, &run->src, d->digest,
+                                  (uint64_t)d->size, &path, run->err, sizeof(run->err));
+    if (r == -EFBIG)
+        return pf_set_error(run->err, sizeof(run->err), -EBADMSG,
+                            "descriptor %s %s declares size %lld but the content is larger "
+                            "(download stopped past it)",
+                            d->media_type, d->digest, (long long)d->size);
+    if (r < 0)
+        return r;
+    if (stat(path, &st) < 0)
+        r = pf_set_error(run->err, sizeof(run->err), -errno, "cannot stat '%s': %s", path,
+                         strerror(errno));
+    else
+        r = pf_descriptor_check_size(d, (uint64_t)st.st_size, run->err, sizeof(run->err));
+    if (r < 0) {
+        pf_free(path);
+        return r;
+    }
+    *ret_path = path;
+    return 0;
+}
+
 static int apply_layers(struct run *run, struct plat *p, struct worker_layer_view *view)
 {
     char why[512], *path = NULL;
@@ -405,8 +445,7 @@ static int apply_layers(struct run *run, struct plat *p, struct worker_layer_vie
             return pf_set_error(run->err, sizeof(run->err), -ENOTSUP,
                                 "layer %s has an unsupported media type '%s'", d->digest,
                                 d->media_type);
-        r = worker_blob_cache_get(run->o->blobs, run->o->registry, &run->src, d->digest, &path,
-                                  run->err, sizeof(run->err));
+        r = cached_blob(run, d, &path);
         if (r < 0)
             break;
         fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -527,15 +566,21 @@ static int load_platform(struct run *run, struct plat *p)
         if (p->own.kind != PF_MANIFEST_IMAGE)
             return pf_set_error(run->err, sizeof(run->err), -EINVAL,
                                 "index entry %s is not an image manifest", p->entry->digest);
+        r = pf_descriptor_check_size(p->entry, p->own.len, run->err, sizeof(run->err));
+        if (r < 0)
+            return r;
     }
     m = src_of(run, p);
     r = pf_manifest_parse(m->data, m->len, &p->mf, why, sizeof(why));
     if (r < 0)
         return pf_set_error(run->err, sizeof(run->err), r, "manifest %s: %s", m->digest, why);
     if (p->config)
-        return 0;
-    return pf_registry_get_blob_mem(run->o->registry, &run->src, p->mf.config.digest, PF_CONFIG_MAX,
-                                    &p->config, &p->config_len, run->err, sizeof(run->err));
+        return 0; /* the single-manifest case, checked in single_config() */
+    r = pf_registry_get_blob_mem(run->o->registry, &run->src, p->mf.config.digest, PF_CONFIG_MAX,
+                                 &p->config, &p->config_len, run->err, sizeof(run->err));
+    if (r == 0)
+        r = pf_descriptor_check_size(&p->mf.config, p->config_len, run->err, sizeof(run->err));
+    return r;
 }
 
 /* The plan cache key of platform `p` (see worker_plan_cache_key()), or NULL (no memory). */
@@ -799,8 +844,7 @@ static int push_platform(struct run *run, struct plat *p)
 
         r = check_cancelled(run, "pushing the layers");
         if (r == 0)
-            r = worker_blob_cache_get(run->o->blobs, run->o->registry, &run->src, d->digest, &path,
-                                      run->err, sizeof(run->err));
+            r = cached_blob(run, d, &path);
         if (r == 0)
             r = push_blob(run, d->digest, NULL, (uint64_t)d->size, path, true);
         path = pf_free(path);
@@ -951,9 +995,33 @@ static bool unchanged(struct run *run, const struct top_doc *top)
     return strcmp(digest, top->digest) == 0;
 }
 
+/* The index we push keeps the preserved entries' descriptors as the source wrote them: each
+ * one's size is checked against what the source registry serves (HEAD), read or not. */
+static int check_preserved_sizes(struct run *run)
+{
+    char digest[PF_DIGEST_BUFSZ];
+    uint64_t size;
+    int r;
+
+    for (size_t i = 0; run->is_index && i < run->ix.n_manifests; i++) {
+        const struct pf_descriptor *d = &run->ix.manifests[i];
+
+        if (!preserved(run, d))
+            continue;
+        size = 0;
+        r = pf_registry_head_manifest(run->o->registry, &run->src, d->digest, digest, NULL, &size,
+                                      run->err, sizeof(run->err));
+        if (r == 0 && size != PF_REGISTRY_SIZE_UNKNOWN)
+            r = pf_descriptor_check_size(d, size, run->err, sizeof(run->err));
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 static int publish_registry(struct run *run, const struct top_doc *top)
 {
-    int r = 0;
+    int r = check_preserved_sizes(run);
 
     for (size_t i = 0; r == 0 && i < run->n_plats; i++)
         if (run->plats[i].patched)
@@ -974,14 +1042,14 @@ static int publish_registry(struct run *run, const struct top_doc *top)
     return r;
 }
 
-/* Copies the cached blob `digest` into the layout. */
-static int oci_put_cached(struct run *run, const char *digest)
+/* Copies the cached blob `d` into the layout. */
+static int oci_put_cached(struct run *run, const struct pf_descriptor *d)
 {
+    const char *digest = d->digest;
     char *path = NULL;
     int fd, r;
 
-    r = worker_blob_cache_get(run->o->blobs, run->o->registry, &run->src, digest, &path, run->err,
-                              sizeof(run->err));
+    r = cached_blob(run, d, &path);
     if (r < 0)
         return r;
     fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1003,7 +1071,7 @@ static int oci_put_platform(struct run *run, const struct plat *p)
     int fd, r = 0;
 
     for (size_t i = 0; r == 0 && i < p->mf.n_layers; i++)
-        r = oci_put_cached(run, p->mf.layers[i].digest);
+        r = oci_put_cached(run, &p->mf.layers[i]);
     if (r < 0)
         return r;
     fd = open(p->layer_path, O_RDONLY | O_CLOEXEC);
@@ -1040,14 +1108,17 @@ static int oci_put_preserved(struct run *run, const struct pf_descriptor *d)
                          d->digest);
         goto out;
     }
+    r = pf_descriptor_check_size(d, m.len, run->err, sizeof(run->err));
+    if (r < 0)
+        goto out;
     r = pf_manifest_parse(m.data, m.len, &mf, why, sizeof(why));
     if (r < 0) {
         (void)pf_set_error(run->err, sizeof(run->err), r, "manifest %s: %s", d->digest, why);
         goto out;
     }
-    r = oci_put_cached(run, mf.config.digest);
+    r = oci_put_cached(run, &mf.config);
     for (size_t i = 0; r == 0 && i < mf.n_layers; i++)
-        r = mf.layers[i].urls.n ? 0 : oci_put_cached(run, mf.layers[i].digest);
+        r = mf.layers[i].urls.n ? 0 : oci_put_cached(run, &mf.layers[i]);
     pf_manifest_release(&mf);
     if (r == 0)
         r = pf_oci_layout_put_blob(run->o->oci_dir, d->digest, m.data, m.len, NULL, run->err,

@@ -121,6 +121,14 @@ bool pf_oci_media_type_is_index(const char *mt);
 void pf_descriptor_release(struct pf_descriptor *d);
 /* Deep copy into *ret. Returns 0 or -ENOMEM. */
 int pf_descriptor_copy(const struct pf_descriptor *src, struct pf_descriptor *ret);
+/*
+ * Checks that `actual` (the bytes read, or the size a registry reports for a blob it holds)
+ * equals the size `d` declares. A digest proves the bytes but not the declared size, and a
+ * wrong size copied into a pushed manifest makes an image other tools cannot unpack. Returns 0,
+ * or -EBADMSG with the descriptor named (media type, digest, declared and actual) in errbuf.
+ */
+int pf_descriptor_check_size(const struct pf_descriptor *d, uint64_t actual, char *errbuf,
+                             size_t errlen);
 /* Borrowed value of annotation `key`, or NULL. */
 const char *pf_descriptor_annotation(const struct pf_descriptor *d, const char *key);
 /* Sets (replaces) annotation `key`. Returns 0 or -ENOMEM. */

@@ -58,6 +58,9 @@ struct pf_registry *pf_registry_free(struct pf_registry *r);
 int pf_registry_list_tags(struct pf_registry *r, const struct pf_ref *repo, struct pf_strv *ret,
                           char *errbuf, size_t errlen);
 
+/* The size a HEAD reports when the registry sent no Content-Length. */
+#define PF_REGISTRY_SIZE_UNKNOWN UINT64_MAX
+
 struct pf_raw_manifest {
     char *data; /* the exact bytes served (NUL-terminated for convenience) */
     size_t len;
@@ -79,8 +82,8 @@ int pf_registry_get_manifest(struct pf_registry *r, const struct pf_ref *ref, co
                              struct pf_raw_manifest *ret, char *errbuf, size_t errlen);
 
 /*
- * HEAD of a manifest: its digest (Docker-Content-Digest), media type and size, without the
- * body. *ret_media_type gets a new string or NULL (may pass NULL). Returns 0 or a negative
+ * HEAD of a manifest: its digest (Docker-Content-Digest), media type and size (the
+ * Content-Length, or PF_REGISTRY_SIZE_UNKNOWN), without the body. *ret_media_type gets a new string or NULL (may pass NULL). Returns 0 or a negative
  * errno; -EPROTO when the registry sends no usable digest header.
  */
 int pf_registry_head_manifest(struct pf_registry *r, const struct pf_ref *ref,
@@ -122,13 +125,23 @@ int pf_registry_get_blob_to_file(struct pf_registry *r, const struct pf_ref *ref
                                  char *errbuf, size_t errlen);
 
 /*
+ * pf_registry_get_blob_to_file() bounded by `max` bytes (0 = no bound), the size a descriptor
+ * declares: a blob growing past it stops the download at once with -EFBIG (message in errbuf),
+ * rather than after reading whatever a lying descriptor's blob holds.
+ */
+int pf_registry_get_blob_to_file_max(struct pf_registry *r, const struct pf_ref *ref,
+                                     const char *digest, uint64_t max, const char *path,
+                                     uint64_t *ret_size, char *errbuf, size_t errlen);
+
+/*
  * Downloads a small blob (a config) into memory, at most `max` bytes, verified. Returns 0 and a
  * new NUL-terminated buffer in *ret / *ret_len, or a negative errno (-E2BIG past `max`).
  */
 int pf_registry_get_blob_mem(struct pf_registry *r, const struct pf_ref *ref, const char *digest,
                              size_t max, char **ret, size_t *ret_len, char *errbuf, size_t errlen);
 
-/* HEAD of a blob. Returns 1 (exists; size in *ret_size, may be NULL), 0 (absent) or < 0. */
+/* HEAD of a blob. Returns 1 (exists; size in *ret_size, may be NULL: the Content-Length, or
+ * PF_REGISTRY_SIZE_UNKNOWN), 0 (absent) or < 0. */
 int pf_registry_blob_exists(struct pf_registry *r, const struct pf_ref *ref, const char *digest,
                             uint64_t *ret_size, char *errbuf, size_t errlen);
 
