@@ -100,6 +100,13 @@ int pf_tag_decision_for_job(struct pf_registry *reg, struct pf_tag_lists *lists,
         pf_strv_clear(&own);
         return r;
     }
+    if (r == -EKEYREJECTED) {
+        /* Refused credentials are not an outage to patch through: the push would be refused
+         * too, and the operator must hear it as an error for this image, not a warning. */
+        (void)snprintf(errbuf, errlen, "%s", why[0] ? why : strerror(-r));
+        pf_strv_clear(&own);
+        return r;
+    }
     r = pf_tag_decision_from_tags(reports, job->target_repo, job->target_tag, r < 0 ? NULL : tags,
                                   why[0] ? why : strerror(-r), ret);
     if (r == -ERANGE)

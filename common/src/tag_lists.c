@@ -59,8 +59,8 @@ int pf_tag_lists_fetch(struct pf_registry *reg, const char *target_repo, pf_tag_
             r = 0;
             break;
         }
-        if (r == -ENOMEM || (stop && stop(userdata)))
-            break;
+        if (r == -ENOMEM || r == -EKEYREJECTED || (stop && stop(userdata)))
+            break; /* (refused credentials stay refused: no retry) */
         pf_log(LOG_DEBUG, "listing the tags of %s failed (attempt %d): %s", target_repo,
                attempt + 1, errbuf);
         r = attempt + 1 < PF_TAG_LISTS_ATTEMPTS ? 0 : r;

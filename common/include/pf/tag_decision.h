@@ -67,7 +67,9 @@ int pf_tag_decision_from_tags(const struct pf_report_lookup *reports, const char
  * listing in `lists`, or from a listing made for this job when `lists` is NULL; `stop` (may
  * be NULL) cuts the listing's retries short. Returns 0 with *ret filled (release with
  * pf_tag_decision_release()), -ERANGE when no versioned tag is free (the reason in errbuf),
- * or -ENOMEM. A failed listing is not an error: it is the fail-open warning in ret->warning.
+ * -EKEYREJECTED when the registry refused the configured credentials (the reason in errbuf), or
+ * -ENOMEM. Any other failed listing is not an error: it is the fail-open warning in
+ * ret->warning.
  */
 int pf_tag_decision_for_job(struct pf_registry *reg, struct pf_tag_lists *lists,
                             const struct pf_report_lookup *reports, const struct pf_job *job,
