@@ -161,3 +161,53 @@ if skopeo inspect --raw --tls-verify=false "docker://$A/demo/alpine:3.20-tampere
     pf_fail "tampered: demo/alpine:3.20-tampered was pushed"
 fi
 pf_ok "tampered: nothing pushed"
+
+# A repository the image trusts (its key is in /etc/apk/keys) signs an index whose fields carry
+# path syntax. Each run must fail naming the field and its value, and nothing may be written
+# outside the cache directory: the package is served where the traversal would lead, so a
+# worker that trusted the field would fetch it, install it and cache it under a path built
+# from it.
+pf_say "a signed index whose P: or V: carries '/' and '..' is refused, nothing written outside the cache"
+cat >"$T/patch3.yaml" <<EOF
+apiVersion: copa.sh/v1alpha1
+kind: PatchConfig
+images:
+  - name: alpine
+    image: "$A/demo/alpine"
+    tags:
+      strategy: list
+      list: ["3.20"]
+    target:
+      tag: "{{ .SourceTag }}-hostile"
+EOF
+hostile_run() { # FIELD OLD NEW SERVED_AS: one stanza field rewritten, the index re-signed
+    local field=$1 old=$2 new=$3 served=$4 H=$T/www/hostile/alpine/v3.20/main/x86_64 f leaked
+    rm -rf "$T/www/hostile" "$T/hcache" && mkdir -p "$H"
+    cp "$T/out/v2/x86_64/"*.stanza "$T/out/v2/x86_64/"*.apk "$H/"
+    f=$(grep -l "^$field:$old\$" "$H"/*.stanza | head -n1)
+    [ -n "$f" ] || pf_fail "hostile: no stanza with $field:$old"
+    sed -i "s|^$field:$old\$|$field:$new|" "$f"
+    apk_index "$H" "$T/keys/test@patchfleet-it.rsa"
+    # Served where a URL built from the field lands once curl removes the dot segments.
+    cp "${f%.stanza}.apk" "$T/www/hostile/alpine/$served"
+    pf_run 1 "$T/h.out" "$T/h.err" "$PF" patch --config "$T/patch3.yaml" --cache-dir "$T/hcache" \
+        --pkg-mirror "http://dl-cdn.alpinelinux.org=$HTTP_APK_URL/hostile" --push --format json
+    pf_assert_eq "hostile $field: status" Failed "$(jq -r '.results[0].status' "$T/h.out")"
+    jq -r '.results[0].details' "$T/h.out" | grep -qF "$field:$new" ||
+        pf_fail "hostile $field: the error does not name $field:$new: $(jq -r '.results[0].details' "$T/h.out")"
+    pf_ok "hostile $field: refused, the error names $field:$new"
+    leaked=$(find "$T" -maxdepth 3 \( -name 'evil*' -o -name 'x.Q*' \) -not -path "$T/www/*")
+    [ -z "$leaked" ] || pf_fail "hostile $field: written outside the cache: $leaked"
+    if [ -d "$T/hcache/apk/apks" ] && [ -n "$(find "$T/hcache/apk/apks" -mindepth 1)" ]; then
+        pf_fail "hostile $field: a package was cached: $(find "$T/hcache/apk/apks" -mindepth 1)"
+    fi
+    if skopeo inspect --raw --tls-verify=false "docker://$A/demo/alpine:3.20-hostile" >/dev/null 2>&1; then
+        pf_fail "hostile $field: demo/alpine:3.20-hostile was pushed"
+    fi
+    pf_ok "hostile $field: nothing written outside the cache, nothing pushed"
+}
+# demo-new comes in as the provider of so:libnew.so.1; a cache file named from its fields would
+# be hcache/apk/apks/../../../evil-2.0-r0.<C:>.apk, that is $T/evil-2.0-r0.<C:>.apk.
+hostile_run P demo-new ../../../evil evil-2.0-r0.apk
+# demo-base's update: its URL .../x86_64/demo-base-1.0-r1/../../../../x.apk is /alpine/x.apk.
+hostile_run V 1.0-r1 '1.0-r1/../../../../x' x.apk
