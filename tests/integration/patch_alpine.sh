@@ -211,3 +211,32 @@ hostile_run() { # FIELD OLD NEW SERVED_AS: one stanza field rewritten, the index
 hostile_run P demo-new ../../../evil evil-2.0-r0.apk
 # demo-base's update: its URL .../x86_64/demo-base-1.0-r1/../../../../x.apk is /alpine/x.apk.
 hostile_run V 1.0-r1 '1.0-r1/../../../../x' x.apk
+
+# Size bounds (docs/security.md): a signed package whose data holds 2 MiB of zeros, with
+# --max-package-size 1M, fails naming the package and the limit before anything is pushed; the
+# patch layer bound likewise with --max-patch-layer-size on the ordinary repository.
+pf_say "a package over --max-package-size and a patch layer over --max-patch-layer-size are refused"
+B=$T/www/big/alpine/v3.20/main/x86_64
+mkdir -p "$B" "$T/bigroot/usr/share/demo"
+cp "$T/out/v2/x86_64/"*.stanza "$T/out/v2/x86_64/"*.apk "$B/"
+head -c $((2 << 20)) /dev/zero >"$T/bigroot/usr/share/demo/zeros"
+rm -f "$B"/demo-base-1.0-r1.*
+apk_pkg "$B" "$T/bigroot" demo-base 1.0-r1 x86_64 "$T/keys/test@patchfleet-it.rsa" >/dev/null
+apk_index "$B" "$T/keys/test@patchfleet-it.rsa"
+pf_run 1 "$T/big.out" "$T/big.err" "$PF" patch --config "$T/patch3.yaml" --cache-dir "$T/bigcache" \
+    --pkg-mirror "http://dl-cdn.alpinelinux.org=$HTTP_APK_URL/big" --push --format json \
+    --max-package-size 1M
+pf_assert_eq "big package: status" Failed "$(jq -r '.results[0].status' "$T/big.out")"
+jq -r '.results[0].details' "$T/big.out" | grep -q 'demo-base.*1048576 bytes.*package size limit' ||
+    pf_fail "big package: the error does not name the package and the limit: $(jq -r '.results[0].details' "$T/big.out")"
+pf_ok "big package: refused, the error names demo-base and the 1 MiB limit"
+pf_run 1 "$T/pl.out" "$T/pl.err" "$PF" patch --config "$T/patch3.yaml" --cache-dir "$T/plcache" \
+    --pkg-mirror "http://dl-cdn.alpinelinux.org=$HTTP_APK_URL/big" --push --format json \
+    --max-patch-layer-size 1M
+jq -r '.results[0].details' "$T/pl.out" | grep -q 'patch layer would exceed.*1048576 bytes' ||
+    pf_fail "patch layer: the error does not name the limit: $(jq -r '.results[0].details' "$T/pl.out")"
+pf_ok "patch layer over its limit: refused, the error names the limit"
+if skopeo inspect --raw --tls-verify=false "docker://$A/demo/alpine:3.20-hostile" >/dev/null 2>&1; then
+    pf_fail "size bounds: demo/alpine:3.20-hostile was pushed"
+fi
+pf_ok "size bounds: nothing pushed"

@@ -490,11 +490,14 @@ static int build_layer(struct ctx *c, const struct worker_apk_pkg **v, size_t n,
         r = get_package(c, v[i], &bufs[i], &files[i]);
         if (r < 0)
             goto out;
+        files[i].max_size = c->req->max_package_size;
         items[i] = (struct worker_apk_apply_item){v[i], &files[i]};
     }
     r = worker_layer_view_resolve(c->req->view, APK_DB_DIR, false, &db_dir, c->errbuf, c->errlen);
     if (r >= 0)
         r = worker_layer_writer_new(0, &w);
+    if (r >= 0)
+        worker_layer_writer_set_max_size(w, c->req->max_patch_layer_size);
     if (r >= 0)
         r = worker_apk_apply(c->req->view, &c->installed, db_dir, items, n, w, c->errbuf,
                              c->errlen);

@@ -41,7 +41,14 @@ struct worker_deb_apply_options {
     /* The image's diversions (worker/dpkg_diversions.h): a diverted path is unpacked, and
      * whited out when dropped, at its diverted name, as dpkg does; NULL: none. */
     const struct worker_dpkg_diversions *diversions;
+    /* Bound on the regular file bytes of one package's data.tar (uncompressed); 0 means
+     * WORKER_DEB_MAX_PACKAGE_SIZE. Past it the apply fails naming the package (-EFBIG). */
+    uint64_t max_package_size;
 };
+
+/* The default package bound: the largest bookworm packages unpack to about 1-2.5 GiB
+ * (texlive-fonts-extra, CUDA and debug-symbol packages); 4 GiB leaves a wide margin. */
+#define WORKER_DEB_MAX_PACKAGE_SIZE ((uint64_t)4 << 30)
 
 /*
  * Adds to `w` everything the installs in `items` change (see docs/deb-apply.md): the data.tar
