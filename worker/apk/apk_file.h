@@ -63,9 +63,10 @@ struct worker_apk_pkgfile {
     uint64_t max_size;
 };
 
-/* The default package bound: Alpine's largest packages unpack to a few hundred MiB (llvm,
- * firmware, texlive); 4 GiB, as for Debian, leaves a wide margin. */
-#define WORKER_APK_MAX_PACKAGE_SIZE ((uint64_t)4 << 30)
+/* The default package bound, the Debian one (16 GiB, three times bookworm's largest package):
+ * Alpine's packages are smaller, and each file is held in memory anyway, bounded by
+ * WORKER_APK_FILE_MAX_TEXT. */
+#define WORKER_APK_MAX_PACKAGE_SIZE ((uint64_t)16 << 30)
 
 /*
  * Opens package bytes `data` (borrowed; must outlive *ret) and checks it: the control member's

@@ -58,9 +58,9 @@ struct worker_layer_view_options {
 #define WORKER_LAYER_MAX_FILE_CONTENT (64u * 1024 * 1024)
 #define WORKER_LAYER_MAX_TOTAL_CONTENT (256u * 1024 * 1024)
 /* The sum of the regular files' sizes in one layer, as the tar declares them (read before the
- * content, so a layer of zeros is refused without inflating it): real layers stay far below it
- * (the largest CUDA and ML base layers are 5-10 GiB uncompressed); `--max-layer-size` raises it. */
-#define WORKER_LAYER_MAX_SIZE ((uint64_t)32 << 30)
+ * content, so a layer of zeros is refused without inflating it). Large CUDA and ML base layers
+ * are 5-15 GiB uncompressed; 64 GiB leaves a wide margin; `--max-layer-size` raises it. */
+#define WORKER_LAYER_MAX_SIZE ((uint64_t)64 << 30)
 #define WORKER_LAYER_MAX_PATH 4096u
 #define WORKER_LAYER_MAX_DEPTH 256u
 #define WORKER_LAYER_MAX_SYMLINKS 40u

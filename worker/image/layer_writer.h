@@ -36,8 +36,9 @@ struct worker_layer_result {
  * streamed and does not count. */
 #define WORKER_LAYER_WRITER_MAX_MEM (256u * 1024 * 1024)
 /* Default bound on the file bytes of one patch layer (uncompressed): a patch holds the
- * upgraded packages, far below a whole image; raised with `--max-patch-layer-size`. */
-#define WORKER_LAYER_WRITER_MAX_SIZE ((uint64_t)32 << 30)
+ * upgraded packages (a few of bookworm's largest, 5.4 GiB each, would fit), as large as the
+ * layer bound; raised with `--max-patch-layer-size`. */
+#define WORKER_LAYER_WRITER_MAX_SIZE ((uint64_t)64 << 30)
 /* The largest timestamp an ustar header holds (11 octal digits). */
 #define WORKER_LAYER_WRITER_MAX_MTIME 077777777777LL
 
