@@ -496,11 +496,11 @@ static int build_layer(struct ctx *c, const struct worker_apk_pkg **v, size_t n,
     r = worker_layer_view_resolve(c->req->view, APK_DB_DIR, false, &db_dir, c->errbuf, c->errlen);
     if (r >= 0)
         r = worker_layer_writer_new(0, &w);
-    if (r >= 0)
+    if (r >= 0) {
         worker_layer_writer_set_max_size(w, c->req->max_patch_layer_size);
-    if (r >= 0)
         r = worker_apk_apply(c->req->view, &c->installed, db_dir, items, n, w, c->errbuf,
                              c->errlen);
+    }
     if (r >= 0)
         r = worker_engine_write_layer(w, c->req->workdir, res, c->errbuf, c->errlen);
 out:
