@@ -213,6 +213,14 @@ static int read_repos(struct ctx *c)
             pf_free(tag);
             return -ENOMEM;
         }
+        /* A URL the image names is a place on a mirror; one that is not http(s) after the
+         * operator's rewrites (file://...) would name a path on the worker's own host, which
+         * the image must not steer: skipped like a local path, unless --pkg-mirror mapped it. */
+        if (url && strcmp(url, s) == 0 && !has_prefix(url, "http://") &&
+            !has_prefix(url, "https://")) {
+            pf_log(LOG_DEBUG, "apk: repository '%s' is not http(s), skipped", s);
+            url = pf_free(url);
+        }
         pf_free(line);
         if (!url) { /* blank, comment or a local path: skipped like the Debian engine does */
             pf_free(tag);
