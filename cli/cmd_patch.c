@@ -63,6 +63,9 @@ enum {
     OPT_PKG_TYPES,
     OPT_REDIS,
     OPT_ALLOW_INDEX_ROLLBACK,
+    OPT_MAX_PACKAGE,
+    OPT_MAX_LAYER,
+    OPT_MAX_PATCH_LAYER,
 };
 
 struct patch_args {
@@ -80,6 +83,7 @@ struct patch_args {
     const char *redis; /* --redis URL: record the run like the fleet's aggregator */
     bool allow_index_rollback;
     struct pf_registry_opts reg;
+    struct worker_size_limits limits; /* --max-package-size ...; zeros keep the defaults */
 };
 
 /* One queued job and what became of it. The runner may poll the callback from helper
@@ -334,6 +338,10 @@ static void patch_usage(FILE *out)
             "  --dry-run                        plan the upgrades only; nothing is written\n"
             "  --timeout DURATION               per-job timeout, e.g. 90s, 15m, 1h30m "
             "(default " PATCH_DEFAULT_TIMEOUT ")\n"
+            "  --max-package-size SIZE          uncompressed bytes of one package (default 16G)\n"
+            "  --max-layer-size SIZE            uncompressed file bytes of one source layer\n"
+            "                                   (default 64G)\n"
+            "  --max-patch-layer-size SIZE      file bytes of the patch layer (default 64G)\n"
             "  --ignore-errors                  exit 0 even when jobs failed\n"
             "  --concurrency N                  jobs run at once (default: online CPUs)\n"
             "  --format table|wide|json         summary format on stdout (default table; wide:\n"
@@ -383,6 +391,20 @@ static int patch_opt(struct patch_args *a, int opt, const char *arg)
         return 1;
     case OPT_TIMEOUT:
         a->timeout = arg;
+        return 1;
+    case OPT_MAX_PACKAGE:
+    case OPT_MAX_LAYER:
+    case OPT_MAX_PATCH_LAYER:
+        if (worker_size_parse(arg, opt == OPT_MAX_PACKAGE ? &a->limits.package
+                                   : opt == OPT_MAX_LAYER ? &a->limits.layer
+                                                          : &a->limits.patch_layer) < 0) {
+            cli_error("patch: --%s: invalid size '%s' (bytes, or a number with K, M, G or T)",
+                      opt == OPT_MAX_PACKAGE ? "max-package-size"
+                      : opt == OPT_MAX_LAYER ? "max-layer-size"
+                                             : "max-patch-layer-size",
+                      arg);
+            return -EINVAL;
+        }
         return 1;
     case OPT_IGNORE_ERRORS:
         a->ignore_errors = true;
@@ -494,6 +516,9 @@ static int patch_parse_args(int argc, char **argv, struct patch_args *a)
         {"oci-dir", required_argument, NULL, OPT_OCI_DIR},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"max-package-size", required_argument, NULL, OPT_MAX_PACKAGE},
+        {"max-layer-size", required_argument, NULL, OPT_MAX_LAYER},
+        {"max-patch-layer-size", required_argument, NULL, OPT_MAX_PATCH_LAYER},
         {"ignore-errors", no_argument, NULL, OPT_IGNORE_ERRORS},
         {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
         {"format", required_argument, NULL, OPT_FORMAT},
@@ -631,7 +656,8 @@ static void run_jobs(const struct patch_args *a, const struct patch_env *env,
                  .work_root = env->work_dir,
                  .oci_dir = a->oci_dir,
                  .push = a->push,
-                 .dry_run = a->dry_run},
+                 .dry_run = a->dry_run,
+                 .limits = a->limits},
         .reports = env->reports,
         .record = env->record,
         .timeout = a->timeout,

@@ -39,7 +39,9 @@ static void vc_usage(FILE *out)
             "rules apply (default 3). With --batch, reads one \"A B\" pair per line from stdin "
             "and\n"
             "prints one answer per line, or \"error: ...\" for a line it cannot compare.\n"
-            "Exit status: 0 when everything compared, 2 on bad usage or an invalid version.\n");
+            "Versions apk-tools calls invalid are ordered as apk-tools orders them (a warning\n"
+            "on stderr). Exit status: 0 when everything compared, 2 on bad usage or an invalid\n"
+            "Debian version.\n");
 }
 
 static const char *vc_symbol(int cmp)
@@ -48,9 +50,11 @@ static const char *vc_symbol(int cmp)
 }
 
 /*
- * Compares a and b; on success sets *ret_cmp and returns 0. Otherwise returns -EINVAL and writes
- * a message naming the offending version to errbuf. Debian versions that dpkg merely warns about
- * compare normally (dpkg --compare-versions does the same); apk versions must be well-formed.
+ * Compares a and b; on success sets *ret_cmp and returns 0, or 1 for an apk pair that apk-tools'
+ * grammar calls invalid (ordered all the same, as apk-tools orders it: its own test data has
+ * "1.0 < 1.0bc"; the name of the first such version goes to errbuf). Otherwise returns -EINVAL
+ * and writes a message naming the offending version to errbuf. Debian versions that dpkg merely
+ * warns about compare normally (dpkg --compare-versions does the same).
  */
 static int vc_compare(const struct vc_opts *o, const char *a, const char *b, int *ret_cmp,
                       char *errbuf, size_t errlen)
@@ -58,12 +62,19 @@ static int vc_compare(const struct vc_opts *o, const char *a, const char *b, int
     const char *v[2] = {a, b};
 
     if (o->format == VC_APK) {
-        for (size_t i = 0; i < 2; i++)
+        int r = worker_apk_version_compare(a, b, o->gen, ret_cmp);
+
+        if (r < 0) {
+            snprintf(errbuf, errlen, "cannot compare '%s' and '%s'", a, b);
+            return -EINVAL;
+        }
+        for (size_t i = 0; r > 0 && i < 2; i++)
             if (!worker_apk_version_valid(v[i], o->gen)) {
-                snprintf(errbuf, errlen, "invalid apk version '%s'", v[i]);
-                return -EINVAL;
+                snprintf(errbuf, errlen,
+                         "'%s' is not a valid apk version; ordered as apk-tools does", v[i]);
+                break;
             }
-        return worker_apk_version_compare(a, b, o->gen, ret_cmp) < 0 ? -EINVAL : 0;
+        return r > 0 ? 1 : 0;
     }
     for (size_t i = 0; i < 2; i++) {
         struct worker_deb_version parsed = {0};
@@ -214,6 +225,8 @@ int cli_version_compare(int argc, char **argv)
         cli_error("%s", err);
         return r == -ENOMEM ? CLI_EXIT_FAILED : CLI_EXIT_USAGE;
     }
+    if (r > 0)
+        fprintf(stderr, "patchfleet: warning: %s\n", err);
     printf("%s\n", vc_symbol(cmp));
     return CLI_EXIT_OK;
 }

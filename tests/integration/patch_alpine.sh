@@ -260,3 +260,82 @@ if skopeo inspect --raw --tls-verify=false "docker://$A/demo/alpine:3.20-tampere
     pf_fail "tampered: demo/alpine:3.20-tampered was pushed"
 fi
 pf_ok "tampered: nothing pushed"
+
+# A repository the image trusts (its key is in /etc/apk/keys) signs an index whose fields carry
+# path syntax. Each run must fail naming the field and its value, and nothing may be written
+# outside the cache directory: the package is served where the traversal would lead, so a
+# worker that trusted the field would fetch it, install it and cache it under a path built
+# from it.
+pf_say "a signed index whose P: or V: carries '/' and '..' is refused, nothing written outside the cache"
+cat >"$T/patch3.yaml" <<EOF
+apiVersion: copa.sh/v1alpha1
+kind: PatchConfig
+images:
+  - name: alpine
+    image: "$A/demo/alpine"
+    tags:
+      strategy: list
+      list: ["3.20"]
+    target:
+      tag: "{{ .SourceTag }}-hostile"
+EOF
+hostile_run() { # FIELD OLD NEW SERVED_AS: one stanza field rewritten, the index re-signed
+    local field=$1 old=$2 new=$3 served=$4 H=$T/www/hostile/alpine/v3.20/main/x86_64 f leaked
+    rm -rf "$T/www/hostile" "$T/hcache" && mkdir -p "$H"
+    cp "$T/out/v2/x86_64/"*.stanza "$T/out/v2/x86_64/"*.apk "$H/"
+    f=$(grep -l "^$field:$old\$" "$H"/*.stanza | head -n1)
+    [ -n "$f" ] || pf_fail "hostile: no stanza with $field:$old"
+    sed -i "s|^$field:$old\$|$field:$new|" "$f"
+    apk_index "$H" "$T/keys/test@patchfleet-it.rsa"
+    # Served where a URL built from the field lands once curl removes the dot segments.
+    cp "${f%.stanza}.apk" "$T/www/hostile/alpine/$served"
+    pf_run 1 "$T/h.out" "$T/h.err" "$PF" patch --config "$T/patch3.yaml" --cache-dir "$T/hcache" \
+        --pkg-mirror "http://dl-cdn.alpinelinux.org=$HTTP_APK_URL/hostile" --push --format json
+    pf_assert_eq "hostile $field: status" Failed "$(jq -r '.results[0].status' "$T/h.out")"
+    jq -r '.results[0].details' "$T/h.out" | grep -qF "$field:$new" ||
+        pf_fail "hostile $field: the error does not name $field:$new: $(jq -r '.results[0].details' "$T/h.out")"
+    pf_ok "hostile $field: refused, the error names $field:$new"
+    leaked=$(find "$T" -maxdepth 3 \( -name 'evil*' -o -name 'x.Q*' \) -not -path "$T/www/*")
+    [ -z "$leaked" ] || pf_fail "hostile $field: written outside the cache: $leaked"
+    if [ -d "$T/hcache/apk/apks" ] && [ -n "$(find "$T/hcache/apk/apks" -mindepth 1)" ]; then
+        pf_fail "hostile $field: a package was cached: $(find "$T/hcache/apk/apks" -mindepth 1)"
+    fi
+    if skopeo inspect --raw --tls-verify=false "docker://$A/demo/alpine:3.20-hostile" >/dev/null 2>&1; then
+        pf_fail "hostile $field: demo/alpine:3.20-hostile was pushed"
+    fi
+    pf_ok "hostile $field: nothing written outside the cache, nothing pushed"
+}
+# demo-new comes in as the provider of so:libnew.so.1; a cache file named from its fields would
+# be hcache/apk/apks/../../../evil-2.0-r0.<C:>.apk, that is $T/evil-2.0-r0.<C:>.apk.
+hostile_run P demo-new ../../../evil evil-2.0-r0.apk
+# demo-base's update: its URL .../x86_64/demo-base-1.0-r1/../../../../x.apk is /alpine/x.apk.
+hostile_run V 1.0-r1 '1.0-r1/../../../../x' x.apk
+
+# Size bounds (docs/security.md): a signed package whose data holds 2 MiB of zeros, with
+# --max-package-size 1M, fails naming the package and the limit before anything is pushed; the
+# patch layer bound likewise with --max-patch-layer-size on the ordinary repository.
+pf_say "a package over --max-package-size and a patch layer over --max-patch-layer-size are refused"
+B=$T/www/big/alpine/v3.20/main/x86_64
+mkdir -p "$B" "$T/bigroot/usr/share/demo"
+cp "$T/out/v2/x86_64/"*.stanza "$T/out/v2/x86_64/"*.apk "$B/"
+head -c $((2 << 20)) /dev/zero >"$T/bigroot/usr/share/demo/zeros"
+rm -f "$B"/demo-base-1.0-r1.*
+apk_pkg "$B" "$T/bigroot" demo-base 1.0-r1 x86_64 "$T/keys/test@patchfleet-it.rsa" >/dev/null
+apk_index "$B" "$T/keys/test@patchfleet-it.rsa"
+pf_run 1 "$T/big.out" "$T/big.err" "$PF" patch --config "$T/patch3.yaml" --cache-dir "$T/bigcache" \
+    --pkg-mirror "http://dl-cdn.alpinelinux.org=$HTTP_APK_URL/big" --push --format json \
+    --max-package-size 1M
+pf_assert_eq "big package: status" Failed "$(jq -r '.results[0].status' "$T/big.out")"
+jq -r '.results[0].details' "$T/big.out" | grep -q 'demo-base.*1048576 bytes.*package size limit' ||
+    pf_fail "big package: the error does not name the package and the limit: $(jq -r '.results[0].details' "$T/big.out")"
+pf_ok "big package: refused, the error names demo-base and the 1 MiB limit"
+pf_run 1 "$T/pl.out" "$T/pl.err" "$PF" patch --config "$T/patch3.yaml" --cache-dir "$T/plcache" \
+    --pkg-mirror "http://dl-cdn.alpinelinux.org=$HTTP_APK_URL/big" --push --format json \
+    --max-patch-layer-size 1M
+jq -r '.results[0].details' "$T/pl.out" | grep -q 'patch layer would exceed.*1048576 bytes' ||
+    pf_fail "patch layer: the error does not name the limit: $(jq -r '.results[0].details' "$T/pl.out")"
+pf_ok "patch layer over its limit: refused, the error names the limit"
+if skopeo inspect --raw --tls-verify=false "docker://$A/demo/alpine:3.20-hostile" >/dev/null 2>&1; then
+    pf_fail "size bounds: demo/alpine:3.20-hostile was pushed"
+fi
+pf_ok "size bounds: nothing pushed"

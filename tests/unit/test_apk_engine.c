@@ -13,6 +13,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include "pf/digest.h"
 #include "pf/strv.h"
 #include "apk/apk_db.h"
@@ -147,10 +150,75 @@ static void patches_image(void **state)
     }
 }
 
+/* One layer holding `path` with `text`, as a tar in memory (pf_free() it). */
+static char *one_file_tar(const char *path, const char *text, size_t *ret_len)
+{
+    size_t cap = 65536, used = 0, len = strlen(text);
+    char *buf = pf_malloc(cap);
+    struct archive *a = archive_write_new();
+    struct archive_entry *ae = archive_entry_new();
+
+    assert_non_null(buf);
+    assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+    assert_int_equal(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
+    archive_entry_set_pathname(ae, path);
+    archive_entry_set_filetype(ae, AE_IFREG);
+    archive_entry_set_perm(ae, 0644);
+    archive_entry_set_size(ae, (la_int64_t)len);
+    assert_int_equal(archive_write_header(a, ae), ARCHIVE_OK);
+    assert_int_equal(archive_write_data(a, text, len), (la_ssize_t)len);
+    archive_entry_free(ae);
+    assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
+    *ret_len = used;
+    return buf;
+}
+
+/* An image's /etc/apk/repositories naming file:// (a path on the worker's host, here one
+ * holding a validly signed repository) must not make the worker read it: the line is skipped
+ * like a local path, so nothing is planned from it. */
+static void image_cannot_name_host_paths(void **state)
+{
+    char cache[] = "/tmp/test-apk-cache-XXXXXX";
+    struct worker_engine *e = NULL;
+    struct worker_engine_result res = {0};
+    struct worker_layer_view *v = image_view();
+    char err[512] = "", *repos = pf_asprintf("file://%s/apk/repo\n", PF_TEST_DATA), *tar;
+    size_t len;
+    int r;
+
+    (void)state;
+    assert_non_null(mkdtemp(cache));
+    tar = one_file_tar("etc/apk/repositories", repos, &len);
+    assert_int_equal(worker_layer_view_apply_memory(v, tar, len, err, sizeof(err)), 0);
+    struct worker_apk_engine_options o = {.cache_dir = cache};
+    assert_int_equal(worker_apk_engine_new(&o, &e, err, sizeof(err)), 0);
+    struct worker_engine_request req = {.view = v,
+                                        .arch = "amd64",
+                                        .workdir = cache,
+                                        .dry_run = true};
+    r = e->patch(e->ctx, &req, &res, err, sizeof(err));
+    if (r < 0)
+        fail_msg("patch: %s", err);
+    if (res.n_upgrades != 0)
+        fail_msg("%zu upgrades planned from a host path the image named", res.n_upgrades);
+    worker_engine_result_release(&res);
+    worker_layer_view_free(v);
+    worker_apk_engine_free(e);
+    pf_free(tar);
+    pf_free(repos);
+    {
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(patches_image),
+        cmocka_unit_test(image_cannot_name_host_paths),
     };
 
     return cmocka_run_group_tests_name("apk_engine", tests, NULL, NULL);

@@ -151,6 +151,22 @@ static void test_malformed(void **state)
         {"Package: a\nVersion: 1\nArchitecture: amd 64\nFilename: a.deb\nSize: 1\n"
          "SHA256: " HEX64 "\n",
          "Packages line 1: 'a' has invalid architecture 'amd 64'"},
+        /* Architecture names are dpkg's [a-z0-9-]+: nothing a path could use. */
+        {"Package: a\nVersion: 1\nArchitecture: ..\nFilename: a.deb\nSize: 1\n"
+         "SHA256: " HEX64 "\n",
+         "Packages line 1: 'a' has invalid architecture '..'"},
+        {"Package: a\nVersion: 1\nArchitecture: AMD64\nFilename: a.deb\nSize: 1\n"
+         "SHA256: " HEX64 "\n",
+         "Packages line 1: 'a' has invalid architecture 'AMD64'"},
+        {"Package: a\nVersion: 1/../x\nArchitecture: amd64\nFilename: a.deb\nSize: 1\n"
+         "SHA256: " HEX64 "\n",
+         "Packages line 1: 'a' has invalid version '1/../x'"},
+        {"Package: ../a\nVersion: 1\nArchitecture: amd64\nFilename: a.deb\nSize: 1\n"
+         "SHA256: " HEX64 "\n",
+         "Packages line 1: invalid package name '../a'"},
+        {"Package: a\nVersion: 1\nArchitecture: amd64\nFilename: pool/../../a.deb\nSize: 1\n"
+         "SHA256: " HEX64 "\n",
+         "Packages line 1: 'a' has unsafe Filename 'pool/../../a.deb'"},
         {"Package: a\nVersion: 1\nArchitecture: amd64\nFilename: a.deb\nSize: 1\n"
          "SHA256: " HEX64 "\nProvides: x (>= 1)\n",
          "Packages line 1: 'a' has malformed Provides"},

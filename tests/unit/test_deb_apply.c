@@ -505,6 +505,25 @@ static void test_distroless(void **state)
     fixture_done(&f);
 }
 
+/* The package bound: libfoo's data.tar holds 10 bytes of files; a bound of 4 refuses it,
+ * naming the package, the limit and its option. */
+static void test_package_size_bound(void **state)
+{
+    struct fixture f;
+    struct worker_deb_apply_options opt = {.native_arch = "amd64", .max_package_size = 4};
+    struct worker_deb_apply_item item = {deb("libfoo_2.0-1_amd64.deb"), NULL};
+    char eb[256] = "";
+
+    (void)state;
+    fixture_init(&f, distroless, PF_ARRAY_SIZE(distroless), true);
+    item.old = worker_dpkg_db_find(f.db, "libfoo", "amd64");
+    assert_int_equal(worker_deb_apply(f.view, f.db, &item, 1, &opt, f.w, eb, sizeof(eb)), -EFBIG);
+    if (!strstr(eb, "package 'libfoo'") || !strstr(eb, "4 bytes") ||
+        !strstr(eb, "--max-package-size"))
+        fail_msg("the error does not name the package and the limit: '%s'", eb);
+    fixture_done(&f);
+}
+
 /* A held package whose admin deleted one conffile and edited another the distribution kept. */
 static void test_conffile_rules(void **state)
 {
@@ -696,13 +715,10 @@ static void test_diversions(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_upgrade),
-        cmocka_unit_test(test_deterministic_and_spool),
-        cmocka_unit_test(test_distroless),
-        cmocka_unit_test(test_conffile_rules),
-        cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_statoverride),
-        cmocka_unit_test(test_statoverride_unknown_group),
+        cmocka_unit_test(test_upgrade),        cmocka_unit_test(test_deterministic_and_spool),
+        cmocka_unit_test(test_distroless),     cmocka_unit_test(test_package_size_bound),
+        cmocka_unit_test(test_conffile_rules), cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_statoverride),   cmocka_unit_test(test_statoverride_unknown_group),
         cmocka_unit_test(test_diversions),
     };
 

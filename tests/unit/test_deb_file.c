@@ -335,12 +335,42 @@ static void test_hostile(void **state)
     unlink(p);
 }
 
+/* A package header is data: Package, Version and Architecture are held to dpkg's grammars. */
+static void test_control_names(void **state)
+{
+    static const struct {
+        const char *control, *msg;
+    } cases[] = {
+        {"Package: ../../x\nVersion: 1\nArchitecture: all\n",
+         "control file: invalid Package '../../x'"},
+        {"Package: x\nVersion: 1/../../y\nArchitecture: all\n",
+         "control file: invalid Version '1/../../y': a character outside [0-9A-Za-z.+~:-]"},
+        {"Package: x\nVersion: 1\nArchitecture: ../all\n",
+         "control file: invalid Architecture '../all'"},
+    };
+    static const struct tent data_ok[] = {{"./", 'd', NULL}};
+    struct worker_deb_file *d = NULL;
+    char eb[256];
+
+    (void)state;
+    for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
+        const struct tent ctl[] = {{"./", 'd', NULL}, {"./control", 'f', cases[i].control}};
+        const char *p = write_deb("!<arch>\n", "2.0\n", ctl, 2, data_ok, 1);
+
+        eb[0] = '\0';
+        assert_int_equal(worker_deb_file_open(p, &d, eb, sizeof(eb)), -EINVAL);
+        assert_string_equal(eb, cases[i].msg);
+        assert_null(d);
+        unlink(p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gzip_and_xz),     cmocka_unit_test(test_zstd),
         cmocka_unit_test(test_control_members), cmocka_unit_test(test_corrupt),
-        cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_hostile),         cmocka_unit_test(test_control_names),
     };
 
     return cmocka_run_group_tests_name("deb_file", tests, NULL, NULL);

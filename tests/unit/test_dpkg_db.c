@@ -228,6 +228,43 @@ static void status_malformed(void **state)
     }
 }
 
+/* Names, versions and architectures reach file names (info/<name>.list, status.d/<name>): a
+ * database from an image is held to dpkg's grammars where it is read, the value named. */
+static void status_names_are_checked(void **state)
+{
+    static const struct bad_case cases[] = {
+        {"Package: ../../etc/x\nVersion: 1\nStatus: install ok installed\n", -EINVAL,
+         "line 1: invalid Package '../../etc/x'"},
+        {"Package: Ab\nVersion: 1\nStatus: install ok installed\n", -EINVAL,
+         "line 1: invalid Package 'Ab'"},
+        {"Package: a\nVersion: 1.0/../x\nStatus: install ok installed\n", -EINVAL,
+         "line 1: package 'a' has invalid Version '1.0/../x': "},
+        {"Package: a\nVersion: 1\nArchitecture: ../x\nStatus: install ok installed\n", -EINVAL,
+         "line 1: package 'a' has invalid Architecture '../x'"},
+    };
+    struct worker_dpkg_db *db = NULL;
+    char err[256];
+
+    (void)state;
+    for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
+        err[0] = '\0';
+        assert_int_equal(worker_dpkg_db_parse_status(cases[i].text, strlen(cases[i].text), &db, err,
+                                                     sizeof(err)),
+                         cases[i].err);
+        if (strncmp(err, cases[i].msg, strlen(cases[i].msg)) != 0)
+            fail_msg("'%s': got '%s', want '%s...'", cases[i].text, err, cases[i].msg);
+        assert_null(db);
+    }
+    /* The same rules for a status.d file (distroless). */
+    db = worker_dpkg_db_new_statusd();
+    assert_non_null(db);
+    assert_int_equal(worker_dpkg_db_add_statusd_file(db, "x", "Package: a/b\nVersion: 1\n", 24, err,
+                                                     sizeof(err)),
+                     -EINVAL);
+    assert_string_equal(err, "line 1: invalid Package 'a/b'");
+    worker_dpkg_db_free(db);
+}
+
 static void status_nul_and_huge(void **state)
 {
     static const char nul[] = "Package: a\0\nVersion: 1\n";
@@ -369,6 +406,7 @@ int main(void)
         cmocka_unit_test(status_fields_and_lookup),
         cmocka_unit_test(status_words_and_conffile_flags),
         cmocka_unit_test(status_malformed),
+        cmocka_unit_test(status_names_are_checked),
         cmocka_unit_test(status_nul_and_huge),
         cmocka_unit_test(statusd_files),
         cmocka_unit_test(statusd_legacy_names_and_status),

@@ -510,6 +510,27 @@ static void content_caps(void **state)
     worker_layer_view_free(v);
 }
 
+/* The layer size bound counts every regular file, kept or not, by its declared size, and
+ * refuses the layer (naming the limit and its option) before reading past the bound; a layer
+ * within it is applied. */
+static void layer_size_bound(void **state)
+{
+    const struct tent fits[] = {{"usr/a", 'f', "0123456789"}, {"usr/b", 'f', "0123456789"}};
+    const struct tent over[] = {{"usr/a", 'f', "0123456789"}, {"usr/big", 'f', "0123456789abcdef"}};
+    struct worker_layer_view_options o = {.keep = keep_debian, .max_layer_size = 20};
+    struct worker_layer_view *v = NULL;
+    char eb[256] = "";
+
+    (void)state;
+    assert_int_equal(worker_layer_view_new(&o, &v), 0);
+    APPLY_OK(v, fits, true);
+    assert_int_equal(apply(v, over, PF_ARRAY_SIZE(over), true, eb, sizeof(eb)), -EFBIG);
+    if (!strstr(eb, "20 bytes") || !strstr(eb, "--max-layer-size"))
+        fail_msg("the error does not name the limit: '%s'", eb);
+    assert_null(worker_layer_view_get(v, "usr/big"));
+    worker_layer_view_free(v);
+}
+
 struct chunked {
     const char *p;
     size_t left;
@@ -589,6 +610,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(basic_merge),
+        cmocka_unit_test(layer_size_bound),
         cmocka_unit_test(whiteout_file_and_dir),
         cmocka_unit_test(opaque_dir),
         cmocka_unit_test(same_layer_whiteout_order),

@@ -439,6 +439,29 @@ static void big_file_streamed(void **state)
     fclose(out);
 }
 
+/* The patch layer bound counts memory and fd content together; an add past it is -EFBIG and
+ * leaves the writer as it was (the path stays free). */
+static void size_bound(void **state)
+{
+    struct worker_layer_writer *w = NULL;
+    char mib[1024] = {0};
+    FILE *src;
+    int fd = temp_fd(&src);
+
+    (void)state;
+    assert_int_equal(worker_layer_writer_new(0, &w), 0);
+    assert_int_equal(worker_layer_writer_max_size(w), WORKER_LAYER_WRITER_MAX_SIZE);
+    worker_layer_writer_set_max_size(w, 2048);
+    assert_int_equal(worker_layer_writer_max_size(w), 2048);
+    assert_int_equal(worker_layer_writer_add_file_mem(w, "a", &file_attr, mib, sizeof(mib)), 0);
+    assert_int_equal(worker_layer_writer_add_file_fd(w, "b", &file_attr, fd, 0, 1025), -EFBIG);
+    assert_int_equal(worker_layer_writer_add_file_fd(w, "b", &file_attr, fd, 0, 1024), 0);
+    assert_int_equal(worker_layer_writer_add_file_mem(w, "c", &file_attr, mib, 1), -EFBIG);
+    assert_int_equal(worker_layer_writer_add_file_mem(w, "c", &file_attr, mib, 0), 0);
+    worker_layer_writer_free(w);
+    fclose(src);
+}
+
 static void empty_layer(void **state)
 {
     struct worker_layer_writer *w = NULL;
@@ -470,6 +493,7 @@ int main(void)
         cmocka_unit_test(short_fd_is_an_error),
         cmocka_unit_test(big_file_streamed),
         cmocka_unit_test(empty_layer),
+        cmocka_unit_test(size_bound),
     };
 
     return cmocka_run_group_tests_name("layer_writer", tests, NULL, NULL);

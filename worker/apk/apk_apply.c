@@ -10,6 +10,7 @@
  */
 #include "pf/setup.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,6 +72,11 @@ static int werr(struct apply *a, int r, const char *path)
 {
     if (r >= 0)
         return 0;
+    if (r == -EFBIG)
+        return pf_set_error(a->errbuf, a->errlen, r,
+                            "cannot add '%s' to the layer: the patch layer would exceed its "
+                            "limit of %" PRIu64 " bytes uncompressed (--max-patch-layer-size)",
+                            path, worker_layer_writer_max_size(a->w));
     return pf_set_error(a->errbuf, a->errlen, r == -EEXIST ? -EINVAL : r,
                         "cannot add '%s' to the layer", path);
 }

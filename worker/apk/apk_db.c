@@ -8,6 +8,7 @@
  */
 #include "pf/setup.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,7 @@ struct parser {
     struct worker_apk_dir *dir;
     struct worker_apk_file *file;
     bool installed;
+    char why[256]; /* the reason of a refused field value, naming the field */
 };
 
 static int file_record(struct parser *ps, char key, const char *val)
@@ -166,6 +168,70 @@ static int file_record(struct parser *ps, char key, const char *val)
     return r;
 }
 
+bool worker_apk_name_valid(const char *s)
+{
+    /* apk-tools' package-name class (A-Z a-z 0-9 + - . _); a leading '.' or '-' is refused
+     * as well, so no name is ever "." or ".." or looks like an option. */
+    if (!s || !*s || *s == '.' || *s == '-')
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("+-._", *s))
+            return false;
+    return true;
+}
+
+bool worker_apk_version_safe(const char *s)
+{
+    /* Not apk's version grammar: apk-tools orders versions it calls invalid and so do we
+     * (docs/versions.md). Refused are only the bytes that would break the stanza or a D: atom
+     * (blanks, control bytes) or that mean something in a path or URL ('/', backslash). */
+    if (!s || !*s)
+        return false;
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f || *s == '/' || *s == '\\')
+            return false;
+    return true;
+}
+
+bool worker_apk_arch_valid(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+            return false;
+    return true;
+}
+
+/* C: is "Q" + a digit + base64 ("Q1" = SHA-1 of the control member). */
+static bool identity_valid(const char *s)
+{
+    return s[0] == 'Q' && s[1] >= '0' && s[1] <= '9' && s[2] &&
+           strspn(s + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") ==
+               strlen(s + 2);
+}
+
+/* Checks the value of a field that names a package; on a bad value leaves the reason (naming
+ * the field and the value) in ps->why and returns -EBADMSG. */
+static int check_field(struct parser *ps, char key, const char *val)
+{
+    bool ok = key == 'P'   ? worker_apk_name_valid(val)
+              : key == 'V' ? worker_apk_version_safe(val)
+              : key == 'A' ? worker_apk_arch_valid(val)
+              : key == 'C' ? identity_valid(val)
+                           : true;
+
+    if (ok)
+        return 0;
+    (void)snprintf(ps->why, sizeof(ps->why), "invalid %c:%.100s%s (%s)", key, val,
+                   strlen(val) > 100 ? "..." : "",
+                   key == 'P'   ? "not an apk package name"
+                   : key == 'V' ? "a version with a blank, a control byte, '/' or a backslash"
+                   : key == 'A' ? "not an architecture"
+                                : "not a package identity");
+    return -EBADMSG;
+}
+
 static int set_str(char **dst, const char *val)
 {
     pf_free(*dst);
@@ -177,8 +243,10 @@ static int set_str(char **dst, const char *val)
 static int header_line(struct parser *ps, const char *line, char key, const char *val)
 {
     struct worker_apk_pkg *p = ps->pkg;
-    int r = pf_strv_push(&p->header, line);
+    int r = check_field(ps, key, val);
 
+    if (r >= 0)
+        r = pf_strv_push(&p->header, line);
     if (r < 0)
         return r;
     switch (key) {
@@ -305,6 +373,8 @@ int worker_apk_db_parse(struct worker_apk_db *db, const char *text, size_t len, 
             added += r;
         }
     }
+    if (r < 0 && ps.why[0])
+        return pf_set_error(errbuf, errlen, r, "line %zu: %s", lineno, ps.why);
     if (r < 0)
         return pf_set_error(errbuf, errlen, r, "line %zu: %s", lineno,
                             r == -E2BIG    ? "line too long"

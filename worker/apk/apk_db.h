@@ -55,12 +55,24 @@ struct worker_apk_db {
  * Parses stanza text (`installed` true: file records allowed, an unknown f: flag refused) and
  * appends the packages to `db` (zeroed or previously filled). Returns the number of packages
  * added, or -EBADMSG for malformed text (a line without ':', a record outside a package, a
- * stanza without P or V, a file record before F:, a bad M:/a: field), -E2BIG past the limits,
+ * stanza without P or V, a file record before F:, a bad M:/a: field, a P:, V:, A: or C: value
+ * refused by the checks below, named with its value in errbuf), -E2BIG past the limits,
  * or -ENOMEM; the reason with its line number goes to errbuf. `db` may hold part of the
  * packages on failure (free it).
  */
 int worker_apk_db_parse(struct worker_apk_db *db, const char *text, size_t len, bool installed,
                         char *errbuf, size_t errlen);
+
+/*
+ * The checks applied where a P:, V: or A: value is read (index and installed database alike),
+ * so no name, version or architecture from a repository or an image can steer a path or a URL:
+ * a package name is apk-tools' name class [A-Za-z0-9+._-] not starting with '.' or '-'; a
+ * version is any printable ASCII without blanks, '/' or backslash (apk orders versions its grammar
+ * calls invalid, docs/versions.md); an architecture is [A-Za-z0-9_-]+.
+ */
+bool worker_apk_name_valid(const char *s);
+bool worker_apk_version_safe(const char *s);
+bool worker_apk_arch_valid(const char *s);
 
 /* Frees every package of `db` and zeroes it; accepts a zeroed struct. */
 void worker_apk_db_release(struct worker_apk_db *db);

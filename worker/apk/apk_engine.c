@@ -225,6 +225,14 @@ static int read_repos(struct ctx *c)
             pf_free(tag);
             return -ENOMEM;
         }
+        /* A URL the image names is a place on a mirror; one that is not http(s) after the
+         * operator's rewrites (file://...) would name a path on the worker's own host, which
+         * the image must not steer: skipped like a local path, unless --pkg-mirror mapped it. */
+        if (url && strcmp(url, s) == 0 && !has_prefix(url, "http://") &&
+            !has_prefix(url, "https://")) {
+            pf_log(LOG_DEBUG, "apk: repository '%s' is not http(s), skipped", s);
+            url = pf_free(url);
+        }
         if (url)
             orig = strip_slashes(pf_strdup(s));
         pf_free(line);
@@ -451,22 +459,48 @@ static int plan(struct ctx *c, const struct worker_apk_pkg ***ret, size_t *ret_n
     return 0;
 }
 
+/* The cache file of a package: named by its content hash, the SHA-1 of its control member
+ * that the index identity "Q1<base64>" carries, in hex; never by a field of the index, so no
+ * name or version can steer where it is written. NULL (no caching) for another identity form,
+ * or on -ENOMEM. */
+static char *cache_path(const struct apk_engine *e, const char *identity)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char hex[41];
+    uint32_t acc = 0;
+    size_t bits = 0, n = 0;
+
+    if (!identity || strncmp(identity, "Q1", 2) != 0 || strlen(identity) != 30 ||
+        identity[29] != '=')
+        return NULL;
+    for (const char *s = identity + 2; *s && *s != '=' && n < 20; s++) {
+        const char *k = strchr(b64, *s);
+
+        if (!k)
+            return NULL;
+        acc = (acc << 6) | (uint32_t)(k - b64);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            (void)snprintf(hex + 2 * n++, 3, "%02x", (acc >> bits) & 0xffu);
+        }
+    }
+    if (n != 20)
+        return NULL;
+    return pf_asprintf("%s/apks/%s.apk", e->cache_dir, hex);
+}
+
 /* Fetches a package (or takes it from the cache) into `b` and opens it. */
 static int get_package(struct ctx *c, const struct worker_apk_pkg *p, struct pf_buf *b,
                        struct worker_apk_pkgfile *f)
 {
     char *url = pf_asprintf("%s/%s/%s-%s.apk", c->repos[p->repo].url, c->arch, p->name, p->version);
-    char *cache = NULL, msg[256];
+    char *cache = cache_path(c->e, p->identity), msg[256];
     int r;
 
-    if (!url)
+    if (!url) {
+        pf_free(cache);
         return -ENOMEM;
-    if (p->identity) {
-        cache = pf_asprintf("%s/apks/%s-%s.%s.apk", c->e->cache_dir, p->name, p->version,
-                            p->identity);
-        for (char *s = cache ? strrchr(cache, '/') + 1 : NULL; s && *s; s++)
-            if (*s == '/')
-                *s = '_';
     }
     r = cache && pf_buf_read_file(b, cache) == 0 ? 0 : -ENOENT;
     if (r < 0) {
@@ -519,14 +553,17 @@ static int build_layer(struct ctx *c, const struct worker_apk_pkg **v, size_t n,
         r = get_package(c, v[i], &bufs[i], &files[i]);
         if (r < 0)
             goto out;
+        files[i].max_size = c->req->max_package_size;
         items[i] = (struct worker_apk_apply_item){v[i], &files[i]};
     }
     r = worker_layer_view_resolve(c->req->view, APK_DB_DIR, false, &db_dir, c->errbuf, c->errlen);
     if (r >= 0)
         r = worker_layer_writer_new(0, &w);
-    if (r >= 0)
+    if (r >= 0) {
+        worker_layer_writer_set_max_size(w, c->req->max_patch_layer_size);
         r = worker_apk_apply(c->req->view, &c->installed, db_dir, items, n, w, c->errbuf,
                              c->errlen);
+    }
     if (r >= 0)
         r = worker_engine_write_layer(w, c->req->workdir, res, c->errbuf, c->errlen);
 out:

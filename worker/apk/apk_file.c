@@ -10,6 +10,7 @@
  */
 #include "pf/setup.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #include "pf/alloc.h"
@@ -522,11 +523,22 @@ int worker_apk_file_each(const struct worker_apk_pkgfile *f, worker_apk_data_cb 
     struct archive *a = open_gz(f->data, f->data_len, true);
     struct archive_entry *ae;
     struct hashed h = {PF_STRV_INIT, NULL};
+    uint64_t bytes = 0, max = f->max_size ? f->max_size : WORKER_APK_MAX_PACKAGE_SIZE;
     int r = 0, ar;
 
     if (!a)
         return -ENOMEM;
     while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+        if (archive_entry_filetype(ae) == AE_IFREG && !archive_entry_hardlink(ae) &&
+            archive_entry_size(ae) > 0)
+            bytes += (uint64_t)archive_entry_size(ae);
+        if (bytes > max) {
+            r = pf_set_error(errbuf, errlen, -EFBIG,
+                             "the data segment holds more than %" PRIu64
+                             " bytes uncompressed, the package size limit (--max-package-size)",
+                             max);
+            break;
+        }
         r = each_entry(a, ae, &h, cb, userdata, errbuf, errlen);
         if (r < 0)
             break;

@@ -71,7 +71,15 @@ struct worker_apk_pkgfile {
     struct pf_strv script_data;  /* their content, same index */
     const unsigned char *data;   /* the data member (compressed), borrowed from the caller */
     size_t data_len;
+    /* Bound on the regular file bytes of the data member (uncompressed), checked on the tar
+     * headers before content is inflated; 0 (as opened) means WORKER_APK_MAX_PACKAGE_SIZE. */
+    uint64_t max_size;
 };
+
+/* The default package bound, the Debian one (16 GiB, three times bookworm's largest package):
+ * Alpine's packages are smaller, and each file is held in memory anyway, bounded by
+ * WORKER_APK_FILE_MAX_TEXT. */
+#define WORKER_APK_MAX_PACKAGE_SIZE ((uint64_t)16 << 30)
 
 /*
  * Opens package bytes `data` (borrowed; must outlive *ret) and checks it: the control member's
@@ -94,8 +102,8 @@ char *worker_apk_pkginfo_get(const char *pkginfo, const char *key, size_t nth);
 /*
  * Calls `cb` for every entry of the data segment in archive order. Paths that apk refuses
  * (absolute, "..", control characters) give -EBADMSG. Returns 0, the first negative value cb
- * returns, -EBADMSG for a corrupt segment, -EFBIG for a file over WORKER_APK_FILE_MAX_TEXT, or
- * -ENOMEM.
+ * returns, -EBADMSG for a corrupt segment, -EFBIG for a file over WORKER_APK_FILE_MAX_TEXT or
+ * files over f->max_size together (the limit named in errbuf), or -ENOMEM.
  */
 int worker_apk_file_each(const struct worker_apk_pkgfile *f, worker_apk_data_cb cb, void *userdata,
                          char *errbuf, size_t errlen);

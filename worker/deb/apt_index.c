@@ -22,6 +22,7 @@
 #include "pf/err.h"
 #include "pf/strv.h"
 #include "deb/apt_index.h"
+#include "deb/dpkg_db.h"
 #include "deb/version_deb.h"
 
 /* The deb822 limits the generic parser applied, kept so the scanner is no laxer. */
@@ -209,27 +210,6 @@ static int prov_cmp(const void *pa, const void *pb)
     return r != 0 ? r : cand_order(&a->cand->c, &b->cand->c);
 }
 
-/* Package names: dpkg's rule, lowercase alphanumerics and + - . , starting alphanumeric. */
-static bool valid_pkg_name(const char *s)
-{
-    if (!islower((unsigned char)s[0]) && !isdigit((unsigned char)s[0]))
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && !strchr("+-.", *p))
-            return false;
-    return true;
-}
-
-static bool valid_word(const char *s)
-{
-    if (!*s)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr("+-._", *p))
-            return false;
-    return true;
-}
-
 /* A Filename becomes a URL path and a cache file name: relative, no "..", no odd bytes. */
 static bool valid_filename(const char *s)
 {
@@ -375,20 +355,24 @@ static int check_values(char *const v[IDX_F__MAX], size_t line, char *errbuf, si
 {
     const char *name = v[IDX_F_PACKAGE];
     uint64_t size;
+    int r;
 
     for (size_t i = 0; i < IDX_N_REQUIRED; i++)
         if (!v[i])
             return pf_set_error(errbuf, errlen, -EINVAL,
                                 "Packages line %zu: stanza '%s' has no %s field", line,
                                 name ? name : "?", field_names[i]);
-    if (!valid_pkg_name(name))
+    if (!worker_dpkg_name_valid(name))
         return pf_set_error(errbuf, errlen, -EINVAL, "Packages line %zu: invalid package name '%s'",
                             line, name);
-    if (worker_deb_version_compare(v[IDX_F_VERSION], v[IDX_F_VERSION], &(int){0}) < 0)
+    r = worker_dpkg_version_check(v[IDX_F_VERSION], NULL, 0);
+    if (r == -ENOMEM)
+        return r;
+    if (r < 0)
         return pf_set_error(errbuf, errlen, -EINVAL,
                             "Packages line %zu: '%s' has invalid version '%s'", line, name,
                             v[IDX_F_VERSION]);
-    if (!valid_word(v[IDX_F_ARCH]))
+    if (!worker_dpkg_arch_valid(v[IDX_F_ARCH]))
         return pf_set_error(errbuf, errlen, -EINVAL,
                             "Packages line %zu: '%s' has invalid architecture '%s'", line, name,
                             v[IDX_F_ARCH]);

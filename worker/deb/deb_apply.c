@@ -11,6 +11,7 @@
 #include "pf/setup.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,7 @@ struct item {
     struct pset conf_remove;         /* remove-on-upgrade conffiles, absolute */
     struct worker_dpkg_conffile *cf; /* new Conffiles field */
     size_t n_cf;
+    uint64_t data_bytes; /* regular file bytes of data.tar so far (the package size bound) */
 };
 
 struct apply {
@@ -170,6 +172,11 @@ static int writer_error(struct apply *a, int r, const char *path)
 {
     if (r >= 0)
         return r;
+    if (r == -EFBIG)
+        return pf_set_error(a->errbuf, a->errlen, r,
+                            "cannot add '%s' to the layer: the patch layer would exceed its "
+                            "limit of %" PRIu64 " bytes uncompressed (--max-patch-layer-size)",
+                            path, worker_layer_writer_max_size(a->w));
     return pf_set_error(a->errbuf, a->errlen, r == -EEXIST ? -EINVAL : r,
                         "cannot add '%s' to the layer", path);
 }
@@ -418,6 +425,11 @@ static int on_dir(struct apply *a, const struct worker_deb_data_entry *e, const 
     return r;
 }
 
+static uint64_t max_package(const struct apply *a)
+{
+    return a->o->max_package_size ? a->o->max_package_size : WORKER_DEB_MAX_PACKAGE_SIZE;
+}
+
 static int on_entry(const struct worker_deb_data_entry *e, void *ctx, void *userdata)
 {
     struct apply *a = userdata;
@@ -440,6 +452,16 @@ static int on_entry(const struct worker_deb_data_entry *e, void *ctx, void *user
         r = on_dir(a, e, abs, res);
         break;
     case WORKER_LAYER_REG:
+        /* Declared sizes are checked before any content is inflated: a package of zeros is
+         * refused at its first header past the bound. */
+        it->data_bytes += e->size;
+        if (it->data_bytes > max_package(a)) {
+            r = pf_set_error(a->errbuf, a->errlen, -EFBIG,
+                             "package '%s': data.tar holds more than %" PRIu64
+                             " bytes uncompressed, the package size limit (--max-package-size)",
+                             it->name, max_package(a));
+            break;
+        }
         r = on_reg(a, ctx, e, abs, res);
         break;
     case WORKER_LAYER_SYMLINK:

@@ -395,9 +395,11 @@ static int build_layer(struct worker_apt_fetcher *f, const struct worker_engine_
         goto out;
     ao.statoverrides = &so;
     ao.diversions = &dv;
+    ao.max_package_size = req->max_package_size;
     r = worker_layer_writer_new(0, &w);
     if (r < 0)
         goto out;
+    worker_layer_writer_set_max_size(w, req->max_patch_layer_size);
     r = worker_deb_apply(req->view, db, items, plan->n, &ao, w, errbuf, errlen);
     if (r < 0)
         goto out;

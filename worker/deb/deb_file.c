@@ -21,6 +21,7 @@
 #include "pf/err.h"
 #include "deb/deb822.h"
 #include "deb/deb_file.h"
+#include "deb/dpkg_db.h"
 
 #define AR_MAGIC "!<arch>\n"
 #define AR_HDR 60
@@ -424,6 +425,16 @@ static int check_control(struct worker_deb_file *d, char *errbuf, size_t errlen)
         !worker_deb822_para_get(p, "Architecture"))
         return pf_set_error(errbuf, errlen, -EINVAL,
                             "control file lacks Package, Version or Architecture");
+    /* A package header is data like an index: its names reach file names in the layer. */
+    if (!worker_dpkg_name_valid(worker_deb822_para_get(p, "Package")))
+        return pf_set_error(errbuf, errlen, -EINVAL, "control file: invalid Package '%s'",
+                            worker_deb822_para_get(p, "Package"));
+    if (worker_dpkg_version_check(worker_deb822_para_get(p, "Version"), msg, sizeof(msg)) < 0)
+        return pf_set_error(errbuf, errlen, -EINVAL, "control file: invalid Version '%s': %s",
+                            worker_deb822_para_get(p, "Version"), msg);
+    if (!worker_dpkg_arch_valid(worker_deb822_para_get(p, "Architecture")))
+        return pf_set_error(errbuf, errlen, -EINVAL, "control file: invalid Architecture '%s'",
+                            worker_deb822_para_get(p, "Architecture"));
     return 0;
 }
 

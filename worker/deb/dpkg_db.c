@@ -15,6 +15,7 @@
 #include "pf/alloc.h"
 #include "pf/err.h"
 #include "deb/dpkg_db.h"
+#include "deb/version_deb.h"
 
 static const char *const want_table[WORKER_DPKG_WANT__MAX] = {
     [WORKER_DPKG_WANT_UNKNOWN] = "unknown", [WORKER_DPKG_WANT_INSTALL] = "install",
@@ -256,6 +257,66 @@ static bool valid_token(const char *s)
     return true;
 }
 
+bool worker_dpkg_name_valid(const char *s)
+{
+    if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || strchr("+-.", *s)))
+            return false;
+    return true;
+}
+
+bool worker_dpkg_arch_valid(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+            return false;
+    return true;
+}
+
+int worker_dpkg_version_check(const char *s, char *errbuf, size_t errlen)
+{
+    struct worker_deb_version v = {0};
+    int r = worker_deb_version_parse(s, &v, errbuf, errlen);
+
+    worker_deb_version_release(&v);
+    if (r < 0)
+        return r;
+    /* dpkg only warns about a character outside its version alphabet; here it is an error,
+     * so no Version carries '/' or a blank into a file or URL name. */
+    if (strspn(s, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+~:-") !=
+        strlen(s))
+        return pf_set_error(errbuf, errlen, -EINVAL, "a character outside [0-9A-Za-z.+~:-]");
+    return 0;
+}
+
+/* Checks Package (tokens only, so the old message stays for a missing one), Version by dpkg's
+ * grammar, Architecture; returns 0 or -EINVAL with the field and value named. */
+static int check_names(const struct worker_dpkg_pkg *p, size_t line, char *errbuf, size_t errlen)
+{
+    char why[128] = "";
+    int r;
+
+    if (!worker_dpkg_name_valid(p->name))
+        return pf_set_error(errbuf, errlen, -EINVAL, "line %zu: invalid Package '%s'", line,
+                            p->name);
+    if (p->arch[0] && !worker_dpkg_arch_valid(p->arch))
+        return pf_set_error(errbuf, errlen, -EINVAL,
+                            "line %zu: package '%s' has invalid Architecture '%s'", line, p->name,
+                            p->arch);
+    r = p->version ? worker_dpkg_version_check(p->version, why, sizeof(why)) : 0;
+    if (r == -ENOMEM)
+        return r;
+    if (r < 0)
+        return pf_set_error(errbuf, errlen, -EINVAL,
+                            "line %zu: package '%s' has invalid Version '%s': %s", line, p->name,
+                            p->version, why);
+    return 0;
+}
+
 /* Lifts the known fields out of p->para; returns 0, -EINVAL with a message, or -ENOMEM. */
 static int pkg_fill(struct worker_dpkg_pkg *p, bool need_status, char *errbuf, size_t errlen)
 {
@@ -302,6 +363,9 @@ static int pkg_fill(struct worker_dpkg_pkg *p, bool need_status, char *errbuf, s
                            p->name);
         return -EINVAL;
     }
+    r = check_names(p, line, errbuf, errlen);
+    if (r < 0)
+        return r;
     r = parse_source(p);
     if (r == -EINVAL)
         (void)pf_set_error(errbuf, errlen, 0, "line %zu: invalid Source for '%s'", line, p->name);

@@ -172,4 +172,15 @@ int worker_dpkg_db_put(struct worker_dpkg_db *db, const char *stanza, size_t len
                        const char *statusd_file, const struct worker_dpkg_pkg **ret_pkg,
                        char *errbuf, size_t errlen);
 
+/*
+ * The grammars every name, version and architecture read from an index, a database or a package
+ * header is held to where it is read, so none can steer a path (docs/security.md): a Package is
+ * dpkg's [a-z0-9][a-z0-9+.-]*, an Architecture [a-z0-9-]+, a Version what dpkg parses without
+ * error and within its alphabet [0-9A-Za-z.+~:-] (dpkg only warns about other bytes).
+ * worker_dpkg_version_check() returns 0, -EINVAL with the reason in errbuf, or -ENOMEM.
+ */
+bool worker_dpkg_name_valid(const char *s);
+bool worker_dpkg_arch_valid(const char *s);
+int worker_dpkg_version_check(const char *s, char *errbuf, size_t errlen);
+
 #endif

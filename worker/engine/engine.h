@@ -27,6 +27,8 @@ struct worker_engine_request {
     bool dry_run;                   /* decide only: no layer is produced */
     worker_engine_cancelled_fn cancelled; /* may be NULL */
     void *cancelled_userdata;
+    uint64_t max_package_size;     /* uncompressed bytes of one package; 0: the engine's default */
+    uint64_t max_patch_layer_size; /* file bytes of the patch layer; 0: the writer's default */
 };
 
 /* One package change. `from` is NULL for a package the patch newly installs (a new

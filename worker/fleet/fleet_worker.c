@@ -390,6 +390,7 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
         .cancelled = slot_cancelled,
         .cancelled_userdata = s,
         .plan_cache = s->f->plans,
+        .limits = o->limits,
     };
     struct pf_tag_decision dec = {0};
     struct worker_patch_job_result res = {0};

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 
 #include "pf/setup.h"
+#include "job/patch_job.h"
 
 struct pf_registry;
 struct worker_blob_cache;
@@ -36,7 +37,8 @@ struct worker_fleet_options {
     struct pf_registry *registry;
     struct worker_blob_cache *blobs;
     const char *work_root;
-    struct worker_metrics *metrics; /* --http: updated by every job; may be NULL */
+    struct worker_metrics *metrics;   /* --http: updated by every job; may be NULL */
+    struct worker_size_limits limits; /* --max-*-size; zeros keep the defaults */
     /* Set (e.g. by a SIGTERM handler) to stop taking jobs; read from every thread. */
     const atomic_int *stop;
 };

@@ -43,6 +43,9 @@ enum {
     OPT_MAX_ATTEMPTS,
     OPT_HTTP,
     OPT_ALLOW_INDEX_ROLLBACK,
+    OPT_MAX_PACKAGE,
+    OPT_MAX_LAYER,
+    OPT_MAX_PATCH_LAYER,
 };
 
 struct args {
@@ -52,6 +55,7 @@ struct args {
     bool allow_index_rollback;
     struct pf_strv mirrors;
     struct pf_registry_opts registry; /* --insecure-registry, --ca-file */
+    struct worker_size_limits limits; /* --max-package-size ...; zeros keep the defaults */
 };
 
 static atomic_int stop_flag;
@@ -80,6 +84,10 @@ static void usage(FILE *out)
             "  --grace DURATION           on SIGTERM: time in-flight jobs may still take\n"
             "                             (default 30s)\n"
             "  --max-attempts N           starts without a result before the DLQ (default 3)\n"
+            "  --max-package-size SIZE    uncompressed bytes of one package (default 16G)\n"
+            "  --max-layer-size SIZE      uncompressed file bytes of one source layer\n"
+            "                             (default 64G)\n"
+            "  --max-patch-layer-size SIZE  file bytes of the patch layer (default 64G)\n"
             "  --cache-dir DIR            blobs and package indexes\n"
             "                             (default $XDG_CACHE_HOME/patchfleet or\n"
             "                             $HOME/.cache/patchfleet)\n"
@@ -136,6 +144,12 @@ static int parse_opt(struct args *a, int opt, const char *arg)
         return parse_count(arg, 1000, &a->max_attempts);
     case OPT_TIMEOUT:
         return pf_duration_parse_ms(arg, &a->timeout_ms, NULL, 0);
+    case OPT_MAX_PACKAGE:
+        return worker_size_parse(arg, &a->limits.package);
+    case OPT_MAX_LAYER:
+        return worker_size_parse(arg, &a->limits.layer);
+    case OPT_MAX_PATCH_LAYER:
+        return worker_size_parse(arg, &a->limits.patch_layer);
     case OPT_GRACE:
         return pf_duration_parse_ms(arg, &a->grace_ms, NULL, 0);
     case PF_REGISTRY_OPT_INSECURE:
@@ -162,6 +176,9 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"pkg-mirror", required_argument, NULL, OPT_PKG_MIRROR},
         PF_REGISTRY_LONG_OPTIONS,
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"max-package-size", required_argument, NULL, OPT_MAX_PACKAGE},
+        {"max-layer-size", required_argument, NULL, OPT_MAX_LAYER},
+        {"max-patch-layer-size", required_argument, NULL, OPT_MAX_PATCH_LAYER},
         {"grace", required_argument, NULL, OPT_GRACE},
         {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
         {"http", required_argument, NULL, OPT_HTTP},
@@ -356,6 +373,7 @@ int main(int argc, char **argv)
                                                         .blobs = e.blobs,
                                                         .work_root = e.work_dir,
                                                         .metrics = e.metrics,
+                                                        .limits = a.limits,
                                                         .stop = &stop_flag},
                          err, sizeof(err));
     if (r < 0)

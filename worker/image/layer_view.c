@@ -10,6 +10,7 @@
  */
 #include "pf/setup.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -553,6 +554,7 @@ static int lv_stage_layer(struct worker_layer_view *v, struct lv_stage *s, struc
                           char *errbuf, size_t errlen)
 {
     size_t count = 0;
+    uint64_t bytes = 0;
 
     for (;;) {
         struct archive_entry *ae;
@@ -567,6 +569,13 @@ static int lv_stage_layer(struct worker_layer_view *v, struct lv_stage *s, struc
         if (++count > v->opts.max_entries_per_layer)
             return pf_set_error(errbuf, errlen, -E2BIG, "refusing layer: more than %zu entries",
                                 v->opts.max_entries_per_layer);
+        if (archive_entry_filetype(ae) == AE_IFREG && archive_entry_size(ae) > 0)
+            bytes += (uint64_t)archive_entry_size(ae);
+        if (bytes > v->opts.max_layer_size)
+            return pf_set_error(errbuf, errlen, -EFBIG,
+                                "refusing layer: its files exceed the layer size limit of %" PRIu64
+                                " bytes uncompressed (--max-layer-size)",
+                                v->opts.max_layer_size);
         r = lv_stage_entry(v, s, a, ae, errbuf, errlen);
         if (r < 0)
             return r;
@@ -722,6 +731,8 @@ int worker_layer_view_new(const struct worker_layer_view_options *opts,
         v->opts.max_file_content = WORKER_LAYER_MAX_FILE_CONTENT;
     if (!v->opts.max_total_content)
         v->opts.max_total_content = WORKER_LAYER_MAX_TOTAL_CONTENT;
+    if (!v->opts.max_layer_size)
+        v->opts.max_layer_size = WORKER_LAYER_MAX_SIZE;
     v->root = pf_calloc(1, sizeof(*v->root));
     if (v->root)
         v->root->path = pf_strdup("");

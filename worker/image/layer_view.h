@@ -49,6 +49,7 @@ struct worker_layer_view_options {
     size_t max_entries_per_layer; /* WORKER_LAYER_MAX_ENTRIES */
     size_t max_file_content;      /* WORKER_LAYER_MAX_FILE_CONTENT */
     size_t max_total_content;     /* WORKER_LAYER_MAX_TOTAL_CONTENT */
+    uint64_t max_layer_size;      /* uncompressed file bytes of one layer, WORKER_LAYER_MAX_SIZE */
     worker_layer_keep_cb keep;    /* NULL keeps no content at all */
     void *keep_userdata;
 };
@@ -56,6 +57,10 @@ struct worker_layer_view_options {
 #define WORKER_LAYER_MAX_ENTRIES 2000000u
 #define WORKER_LAYER_MAX_FILE_CONTENT (64u * 1024 * 1024)
 #define WORKER_LAYER_MAX_TOTAL_CONTENT (256u * 1024 * 1024)
+/* The sum of the regular files' sizes in one layer, as the tar declares them (read before the
+ * content, so a layer of zeros is refused without inflating it). Large CUDA and ML base layers
+ * are 5-15 GiB uncompressed; 64 GiB leaves a wide margin; `--max-layer-size` raises it. */
+#define WORKER_LAYER_MAX_SIZE ((uint64_t)64 << 30)
 #define WORKER_LAYER_MAX_PATH 4096u
 #define WORKER_LAYER_MAX_DEPTH 256u
 #define WORKER_LAYER_MAX_SYMLINKS 40u

@@ -58,6 +58,7 @@ struct worker_layer_writer {
     size_t n, cap;
     struct pf_hashmap paths; /* the entries' paths (borrowed from v[i].path), to refuse twins */
     size_t mem;
+    uint64_t content, max_content; /* file bytes added (memory and fd alike), and their bound */
     int64_t mtime;
     bool finished;
 };
@@ -90,8 +91,25 @@ int worker_layer_writer_new(int64_t mtime, struct worker_layer_writer **ret)
     if (!w)
         return -ENOMEM;
     w->mtime = mtime;
+    w->max_content = WORKER_LAYER_WRITER_MAX_SIZE;
     *ret = w;
     return 0;
+}
+
+void worker_layer_writer_set_max_size(struct worker_layer_writer *w, uint64_t max)
+{
+    w->max_content = max ? max : WORKER_LAYER_WRITER_MAX_SIZE;
+}
+
+uint64_t worker_layer_writer_max_size(const struct worker_layer_writer *w)
+{
+    return w->max_content;
+}
+
+/* Whether `len` more file bytes keep the layer within its bound. */
+static bool content_fits(const struct worker_layer_writer *w, uint64_t len)
+{
+    return len <= w->max_content && w->content <= w->max_content - len;
 }
 
 static void entry_release(struct lw_entry *e)
@@ -210,6 +228,8 @@ int worker_layer_writer_add_file_mem(struct worker_layer_writer *w, const char *
         return -EINVAL;
     if (len > WORKER_LAYER_WRITER_MAX_MEM - w->mem)
         return -E2BIG;
+    if (!content_fits(w, len))
+        return -EFBIG;
     if (len > 0) {
         copy = pf_malloc(len);
         if (!copy)
@@ -221,6 +241,7 @@ int worker_layer_writer_add_file_mem(struct worker_layer_writer *w, const char *
         return r;
     w->v[w->n - 1].size = len;
     w->mem += len;
+    w->content += len;
     return 0;
 }
 
@@ -233,12 +254,15 @@ int worker_layer_writer_add_file_fd(struct worker_layer_writer *w, const char *p
     if (r < 0 || !attr || fd < 0 || offset > (uint64_t)INT64_MAX ||
         length > (uint64_t)INT64_MAX - offset)
         return -EINVAL;
+    if (!content_fits(w, length))
+        return -EFBIG;
     r = entry_add(w, path, LW_FILE, attr, NULL, NULL);
     if (r < 0)
         return r;
     w->v[w->n - 1].fd = fd;
     w->v[w->n - 1].offset = offset;
     w->v[w->n - 1].size = length;
+    w->content += length;
     return 0;
 }
 

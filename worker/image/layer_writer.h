@@ -35,6 +35,10 @@ struct worker_layer_result {
 /* Bound on the content copied by worker_layer_writer_add_file_mem(); fd-backed content is
  * streamed and does not count. */
 #define WORKER_LAYER_WRITER_MAX_MEM (256u * 1024 * 1024)
+/* Default bound on the file bytes of one patch layer (uncompressed): a patch holds the
+ * upgraded packages (a few of bookworm's largest, 5.4 GiB each, would fit), as large as the
+ * layer bound; raised with `--max-patch-layer-size`. */
+#define WORKER_LAYER_WRITER_MAX_SIZE ((uint64_t)64 << 30)
 /* The largest timestamp an ustar header holds (11 octal digits). */
 #define WORKER_LAYER_WRITER_MAX_MTIME 077777777777LL
 
@@ -46,6 +50,13 @@ struct worker_layer_result {
  */
 int worker_layer_writer_new(int64_t mtime, struct worker_layer_writer **ret);
 
+/* Sets the bound on the file bytes (memory and fd content alike) the writer accepts; 0 restores
+ * WORKER_LAYER_WRITER_MAX_SIZE. An add past it gives -EFBIG and changes nothing. */
+void worker_layer_writer_set_max_size(struct worker_layer_writer *w, uint64_t max);
+
+/* Returns the bound set by worker_layer_writer_set_max_size() (for error messages). */
+uint64_t worker_layer_writer_max_size(const struct worker_layer_writer *w);
+
 /* Frees the writer and every copied content; accepts NULL and returns NULL. Borrowed fds are
  * not closed. */
 struct worker_layer_writer *worker_layer_writer_free(struct worker_layer_writer *w);
@@ -56,6 +67,7 @@ struct worker_layer_writer *worker_layer_writer_free(struct worker_layer_writer 
  * starting with ".wh." (those names mean whiteouts; use the whiteout functions). A path that
  * breaks a rule gives -EINVAL. Adding a path that is already in the writer gives -EEXIST (also
  * reported again by finish). -E2BIG when WORKER_LAYER_WRITER_MAX_ENTRIES entries are held,
+ * -EFBIG when a file's bytes would pass the writer's size bound,
  * -ENOMEM on allocation failure. Nothing changes on failure.
  */
 

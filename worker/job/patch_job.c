@@ -513,6 +513,8 @@ static int run_engine(struct run *run, size_t i, struct worker_layer_view *view,
     req.dry_run = run->o->dry_run;
     req.cancelled = run->o->cancelled;
     req.cancelled_userdata = run->o->cancelled_userdata;
+    req.max_package_size = run->o->limits.package;
+    req.max_patch_layer_size = run->o->limits.patch_layer;
     r = e->patch(e->ctx, &req, ret, run->err, sizeof(run->err));
     pf_free(dir);
     return r;
@@ -652,6 +654,7 @@ static int patch_platform(struct run *run, size_t i)
         return r;
     vo.keep = e->keep;
     vo.keep_userdata = e->ctx;
+    vo.max_layer_size = run->o->limits.layer;
     r = worker_layer_view_new(&vo, &view);
     if (r < 0)
         return r;
@@ -1360,6 +1363,33 @@ static int set_failure(struct run *run, int r)
     res->patched_ref = pf_free(res->patched_ref);
     res->patched_digest = pf_free(res->patched_digest);
     return res->details ? 0 : -ENOMEM;
+}
+
+int worker_size_parse(const char *s, uint64_t *ret)
+{
+    static const struct {
+        const char *suffix;
+        unsigned shift;
+    } units[] = {{"", 0},   {"K", 10},   {"KiB", 10}, {"M", 20},  {"MiB", 20},
+                 {"G", 30}, {"GiB", 30}, {"T", 40},   {"TiB", 40}};
+    uint64_t v = 0;
+    const char *p = s;
+
+    if (!s || *p < '0' || *p > '9')
+        return -EINVAL;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+            return -EINVAL;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    for (size_t i = 0; i < PF_ARRAY_SIZE(units); i++)
+        if (strcmp(p, units[i].suffix) == 0) {
+            if (v == 0 || v > (UINT64_MAX >> units[i].shift))
+                return -EINVAL;
+            *ret = v << units[i].shift;
+            return 0;
+        }
+    return -EINVAL;
 }
 
 int worker_patch_job_run(const struct worker_patch_job_options *o, const struct pf_job *job,

@@ -55,6 +55,21 @@ void worker_patch_job_result_release(struct worker_patch_job_result *r);
 #define WORKER_PATCH_PLATFORM_THREADS 2
 #define WORKER_PATCH_PLATFORM_THREADS_MAX 8
 
+/* Bounds on the uncompressed sizes a job handles (docs/security.md); 0 keeps each default:
+ * a package (per .deb data member or .apk data segment), a source layer read into the view,
+ * and the patch layer written. Set by --max-package-size, --max-layer-size and
+ * --max-patch-layer-size of `patchfleet patch` and `patchfleet-worker`. */
+struct worker_size_limits {
+    uint64_t package, layer, patch_layer;
+};
+
+/*
+ * Parses a size option: a decimal byte count with an optional binary suffix K, M, G, T (also
+ * KiB, MiB, GiB, TiB). Returns 0 and *ret (at least 1), or -EINVAL for anything else (zero, an
+ * overflow, an unknown suffix).
+ */
+int worker_size_parse(const char *s, uint64_t *ret);
+
 struct worker_patch_job_options {
     const struct worker_engine *engine;
     struct pf_registry *registry;    /* shared, thread-safe */
@@ -79,6 +94,7 @@ struct worker_patch_job_options {
     /* Dry runs only: plans already made by this process, shared by every job (see
      * job/plan_cache.h); NULL plans every job from scratch. Ignored without dry_run. */
     struct worker_plan_cache *plan_cache;
+    struct worker_size_limits limits;
 };
 
 /*
