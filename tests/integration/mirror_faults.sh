@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# labels: registry apk mirror
+# labels: registry apk apt deb mirror
 #
-# `patchfleet patch` with tests/harness/fault_proxy.py between it and the package mirror (the
-# signed APKINDEX and the .apk files of tests/harness/apk_fixture.sh, served over http at the path
-# of Alpine's CDN). One run per fault, each on its own copy of the image and its own cache, so a
+# `patchfleet patch` with tests/harness/fault_proxy.py between it and the package mirrors: the
+# signed APKINDEX and the .apk files of tests/harness/apk_fixture.sh (served over http at the path
+# of Alpine's CDN), then the signed apt archive of tests/harness/deb_fixture.sh (the image's
+# sources name the proxy). One run per fault, each on its own copy of the image and its own cache, so a
 # run cannot profit from another's downloads:
 #   transient faults (429 with Retry-After, 503, a TCP reset, a truncated body, a slow body, each
 #   for fewer hits than the fetcher's 3 attempts) end Patched, and the proxy's log shows the
@@ -16,11 +17,13 @@ set -euo pipefail
 
 . "${PF_SRC:?}/tests/harness/lib.sh"
 . "$PF_SRC/tests/harness/apk_fixture.sh"
+. "$PF_SRC/tests/harness/apt_repo.sh"
 . "$PF_SRC/tests/harness/deb_fixture.sh"
 
 pf_require_cli patch
 pf_require skopeo jq curl python3
 apk_fixture_require
+deb_fixture_require
 pf_tmpdir
 T=$PF_TMP
 
@@ -131,5 +134,68 @@ run_case short Failed 1 'path~demo-base-1\.0-r1\.apk:short:count=inf'
 pf_assert_contains "a body one byte short: the reason names the package" "demo-base" "$(details short)"
 run_case index_short Failed 1 'path~APKINDEX\.tar\.gz:short:count=inf'
 pf_assert_contains "a short APKINDEX: the reason names the index" "APKINDEX" "$(details index_short)"
+
+# ---------------------------------------------------------------------------------------------
+pf_say "Debian: a signed apt archive behind the proxy, the image's sources pointing at it"
+deb_build_all "$T/debs"
+apt_gpg_home "$T/gnupg"
+apt_export_keyring "$T/keyring.gpg"
+deb_repo_suite "$T/apt/repo" stable amd64 "$T/debs/v2"/*_amd64.deb "$T/debs/v2"/*_all.deb
+apt_gpg_stop
+pf_http_start APT "$T/apt"
+pf_fault_proxy_start D "$HTTP_APT_URL"
+D=$PROXY_D_URL
+deb_image_full "$T/dlayout" full amd64 "$T/debs/v1" "$D/repo/" "$T/keyring.gpg"
+
+# run_deb_case NAME WANT_STATUS WANT_EXIT RULE...: as run_case, for demo/d-NAME:1.0.
+run_deb_case() {
+    local name=$1 want=$2 rc=$3 st
+    shift 3
+    deb_push "$T/dlayout" full "$A/demo/d-$name:1.0"
+    cat >"$T/$name.yaml" <<EOF
+apiVersion: copa.sh/v1alpha1
+kind: PatchConfig
+images:
+  - name: $name
+    image: "$A/demo/d-$name"
+    tags:
+      strategy: list
+      list: ["1.0"]
+EOF
+    pf_proxy_rules "$D" "$@"
+    : >"$PROXY_D_LOG"
+    pf_run "$rc" "$T/$name.out" "$T/$name.err" "$PF" patch --config "$T/$name.yaml" \
+        --cache-dir "$T/cache-$name" --work-dir "$T/work-$name" --timeout 2m --push --format json
+    st=$(jq -r '.results[0].status' "$T/$name.out")
+    pf_assert_eq "$name: status" "$want" "$st"
+    if [ "$want" != Patched ]; then
+        if skopeo inspect --raw --tls-verify=false "docker://$A/demo/d-$name:1.0-patched" \
+            >/dev/null 2>&1; then
+            pf_fail "$name: demo/d-$name:1.0-patched was pushed"
+        fi
+        pf_ok "$name: nothing pushed"
+    else
+        skopeo inspect --raw --tls-verify=false "docker://$A/demo/d-$name:1.0-patched" \
+            >/dev/null || pf_fail "$name: Patched but demo/d-$name:1.0-patched is missing"
+    fi
+}
+dhits() { grep -cE " GET [^ ]*$1" "$PROXY_D_LOG" || true; }
+
+run_deb_case d_clean Patched 0
+run_deb_case d_inrelease Patched 0 'path~/InRelease$:503:count=2'
+pf_assert_eq "503 x2 on InRelease: fetched 3 times" 3 "$(dhits '/InRelease ')"
+run_deb_case d_reset Patched 0 'path~libdemo1_[^/]*\.deb$:reset:count=2'
+run_deb_case d_truncate Patched 0 'path~libdemo1_[^/]*\.deb$:truncate:count=1'
+run_deb_case d_slow Patched 0 'path~/Packages:slow:delay=0.01:count=inf'
+run_deb_case d_down Failed 1 'path~libdemo1_[^/]*\.deb$:503:count=inf'
+pf_assert_contains "503 always on a .deb: the reason names it" "libdemo1" "$(details d_down)"
+run_deb_case d_lie Failed 1 'path~libdemo1_[^/]*\.deb$:lie:count=inf'
+pf_assert_contains "a .deb with a Content-Length too large: the reason names it" "libdemo1" \
+    "$(details d_lie)"
+run_deb_case d_short Failed 1 'path~libdemo1_[^/]*\.deb$:short:count=inf'
+pf_assert_contains "a .deb one byte short: the reason names it" "libdemo1" "$(details d_short)"
+run_deb_case d_packages_short Failed 1 'path~/Packages:short:count=inf'
+pf_assert_contains "a short Packages index: the reason names it" "Packages" \
+    "$(details d_packages_short)"
 
 pf_say "mirror faults: all cases as expected"
