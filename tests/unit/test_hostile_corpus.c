@@ -463,7 +463,7 @@ static void corpus_refused(void **state)
     }
     if (bad)
         fail_msg("hostile corpus: %zu of %zu inputs not refused as expected", bad, total);
-    printf("hostile corpus: %zu inputs refused as expected\n", total);
+    printf("hostile corpus: %zu inputs checked (TODO lines: not refused yet)\n", total);
 }
 
 /* A directory in the corpus that no parser claims would be silently skipped: refuse it. */

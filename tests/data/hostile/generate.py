@@ -115,6 +115,7 @@ def indexes():
     case(P, "huge-size", "txt", good.replace("Size: 632", "Size: 99999999999999999999999"), "Size")
     case(P, "arch-two-words", "txt", good.replace("amd64", "amd64 i386"), "invalid architecture")
     case(P, "duplicate-field", "txt", good + "Package: again\n", "duplicate")
+    case(P, "oversized-stanza", "txt", good + "Description: " + "x" * (1 << 20) + "\n", "paragraph too large")
     case(P, "nul-byte", "txt", good.replace("Size", "Si\0ze"), "NUL")
 
     R = "apt_release"
