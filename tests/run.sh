@@ -8,7 +8,8 @@
 #      shared caches, tag listings and parallel index fetches run on threads);
 #   3. static analysis: clang-tidy and cppcheck over the programs' sources, zero findings
 #      (tests/lint/static_checks.sh; -Wconversion and friends are the -Werror build of stage 1);
-#   4. the libFuzzer targets replaying their seed corpora (deterministic, no new inputs).
+#   4. the libFuzzer targets replaying their seed corpora (deterministic, no new inputs), then
+#      fuzzing each for PF_FUZZ_SECONDS (default 5: 16 targets in about 80 s) from its seeds.
 # Set PF_TEST_LABELS to a CTest label regex to run a subset (e.g. PF_TEST_LABELS=unit).
 set -euo pipefail
 
@@ -49,6 +50,8 @@ echo "== fuzz targets replay their corpora"
 CC=clang cmake -S . -B build-fuzz -G Ninja -DPF_FUZZ=ON -DPF_TESTS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-fuzz -j"$jobs"
 fuzz/run.sh --replay build-fuzz
+echo "== fuzz targets, ${PF_FUZZ_SECONDS:-5}s each"
+fuzz/run.sh --time "${PF_FUZZ_SECONDS:-5}" build-fuzz
 n_fuzz=$(find build-fuzz/bin -name 'fuzz_*' -type f | wc -l)
 
 # One closing line over the stages (ctest stops the script on any failure above).

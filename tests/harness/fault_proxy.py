@@ -27,6 +27,19 @@ Location headers pointing at the upstream are rewritten to the proxy's own addre
 decision is one line in --log: `<seq> <METHOD> <target> <decision>` where decision is
 `pass <status>`, `fault <status>`, `drop`, `delay <s> pass <status>` or `error <text>`.
 
+Package-mirror modes (a separate block below, for the apt archive and the APKINDEX/.apk
+server; they act on GET bodies forwarded from upstream):
+
+    reset       close the connection with a TCP RST before any response
+    truncate    send the upstream status and its true Content-Length, then half the body, close
+    slow        send the body in 256-byte pieces, `delay` seconds apart (default 0.05)
+    lie         declare a Content-Length 100 bytes larger than the body, send the body, close
+    short       declare a Content-Length 1 byte smaller and send that many bytes: a well-formed
+                reply with the wrong bytes (only a checksum can tell)
+
+    path~\.apk$:truncate:count=1
+    path~/Packages:short:count=inf
+
 Control endpoint (never forwarded): PUT /__proxy/rules with one rule per line replaces the rules;
 GET /__proxy/rules shows them with their remaining hits.
 """
@@ -46,6 +59,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailer", "transfer-encoding", "upgrade", "content-length"}
 CHUNK = 1 << 16
+MIRROR_ACTIONS = ("reset", "truncate", "slow", "lie", "short")
 
 
 class Rule:
@@ -72,7 +86,7 @@ class Rule:
                 self.after = int(field[6:])
             elif field.startswith("delay="):
                 self.delay = float(field[6:])
-            elif field in ("drop", "delay") or field in EXTRA_ACTIONS:
+            elif field in ("drop", "delay") or field in EXTRA_ACTIONS or field in MIRROR_ACTIONS:
                 self.action = field
             elif field.isdigit() and 100 <= int(field) <= 599:
                 self.action = int(field)
@@ -202,6 +216,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if rule is not None and rule.action in EXTRA_ACTIONS:
             EXTRA_ACTIONS[rule.action](self, seq)
+            return
+        if rule is not None and rule.action in MIRROR_ACTIONS:
+            mirror_fault(self, rule, seq, body)
             return
         if rule is not None and rule.delay:
             time.sleep(rule.delay)
@@ -352,6 +369,73 @@ def fault_bigmanifest(handler, seq):
 
 
 EXTRA_ACTIONS = {"garbage": fault_garbage, "bigmanifest": fault_bigmanifest}
+
+
+# ---- package-mirror modes -----------------------------------------------------------------
+# Faults of a plain file server (apt archive, APKINDEX and .apk files): they break or bend the
+# body of a forwarded GET. Kept apart from the registry modes above so either side can grow.
+
+def mirror_reset(handler):
+    """Closes the client connection with an RST (SO_LINGER 0) instead of a FIN."""
+    import struct
+    try:
+        handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        handler.connection.close()
+    except OSError:
+        pass
+    handler.close_connection = True
+
+
+def mirror_fault(handler, rule, seq, body):
+    srv = handler.server
+    method, target = handler.command, handler.path
+    if rule.action == "reset":
+        srv.log(seq, method, target, "mirror reset")
+        mirror_reset(handler)
+        return
+    try:
+        conn, resp = handler.upstream_request(method, target, body)
+        data = resp.read()
+        status, reason = resp.status, resp.reason
+        ctype = resp.getheader("Content-Type", "application/octet-stream")
+        conn.close()
+    except OSError as e:
+        srv.log(seq, method, target, f"error {e}")
+        handler.send_simple(502, {"errors": [{"code": "UNAVAILABLE", "message": f"proxy: {e}"}]})
+        return
+    declared, sent = len(data), data
+    if rule.action == "truncate":
+        sent = data[: len(data) // 2]
+    elif rule.action == "lie":
+        declared = len(data) + 100
+    elif rule.action == "short":
+        declared = max(0, len(data) - 1)
+        sent = data[:declared]
+    handler.send_response(status, reason)
+    handler.send_header("Content-Type", ctype)
+    handler.send_header("Content-Length", str(declared))
+    if rule.action in ("truncate", "lie"):
+        handler.send_header("Connection", "close")
+    handler.end_headers()
+    try:
+        if rule.action == "slow":
+            pause = rule.delay or 0.05
+            for i in range(0, len(sent), 256):
+                handler.wfile.write(sent[i:i + 256])
+                handler.wfile.flush()
+                time.sleep(pause)
+        elif method != "HEAD":
+            handler.wfile.write(sent)
+            handler.wfile.flush()
+    except OSError:
+        pass
+    if rule.action in ("truncate", "lie"):
+        handler.close_connection = True
+        try:
+            handler.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    srv.log(seq, method, target, f"mirror {rule.action} {status} sent={len(sent)} declared={declared}")
 
 
 def main():

@@ -520,14 +520,21 @@ out:
 int worker_apk_file_each(const struct worker_apk_pkgfile *f, worker_apk_data_cb cb, void *userdata,
                          char *errbuf, size_t errlen)
 {
-    struct archive *a = open_gz(f->data, f->data_len, true);
+    struct archive *a = NULL;
     struct archive_entry *ae;
     struct hashed h = {PF_STRV_INIT, NULL};
     uint64_t bytes = 0, max = f->max_size ? f->max_size : WORKER_APK_MAX_PACKAGE_SIZE;
     int r = 0, ar;
 
-    if (!a)
+    if (pf_archive_read_new(PF_ARCHIVE_FILTER_GZIP, PF_ARCHIVE_FORMAT_TAR, &a) < 0)
         return -ENOMEM;
+    /* libarchive reads the first header on open: a segment that is no tar fails here, and is
+     * corrupt data, not a lack of memory. */
+    if (archive_read_open_memory(a, f->data, f->data_len) != ARCHIVE_OK) {
+        r = pf_set_error(errbuf, errlen, -EBADMSG, "corrupt data segment: %s", pf_archive_error(a));
+        archive_read_free(a);
+        return r;
+    }
     while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
         if (archive_entry_filetype(ae) == AE_IFREG && !archive_entry_hardlink(ae) &&
             archive_entry_size(ae) > 0)
