@@ -36,7 +36,11 @@
 #define FLEET_ATTEMPTS_MAX 65536  /* job ids remembered; older ones are forgotten first */
 #define FLEET_PLAN_CACHE_MAX 4096 /* dry-run plans (platform manifests) remembered, LRU */
 #define FLEET_ATTEMPT_WAIT_MS 10000
-#define FLEET_ABORT_WAIT_MS 15000 /* after the grace period: how long cancelled jobs may take */
+/* Shutdown (docs/fleet.md, "Shutdown"): everything from the signal to the return fits in
+ * --grace. The last quarter of it (at most FLEET_CLOSE_RESERVE_MS) is kept for leaving Kafka:
+ * jobs run until then, cancelled jobs get half of the reserve, flushes and the consumer close
+ * share what is left. */
+#define FLEET_CLOSE_RESERVE_MS 5000
 /* Latency, not throughput, bounds a worker: a job waits for two deliveries (attempt record,
  * result), whose reports this thread serves between consumer polls, and for its partition's
  * next fetch after the resume. bench/README.md has the measurements. */
@@ -113,8 +117,9 @@ struct fleet {
     unsigned n_slots;
     struct part *parts; /* the current assignment of the jobs topic; poll thread only */
     size_t n_parts;
-    bool stopping;     /* poll thread only */
-    int32_t wake_part; /* a partition just resumed (-1 none); poll thread only */
+    bool stopping;         /* poll thread only */
+    int64_t stop_deadline; /* monotonic ms by which worker_fleet_run returns; poll thread */
+    int32_t wake_part;     /* a partition just resumed (-1 none); poll thread only */
     bool quit;
     unsigned active;  /* pool threads not yet exited */
     atomic_int abort; /* the grace period is over: cancel running jobs, drop their results */
@@ -235,6 +240,8 @@ static void attempts_next(struct fleet *f, const struct pf_msg_job *jobs, const 
 static void attempts_record(struct fleet *f, struct slot *s, const struct pf_msg_job *jobs,
                             const bool *want, const unsigned *att, size_t n)
 {
+    int64_t deadline = mono_ms() + FLEET_ATTEMPT_WAIT_MS;
+
     for (size_t i = 0; i < n; i++) {
         const char *job_id = jobs[i].job_id;
         struct pf_kafka_record kr = {.topic = PF_KAFKA_TOPIC_ATTEMPTS,
@@ -265,9 +272,21 @@ static void attempts_record(struct fleet *f, struct slot *s, const struct pf_msg
             (void)pthread_mutex_unlock(&f->lock);
         }
     }
+    /* Bounded: with the broker gone no report comes before message.timeout.ms, and a stopping
+     * worker must not wait for it. The jobs are then started without their record (or not at
+     * all once stopping): at worst one start is not counted. */
     (void)pthread_mutex_lock(&f->lock);
-    while (s->attempts_pending > 0)
-        (void)pthread_cond_wait(&f->cond, &f->lock);
+    while (s->attempts_pending > 0 && mono_ms() < deadline && !atomic_load(&f->abort)) {
+        struct timespec ts;
+
+        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        (void)pthread_cond_timedwait(&f->cond, &f->lock, &ts);
+    }
     (void)pthread_mutex_unlock(&f->lock);
 }
 
@@ -754,6 +773,8 @@ static void dispatch(struct fleet *f, const struct pf_kafka_msg *m)
         for (unsigned i = 0; i < f->n_slots && !s; i++)
             if (f->slots[i].state == SLOT_FREE)
                 s = &f->slots[i];
+    if (!s && f->stopping)
+        return; /* not stored: the partition's next owner reads it again; a seek could block */
     if (!s) {
         seek_back(f, m->partition, m->offset);
         return;
@@ -801,7 +822,10 @@ static void wake_fetcher(struct fleet *f)
 /* The poll loop; returns when stopped and drained (or the abort wait ran out). */
 static void poll_loop(struct fleet *f)
 {
-    int64_t grace_end = 0, abort_end = 0;
+    int64_t grace_end = 0, abort_end = 0, reserve = f->o->grace_ms / 4;
+
+    if (reserve > FLEET_CLOSE_RESERVE_MS)
+        reserve = FLEET_CLOSE_RESERVE_MS;
 
     for (;;) {
         struct pf_kafka_msg *m = NULL;
@@ -809,9 +833,10 @@ static void poll_loop(struct fleet *f)
 
         if (!f->stopping && (atomic_load(f->o->stop) || atomic_load(&f->fatal))) {
             f->stopping = true;
-            grace_end = mono_ms() + f->o->grace_ms;
+            f->stop_deadline = mono_ms() + f->o->grace_ms;
+            grace_end = f->stop_deadline - reserve;
             pf_log(LOG_NOTICE, "stopping: no new jobs; in-flight jobs get %lld ms",
-                   (long long)f->o->grace_ms);
+                   (long long)(f->o->grace_ms - reserve));
         }
         /* Everything already fetched goes out in one round, so a slot's batch can take the
          * consecutive messages of its partition before a pool thread starts it. */
@@ -845,7 +870,7 @@ static void poll_loop(struct fleet *f)
         if (f->stopping && !atomic_load(&f->abort) && mono_ms() >= grace_end) {
             pf_log(LOG_WARNING, "grace period over: cancelling in-flight jobs (redelivered)");
             atomic_store(&f->abort, 1);
-            abort_end = mono_ms() + FLEET_ABORT_WAIT_MS;
+            abort_end = f->stop_deadline - reserve / 2;
         }
         if (atomic_load(&f->abort) && mono_ms() >= abort_end)
             return;
@@ -896,32 +921,53 @@ static int clients_open(struct fleet *f, char *errbuf, size_t errlen)
     return r;
 }
 
-/* Flushes results, stores their offsets, commits synchronously, leaves the group, frees. */
-static void clients_close(struct fleet *f)
+/* The milliseconds left until `deadline`, at least `min` (a clean close needs a moment even
+ * when the jobs used the whole grace period). */
+static int ms_left(int64_t deadline, int min)
 {
-    char err[256];
+    int64_t left = deadline - mono_ms();
 
-    if (f->att_prod)
-        (void)pf_kafka_producer_flush(f->att_prod, 10000);
+    return left < min ? min : left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* Flushes results, stores their offsets, leaves the group (which commits what is stored:
+ * auto-commit is on), frees; all by `deadline`. Returns 0, or -ETIMEDOUT when Kafka could not
+ * be left cleanly (undelivered results or a close cut short: those jobs are redone). A
+ * synchronous commit is not made: librdkafka waits for its reply without a bound. */
+static int clients_close(struct fleet *f, int64_t deadline)
+{
+    int r = 0;
+
+    if (f->att_prod && pf_kafka_producer_flush(f->att_prod, ms_left(deadline, 100) / 3) < 0)
+        r = -ETIMEDOUT;
     if (f->prod) {
-        (void)pf_kafka_producer_flush(f->prod, 10000);
+        if (pf_kafka_producer_flush(f->prod, ms_left(deadline, 100) / 2) < 0)
+            r = -ETIMEDOUT;
         (void)pthread_mutex_lock(&f->lock);
         settle_slots(f);
         (void)pthread_mutex_unlock(&f->lock);
     }
-    if (f->cons) {
-        if (pf_kafka_consumer_commit(f->cons, err, sizeof(err)) < 0)
-            pf_log(LOG_WARNING, "final commit failed: %s", err);
-        f->cons = pf_kafka_consumer_close(f->cons);
+    if (f->cons && pf_kafka_consumer_close_within(f->cons, ms_left(deadline, 200)) < 0) {
+        pf_log(LOG_WARNING, "the jobs group was not left in time: leaving without it (the "
+                            "broker redelivers what was not committed)");
+        r = -ETIMEDOUT;
     }
-    f->att = pf_kafka_consumer_close(f->att);
+    f->cons = NULL;
+    (void)pf_kafka_consumer_close_within(f->att, 100); /* assigned, no group to leave */
+    f->att = NULL;
+    /* Purged first: destroying a producer with records in flight would wait for them. */
+    if (f->prod)
+        pf_kafka_producer_purge(f->prod);
+    if (f->att_prod)
+        pf_kafka_producer_purge(f->att_prod);
     f->prod = pf_kafka_producer_free(f->prod);
     f->att_prod = pf_kafka_producer_free(f->att_prod);
+    return r;
 }
 
 int worker_fleet_run(const struct worker_fleet_options *o, char *errbuf, size_t errlen)
 {
-    struct fleet f = {.o = o, .wake_part = -1};
+    struct fleet *f = NULL;
     pthread_t *threads = NULL;
     unsigned started = 0;
     int r;
@@ -929,19 +975,26 @@ int worker_fleet_run(const struct worker_fleet_options *o, char *errbuf, size_t 
     if (o->concurrency < 1 || o->concurrency > WORKER_FLEET_MAX_SLOTS || !o->brokers ||
         !o->worker_id || !o->stop)
         return pf_set_error(errbuf, errlen, -EINVAL, "invalid fleet worker options");
-    (void)pthread_mutex_init(&f.lock, NULL);
-    (void)pthread_cond_init(&f.cond, NULL);
-    f.n_slots = o->concurrency;
-    f.slots = pf_calloc(f.n_slots, sizeof(*f.slots));
-    f.attempts = pf_calloc(FLEET_ATTEMPTS_MAX, sizeof(*f.attempts));
-    threads = pf_calloc(f.n_slots, sizeof(*threads));
-    r = f.slots && f.attempts && threads ? 0 : -ENOMEM;
+    /* On the heap: when a job thread does not stop in time, this returns and leaves it (and
+     * everything it uses) behind for the process to exit. */
+    f = pf_calloc(1, sizeof(*f));
+    if (!f)
+        return -ENOMEM;
+    f->o = o;
+    f->wake_part = -1;
+    (void)pthread_mutex_init(&f->lock, NULL);
+    (void)pthread_cond_init(&f->cond, NULL);
+    f->n_slots = o->concurrency;
+    f->slots = pf_calloc(f->n_slots, sizeof(*f->slots));
+    f->attempts = pf_calloc(FLEET_ATTEMPTS_MAX, sizeof(*f->attempts));
+    threads = pf_calloc(f->n_slots, sizeof(*threads));
+    r = f->slots && f->attempts && threads ? 0 : -ENOMEM;
     if (r == 0)
-        r = worker_plan_cache_new(FLEET_PLAN_CACHE_MAX, &f.plans);
-    for (unsigned i = 0; r == 0 && i < f.n_slots; i++) {
-        struct slot *s = &f.slots[i];
+        r = worker_plan_cache_new(FLEET_PLAN_CACHE_MAX, &f->plans);
+    for (unsigned i = 0; r == 0 && i < f->n_slots; i++) {
+        struct slot *s = &f->slots[i];
 
-        s->f = &f;
+        s->f = f;
         s->tag_attempt = (struct dr_tag){.slot = s, .attempt = true};
         s->msgs = pf_calloc(FLEET_BATCH_MAX, sizeof(*s->msgs));
         if (!s->msgs) {
@@ -951,55 +1004,69 @@ int worker_fleet_run(const struct worker_fleet_options *o, char *errbuf, size_t 
         for (size_t j = 0; j < FLEET_BATCH_MAX; j++)
             s->msgs[j].tag = (struct dr_tag){.slot = s, .idx = j};
     }
-    r = r < 0 ? r : clients_open(&f, errbuf, errlen);
-    for (unsigned i = 0; r == 0 && i < f.n_slots; i++) {
-        (void)pthread_mutex_lock(&f.lock);
-        f.active++; /* counted before it runs, so the drain below cannot miss it */
-        (void)pthread_mutex_unlock(&f.lock);
-        if (pthread_create(&threads[i], NULL, pool_thread, &f) != 0) {
-            (void)pthread_mutex_lock(&f.lock);
-            f.active--;
-            (void)pthread_mutex_unlock(&f.lock);
+    r = r < 0 ? r : clients_open(f, errbuf, errlen);
+    for (unsigned i = 0; r == 0 && i < f->n_slots; i++) {
+        (void)pthread_mutex_lock(&f->lock);
+        f->active++; /* counted before it runs, so the drain below cannot miss it */
+        (void)pthread_mutex_unlock(&f->lock);
+        if (pthread_create(&threads[i], NULL, pool_thread, f) != 0) {
+            (void)pthread_mutex_lock(&f->lock);
+            f->active--;
+            (void)pthread_mutex_unlock(&f->lock);
             r = pf_set_error(errbuf, errlen, -EAGAIN, "cannot start job threads");
             break;
         }
         started++;
     }
     if (r == 0)
-        poll_loop(&f);
+        poll_loop(f);
     /* Stop the pool: threads finish what they run (cancelled after an abort) and exit. */
-    (void)pthread_mutex_lock(&f.lock);
-    f.quit = true;
-    f.stopping = true;
-    (void)pthread_cond_broadcast(&f.cond);
-    (void)pthread_mutex_unlock(&f.lock);
-    /* A thread may wait for a delivery report: keep polling the producer until all exited. */
+    (void)pthread_mutex_lock(&f->lock);
+    f->quit = true;
+    f->stopping = true;
+    (void)pthread_cond_broadcast(&f->cond);
+    (void)pthread_mutex_unlock(&f->lock);
+    if (f->stop_deadline == 0)
+        f->stop_deadline = mono_ms() + o->grace_ms;
+    /* A thread may wait for a delivery report: keep polling the producer until all exited, but
+     * not past the deadline. */
     for (;;) {
         unsigned active;
 
-        (void)pthread_mutex_lock(&f.lock);
-        active = f.active;
-        (void)pthread_mutex_unlock(&f.lock);
-        if (active == 0 || !f.prod)
+        (void)pthread_mutex_lock(&f->lock);
+        active = f->active;
+        (void)pthread_mutex_unlock(&f->lock);
+        if (active == 0 || !f->prod)
             break;
-        (void)pf_kafka_producer_poll(f.prod, 100);
+        if (mono_ms() >= f->stop_deadline) {
+            /* A job that does not notice its cancellation: the process leaves it behind, with
+             * everything it uses (nothing is freed), and its job is redelivered. */
+            return pf_set_error(errbuf, errlen, -EBUSY,
+                                "%u job threads did not stop by the end of the grace period",
+                                active);
+        }
+        (void)pf_kafka_producer_poll(f->prod, 100);
     }
     for (unsigned i = 0; i < started; i++)
         (void)pthread_join(threads[i], NULL);
-    clients_close(&f);
-    if (r == 0 && atomic_load(&f.fatal))
+    if (clients_close(f, f->stop_deadline) < 0 && r == 0)
+        r = pf_set_error(errbuf, errlen, -ETIMEDOUT,
+                         "kafka could not be left cleanly before the end of the grace period "
+                         "(unfinished jobs are redelivered)");
+    if (r == 0 && atomic_load(&f->fatal))
         r = pf_set_error(errbuf, errlen, -EIO, "stopped after a fatal kafka error");
-    for (unsigned i = 0; f.slots && i < f.n_slots; i++) {
-        for (size_t j = 0; f.slots[i].msgs && j < FLEET_BATCH_MAX; j++)
-            pf_free(f.slots[i].msgs[j].payload);
-        pf_free(f.slots[i].msgs);
+    for (unsigned i = 0; f->slots && i < f->n_slots; i++) {
+        for (size_t j = 0; f->slots[i].msgs && j < FLEET_BATCH_MAX; j++)
+            pf_free(f->slots[i].msgs[j].payload);
+        pf_free(f->slots[i].msgs);
     }
-    pf_free(f.slots);
-    pf_free(f.attempts);
-    pf_free(f.parts);
+    pf_free(f->slots);
+    pf_free(f->attempts);
+    pf_free(f->parts);
     pf_free(threads);
-    worker_plan_cache_free(f.plans);
-    (void)pthread_cond_destroy(&f.cond);
-    (void)pthread_mutex_destroy(&f.lock);
+    worker_plan_cache_free(f->plans);
+    (void)pthread_cond_destroy(&f->cond);
+    (void)pthread_mutex_destroy(&f->lock);
+    pf_free(f);
     return r;
 }
