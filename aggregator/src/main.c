@@ -5,7 +5,7 @@
  * and /healthz from that store (docs/dashboard.md). Arguments, signals and the startup wait for
  * Redis live here; the loop is aggregator/consume.c, the writes aggregator/store.c and the HTTP
  * side aggregator/http.c + api.c. SIGINT/SIGTERM stop the loop after the message in hand,
- * commit and leave the group, then stop the HTTP server. --no-kafka serves HTTP only (a
+ * leave the group (at most 5 s: docs/fleet.md "Shutdown"), then stop the HTTP server. --no-kafka serves HTTP only (a
  * read-only dashboard beside another aggregator, or the tests).
  */
 #define PF_LOG_COMPONENT "aggregator"
