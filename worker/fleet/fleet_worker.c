@@ -12,7 +12,9 @@
  */
 #include "pf/setup.h"
 
+#include <ctype.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +91,8 @@ struct slot {
     int attempts_pending; /* attempt records of the batch not yet delivered */
     int64_t deadline_ms;
     atomic_bool timed_out;
+    const char *job_id; /* the job run_job() runs, and its attempt (before_tag needs them) */
+    unsigned attempt;
     struct dr_tag tag_attempt;
 };
 
@@ -97,9 +101,16 @@ struct part {
     bool paused;
 };
 
+#define FLEET_TAG_MAX 128 /* a tag's longest form ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}) */
+/* The attempts record an attempt writes right before it tags its push: the start record's
+ * fields, then this word and the tag. Older workers read it as one more record of the same
+ * attempt (the worker id is free text), so it counts no extra start. */
+#define FLEET_PUSHING " pushing "
+
 struct attempt_entry {
     char job_id[72];
     unsigned n;
+    char pushed[FLEET_TAG_MAX + 1]; /* the tag an attempt was about to push, or "" */
 };
 
 struct fleet {
@@ -148,23 +159,62 @@ static int64_t wall_ms(void)
 
 /* --- attempts ---------------------------------------------------------------------------- */
 
-/* Records that `job_id` was started `n` times (the highest count seen wins). Locked. */
-static void attempts_note(struct fleet *f, const char *job_id, unsigned n)
+/* Records that `job_id` was started `n` times (the highest count seen wins) and, when `pushed`
+ * is not NULL, that an attempt was about to tag that push. Locked. */
+static void attempts_note(struct fleet *f, const char *job_id, unsigned n, const char *pushed)
 {
     for (size_t i = 0; i < f->n_attempts; i++)
         if (strcmp(f->attempts[i].job_id, job_id) == 0) {
             if (n > f->attempts[i].n)
                 f->attempts[i].n = n;
+            if (pushed)
+                (void)snprintf(f->attempts[i].pushed, sizeof(f->attempts[i].pushed), "%s", pushed);
             return;
         }
     if (strlen(job_id) >= sizeof(f->attempts[0].job_id))
         return;
     (void)snprintf(f->attempts[f->next_attempt].job_id, sizeof(f->attempts[0].job_id), "%s",
                    job_id);
+    (void)snprintf(f->attempts[f->next_attempt].pushed, sizeof(f->attempts[0].pushed), "%s",
+                   pushed ? pushed : "");
     f->attempts[f->next_attempt].n = n;
     f->next_attempt = (f->next_attempt + 1) % FLEET_ATTEMPTS_MAX;
     if (f->n_attempts < FLEET_ATTEMPTS_MAX)
         f->n_attempts++;
+}
+
+/* The tag `job_id`'s newest "pushing" record names, copied into buf; false when none. Locked. */
+static bool attempts_pushed(const struct fleet *f, const char *job_id, char *buf, size_t len)
+{
+    for (size_t i = 0; i < f->n_attempts; i++)
+        if (strcmp(f->attempts[i].job_id, job_id) == 0 && f->attempts[i].pushed[0]) {
+            (void)snprintf(buf, len, "%s", f->attempts[i].pushed);
+            return true;
+        }
+    return false;
+}
+
+/* The tag of a "pushing" record (`rec` already parsed as an attempts record), into tag
+ * (FLEET_TAG_MAX + 1 bytes); false when the record is a plain start or the tag is not one. */
+static bool record_pushing_tag(const char *rec, size_t len, char *tag)
+{
+    const char *p = NULL;
+    size_t n;
+
+    for (size_t i = 0; i + strlen(FLEET_PUSHING) <= len; i++)
+        if (memcmp(rec + i, FLEET_PUSHING, strlen(FLEET_PUSHING)) == 0)
+            p = rec + i + strlen(FLEET_PUSHING); /* the last one: the worker id comes first */
+    if (!p)
+        return false;
+    n = len - (size_t)(p - rec);
+    if (n == 0 || n > FLEET_TAG_MAX || !(isalnum((unsigned char)p[0]) || p[0] == '_'))
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!isalnum((unsigned char)p[i]) && !strchr("_.-", p[i]))
+            return false;
+    memcpy(tag, p, n);
+    tag[n] = '\0';
+    return true;
 }
 
 static unsigned attempts_get(const struct fleet *f, const char *job_id)
@@ -186,16 +236,17 @@ static void attempts_consume(struct fleet *f)
 
     while (pf_kafka_consumer_poll(f->att, 0, &m) > 0) {
         if (!m->err) {
-            char id[PF_KAFKA_JOB_ID_MAX + 1];
+            char id[PF_KAFKA_JOB_ID_MAX + 1], tag[FLEET_TAG_MAX + 1];
             unsigned n;
             int r = pf_kafka_attempt_parse(m->value, m->value_len, id, &n);
+            bool pushing = r == 0 && record_pushing_tag((const char *)m->value, m->value_len, tag);
 
             if (r < 0)
                 pf_log(LOG_WARNING, "attempts record at offset %lld unreadable (%s), ignoring",
                        (long long)m->offset, strerror(-r));
             (void)pthread_mutex_lock(&f->lock);
             if (r == 0)
-                attempts_note(f, id, n);
+                attempts_note(f, id, n, pushing ? tag : NULL);
             f->attempts_pos = m->offset + 1;
             (void)pthread_cond_broadcast(&f->cond);
             (void)pthread_mutex_unlock(&f->lock);
@@ -237,6 +288,8 @@ static void attempts_next(struct fleet *f, const struct pf_msg_job *jobs, const 
 /* Produces the attempt records of jobs[i] (those with want[i]) at once and waits for all their
  * deliveries (the poll thread runs the reports): a job starts only once its start is on
  * record, as before, but a batch pays one round trip. A failed record is logged and ignored. */
+static void attempts_wait(struct fleet *f, struct slot *s, int64_t deadline);
+
 static void attempts_record(struct fleet *f, struct slot *s, const struct pf_msg_job *jobs,
                             const bool *want, const unsigned *att, size_t n)
 {
@@ -272,9 +325,15 @@ static void attempts_record(struct fleet *f, struct slot *s, const struct pf_msg
             (void)pthread_mutex_unlock(&f->lock);
         }
     }
-    /* Bounded: with the broker gone no report comes before message.timeout.ms, and a stopping
-     * worker must not wait for it. The jobs are then started without their record (or not at
-     * all once stopping): at worst one start is not counted. */
+    attempts_wait(f, s, deadline);
+}
+
+/* Waits until every attempts record of slot s was acknowledged, or `deadline`, or the abort.
+ * Bounded: with the broker gone no report comes before message.timeout.ms, and a stopping
+ * worker must not wait for it. The jobs are then started without their record (or not at all
+ * once stopping): at worst one start is not counted. */
+static void attempts_wait(struct fleet *f, struct slot *s, int64_t deadline)
+{
     (void)pthread_mutex_lock(&f->lock);
     while (s->attempts_pending > 0 && mono_ms() < deadline && !atomic_load(&f->abort)) {
         struct timespec ts;
@@ -391,6 +450,46 @@ static bool slot_cancelled(void *userdata)
     return false;
 }
 
+/* worker_patch_job_options.before_tag: records "<job_id> <attempt> <worker> pushing <tag>"
+ * and waits (bounded) for its acknowledgement, so that if this worker dies between the tag and
+ * its result, the attempt that redoes the job knows the tag is its own (docs/fleet.md). A
+ * record that cannot be written is logged and the push goes on: the redone job would then say
+ * Skipped, as before. */
+static int before_tag(void *userdata, const char *tag)
+{
+    struct slot *s = userdata;
+    struct fleet *f = s->f;
+    struct pf_kafka_record kr = {.topic = PF_KAFKA_TOPIC_ATTEMPTS,
+                                 .partition = PF_KAFKA_ATTEMPTS_PARTITION,
+                                 .key = s->job_id,
+                                 .key_len = strlen(s->job_id),
+                                 .opaque = &s->tag_attempt};
+    char *rec = pf_asprintf("%s %u %s" FLEET_PUSHING "%s", s->job_id, s->attempt, f->o->worker_id,
+                            tag);
+    char e[256];
+    int r;
+
+    if (!rec)
+        return -ENOMEM;
+    kr.value = rec;
+    kr.value_len = strlen(rec);
+    (void)pthread_mutex_lock(&f->lock);
+    s->attempts_pending++;
+    (void)pthread_mutex_unlock(&f->lock);
+    r = pf_kafka_produce(f->att_prod, &kr, e, sizeof(e));
+    pf_free(rec);
+    if (r < 0) {
+        pf_log(LOG_WARNING, "cannot record the push of job %s to '%s': %s, ignoring", s->job_id,
+               tag, e);
+        (void)pthread_mutex_lock(&f->lock);
+        s->attempts_pending--;
+        (void)pthread_mutex_unlock(&f->lock);
+        return 0;
+    }
+    attempts_wait(f, s, mono_ms() + FLEET_ATTEMPT_WAIT_MS);
+    return 0;
+}
+
 /* Runs the decoded job and publishes its result (or drops it after an abort). A push takes
  * the local run's tag decision (pf_tag_decision_for_job(): the next free versioned tag,
  * fail-open when the listing fails, nothing pushed when unchanged since the newest patched
@@ -409,7 +508,9 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
         .cancelled = slot_cancelled,
         .cancelled_userdata = s,
         .plan_cache = s->f->plans,
+        .before_tag = job->push ? before_tag : NULL,
     };
+    char own[FLEET_TAG_MAX + 1] = "";
     struct pf_tag_decision dec = {0};
     struct worker_patch_job_result res = {0};
     int64_t timeout = job->timeout_ms > 0 ? job->timeout_ms : o->default_timeout_ms;
@@ -422,6 +523,8 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
 
     atomic_store(&s->timed_out, false);
     s->deadline_ms = mono_ms() + timeout;
+    s->job_id = job->job_id;
+    s->attempt = attempt;
     worker_metrics_job_begin(o->metrics);
     r = job->push ? pf_tag_decision_for_job(o->registry, NULL, NULL, &job->job, slot_cancelled, s,
                                             &dec, err, sizeof(err))
@@ -438,7 +541,21 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
         po.unchanged_tag = dec.latest;
         po.no_overwrite = true;
     }
+    if (attempt > 1 && dec.latest) {
+        bool found;
+
+        (void)pthread_mutex_lock(&s->f->lock);
+        found = attempts_pushed(s->f, job->job_id, own, sizeof(own));
+        (void)pthread_mutex_unlock(&s->f->lock);
+        if (found)
+            po.own_tag = own;
+    }
     r = worker_patch_job_run(&po, &pj, &res);
+    /* Test only (tests/integration/fleet_e2e.sh step 8): die like kill -9 right after a push,
+     * before its result is published. */
+    if (r == 0 && res.status == PF_STATUS_PATCHED && job->push &&
+        getenv("PATCHFLEET_TEST_KILL_AFTER_PUSH"))
+        (void)raise(SIGKILL);
     worker_metrics_pushed(o->metrics, res.bytes_pushed);
     status = r < 0 ? PF_STATUS_FAILED : res.status;
     if (r == 0 && (res.status == PF_STATUS_FAILED || res.status == PF_STATUS_CANCELLED)) {
@@ -456,6 +573,12 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
         details = worker_patch_details(res.status, res.details, dec.warning, res.warnings);
     /* Unchanged since the newest patched tag: that tag is the row's, as in the local run. */
     tag = r == 0 && res.status == PF_STATUS_SKIPPED && dec.latest ? dec.latest : pj.target_tag;
+    /* Patched by an earlier attempt of this job (po.own_tag matched): the row names its tag. */
+    if (r == 0 && res.status == PF_STATUS_PATCHED && po.own_tag && res.patched_ref &&
+        strlen(res.patched_ref) > strlen(po.own_tag) &&
+        strcmp(res.patched_ref + strlen(res.patched_ref) - strlen(po.own_tag), po.own_tag) == 0 &&
+        res.patched_ref[strlen(res.patched_ref) - strlen(po.own_tag) - 1] == ':')
+        tag = po.own_tag;
     publish_result(s, job, status, tag, r < 0 ? NULL : &res,
                    details ? details
                    : r < 0 ? "out of memory"
