@@ -402,7 +402,7 @@ wait_complete "$RUN" 120
 "$PF" summary --redis "$REDIS_URL" --run "$RUN" --format json >"$T/sum-k9.json" 2>/dev/null || true
 pf_assert_eq "run $RUN: the redone job is Patched 1.0-patched, OK" "Patched 1.0-patched OK" \
     "$(jq -r '.jobs[0] | "\(.status) \(.patched_tag) \(.details)"' "$T/sum-k9.json")"
-att=$(jq -r '.jobs[0].attempt // 1' "$T/sum-k9.json")
+att=$(pf_redis_cli HVALS "pf:run:{$RUN}:jobs" | jq -r '.attempt // 1')
 [ "$att" -ge 2 ] || pf_fail "run $RUN: the job was not redone (attempt $att)"
 pf_assert_eq "no second tag minted" 1.0-patched \
     "$(skopeo list-tags --tls-verify=false "docker://$R/demo/multi-k9" | jq -r '.Tags | join(" ")')"
