@@ -49,7 +49,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r == 0)
         use_config(cfg);
     for (size_t i = 0; i < d.n; i++) {
-        char *line = pf_diag_format(&d, &d.v[i]);
+        char *line;
+
+        /* Every diagnostic about a place in the file names its line and its column. */
+        if (d.v[i].line > 0 && d.v[i].col == 0)
+            abort();
+        line = pf_diag_format(&d, &d.v[i]);
         pf_free(line);
     }
     pf_config_free(cfg);

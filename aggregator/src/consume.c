@@ -22,8 +22,9 @@
 #include "pf/log.h"
 #include "pf/msg.h"
 
-#define BATCH_MAX 500   /* messages applied as one Redis pipeline */
-#define BATCH_WAIT_MS 5 /* how long a batch waits for more messages after its first */
+#define BATCH_MAX 500            /* messages applied as one Redis pipeline */
+#define BATCH_WAIT_MS 5          /* how long a batch waits for more messages after its first */
+#define AGGREGATOR_CLOSE_MS 5000 /* leaving the group on shutdown, at most */
 
 static int64_t mono_ms(void)
 {
@@ -234,6 +235,12 @@ int aggregator_consume_run(const char *brokers, struct aggregator_store *store,
         for (size_t i = 0; i < n; i++)
             (void)pf_kafka_msg_free(m[i]);
     }
-    (void)pf_kafka_consumer_close(c);
+    /* Bounded: with the broker gone the group cannot be left; what was not committed is
+     * delivered again to the next aggregator, whose writes are idempotent. */
+    if (pf_kafka_consumer_close_within(c, AGGREGATOR_CLOSE_MS) < 0) {
+        pf_log(LOG_WARNING, "kafka consumer not closed within %d ms: leaving without it",
+               AGGREGATOR_CLOSE_MS);
+        r = r < 0 ? r : -ETIMEDOUT; /* exit status 1: the group was not left cleanly */
+    }
     return r;
 }

@@ -5,7 +5,7 @@
  * and /healthz from that store (docs/dashboard.md). Arguments, signals and the startup wait for
  * Redis live here; the loop is aggregator/consume.c, the writes aggregator/store.c and the HTTP
  * side aggregator/http.c + api.c. SIGINT/SIGTERM stop the loop after the message in hand,
- * commit and leave the group, then stop the HTTP server. --no-kafka serves HTTP only (a
+ * leave the group (at most 5 s: docs/fleet.md "Shutdown"), then stop the HTTP server. --no-kafka serves HTTP only (a
  * read-only dashboard beside another aggregator, or the tests).
  */
 #define PF_LOG_COMPONENT "aggregator"
@@ -24,6 +24,9 @@
 #include "aggregator/store.h"
 #include "pf/kafka.h"
 #include "pf/log.h"
+#include "pf/redis.h"
+
+#define AGGREGATOR_REDIS_RETRY_MS 30000 /* reconnect budget of one call (pf/redis.h) */
 
 static volatile sig_atomic_t arg_stop;
 
@@ -52,7 +55,10 @@ static struct aggregator_store *open_store(const char *url)
         struct aggregator_store *s = NULL;
         struct timespec ts;
         char err[256] = "";
-        int r = aggregator_store_open(url, NULL, &s, err, sizeof(err));
+        /* The default bounds, plus the stop flag: on SIGTERM a Redis call that fails returns
+         * at once instead of reconnecting for 30 s (docs/fleet.md, "Shutdown"). */
+        struct pf_redis_options ro = {.retry_ms = AGGREGATOR_REDIS_RETRY_MS, .stop = &arg_stop};
+        int r = aggregator_store_open(url, &ro, &s, err, sizeof(err));
 
         if (r == 0)
             return s;

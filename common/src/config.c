@@ -242,6 +242,76 @@ static struct node *node_from_event(struct ctx *c, const yaml_event_t *ev)
     return n;
 }
 
+/* The length of the UTF-8 sequence that lead byte `b` announces; 1 for a byte that cannot
+ * lead one (the reader stops there anyway, so it is the character in error). */
+static size_t utf8_seq_len(unsigned char b)
+{
+    if (b >= 0xf0 && b <= 0xf7)
+        return 4;
+    if (b >= 0xe0)
+        return b <= 0xef ? 3 : 1;
+    if (b >= 0xc0)
+        return 2;
+    return 1;
+}
+
+/* The code unit of UTF-16 input at buf[i] (i + 1 < len). */
+static unsigned utf16_unit(const unsigned char *buf, size_t i, bool big_endian)
+{
+    return big_endian ? (unsigned)buf[i] << 8 | buf[i + 1] : (unsigned)buf[i + 1] << 8 | buf[i];
+}
+
+/*
+ * The 1-based line and column of the character holding byte `off` of the raw input, as an
+ * editor shows them: a column counts characters (a multi-byte UTF-8 sequence or a UTF-16
+ * surrogate pair is one column, a tab is one column), a line ends at LF, CR LF or a lone CR,
+ * and a byte order mark at the start takes no column (libyaml's own marks count the same way).
+ * libyaml's reader errors carry only `off`, which may point into the middle of a character.
+ */
+static void reader_position(const char *text, size_t len, size_t off, yaml_encoding_t enc,
+                            unsigned *ret_line, unsigned *ret_col)
+{
+    const unsigned char *buf = (const unsigned char *)text;
+    bool utf16 = enc == YAML_UTF16LE_ENCODING || enc == YAML_UTF16BE_ENCODING;
+    bool be = enc == YAML_UTF16BE_ENCODING;
+    unsigned line = 1, col = 1;
+    size_t i = 0;
+
+    if (utf16 && len >= 2)
+        i = 2; /* libyaml picks UTF-16 only from its BOM */
+    else if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+        i = 3;
+    while (i < len && i <= off) {
+        size_t n;
+        unsigned ch;
+        bool crlf;
+
+        if (utf16) {
+            if (i + 1 >= len)
+                break;
+            ch = utf16_unit(buf, i, be);
+            n = ch >= 0xd800 && ch <= 0xdbff && i + 3 < len ? 4 : 2;
+        } else {
+            ch = buf[i];
+            n = utf8_seq_len(buf[i]);
+        }
+        if (off < i + n)
+            break; /* `off` is inside this character */
+        /* CR LF is one line end: the CR is taken as part of the line, the LF ends it. */
+        crlf = ch == '\r' && (utf16 ? i + n + 1 < len && utf16_unit(buf, i + n, be) == '\n'
+                                    : i + n < len && buf[i + n] == '\n');
+        if (ch == '\n' || (ch == '\r' && !crlf)) {
+            line++;
+            col = 1;
+        } else if (!crlf) {
+            col++;
+        }
+        i += n;
+    }
+    *ret_line = line;
+    *ret_col = col;
+}
+
 /* Reports libyaml's error: the problem, where it is, and what libyaml was reading. */
 static void report_yaml_error(struct ctx *c, const yaml_parser_t *p, const char *buf, size_t len)
 {
@@ -249,11 +319,8 @@ static void report_yaml_error(struct ctx *c, const yaml_parser_t *p, const char 
     const char *problem = p->problem ? p->problem : "unknown error";
 
     if (p->error == YAML_READER_ERROR) {
-        /* The reader reports a byte offset, not a mark. */
-        line = 1;
-        col = 0;
-        for (size_t i = 0; i < p->problem_offset && i < len; i++)
-            line += buf[i] == '\n';
+        /* The reader reports a byte offset, not a mark: the position is counted from it. */
+        reader_position(buf, len, p->problem_offset, p->encoding, &line, &col);
         error_at(c, line, col, "invalid YAML: %s at byte %zu", problem, p->problem_offset);
         return;
     }

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -439,13 +440,57 @@ int pf_kafka_consumer_new(enum pf_kafka_profile profile, const struct pf_kafka_o
     return 0;
 }
 
+static int64_t close_now_ms(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int pf_kafka_consumer_close_within(struct pf_kafka_consumer *c, int timeout_ms)
+{
+    int64_t deadline = close_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    rd_kafka_queue_t *q;
+    rd_kafka_error_t *e;
+    bool closed = false;
+
+    if (!c)
+        return 0;
+    /* rd_kafka_consumer_close() waits for the group coordinator with no bound of its own: with
+     * the broker stopped it blocked an aggregator for 40 minutes. The asynchronous close runs
+     * on librdkafka's threads; this thread serves its queue (the rebalance callback runs here,
+     * as it would in the blocking close) until it is done or the deadline passes. */
+    q = rd_kafka_queue_new(c->c.rk);
+    e = q ? rd_kafka_consumer_close_queue(c->c.rk, q) : NULL;
+    if (q && !e) {
+        for (;;) {
+            int64_t left = deadline - close_now_ms();
+
+            closed = rd_kafka_consumer_closed(c->c.rk) != 0;
+            if (closed || left <= 0)
+                break;
+            (void)rd_kafka_queue_poll_callback(q, left < 100 ? (int)left : 100);
+        }
+    } else if (e) {
+        pf_log(LOG_DEBUG, "kafka: consumer close: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    if (q)
+        rd_kafka_queue_destroy(q);
+    if (!closed)
+        pf_log(LOG_DEBUG, "kafka: consumer close not done after %d ms: leaving without it",
+               timeout_ms);
+    /* Without F_NO_CONSUMER_CLOSE, destroy would start the unbounded close again. What was not
+     * committed is delivered again to the group (at-least-once). */
+    rd_kafka_destroy_flags(c->c.rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    pf_free(c);
+    return closed ? 0 : -ETIMEDOUT;
+}
+
 struct pf_kafka_consumer *pf_kafka_consumer_close(struct pf_kafka_consumer *c)
 {
-    if (c) {
-        (void)rd_kafka_consumer_close(c->c.rk);
-        rd_kafka_destroy(c->c.rk);
-        pf_free(c);
-    }
+    (void)pf_kafka_consumer_close_within(c, PF_KAFKA_CLOSE_DEFAULT_MS);
     return NULL;
 }
 

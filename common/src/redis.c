@@ -40,6 +40,7 @@ struct pf_redis {
     struct pf_redis_url url;
     int64_t timeout_ms;
     int64_t retry_ms;
+    const volatile sig_atomic_t *stop; /* the caller's stop flag: no retry once set */
     struct redis_script scripts[REDIS_MAX_SCRIPTS];
     size_t n_scripts;
 };
@@ -252,6 +253,7 @@ int pf_redis_connect(const char *url, const struct pf_redis_options *opts, struc
         return -ENOMEM;
     r->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : REDIS_DEFAULT_TIMEOUT_MS;
     r->retry_ms = !opts ? REDIS_DEFAULT_RETRY_MS : opts->retry_ms < 0 ? 0 : opts->retry_ms;
+    r->stop = opts ? opts->stop : NULL;
     e = pf_redis_url_parse(url, &r->url, errbuf, errlen);
     e = e < 0 ? e : connect_now(r, errbuf, errlen);
     if (e < 0) {
@@ -380,7 +382,7 @@ static int pipeline_run(struct pf_redis *r, const struct pf_redis_call *calls, s
         e = context_error(r, err, sizeof(err));
         pf_log(LOG_DEBUG, "redis %s (%zu calls) failed: %s",
                calls[0].script < 0 ? calls[0].argv[0] : "script", n, err);
-        if (now_ms() + delay > deadline)
+        if (now_ms() + delay > deadline || (r->stop && *r->stop))
             return pf_set_error(errbuf, errlen, e, "%s", err);
         ts = (struct timespec){.tv_sec = delay / 1000, .tv_nsec = (delay % 1000) * 1000000};
         (void)nanosleep(&ts, NULL);

@@ -105,6 +105,7 @@ start_worker() {
         --concurrency 2 --grace 5s "${ENGINE_OPTS[@]}" \
         --pkg-mirror "http://deb.debian.org=$HTTP_APT_URL" \
         --cache-dir "$T/cache-w$i" --work-dir "$T/work-w$i"
+    eval "W$i=$PF_LAST_PID"
 }
 start_aggregator 1
 start_worker 1
@@ -373,3 +374,36 @@ if ! diff -u "$T/ff-local.rows" "$T/sum-ff2.rows" >"$T/ff2.diff"; then
 fi
 pf_ok "run $RUN: the fleet's row equals the local run's (Failed, not overwritten, same warning)"
 fast_registry
+
+pf_say "8. a worker killed right after its push: the redone job is Patched with the tag it pushed"
+# Issue #14 item 6. The three workers leave; a worker with the test-only fault
+# PATCHFLEET_TEST_KILL_AFTER_PUSH (it raises SIGKILL right after a push, before its result)
+# takes the sweep alone, pushes demo/multi-k9:1.0-patched and dies; a normal worker then redoes
+# the job (attempt 2). A run without the fault says Patched 1.0-patched: so must this one, and
+# no second tag may be minted (the redone job must not call the tag it pushed itself
+# "unchanged since").
+for w in "$W1" "$W2" "$W3"; do kill -TERM "$w" 2>/dev/null || true; done
+for w in "$W1" "$W2" "$W3"; do wait "$w" 2>/dev/null || true; done
+sed 's|multi-ff|multi-k9|' "$T/ff.yaml" >"$T/k9.yaml"
+pf_spawn "$T/worker4.log" env PATCHFLEET_LOG=info PATCHFLEET_TEST_KILL_AFTER_PUSH=1 "$WORKER" \
+    --brokers "$KAFKA_BOOTSTRAP" --concurrency 1 --grace 5s "${ENGINE_OPTS[@]}" \
+    --pkg-mirror "http://deb.debian.org=$HTTP_APT_URL" --cache-dir "$T/cache-w4" --work-dir "$T/work-w4"
+W4=$PF_LAST_PID
+pf_kafka_wait_assigned "$T/worker4.log"
+pf_run 0 "$T/prod-k9.out" "$T/prod-k9.err" "$PRODUCER" --config "$T/k9.yaml" \
+    --brokers "$KAFKA_BOOTSTRAP" --push --insecure-registry "$A" --timeout 2m
+RUN=$(tail -n 1 "$T/prod-k9.out")
+for _ in $(seq 1 600); do kill -0 "$W4" 2>/dev/null || break; sleep 0.2; done
+kill -0 "$W4" 2>/dev/null && pf_fail "worker 4 did not die after its push: $(tail -5 "$T/worker4.log")"
+pf_assert_eq "worker 4 pushed demo/multi-k9:1.0-patched before dying" 1.0-patched \
+    "$(skopeo list-tags --tls-verify=false "docker://$R/demo/multi-k9" | jq -r '.Tags | join(" ")')"
+start_worker 5
+wait_complete "$RUN" 120
+"$PF" summary --redis "$REDIS_URL" --run "$RUN" --format json >"$T/sum-k9.json" 2>/dev/null || true
+pf_assert_eq "run $RUN: the redone job is Patched 1.0-patched, OK" "Patched 1.0-patched OK" \
+    "$(jq -r '.jobs[0] | "\(.status) \(.patched_tag) \(.details)"' "$T/sum-k9.json")"
+att=$(pf_redis_cli HVALS "pf:run:{$RUN}:jobs" | jq -r '.attempt // 1')
+[ "$att" -ge 2 ] || pf_fail "run $RUN: the job was not redone (attempt $att)"
+pf_assert_eq "no second tag minted" 1.0-patched \
+    "$(skopeo list-tags --tls-verify=false "docker://$R/demo/multi-k9" | jq -r '.Tags | join(" ")')"
+pf_ok "run $RUN: attempt $att reports the push of the attempt that died as Patched"

@@ -453,7 +453,7 @@ static const struct error_case error_cases[] = {
     {"tab indentation", HEAD "images:\n\t- a\n", 4, 1,
      "invalid YAML: found character that cannot start any token (while scanning for the next "
      "token at line 4, column 1)"},
-    {"invalid UTF-8", HEAD "# \xff\n" LATEST_A, 3, 0,
+    {"invalid UTF-8", HEAD "# \xff\n" LATEST_A, 3, 3,
      "invalid YAML: invalid leading UTF-8 octet at byte 49"},
     {"two documents", HEAD LATEST_A "---\nkind: x\n", 8, 1,
      "multiple YAML documents in one file: a config holds one PatchConfig"},
@@ -512,6 +512,74 @@ static void error_classes(void **state)
             print_diags(&d);
             failed++;
         }
+        assert_null(cfg);
+        pf_diags_release(&d);
+    }
+    assert_int_equal(failed, 0);
+}
+
+/* libyaml's reader errors (bad UTF-8, control characters, NUL) carry a byte offset only; each
+ * still comes out at LINE:COL, the column counted in characters from 1 as an editor shows it. */
+static void reader_errors_have_columns(void **state)
+{
+    static const struct {
+        const char *name, *yaml;
+        size_t len; /* 0: strlen */
+        unsigned line, col;
+        const char *msg;
+    } cases[] = {
+        {"bad lead byte after multi-byte characters", HEAD "# \xc3\xa9\xe2\x82\xac \xff\n", 0, 3, 6,
+         "invalid YAML: invalid leading UTF-8 octet at byte 55"},
+        {"bad trailing byte: the column of its sequence", HEAD "#\t\xc3\x28\n", 0, 3, 3,
+         "invalid YAML: invalid trailing UTF-8 octet at byte 50"},
+        {"truncated sequence at the end", HEAD "images: ab\xe2\x82", 0, 3, 11,
+         "invalid YAML: incomplete UTF-8 octet sequence at byte 57"},
+        {"control character", HEAD "images: a\x01b\n", 0, 3, 10,
+         "invalid YAML: control characters are not allowed at byte 56"},
+        {"NUL byte", HEAD "kind: a\0b\n", sizeof(HEAD "kind: a\0b\n") - 1, 3, 8,
+         "invalid YAML: control characters are not allowed at byte 54"},
+        {"UTF-8 BOM takes no column",
+         "\xef\xbb\xbf"
+         "ab\x7f: c\n",
+         0, 1, 3, "invalid YAML: control characters are not allowed at byte 5"},
+        {"BOM, later line", "\xef\xbb\xbf" HEAD "# \xff\n", 0, 3, 3,
+         "invalid YAML: invalid leading UTF-8 octet at byte 52"},
+        {"CR LF and lone CR end lines", "a: b\r\n\r\n# c\rd\x02\n", 0, 4, 2,
+         "invalid YAML: control characters are not allowed at byte 13"},
+        {"UTF-16LE with BOM",
+         "\xff\xfe"
+         "a\0:\0 \0\n\0b\0\x01\0",
+         16, 2, 2, "invalid YAML: control characters are not allowed at byte 12"},
+    };
+    size_t failed = 0;
+
+    (void)state;
+    for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
+        struct pf_config *cfg = NULL;
+        struct pf_diags d;
+        size_t len = cases[i].len ? cases[i].len : strlen(cases[i].yaml);
+        int r;
+        char *line;
+
+        assert_int_equal(pf_diags_init(&d, "t.yaml"), 0);
+        r = pf_config_parse(cases[i].yaml, len, &d, &cfg);
+        line = d.n == 1 ? pf_diag_format(&d, &d.v[0]) : NULL;
+        if (r != -EINVAL || d.n != 1 || d.v[0].line != cases[i].line ||
+            d.v[0].col != cases[i].col || strcmp(d.v[0].msg, cases[i].msg) != 0) {
+            printf("case '%s': r=%d, want %u:%u: %s\ngot:\n", cases[i].name, r, cases[i].line,
+                   cases[i].col, cases[i].msg);
+            print_diags(&d);
+            failed++;
+        } else {
+            /* What the user reads: FILE:LINE:COL: error: ... */
+            char want[64];
+
+            (void)snprintf(want, sizeof(want), "t.yaml:%u:%u: error: ", cases[i].line,
+                           cases[i].col);
+            assert_non_null(line);
+            assert_true(strncmp(line, want, strlen(want)) == 0);
+        }
+        pf_free(line);
         assert_null(cfg);
         pf_diags_release(&d);
     }
@@ -786,6 +854,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(extensions_and_nulls),
         cmocka_unit_test(duplicates_warn_and_platforms_normalise),
         cmocka_unit_test(error_classes),
+        cmocka_unit_test(reader_errors_have_columns),
         cmocka_unit_test(five_errors_at_once),
         cmocka_unit_test(anchor_and_alias),
         cmocka_unit_test(limits),

@@ -12,7 +12,9 @@
  */
 #include "pf/setup.h"
 
+#include <ctype.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +38,11 @@
 #define FLEET_ATTEMPTS_MAX 65536  /* job ids remembered; older ones are forgotten first */
 #define FLEET_PLAN_CACHE_MAX 4096 /* dry-run plans (platform manifests) remembered, LRU */
 #define FLEET_ATTEMPT_WAIT_MS 10000
-#define FLEET_ABORT_WAIT_MS 15000 /* after the grace period: how long cancelled jobs may take */
+/* Shutdown (docs/fleet.md, "Shutdown"): everything from the signal to the return fits in
+ * --grace. The last quarter of it (at most FLEET_CLOSE_RESERVE_MS) is kept for leaving Kafka:
+ * jobs run until then, cancelled jobs get half of the reserve, flushes and the consumer close
+ * share what is left. */
+#define FLEET_CLOSE_RESERVE_MS 5000
 /* Latency, not throughput, bounds a worker: a job waits for two deliveries (attempt record,
  * result), whose reports this thread serves between consumer polls, and for its partition's
  * next fetch after the resume. bench/README.md has the measurements. */
@@ -85,6 +91,8 @@ struct slot {
     int attempts_pending; /* attempt records of the batch not yet delivered */
     int64_t deadline_ms;
     atomic_bool timed_out;
+    const char *job_id; /* the job run_job() runs, and its attempt (before_tag needs them) */
+    unsigned attempt;
     struct dr_tag tag_attempt;
 };
 
@@ -93,9 +101,16 @@ struct part {
     bool paused;
 };
 
+#define FLEET_TAG_MAX 128 /* a tag's longest form ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}) */
+/* The attempts record an attempt writes right before it tags its push: the start record's
+ * fields, then this word and the tag. Older workers read it as one more record of the same
+ * attempt (the worker id is free text), so it counts no extra start. */
+#define FLEET_PUSHING " pushing "
+
 struct attempt_entry {
     char job_id[72];
     unsigned n;
+    char pushed[FLEET_TAG_MAX + 1]; /* the tag an attempt was about to push, or "" */
 };
 
 struct fleet {
@@ -113,8 +128,9 @@ struct fleet {
     unsigned n_slots;
     struct part *parts; /* the current assignment of the jobs topic; poll thread only */
     size_t n_parts;
-    bool stopping;     /* poll thread only */
-    int32_t wake_part; /* a partition just resumed (-1 none); poll thread only */
+    bool stopping;         /* poll thread only */
+    int64_t stop_deadline; /* monotonic ms by which worker_fleet_run returns; poll thread */
+    int32_t wake_part;     /* a partition just resumed (-1 none); poll thread only */
     bool quit;
     unsigned active;  /* pool threads not yet exited */
     atomic_int abort; /* the grace period is over: cancel running jobs, drop their results */
@@ -143,23 +159,62 @@ static int64_t wall_ms(void)
 
 /* --- attempts ---------------------------------------------------------------------------- */
 
-/* Records that `job_id` was started `n` times (the highest count seen wins). Locked. */
-static void attempts_note(struct fleet *f, const char *job_id, unsigned n)
+/* Records that `job_id` was started `n` times (the highest count seen wins) and, when `pushed`
+ * is not NULL, that an attempt was about to tag that push. Locked. */
+static void attempts_note(struct fleet *f, const char *job_id, unsigned n, const char *pushed)
 {
     for (size_t i = 0; i < f->n_attempts; i++)
         if (strcmp(f->attempts[i].job_id, job_id) == 0) {
             if (n > f->attempts[i].n)
                 f->attempts[i].n = n;
+            if (pushed)
+                (void)snprintf(f->attempts[i].pushed, sizeof(f->attempts[i].pushed), "%s", pushed);
             return;
         }
     if (strlen(job_id) >= sizeof(f->attempts[0].job_id))
         return;
     (void)snprintf(f->attempts[f->next_attempt].job_id, sizeof(f->attempts[0].job_id), "%s",
                    job_id);
+    (void)snprintf(f->attempts[f->next_attempt].pushed, sizeof(f->attempts[0].pushed), "%s",
+                   pushed ? pushed : "");
     f->attempts[f->next_attempt].n = n;
     f->next_attempt = (f->next_attempt + 1) % FLEET_ATTEMPTS_MAX;
     if (f->n_attempts < FLEET_ATTEMPTS_MAX)
         f->n_attempts++;
+}
+
+/* The tag `job_id`'s newest "pushing" record names, copied into buf; false when none. Locked. */
+static bool attempts_pushed(const struct fleet *f, const char *job_id, char *buf, size_t len)
+{
+    for (size_t i = 0; i < f->n_attempts; i++)
+        if (strcmp(f->attempts[i].job_id, job_id) == 0 && f->attempts[i].pushed[0]) {
+            (void)snprintf(buf, len, "%s", f->attempts[i].pushed);
+            return true;
+        }
+    return false;
+}
+
+/* The tag of a "pushing" record (`rec` already parsed as an attempts record), into tag
+ * (FLEET_TAG_MAX + 1 bytes); false when the record is a plain start or the tag is not one. */
+static bool record_pushing_tag(const char *rec, size_t len, char *tag)
+{
+    const char *p = NULL;
+    size_t n;
+
+    for (size_t i = 0; i + strlen(FLEET_PUSHING) <= len; i++)
+        if (memcmp(rec + i, FLEET_PUSHING, strlen(FLEET_PUSHING)) == 0)
+            p = rec + i + strlen(FLEET_PUSHING); /* the last one: the worker id comes first */
+    if (!p)
+        return false;
+    n = len - (size_t)(p - rec);
+    if (n == 0 || n > FLEET_TAG_MAX || !(isalnum((unsigned char)p[0]) || p[0] == '_'))
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!isalnum((unsigned char)p[i]) && !strchr("_.-", p[i]))
+            return false;
+    memcpy(tag, p, n);
+    tag[n] = '\0';
+    return true;
 }
 
 static unsigned attempts_get(const struct fleet *f, const char *job_id)
@@ -181,16 +236,17 @@ static void attempts_consume(struct fleet *f)
 
     while (pf_kafka_consumer_poll(f->att, 0, &m) > 0) {
         if (!m->err) {
-            char id[PF_KAFKA_JOB_ID_MAX + 1];
+            char id[PF_KAFKA_JOB_ID_MAX + 1], tag[FLEET_TAG_MAX + 1];
             unsigned n;
             int r = pf_kafka_attempt_parse(m->value, m->value_len, id, &n);
+            bool pushing = r == 0 && record_pushing_tag((const char *)m->value, m->value_len, tag);
 
             if (r < 0)
                 pf_log(LOG_WARNING, "attempts record at offset %lld unreadable (%s), ignoring",
                        (long long)m->offset, strerror(-r));
             (void)pthread_mutex_lock(&f->lock);
             if (r == 0)
-                attempts_note(f, id, n);
+                attempts_note(f, id, n, pushing ? tag : NULL);
             f->attempts_pos = m->offset + 1;
             (void)pthread_cond_broadcast(&f->cond);
             (void)pthread_mutex_unlock(&f->lock);
@@ -232,9 +288,13 @@ static void attempts_next(struct fleet *f, const struct pf_msg_job *jobs, const 
 /* Produces the attempt records of jobs[i] (those with want[i]) at once and waits for all their
  * deliveries (the poll thread runs the reports): a job starts only once its start is on
  * record, as before, but a batch pays one round trip. A failed record is logged and ignored. */
+static void attempts_wait(struct fleet *f, struct slot *s, int64_t deadline);
+
 static void attempts_record(struct fleet *f, struct slot *s, const struct pf_msg_job *jobs,
                             const bool *want, const unsigned *att, size_t n)
 {
+    int64_t deadline = mono_ms() + FLEET_ATTEMPT_WAIT_MS;
+
     for (size_t i = 0; i < n; i++) {
         const char *job_id = jobs[i].job_id;
         struct pf_kafka_record kr = {.topic = PF_KAFKA_TOPIC_ATTEMPTS,
@@ -265,9 +325,27 @@ static void attempts_record(struct fleet *f, struct slot *s, const struct pf_msg
             (void)pthread_mutex_unlock(&f->lock);
         }
     }
+    attempts_wait(f, s, deadline);
+}
+
+/* Waits until every attempts record of slot s was acknowledged, or `deadline`, or the abort.
+ * Bounded: with the broker gone no report comes before message.timeout.ms, and a stopping
+ * worker must not wait for it. The jobs are then started without their record (or not at all
+ * once stopping): at worst one start is not counted. */
+static void attempts_wait(struct fleet *f, struct slot *s, int64_t deadline)
+{
     (void)pthread_mutex_lock(&f->lock);
-    while (s->attempts_pending > 0)
-        (void)pthread_cond_wait(&f->cond, &f->lock);
+    while (s->attempts_pending > 0 && mono_ms() < deadline && !atomic_load(&f->abort)) {
+        struct timespec ts;
+
+        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        (void)pthread_cond_timedwait(&f->cond, &f->lock, &ts);
+    }
     (void)pthread_mutex_unlock(&f->lock);
 }
 
@@ -372,6 +450,46 @@ static bool slot_cancelled(void *userdata)
     return false;
 }
 
+/* worker_patch_job_options.before_tag: records "<job_id> <attempt> <worker> pushing <tag>"
+ * and waits (bounded) for its acknowledgement, so that if this worker dies between the tag and
+ * its result, the attempt that redoes the job knows the tag is its own (docs/fleet.md). A
+ * record that cannot be written is logged and the push goes on: the redone job would then say
+ * Skipped, as before. */
+static int before_tag(void *userdata, const char *tag)
+{
+    struct slot *s = userdata;
+    struct fleet *f = s->f;
+    struct pf_kafka_record kr = {.topic = PF_KAFKA_TOPIC_ATTEMPTS,
+                                 .partition = PF_KAFKA_ATTEMPTS_PARTITION,
+                                 .key = s->job_id,
+                                 .key_len = strlen(s->job_id),
+                                 .opaque = &s->tag_attempt};
+    char *rec = pf_asprintf("%s %u %s" FLEET_PUSHING "%s", s->job_id, s->attempt, f->o->worker_id,
+                            tag);
+    char e[256];
+    int r;
+
+    if (!rec)
+        return -ENOMEM;
+    kr.value = rec;
+    kr.value_len = strlen(rec);
+    (void)pthread_mutex_lock(&f->lock);
+    s->attempts_pending++;
+    (void)pthread_mutex_unlock(&f->lock);
+    r = pf_kafka_produce(f->att_prod, &kr, e, sizeof(e));
+    pf_free(rec);
+    if (r < 0) {
+        pf_log(LOG_WARNING, "cannot record the push of job %s to '%s': %s, ignoring", s->job_id,
+               tag, e);
+        (void)pthread_mutex_lock(&f->lock);
+        s->attempts_pending--;
+        (void)pthread_mutex_unlock(&f->lock);
+        return 0;
+    }
+    attempts_wait(f, s, mono_ms() + FLEET_ATTEMPT_WAIT_MS);
+    return 0;
+}
+
 /* Runs the decoded job and publishes its result (or drops it after an abort). A push takes
  * the local run's tag decision (pf_tag_decision_for_job(): the next free versioned tag,
  * fail-open when the listing fails, nothing pushed when unchanged since the newest patched
@@ -391,7 +509,9 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
         .cancelled_userdata = s,
         .plan_cache = s->f->plans,
         .limits = o->limits,
+        .before_tag = job->push ? before_tag : NULL,
     };
+    char own[FLEET_TAG_MAX + 1] = "";
     struct pf_tag_decision dec = {0};
     struct worker_patch_job_result res = {0};
     int64_t timeout = job->timeout_ms > 0 ? job->timeout_ms : o->default_timeout_ms;
@@ -404,6 +524,8 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
 
     atomic_store(&s->timed_out, false);
     s->deadline_ms = mono_ms() + timeout;
+    s->job_id = job->job_id;
+    s->attempt = attempt;
     worker_metrics_job_begin(o->metrics);
     r = job->push ? pf_tag_decision_for_job(o->registry, NULL, NULL, &job->job, slot_cancelled, s,
                                             &dec, err, sizeof(err))
@@ -420,7 +542,21 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
         po.unchanged_tag = dec.latest;
         po.no_overwrite = true;
     }
+    if (attempt > 1 && dec.latest) {
+        bool found;
+
+        (void)pthread_mutex_lock(&s->f->lock);
+        found = attempts_pushed(s->f, job->job_id, own, sizeof(own));
+        (void)pthread_mutex_unlock(&s->f->lock);
+        if (found)
+            po.own_tag = own;
+    }
     r = worker_patch_job_run(&po, &pj, &res);
+    /* Test only (tests/integration/fleet_e2e.sh step 8): die like kill -9 right after a push,
+     * before its result is published. */
+    if (r == 0 && res.status == PF_STATUS_PATCHED && job->push &&
+        getenv("PATCHFLEET_TEST_KILL_AFTER_PUSH"))
+        (void)raise(SIGKILL);
     worker_metrics_pushed(o->metrics, res.bytes_pushed);
     status = r < 0 ? PF_STATUS_FAILED : res.status;
     if (r == 0 && (res.status == PF_STATUS_FAILED || res.status == PF_STATUS_CANCELLED)) {
@@ -438,6 +574,12 @@ static void run_job(struct slot *s, const struct pf_msg_job *job, unsigned attem
         details = worker_patch_details(res.status, res.details, dec.warning, res.warnings);
     /* Unchanged since the newest patched tag: that tag is the row's, as in the local run. */
     tag = r == 0 && res.status == PF_STATUS_SKIPPED && dec.latest ? dec.latest : pj.target_tag;
+    /* Patched by an earlier attempt of this job (po.own_tag matched): the row names its tag. */
+    if (r == 0 && res.status == PF_STATUS_PATCHED && po.own_tag && res.patched_ref &&
+        strlen(res.patched_ref) > strlen(po.own_tag) &&
+        strcmp(res.patched_ref + strlen(res.patched_ref) - strlen(po.own_tag), po.own_tag) == 0 &&
+        res.patched_ref[strlen(res.patched_ref) - strlen(po.own_tag) - 1] == ':')
+        tag = po.own_tag;
     publish_result(s, job, status, tag, r < 0 ? NULL : &res,
                    details ? details
                    : r < 0 ? "out of memory"
@@ -755,6 +897,8 @@ static void dispatch(struct fleet *f, const struct pf_kafka_msg *m)
         for (unsigned i = 0; i < f->n_slots && !s; i++)
             if (f->slots[i].state == SLOT_FREE)
                 s = &f->slots[i];
+    if (!s && f->stopping)
+        return; /* not stored: the partition's next owner reads it again; a seek could block */
     if (!s) {
         seek_back(f, m->partition, m->offset);
         return;
@@ -802,7 +946,10 @@ static void wake_fetcher(struct fleet *f)
 /* The poll loop; returns when stopped and drained (or the abort wait ran out). */
 static void poll_loop(struct fleet *f)
 {
-    int64_t grace_end = 0, abort_end = 0;
+    int64_t grace_end = 0, abort_end = 0, reserve = f->o->grace_ms / 4;
+
+    if (reserve > FLEET_CLOSE_RESERVE_MS)
+        reserve = FLEET_CLOSE_RESERVE_MS;
 
     for (;;) {
         struct pf_kafka_msg *m = NULL;
@@ -810,9 +957,10 @@ static void poll_loop(struct fleet *f)
 
         if (!f->stopping && (atomic_load(f->o->stop) || atomic_load(&f->fatal))) {
             f->stopping = true;
-            grace_end = mono_ms() + f->o->grace_ms;
+            f->stop_deadline = mono_ms() + f->o->grace_ms;
+            grace_end = f->stop_deadline - reserve;
             pf_log(LOG_NOTICE, "stopping: no new jobs; in-flight jobs get %lld ms",
-                   (long long)f->o->grace_ms);
+                   (long long)(f->o->grace_ms - reserve));
         }
         /* Everything already fetched goes out in one round, so a slot's batch can take the
          * consecutive messages of its partition before a pool thread starts it. */
@@ -846,7 +994,7 @@ static void poll_loop(struct fleet *f)
         if (f->stopping && !atomic_load(&f->abort) && mono_ms() >= grace_end) {
             pf_log(LOG_WARNING, "grace period over: cancelling in-flight jobs (redelivered)");
             atomic_store(&f->abort, 1);
-            abort_end = mono_ms() + FLEET_ABORT_WAIT_MS;
+            abort_end = f->stop_deadline - reserve / 2;
         }
         if (atomic_load(&f->abort) && mono_ms() >= abort_end)
             return;
@@ -897,32 +1045,53 @@ static int clients_open(struct fleet *f, char *errbuf, size_t errlen)
     return r;
 }
 
-/* Flushes results, stores their offsets, commits synchronously, leaves the group, frees. */
-static void clients_close(struct fleet *f)
+/* The milliseconds left until `deadline`, at least `min` (a clean close needs a moment even
+ * when the jobs used the whole grace period). */
+static int ms_left(int64_t deadline, int min)
 {
-    char err[256];
+    int64_t left = deadline - mono_ms();
 
-    if (f->att_prod)
-        (void)pf_kafka_producer_flush(f->att_prod, 10000);
+    return left < min ? min : left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* Flushes results, stores their offsets, leaves the group (which commits what is stored:
+ * auto-commit is on), frees; all by `deadline`. Returns 0, or -ETIMEDOUT when Kafka could not
+ * be left cleanly (undelivered results or a close cut short: those jobs are redone). A
+ * synchronous commit is not made: librdkafka waits for its reply without a bound. */
+static int clients_close(struct fleet *f, int64_t deadline)
+{
+    int r = 0;
+
+    if (f->att_prod && pf_kafka_producer_flush(f->att_prod, ms_left(deadline, 100) / 3) < 0)
+        r = -ETIMEDOUT;
     if (f->prod) {
-        (void)pf_kafka_producer_flush(f->prod, 10000);
+        if (pf_kafka_producer_flush(f->prod, ms_left(deadline, 100) / 2) < 0)
+            r = -ETIMEDOUT;
         (void)pthread_mutex_lock(&f->lock);
         settle_slots(f);
         (void)pthread_mutex_unlock(&f->lock);
     }
-    if (f->cons) {
-        if (pf_kafka_consumer_commit(f->cons, err, sizeof(err)) < 0)
-            pf_log(LOG_WARNING, "final commit failed: %s", err);
-        f->cons = pf_kafka_consumer_close(f->cons);
+    if (f->cons && pf_kafka_consumer_close_within(f->cons, ms_left(deadline, 200)) < 0) {
+        pf_log(LOG_WARNING, "the jobs group was not left in time: leaving without it (the "
+                            "broker redelivers what was not committed)");
+        r = -ETIMEDOUT;
     }
-    f->att = pf_kafka_consumer_close(f->att);
+    f->cons = NULL;
+    (void)pf_kafka_consumer_close_within(f->att, 100); /* assigned, no group to leave */
+    f->att = NULL;
+    /* Purged first: destroying a producer with records in flight would wait for them. */
+    if (f->prod)
+        pf_kafka_producer_purge(f->prod);
+    if (f->att_prod)
+        pf_kafka_producer_purge(f->att_prod);
     f->prod = pf_kafka_producer_free(f->prod);
     f->att_prod = pf_kafka_producer_free(f->att_prod);
+    return r;
 }
 
 int worker_fleet_run(const struct worker_fleet_options *o, char *errbuf, size_t errlen)
 {
-    struct fleet f = {.o = o, .wake_part = -1};
+    struct fleet *f = NULL;
     pthread_t *threads = NULL;
     unsigned started = 0;
     int r;
@@ -930,19 +1099,26 @@ int worker_fleet_run(const struct worker_fleet_options *o, char *errbuf, size_t 
     if (o->concurrency < 1 || o->concurrency > WORKER_FLEET_MAX_SLOTS || !o->brokers ||
         !o->worker_id || !o->stop)
         return pf_set_error(errbuf, errlen, -EINVAL, "invalid fleet worker options");
-    (void)pthread_mutex_init(&f.lock, NULL);
-    (void)pthread_cond_init(&f.cond, NULL);
-    f.n_slots = o->concurrency;
-    f.slots = pf_calloc(f.n_slots, sizeof(*f.slots));
-    f.attempts = pf_calloc(FLEET_ATTEMPTS_MAX, sizeof(*f.attempts));
-    threads = pf_calloc(f.n_slots, sizeof(*threads));
-    r = f.slots && f.attempts && threads ? 0 : -ENOMEM;
+    /* On the heap: when a job thread does not stop in time, this returns and leaves it (and
+     * everything it uses) behind for the process to exit. */
+    f = pf_calloc(1, sizeof(*f));
+    if (!f)
+        return -ENOMEM;
+    f->o = o;
+    f->wake_part = -1;
+    (void)pthread_mutex_init(&f->lock, NULL);
+    (void)pthread_cond_init(&f->cond, NULL);
+    f->n_slots = o->concurrency;
+    f->slots = pf_calloc(f->n_slots, sizeof(*f->slots));
+    f->attempts = pf_calloc(FLEET_ATTEMPTS_MAX, sizeof(*f->attempts));
+    threads = pf_calloc(f->n_slots, sizeof(*threads));
+    r = f->slots && f->attempts && threads ? 0 : -ENOMEM;
     if (r == 0)
-        r = worker_plan_cache_new(FLEET_PLAN_CACHE_MAX, &f.plans);
-    for (unsigned i = 0; r == 0 && i < f.n_slots; i++) {
-        struct slot *s = &f.slots[i];
+        r = worker_plan_cache_new(FLEET_PLAN_CACHE_MAX, &f->plans);
+    for (unsigned i = 0; r == 0 && i < f->n_slots; i++) {
+        struct slot *s = &f->slots[i];
 
-        s->f = &f;
+        s->f = f;
         s->tag_attempt = (struct dr_tag){.slot = s, .attempt = true};
         s->msgs = pf_calloc(FLEET_BATCH_MAX, sizeof(*s->msgs));
         if (!s->msgs) {
@@ -952,55 +1128,69 @@ int worker_fleet_run(const struct worker_fleet_options *o, char *errbuf, size_t 
         for (size_t j = 0; j < FLEET_BATCH_MAX; j++)
             s->msgs[j].tag = (struct dr_tag){.slot = s, .idx = j};
     }
-    r = r < 0 ? r : clients_open(&f, errbuf, errlen);
-    for (unsigned i = 0; r == 0 && i < f.n_slots; i++) {
-        (void)pthread_mutex_lock(&f.lock);
-        f.active++; /* counted before it runs, so the drain below cannot miss it */
-        (void)pthread_mutex_unlock(&f.lock);
-        if (pthread_create(&threads[i], NULL, pool_thread, &f) != 0) {
-            (void)pthread_mutex_lock(&f.lock);
-            f.active--;
-            (void)pthread_mutex_unlock(&f.lock);
+    r = r < 0 ? r : clients_open(f, errbuf, errlen);
+    for (unsigned i = 0; r == 0 && i < f->n_slots; i++) {
+        (void)pthread_mutex_lock(&f->lock);
+        f->active++; /* counted before it runs, so the drain below cannot miss it */
+        (void)pthread_mutex_unlock(&f->lock);
+        if (pthread_create(&threads[i], NULL, pool_thread, f) != 0) {
+            (void)pthread_mutex_lock(&f->lock);
+            f->active--;
+            (void)pthread_mutex_unlock(&f->lock);
             r = pf_set_error(errbuf, errlen, -EAGAIN, "cannot start job threads");
             break;
         }
         started++;
     }
     if (r == 0)
-        poll_loop(&f);
+        poll_loop(f);
     /* Stop the pool: threads finish what they run (cancelled after an abort) and exit. */
-    (void)pthread_mutex_lock(&f.lock);
-    f.quit = true;
-    f.stopping = true;
-    (void)pthread_cond_broadcast(&f.cond);
-    (void)pthread_mutex_unlock(&f.lock);
-    /* A thread may wait for a delivery report: keep polling the producer until all exited. */
+    (void)pthread_mutex_lock(&f->lock);
+    f->quit = true;
+    f->stopping = true;
+    (void)pthread_cond_broadcast(&f->cond);
+    (void)pthread_mutex_unlock(&f->lock);
+    if (f->stop_deadline == 0)
+        f->stop_deadline = mono_ms() + o->grace_ms;
+    /* A thread may wait for a delivery report: keep polling the producer until all exited, but
+     * not past the deadline. */
     for (;;) {
         unsigned active;
 
-        (void)pthread_mutex_lock(&f.lock);
-        active = f.active;
-        (void)pthread_mutex_unlock(&f.lock);
-        if (active == 0 || !f.prod)
+        (void)pthread_mutex_lock(&f->lock);
+        active = f->active;
+        (void)pthread_mutex_unlock(&f->lock);
+        if (active == 0 || !f->prod)
             break;
-        (void)pf_kafka_producer_poll(f.prod, 100);
+        if (mono_ms() >= f->stop_deadline) {
+            /* A job that does not notice its cancellation: the process leaves it behind, with
+             * everything it uses (nothing is freed), and its job is redelivered. */
+            return pf_set_error(errbuf, errlen, -EBUSY,
+                                "%u job threads did not stop by the end of the grace period",
+                                active);
+        }
+        (void)pf_kafka_producer_poll(f->prod, 100);
     }
     for (unsigned i = 0; i < started; i++)
         (void)pthread_join(threads[i], NULL);
-    clients_close(&f);
-    if (r == 0 && atomic_load(&f.fatal))
+    if (clients_close(f, f->stop_deadline) < 0 && r == 0)
+        r = pf_set_error(errbuf, errlen, -ETIMEDOUT,
+                         "kafka could not be left cleanly before the end of the grace period "
+                         "(unfinished jobs are redelivered)");
+    if (r == 0 && atomic_load(&f->fatal))
         r = pf_set_error(errbuf, errlen, -EIO, "stopped after a fatal kafka error");
-    for (unsigned i = 0; f.slots && i < f.n_slots; i++) {
-        for (size_t j = 0; f.slots[i].msgs && j < FLEET_BATCH_MAX; j++)
-            pf_free(f.slots[i].msgs[j].payload);
-        pf_free(f.slots[i].msgs);
+    for (unsigned i = 0; f->slots && i < f->n_slots; i++) {
+        for (size_t j = 0; f->slots[i].msgs && j < FLEET_BATCH_MAX; j++)
+            pf_free(f->slots[i].msgs[j].payload);
+        pf_free(f->slots[i].msgs);
     }
-    pf_free(f.slots);
-    pf_free(f.attempts);
-    pf_free(f.parts);
+    pf_free(f->slots);
+    pf_free(f->attempts);
+    pf_free(f->parts);
     pf_free(threads);
-    worker_plan_cache_free(f.plans);
-    (void)pthread_cond_destroy(&f.cond);
-    (void)pthread_mutex_destroy(&f.lock);
+    worker_plan_cache_free(f->plans);
+    (void)pthread_cond_destroy(&f->cond);
+    (void)pthread_mutex_destroy(&f->lock);
+    pf_free(f);
     return r;
 }

@@ -379,6 +379,8 @@ int main(int argc, char **argv)
     if (r < 0)
         pf_log(LOG_ERR, "worker stopped: %s", err);
     status = r < 0 ? EXIT_FAILED : EXIT_OK;
+    if (r == -EBUSY)
+        return status; /* job threads still run: what they use is not freed */
 out:
     env_close(&e);
     pf_strv_clear(&a.mirrors);

@@ -1038,6 +1038,13 @@ static int publish_registry(struct run *run, const struct top_doc *top)
         r = check_cancelled(run, "tagging");
     if (r == 0 && run->o->no_overwrite)
         r = refuse_existing(run);
+    if (r == 0 && run->o->before_tag) {
+        r = run->o->before_tag(run->o->cancelled_userdata, run->job->target_tag);
+        if (r < 0)
+            r = pf_set_error(run->err, sizeof(run->err), r,
+                             "cannot record the push of %s:%s before tagging it: %s",
+                             run->job->target_repo, run->job->target_tag, strerror(-r));
+    }
     if (r == 0)
         r = pf_registry_put_manifest(run->o->registry, &run->dst, run->job->target_tag,
                                      top->media_type, top->data, top->len, NULL, run->err,
@@ -1180,6 +1187,7 @@ static int publish(struct run *run)
     const struct worker_patch_job_options *o = run->o;
     struct worker_patch_job_result *res = run->res;
     struct top_doc top;
+    bool same;
     int r;
 
     if (!o->push && !o->oci_dir)
@@ -1187,7 +1195,17 @@ static int publish(struct run *run)
                             "the patched image has nowhere to go: neither push nor an OCI "
                             "layout was asked for");
     r = build_top(run, &top);
-    if (r == 0 && unchanged(run, &top)) {
+    same = r == 0 && unchanged(run, &top);
+    if (same && o->own_tag && strcmp(o->own_tag, o->unchanged_tag) == 0) {
+        /* An earlier attempt of this job pushed this very image to this tag and died before
+         * its result: the run's row is what that attempt would have said. */
+        res->status = PF_STATUS_PATCHED;
+        res->patched_ref = pf_asprintf("%s:%s", run->job->target_repo, o->own_tag);
+        res->patched_digest = pf_strdup(top.digest);
+        pf_free(top.owned);
+        return res->patched_ref && res->patched_digest ? 0 : -ENOMEM;
+    }
+    if (same) {
         res->status = PF_STATUS_SKIPPED;
         res->details = pf_asprintf("unchanged since %s", o->unchanged_tag);
         res->patched_ref = pf_asprintf("%s:%s", run->job->target_repo, o->unchanged_tag);

@@ -87,6 +87,15 @@ struct worker_patch_job_options {
     const char *unchanged_tag;
     /* With push: right before tagging, refuse (Failed) when the target tag exists already. */
     bool no_overwrite;
+    /* With push, a redone fleet job: the tag an earlier attempt of this same job recorded it
+     * was about to push (docs/fleet.md, "A job redone after its push"), or NULL. When it is
+     * unchanged_tag and the image built equals it, that push was this job's own: the result is
+     * Patched with that tag (nothing pushed again), not Skipped "unchanged since" it. */
+    const char *own_tag;
+    /* With push: called right before the target tag is written (after every blob and the
+     * overwrite check), with that tag; a negative return fails the job with nothing tagged.
+     * NULL: no call. */
+    int (*before_tag)(void *userdata, const char *tag);
     /* Platforms of one index patched at once: 0 means WORKER_PATCH_PLATFORM_THREADS; capped
      * at WORKER_PATCH_PLATFORM_THREADS_MAX (each holds one merged view in memory). */
     unsigned platform_threads;

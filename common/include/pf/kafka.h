@@ -196,8 +196,19 @@ int pf_kafka_consumer_new(enum pf_kafka_profile profile, const struct pf_kafka_o
                           const struct pf_kafka_callbacks *cb, struct pf_kafka_consumer **ret,
                           char *errbuf, size_t errlen);
 
-/* Leaves the group (bounded by the session timeout: revokes, commits what is stored) and
- * destroys the consumer; accepts NULL, returns NULL. */
+#define PF_KAFKA_CLOSE_DEFAULT_MS 5000 /* pf_kafka_consumer_close()'s bound */
+
+/*
+ * Leaves the group (revokes the assignment, running the rebalance callback on this thread,
+ * commits what is stored) and destroys the consumer, waiting at most timeout_ms for the group
+ * part: past it, the consumer is destroyed without leaving (nothing more is committed; the
+ * group moves its partitions after the session timeout and redelivers what was not
+ * committed). Returns 0 when the close completed, -ETIMEDOUT when it was cut short; c is freed
+ * either way. Accepts NULL (returns 0).
+ */
+int pf_kafka_consumer_close_within(struct pf_kafka_consumer *c, int timeout_ms);
+
+/* pf_kafka_consumer_close_within(c, PF_KAFKA_CLOSE_DEFAULT_MS); returns NULL. */
 struct pf_kafka_consumer *pf_kafka_consumer_close(struct pf_kafka_consumer *c);
 
 /* Joins the group for topics[0..n). Returns 0 or -EIO with the reason in errbuf. */

@@ -15,6 +15,7 @@
 
 #include "pf/setup.h"
 
+#include <signal.h>
 #include <stdint.h>
 
 struct pf_redis;
@@ -25,6 +26,10 @@ struct pf_redis_options {
     int64_t timeout_ms; /* connect and per-command socket timeout; <= 0 means 5000 */
     int64_t retry_ms;   /* reconnect budget per call (backoff 50 ms doubling to 2 s); 0 means
                            one attempt, no reconnect */
+    /* A daemon's stop flag, or NULL: once it is set, a call that fails does not reconnect and
+     * retry (it returns its error), so a stopping daemon waits at most one timeout_ms for
+     * Redis, not the whole retry budget. Read, never written. */
+    const volatile sig_atomic_t *stop;
 };
 
 enum pf_redis_reply_type {
