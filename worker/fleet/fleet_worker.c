@@ -257,6 +257,21 @@ static void attempts_consume(struct fleet *f)
     }
 }
 
+/* Waits on f->cond for at most 100 ms (a waiter re-checks its deadline and the abort flag this
+ * often, whether or not anyone signals). Called with f->lock held. */
+static void wait_slice(struct fleet *f)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 100000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    (void)pthread_cond_timedwait(&f->cond, &f->lock, &ts);
+}
+
 /* The attempt numbers these starts of jobs[i] (those with want[i]) are: one more than every
  * start recorded so far by any worker, into att[i]. Waits (bounded) until this worker has read
  * the attempts topic up to its end: one watermark query for the whole batch. */
@@ -270,15 +285,7 @@ static void attempts_next(struct fleet *f, const struct pf_msg_job *jobs, const 
         hi = 0; /* no topic yet: no attempts */
     (void)pthread_mutex_lock(&f->lock);
     while (f->attempts_pos < hi && mono_ms() < deadline && !atomic_load(&f->abort)) {
-        struct timespec ts;
-
-        (void)clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        (void)pthread_cond_timedwait(&f->cond, &f->lock, &ts);
+        wait_slice(f);
     }
     for (size_t i = 0; i < n; i++)
         att[i] = want[i] ? attempts_get(f, jobs[i].job_id) + 1 : 1;
@@ -336,15 +343,7 @@ static void attempts_wait(struct fleet *f, struct slot *s, int64_t deadline)
 {
     (void)pthread_mutex_lock(&f->lock);
     while (s->attempts_pending > 0 && mono_ms() < deadline && !atomic_load(&f->abort)) {
-        struct timespec ts;
-
-        (void)clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        (void)pthread_cond_timedwait(&f->cond, &f->lock, &ts);
+        wait_slice(f);
     }
     (void)pthread_mutex_unlock(&f->lock);
 }
