@@ -549,7 +549,7 @@ static void reader_errors_have_columns(void **state)
         {"UTF-16LE with BOM",
          "\xff\xfe"
          "a\0:\0 \0\n\0b\0\x01\0",
-         16, 2, 2, "invalid YAML: control characters are not allowed at byte 12"},
+         14, 2, 2, "invalid YAML: control characters are not allowed at byte 12"},
     };
     size_t failed = 0;
 
