@@ -170,7 +170,8 @@ static long next_delay_ms(const struct fetch *f, long status, long backoff)
 }
 
 /* One exchange. Returns 0, or a negative errno with errbuf set; *transient says whether
- * another attempt may succeed, *not_http whether it should use a fresh connection. */
+ * another attempt may succeed; *ret_res has the status (which decides whether Retry-After
+ * counts) and not_http (whether the next attempt should use a fresh connection). */
 static int http_once(struct pf_http *h, const struct pf_http_request *q, struct fetch *f,
                      bool *transient, struct pf_http_response *ret_res, char *errbuf, size_t errlen)
 {

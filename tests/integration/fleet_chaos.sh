@@ -2,15 +2,17 @@
 # SPDX-License-Identifier: Apache-2.0
 # labels: kafka redis registry apt deb fleet aggregator slow
 #
-# The fleet chaos run: the same sweep (about 50 dry-run jobs over four repositories of the
-# Debian fixtures) twice through producer -> Kafka -> workers -> aggregator -> Redis. The first
-# run has no faults and is the reference; the second (a new run id) runs while a chaos loop,
+# The fleet chaos run: the same sweep (about 50 --push jobs over four repositories of the
+# Debian fixtures) twice through producer -> Kafka -> workers -> aggregator -> Redis, each run
+# pushing under its own tag suffix (-ref, -chaos). The first run has no faults and is the
+# reference; the second (a new run id) runs while a chaos loop,
 # bounded in steps and in time, kills -9 a random worker and starts a new one (several times),
 # kills -9 the aggregator and restarts it, restarts redis-server and SIGSTOPs the broker for a
 # few seconds. Asserted: the second run completes within a bounded wait, every job is counted
 # exactly once (expected = finished = HLEN jobs = sum of the status counts), and its
 # `patchfleet summary --format json` equals the reference row by row (name, status, source,
-# patched_tag, details; times, attempts and worker ids are not compared). A negative control
+# patched_tag and details with the run's tag suffix taken out; times, attempts and worker ids
+# are not compared), and every image it pushed has the reference's digest. A negative control
 # shows the comparison catches a dropped row. PF_CHAOS_SEED replays a run's choice of workers.
 set -euo pipefail
 
@@ -60,6 +62,10 @@ for spec in full:18 multi:8 uptodate:12 distroless:10; do
 done
 deb_demo_config "$T/fleet.yaml" "$A" 'full=^1\.0(\.[0-9]+)?$' 'multi=^1\.0(\.[0-9]+)?$' \
     'uptodate=^1\.0(\.[0-9]+)?$' 'distroless=^1\.0(\.[0-9]+)?$' ghost
+# Each run pushes under its own suffix, so the second does not find the first's tags.
+for run in ref chaos; do
+    { cat "$T/fleet.yaml"; printf 'target:\n  tag: "{{ .SourceTag }}-%s"\n' "$run"; } >"$T/$run.yaml"
+done
 ENGINE_OPTS=(--keyring "$T/keyring.gpg" --insecure-registry "$A")
 pf_ok "chaos seed $SEED (PF_CHAOS_SEED=$SEED replays it)"
 
@@ -91,10 +97,10 @@ pf_kafka_wait_assigned "$T/worker1.log" "$T/worker2.log" "$T/worker3.log"
 hget() { pf_redis_cli HGET "$1" "$2"; }
 finished() { hget "pf:run:{$1}:counts" finished 2>/dev/null || true; }
 complete() { [ -n "$(hget "pf:run:{$1}:meta" completed_ms 2>/dev/null || true)" ]; }
-# produce NAME: publishes the sweep; the run id in $RUN.
+# produce NAME: publishes the sweep of $T/NAME.yaml; the run id in $RUN.
 produce() {
-    pf_run 0 "$T/prod-$1.out" "$T/prod-$1.err" "$PRODUCER" --config "$T/fleet.yaml" \
-        --brokers "$KAFKA_BOOTSTRAP" --dry-run --insecure-registry "$A" --timeout 2m
+    pf_run 0 "$T/prod-$1.out" "$T/prod-$1.err" "$PRODUCER" --config "$T/$1.yaml" \
+        --brokers "$KAFKA_BOOTSTRAP" --push --insecure-registry "$A" --timeout 2m
     RUN=$(tail -n 1 "$T/prod-$1.out")
     [ -n "$RUN" ] || pf_fail "producer printed no run id: $(cat "$T/prod-$1.err")"
 }
@@ -107,12 +113,13 @@ wait_complete() {
         sleep 0.5
     done
 }
-# rows RUN NAME: the comparable rows of RUN's summary, sorted, into $T/NAME.rows. Exit 1 is
-# right: the ghost repository's row is Failed.
+# rows RUN NAME: the comparable rows of RUN's summary, sorted, into $T/NAME.rows, the run's tag
+# suffix -NAME written as -RUN. Exit 1 is right: the ghost repository's row is Failed.
 rows() {
     pf_run 1 "$T/$2.json" "$T/$2.err" "$PF" summary --redis "$REDIS_URL" --run "$1" --format json
     jq -r '.jobs[] | [.name, .status, .source, (.patched_tag // "" | if . == "" then "-" else . end),
-        (.details // "")] | @tsv' "$T/$2.json" | sort >"$T/$2.rows"
+        (.details // "")] | @tsv' "$T/$2.json" | sed -E "s/-$2([^A-Za-z0-9]|\$)/-RUN\1/g" |
+        sort >"$T/$2.rows"
 }
 # check_counts RUN: expected = finished = HLEN jobs = sum of the status counts = N.
 check_counts() {
@@ -134,6 +141,8 @@ wait_complete "$REF" 180
 rows "$REF" ref
 N=$(wc -l <"$T/ref.rows")
 [ "$N" -ge 40 ] || pf_fail "the reference has $N rows, expected at least 40"
+NP=$(jq '[.jobs[] | select(.status == "Patched")] | length' "$T/ref.json")
+[ "$NP" -ge 20 ] || pf_fail "the reference pushed $NP images, expected at least 20"
 check_counts "$REF"
 pf_ok "reference run $REF: $N rows in $((SECONDS - START)) s ($(cut -f2 "$T/ref.rows" | sort | uniq -c | tr -s ' ' | tr '\n' ','))"
 
@@ -201,6 +210,17 @@ fi
 pf_ok "run $RUN2: summary rows equal the reference's, row by row ($N rows)"
 pf_assert_eq "run $RUN2: counts equal the reference's" \
     "$(jq -c '.run.counts' "$T/ref.json")" "$(jq -c '.run.counts' "$T/chaos.json")"
+# Every image the chaos run pushed is the one the reference pushed for the same source.
+while read -r src tag; do
+    repo=${src#*/}
+    repo=${repo%%[:@]*}
+    want=$(pf_manifest_digest "http://$R" "$repo" "${tag%-chaos}-ref" || true)
+    got=$(pf_manifest_digest "http://$R" "$repo" "$tag" || true)
+    [ -n "$got" ] && [ "$got" = "$want" ] ||
+        pf_fail "$repo:$tag is '$got', the reference pushed '$want' for $src"
+done < <(jq -r '.jobs[] | select(.status == "Patched") | "\(.source) \(.patched_tag)"' \
+    "$T/chaos.json")
+pf_ok "run $RUN2: its $NP pushed images have the reference's digests"
 
 # The comparison is not blind: a row dropped from a copy of the summary is caught.
 sed 1d "$T/chaos.rows" >"$T/dropped.rows"
