@@ -72,10 +72,15 @@ pf_ok "chaos seed $SEED (PF_CHAOS_SEED=$SEED replays it)"
 # ---------------------------------------------------------------------------------------------
 NW=0
 # start_worker SLOT: a new worker (its own log, cache and work dir) in SLOT of WP.
+# --max-attempts 8: the loop kills up to 4 workers, and each death charges an attempt to every
+# job it had started (and to redelivered ones), so with the default 3 an innocent job that sat
+# on three of the dead workers goes to the DLQ as a poison job (seen: Failed "moved to
+# patchfleet.jobs.dlq after 3 attempts"). Above the number of kills, the run must end as the
+# reference does.
 start_worker() {
     NW=$((NW + 1))
     pf_spawn "$T/worker$NW.log" env PATCHFLEET_LOG=info "$WORKER" --brokers "$KAFKA_BOOTSTRAP" \
-        --concurrency 2 --grace 5s "${ENGINE_OPTS[@]}" \
+        --concurrency 2 --grace 5s --max-attempts 8 "${ENGINE_OPTS[@]}" \
         --pkg-mirror "http://deb.debian.org=$HTTP_APT_URL" \
         --cache-dir "$T/cache-w$NW" --work-dir "$T/work-w$NW"
     WP[$1]=$PF_LAST_PID
