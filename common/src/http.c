@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -501,5 +502,36 @@ int pf_http_date_parse(const char *s, time_t *ret)
     if (t == (time_t)-1)
         return -EINVAL;
     *ret = t;
+    return 0;
+}
+
+int pf_http_retry_after_parse(const char *value, time_t now, long cap_seconds, long *ret_seconds)
+{
+    const char *p = value;
+    long secs;
+
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p >= '0' && *p <= '9') {
+        char *end;
+        errno = 0;
+        secs = strtol(p, &end, 10);
+        while (*end == ' ' || *end == '\t')
+            end++;
+        if (errno == ERANGE)
+            secs = cap_seconds;
+        else if (errno != 0 || *end)
+            return -EINVAL;
+    } else {
+        time_t t;
+        if (pf_http_date_parse(p, &t) < 0)
+            return -EINVAL;
+        secs = t > now ? (long)(t - now) : 0;
+    }
+    if (secs > cap_seconds)
+        secs = cap_seconds;
+    if (secs < 0)
+        secs = 0;
+    *ret_seconds = secs;
     return 0;
 }

@@ -5,13 +5,15 @@
  * agent; now the bounds are written once. The size cap is counted here, before the sink sees a
  * byte, so no sink can be made to grow past it. Only a 200 response's body reaches the sink:
  * an error page never ends up in a cached file. Retries start the sink over (reset) or, for a
- * sink that cannot restart, happen only while nothing was delivered.
+ * sink that cannot restart, happen only while nothing was delivered. A 429 or 503 with
+ * Retry-After waits as long as the mirror asks (capped), polling the caller's cancellation.
  */
 #include "pf/setup.h"
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +34,7 @@ struct fetch {
     const struct pf_mirror_sink *sink;
     uint64_t max, got;
     int cb_error; /* what the sink (or the cap) returned, so it is told from transport errors */
+    char retry_after[64]; /* the last response's Retry-After, "" when none (longer is dropped) */
 };
 
 static int fetch_put(struct fetch *f, const void *data, size_t len)
@@ -101,6 +104,29 @@ static int on_write(long status, const void *data, size_t len, void *userdata)
     return r;
 }
 
+/* Keeps the Retry-After of the last response; a status line starts a new response. */
+static int on_header(const char *line, size_t len, void *userdata)
+{
+    static const char name[] = "retry-after:";
+    struct fetch *f = userdata;
+    size_t n = len;
+
+    if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+        f->retry_after[0] = '\0';
+        return 0;
+    }
+    if (len < sizeof(name) - 1 || strncasecmp(line, name, sizeof(name) - 1) != 0)
+        return 0;
+    while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == '\n'))
+        n--;
+    n -= sizeof(name) - 1;
+    if (n >= sizeof(f->retry_after))
+        return 0; /* no valid value is that long */
+    memcpy(f->retry_after, line + sizeof(name) - 1, n);
+    f->retry_after[n] = '\0';
+    return 0;
+}
+
 static bool status_transient(long s)
 {
     return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
@@ -114,18 +140,49 @@ static void sleep_ms(long ms)
         ;
 }
 
+/* Waits `ms` in slices of at most 200 ms so a cancelled job does not sit out a long
+ * Retry-After. Returns 0, or -ECANCELED. */
+static int wait_ms(const struct pf_mirror_fetch_options *o, long ms)
+{
+    while (ms > 0) {
+        long slice = ms < 200 ? ms : 200;
+
+        if (o && o->cancelled && o->cancelled(o->cancelled_userdata))
+            return -ECANCELED;
+        sleep_ms(slice);
+        ms -= slice;
+    }
+    return 0;
+}
+
+/* The wait before the next attempt: the back-off, or the mirror's Retry-After on 429 and 503
+ * when longer (capped). */
+static long next_delay_ms(const struct fetch *f, long status, long backoff)
+{
+    long secs;
+
+    if ((status != 429 && status != 503) || !f->retry_after[0])
+        return backoff;
+    if (pf_http_retry_after_parse(f->retry_after, time(NULL), PF_MIRROR_FETCH_RETRY_AFTER_CAP,
+                                  &secs) < 0)
+        return backoff;
+    return secs * 1000 > backoff ? secs * 1000 : backoff;
+}
+
 /* One exchange. Returns 0, or a negative errno with errbuf set; *transient says whether
- * another attempt may succeed, *not_http whether it should use a fresh connection. */
+ * another attempt may succeed; *ret_res has the status (which decides whether Retry-After
+ * counts) and not_http (whether the next attempt should use a fresh connection). */
 static int http_once(struct pf_http *h, const struct pf_http_request *q, struct fetch *f,
-                     bool *transient, bool *not_http, char *errbuf, size_t errlen)
+                     bool *transient, struct pf_http_response *ret_res, char *errbuf, size_t errlen)
 {
     struct pf_http_response res;
     char herr[512] = "";
     int r;
 
     f->cb_error = 0;
+    f->retry_after[0] = '\0';
     r = pf_http_perform(h, q, &res, herr, sizeof(herr));
-    *not_http = res.not_http;
+    *ret_res = res;
     *transient = false;
     /* cppcheck-suppress knownConditionTrueFalse ; false positive: the body callback sets it */
     if (r < 0 && f->cb_error) {
@@ -160,6 +217,7 @@ static int http_fetch(const struct pf_mirror_fetch_options *o, struct fetch *f, 
         .low_speed_time = PF_MIRROR_FETCH_LOW_SPEED_TIME,
         .max_redirects = PF_MIRROR_FETCH_MAX_REDIRECTS,
         .write = on_write,
+        .header = on_header,
         .userdata = f,
     };
     long delay = o && o->retry_delay_ms > 0 ? o->retry_delay_ms : 500;
@@ -170,9 +228,11 @@ static int http_fetch(const struct pf_mirror_fetch_options *o, struct fetch *f, 
         return pf_set_error(errbuf, errlen, r, "cannot fetch '%s': %s", url,
                             r == -ENOMEM ? "out of memory" : "cannot initialise libcurl");
     for (int attempt = 1;; attempt++) {
-        bool transient, not_http;
+        struct pf_http_response res;
+        bool transient;
+        long wait;
 
-        r = http_once(h, &q, f, &transient, &not_http, errbuf, errlen);
+        r = http_once(h, &q, f, &transient, &res, errbuf, errlen);
         if (r == 0 || !transient || attempt >= PF_MIRROR_FETCH_ATTEMPTS)
             break;
         if (f->got > 0) {
@@ -186,11 +246,15 @@ static int http_fetch(const struct pf_mirror_fetch_options *o, struct fetch *f, 
             }
             f->got = 0;
         }
-        pf_log(LOG_DEBUG, "%s; retrying in %ld ms", errbuf && errlen ? errbuf : url, delay);
-        sleep_ms(delay);
+        wait = next_delay_ms(f, res.status, delay);
+        pf_log(LOG_DEBUG, "%s; retrying in %ld ms", errbuf && errlen ? errbuf : url, wait);
+        if (wait_ms(o, wait) < 0) {
+            r = pf_set_error(errbuf, errlen, -ECANCELED, "cannot fetch '%s': cancelled", url);
+            break;
+        }
         delay *= 2;
         /* A reply that was not HTTP is most likely stale bytes on a reused connection. */
-        q.fresh_connection = not_http;
+        q.fresh_connection = res.not_http;
     }
     (void)pf_http_free(h);
     return r;

@@ -423,7 +423,8 @@ static long backoff_ms(int n, const struct reg_req *q)
     /* rand_r() is in [0, RAND_MAX] and d / 2 + 1 > 0: a signed long remainder is in [0, d / 2]. */
     d = d / 2 + rand_r(&seed) % (d / 2 + 1);
     if (q->retry_after &&
-        pf__retry_after_parse(q->retry_after, time(NULL), REG_RETRY_AFTER_CAP, &retry_after) == 0 &&
+        pf_http_retry_after_parse(q->retry_after, time(NULL), REG_RETRY_AFTER_CAP, &retry_after) ==
+            0 &&
         retry_after * 1000 > d)
         d = retry_after * 1000;
     return d;

@@ -50,12 +50,6 @@ int pf__url_resolve(const char *base, const char *ref, char **ret);
 bool pf__url_same_origin(const char *a, const char *b);
 
 /*
- * Parses Retry-After: delta-seconds or an HTTP-date (compared with `now`). The result is
- * clamped to [0, cap_seconds]. Returns 0 and the delay in *ret_seconds, or -EINVAL.
- */
-int pf__retry_after_parse(const char *value, time_t now, long cap_seconds, long *ret_seconds);
-
-/*
  * Summarises a registry error body {"errors":[{"code":..., "message":...}]} as
  * "CODE: message" (first error; control characters replaced, length bounded) into `out`.
  * Returns 1 when something was found, 0 otherwise (out = "").

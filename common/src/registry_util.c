@@ -276,34 +276,6 @@ int pf__link_next(const char *value, const char *base_url, char **ret)
     }
 }
 
-int pf__retry_after_parse(const char *value, time_t now, long cap_seconds, long *ret_seconds)
-{
-    const char *p = skip_ws(value);
-    long secs;
-
-    if (*p >= '0' && *p <= '9') {
-        char *end;
-        errno = 0;
-        secs = strtol(p, &end, 10);
-        end = (char *)(uintptr_t)skip_ws(end);
-        if (errno == ERANGE)
-            secs = cap_seconds;
-        else if (errno != 0 || *end)
-            return -EINVAL;
-    } else {
-        time_t t;
-        if (pf_http_date_parse(p, &t) < 0)
-            return -EINVAL;
-        secs = t > now ? (long)(t - now) : 0;
-    }
-    if (secs > cap_seconds)
-        secs = cap_seconds;
-    if (secs < 0)
-        secs = 0;
-    *ret_seconds = secs;
-    return 0;
-}
-
 /* Copies at most `max` bytes of `s`, replacing control characters, so a registry's text cannot
  * inject newlines or escape sequences into our messages. The bound is checked before s[i] is
  * read: `s` need not be terminated within `max` bytes. */

@@ -24,8 +24,10 @@ distribution 2.8, ignores `n` and `last`): at most min(n, N) lexically sorted ta
 a `Link: <...>; rel="next"` header while more remain.
 
 Location headers pointing at the upstream are rewritten to the proxy's own address. Each
-decision is one line in --log: `<seq> <METHOD> <target> <decision>` where decision is
-`pass <status>`, `fault <status>`, `drop`, `delay <s> pass <status>` or `error <text>`.
+decision is one line in --log: `<time> <seq> <METHOD> <target> <decision>` where decision is
+`pass <status>`, `fault <status>`, `drop`, `delay <s> pass <status>` or `error <text>`; time
+is a monotonic clock in seconds, taken when the decision is logged, so a test can measure the
+wait between two attempts.
 
 Package-mirror modes (a separate block below, for the apt archive and the APKINDEX/.apk
 server; they act on GET bodies forwarded from upstream):
@@ -136,7 +138,7 @@ class Proxy(ThreadingHTTPServer):
 
     def log(self, seq, method, target, decision):
         with self.lock, open(self.args.log, "a") as f:
-            f.write(f"{seq} {method} {target} {decision}\n")
+            f.write(f"{time.monotonic():.3f} {seq} {method} {target} {decision}\n")
 
     def connect(self):
         if self.up_scheme == "https":

@@ -7,7 +7,7 @@
 # of Alpine's CDN), then the signed apt archive of tests/harness/deb_fixture.sh (the image's
 # sources name the proxy). One run per fault, each on its own copy of the image and its own cache, so a
 # run cannot profit from another's downloads:
-#   transient faults (429 with Retry-After, 503, a TCP reset, a truncated body, a slow body, each
+#   transient faults (429 with Retry-After, whose wait is measured from the proxy log's times, 503, a TCP reset, a truncated body, a slow body, each
 #   for fewer hits than the fetcher's 3 attempts) end Patched, and the proxy's log shows the
 #   retries;
 #   permanent or lying ones (503 every time, a Content-Length larger than the body, a body one
@@ -113,6 +113,14 @@ pf_assert_eq "clean: demo-base fetched once" 1 "$(hits 'demo-base-1\.0-r1\.apk')
 pf_say "transient faults end Patched"
 run_case tmr Patched 0 'path~demo-base-1\.0-r1\.apk:429:retry-after=1:count=2'
 pf_assert_eq "429 x2: demo-base fetched 3 times" 3 "$(hits 'demo-base-1\.0-r1\.apk')"
+# The wait the fetcher left between the 429 and the next attempt: Retry-After (2 s), not its own
+# 0.5 s back-off.
+run_case ra_wait Patched 0 'path~demo-base-1\.0-r1\.apk:429:retry-after=2:count=1'
+gap=$(grep -E ' GET [^ ]*demo-base-1\.0-r1\.apk ' "$PROXY_M_LOG" |
+    awk 'NR == 1 { a = $1 } NR == 2 { printf "%d", ($1 - a) * 1000 }')
+[ -n "$gap" ] && [ "$gap" -ge 1900 ] ||
+    pf_fail "429 with Retry-After: 2: the retry came after ${gap:-?} ms, want >= 1900"
+pf_ok "429 with Retry-After: 2: the retry waited ${gap} ms"
 run_case unavail Patched 0 'path~APKINDEX\.tar\.gz:503:count=2'
 pf_assert_eq "503 x2 on the index: APKINDEX fetched 3 times" 3 "$(hits 'APKINDEX\.tar\.gz')"
 run_case reset Patched 0 'path~demo-base-1\.0-r1\.apk:reset:count=2'

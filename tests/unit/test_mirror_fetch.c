@@ -2,7 +2,8 @@
 /*
  * Unit tests for the package-mirror fetcher (pf/mirror_fetch.h) and, through it, the libcurl
  * wrapper (pf/http.h): file: URLs, the size cap, 404, the retries for 503 and for a reply that
- * is not HTTP, no retry for a sink that cannot start over, redirects, and the FROM=TO rewrite.
+ * is not HTTP, no retry for a sink that cannot start over, redirects, and the FROM=TO rewrite;
+ * Retry-After (an HTTP-date) on 503 and a cancelled wait on 429.
  * A thread plays a scripted HTTP server on a loopback port: one canned reply per connection,
  * each connection closed after its reply, so every attempt is a new connection.
  */
@@ -12,6 +13,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pf/http.h"
@@ -125,6 +127,76 @@ static void http_retries_503(void **state)
     /* The 503's body never reached the buffer. */
     assert_int_equal(b.len, 5);
     assert_memory_equal(b.p, "hello", 5);
+    pf_buf_release(&b);
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A 503 whose Retry-After is an HTTP-date 3 s ahead: the retry waits until then (at least 2 s
+ * given the date's one-second grain), not the 10 ms back-off. */
+static void http_retry_after_date(void **state)
+{
+    char busy[256], date[64];
+    time_t t = time(NULL) + 3;
+    struct tm tm;
+    struct server s = {0};
+    struct pf_buf b;
+    char err[256] = "";
+    long start;
+
+    (void)state;
+    assert_non_null(gmtime_r(&t, &tm));
+    assert_true(strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0);
+    snprintf(busy, sizeof(busy),
+             "HTTP/1.1 503 Busy\r\nRetry-After: %s\r\nContent-Length: 0\r\n"
+             "Connection: close\r\n\r\n",
+             date);
+    s.replies[0] = busy;
+    s.replies[1] = OK_HELLO;
+    server_start(&s);
+    start = now_ms();
+    assert_int_equal(fetch_url(&s, "/x", 100, &b, err, sizeof(err)), 0);
+    server_stop(&s);
+    assert_int_equal(s.served, 2);
+    assert_true(now_ms() - start >= 1900);
+    pf_buf_release(&b);
+}
+
+static bool always_cancelled(void *userdata)
+{
+    ++*(int *)userdata;
+    return true;
+}
+
+/* A 429 asking for 30 s: a cancelled caller is not kept waiting. */
+static void http_retry_after_cancelled(void **state)
+{
+    struct server s = {.replies = {"HTTP/1.1 429 Slow down\r\nRetry-After: 30\r\n"
+                                   "Content-Length: 0\r\nConnection: close\r\n\r\n"}};
+    int polls = 0;
+    struct pf_mirror_fetch_options o = {.cancelled = always_cancelled,
+                                        .cancelled_userdata = &polls};
+    struct pf_buf b;
+    char url[128], err[256] = "";
+    long start;
+
+    (void)state;
+    server_start(&s);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", s.port);
+    pf_buf_init(&b, 0);
+    start = now_ms();
+    assert_int_equal(pf_mirror_fetch_buf(&o, url, 100, &b, err, sizeof(err)), -ECANCELED);
+    assert_true(now_ms() - start < 5000);
+    assert_true(polls > 0);
+    assert_non_null(strstr(err, "cancelled"));
+    server_stop(&s);
+    assert_int_equal(s.served, 1);
     pf_buf_release(&b);
 }
 
@@ -310,6 +382,8 @@ int main(void)
         cmocka_unit_test(http_ok_with_user_agent),
         cmocka_unit_test(http_retries_503),
         cmocka_unit_test(http_retries_not_http),
+        cmocka_unit_test(http_retry_after_date),
+        cmocka_unit_test(http_retry_after_cancelled),
         cmocka_unit_test(http_gives_up),
         cmocka_unit_test(http_404_and_cap),
         cmocka_unit_test(http_redirect),

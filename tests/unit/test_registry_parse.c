@@ -128,18 +128,18 @@ static void retry_after(void **state)
 
     (void)state;
     assert_int_equal(pf_http_date_parse("Wed, 21 Oct 2015 07:28:00 GMT", &now), 0);
-    assert_int_equal(pf__retry_after_parse("7", now, 60, &s), 0);
+    assert_int_equal(pf_http_retry_after_parse("7", now, 60, &s), 0);
     assert_int_equal(s, 7);
-    assert_int_equal(pf__retry_after_parse(" 120 ", now, 60, &s), 0);
+    assert_int_equal(pf_http_retry_after_parse(" 120 ", now, 60, &s), 0);
     assert_int_equal(s, 60); /* capped */
-    assert_int_equal(pf__retry_after_parse("99999999999999999999999", now, 60, &s), 0);
+    assert_int_equal(pf_http_retry_after_parse("99999999999999999999999", now, 60, &s), 0);
     assert_int_equal(s, 60);
-    assert_int_equal(pf__retry_after_parse("Wed, 21 Oct 2015 07:28:30 GMT", now, 60, &s), 0);
+    assert_int_equal(pf_http_retry_after_parse("Wed, 21 Oct 2015 07:28:30 GMT", now, 60, &s), 0);
     assert_int_equal(s, 30);
-    assert_int_equal(pf__retry_after_parse("Wed, 21 Oct 2015 07:00:00 GMT", now, 60, &s), 0);
+    assert_int_equal(pf_http_retry_after_parse("Wed, 21 Oct 2015 07:00:00 GMT", now, 60, &s), 0);
     assert_int_equal(s, 0); /* in the past */
-    assert_int_equal(pf__retry_after_parse("5x", now, 60, &s), -EINVAL);
-    assert_int_equal(pf__retry_after_parse("soon", now, 60, &s), -EINVAL);
+    assert_int_equal(pf_http_retry_after_parse("5x", now, 60, &s), -EINVAL);
+    assert_int_equal(pf_http_retry_after_parse("soon", now, 60, &s), -EINVAL);
 }
 
 static void error_body(void **state)

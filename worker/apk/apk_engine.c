@@ -103,11 +103,16 @@ static int apk_detect(void *ctx, const struct worker_layer_view *view)
 }
 
 /* GET `url` (http, https, file) into `b`, within b's bound, through the common mirror fetcher
- * (size cap, timeouts, redirect cap, user agent, retries). */
-static int fetch(const struct apk_engine *e, const char *url, struct pf_buf *b, char *errbuf,
-                 size_t errlen)
+ * (size cap, timeouts, redirect cap, user agent, retries). The job's cancellation also ends a
+ * wait for a mirror's Retry-After. */
+static int fetch(const struct apk_engine *e, const struct worker_engine_request *req,
+                 const char *url, struct pf_buf *b, char *errbuf, size_t errlen)
 {
-    struct pf_mirror_fetch_options o = {.ca_file = e->ca_file};
+    struct pf_mirror_fetch_options o = {
+        .ca_file = e->ca_file,
+        .cancelled = req->cancelled,
+        .cancelled_userdata = req->cancelled_userdata,
+    };
 
     pf_log(LOG_DEBUG, "apk: fetching '%s'", url);
     return pf_mirror_fetch_buf(&o, url, WORKER_APK_FILE_MAX, b, errbuf, errlen);
@@ -305,7 +310,7 @@ static int load_indexes(struct ctx *c)
         if (!url)
             return -ENOMEM;
         pf_buf_init(&b, WORKER_APK_FILE_MAX);
-        r = fetch(c->e, url, &b, c->errbuf, c->errlen);
+        r = fetch(c->e, c->req, url, &b, c->errbuf, c->errlen);
         if (r >= 0) {
             r = worker_apk_index_open_dated(b.p ? b.p : "", b.len, &c->keys, &text, &len, &mtime,
                                             msg, sizeof(msg));
@@ -505,7 +510,7 @@ static int get_package(struct ctx *c, const struct worker_apk_pkg *p, struct pf_
     r = cache && pf_buf_read_file(b, cache) == 0 ? 0 : -ENOENT;
     if (r < 0) {
         pf_buf_reset(b);
-        r = fetch(c->e, url, b, c->errbuf, c->errlen);
+        r = fetch(c->e, c->req, url, b, c->errbuf, c->errlen);
     }
     if (r >= 0) {
         r = worker_apk_file_open(b->p ? b->p : "", b->len, p->identity, &c->keys, f, msg,

@@ -118,4 +118,11 @@ int pf_http_url_resolve(const char *base, const char *ref, char **ret);
 /* Parses an HTTP date (RFC 7231 and the obsolete forms). Returns 0 and the time, or -EINVAL. */
 int pf_http_date_parse(const char *s, time_t *ret);
 
+/*
+ * Parses a Retry-After value: delta-seconds or an HTTP-date (compared with `now`). The result
+ * is clamped to [0, cap_seconds]. Returns 0 and the delay in *ret_seconds, or -EINVAL. The one
+ * parser of the registry client and the package-mirror fetcher.
+ */
+int pf_http_retry_after_parse(const char *value, time_t now, long cap_seconds, long *ret_seconds);
+
 #endif

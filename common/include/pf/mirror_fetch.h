@@ -22,6 +22,10 @@ struct pf_strv;
 
 /* Attempts per URL for transient failures, the first one included. */
 #define PF_MIRROR_FETCH_ATTEMPTS 3
+/* A Retry-After on 429 or 503 replaces the back-off when longer, up to this many seconds: a
+ * mirror's wish is honoured as far as a job can afford to wait (two waits at most, so two
+ * minutes in all), and never past the caller's cancellation. */
+#define PF_MIRROR_FETCH_RETRY_AFTER_CAP 60L
 /* Redirects followed (http and https only). */
 #define PF_MIRROR_FETCH_MAX_REDIRECTS 5
 #define PF_MIRROR_FETCH_CONNECT_TIMEOUT_MS 30000L
@@ -33,6 +37,11 @@ struct pf_mirror_fetch_options {
     const char *ca_file;    /* extra CA for https mirrors, may be NULL; verification always on */
     const char *user_agent; /* NULL = "patchfleet/<version>" */
     long retry_delay_ms;    /* first backoff, doubled per attempt; 0 = 500 ms */
+    /* Polled while waiting between attempts (a Retry-After can ask for up to
+     * PF_MIRROR_FETCH_RETRY_AFTER_CAP seconds); true ends the fetch with -ECANCELED. May be
+     * NULL. */
+    bool (*cancelled)(void *userdata);
+    void *cancelled_userdata;
 };
 
 /*
