@@ -454,7 +454,7 @@ static char *pem_name(const char *cert, bool mangle)
 
     base = base ? base + 1 : cert;
     n = strlen(base);
-    if (has_suffix(base, ".crt"))
+    if (n > 4 && has_suffix(base, ".crt")) /* basename(1) never strips the whole name */
         n -= 4;
     s = pf_asprintf("%.*s.pem", (int)n, base);
     for (char *p = s; mangle && p && p < s + n; p++) {
@@ -530,17 +530,18 @@ static bool hash_name(const char *s, uint32_t *ret_hash, bool *ret_crl, int *ret
             h = h * 16 + (uint32_t)(ch - '0');
         else if (ch >= 'a' && ch <= 'f')
             h = h * 16 + (uint32_t)(ch - 'a' + 10);
+        else if (ch >= 'A' && ch <= 'F')
+            h = h * 16 + (uint32_t)(ch - 'A' + 10);
         else
             return false;
     }
     if (s[8] != '.')
         return false;
     s += 9;
-    *ret_crl = *s == 'r';
+    /* As rehash reads them: the CRL mark in either case, and no digits at all meaning 0. */
+    *ret_crl = *s == 'r' || *s == 'R';
     if (*ret_crl)
         s++;
-    if (!*s)
-        return false;
     for (; *s; s++) {
         if (*s < '0' || *s > '9' || id > 65535)
             return false;
