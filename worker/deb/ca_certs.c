@@ -703,7 +703,7 @@ static int update(struct ca *c, const struct pf_strv *conf)
     struct cert_set local = {0};
     int r = 0;
 
-    for (size_t i = 0; r >= 0 && i < conf->n; i++) {
+    for (size_t i = 0; i < conf->n; i++) {
         const char *l = conf->v[i];
         struct etc_entry *e;
         char *name;
