@@ -13,6 +13,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "pf/alloc.h"
 #include "pf/err.h"
@@ -100,5 +101,45 @@ out:
     if (r < 0)
         ERR_clear_error();
     EVP_MD_CTX_free(c);
+    return r;
+}
+
+int pf_x509_subject_hash(const char *pem, size_t len, uint32_t *ret_hash,
+                         unsigned char ret_fp[PF_X509_FINGERPRINT_LEN], char *errbuf, size_t errlen)
+{
+    STACK_OF(X509_INFO) *infos = NULL;
+    unsigned char fp[EVP_MAX_MD_SIZE];
+    unsigned fp_len = 0;
+    X509 *x = NULL;
+    int n, r = 0;
+    BIO *bio;
+
+    if (len > INT_MAX)
+        return pf_set_error(errbuf, errlen, -EINVAL, "certificate text is too long");
+    bio = BIO_new_mem_buf(pem, (int)len);
+    if (!bio)
+        return -ENOMEM;
+    /* The same reader as rehash, so a file with a key or a CRL beside the certificate counts
+     * as rehash counts it. */
+    infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    n = infos ? sk_X509_INFO_num(infos) : 0;
+    if (n == 1 && sk_X509_INFO_value(infos, 0)->x509 && !sk_X509_INFO_value(infos, 0)->crl)
+        x = sk_X509_INFO_value(infos, 0)->x509;
+    if (!x) {
+        r = pf_set_error(errbuf, errlen, -EINVAL, "not exactly one PEM certificate (%d entries)",
+                         n);
+        goto out;
+    }
+    if (X509_digest(x, EVP_sha1(), fp, &fp_len) != 1 || fp_len != PF_X509_FINGERPRINT_LEN) {
+        r = pf_set_error(errbuf, errlen, -EINVAL, "cannot compute the certificate fingerprint");
+        goto out;
+    }
+    *ret_hash = (uint32_t)X509_subject_name_hash(x);
+    if (ret_fp)
+        memcpy(ret_fp, fp, PF_X509_FINGERPRINT_LEN);
+out:
+    ERR_clear_error();
+    sk_X509_INFO_pop_free(infos, X509_INFO_free);
     return r;
 }

@@ -79,11 +79,45 @@ static void wrong_keys(void **state)
     pf_free(sig);
 }
 
+/* The hash and fingerprint equal what `openssl x509` printed for the same file (generate.sh);
+ * text that is no certificate, or two certificates in one file, is refused as rehash refuses
+ * it. */
+static void x509_subject_hash(void **state)
+{
+    size_t len, hlen, flen;
+    char *pem = pf_test_read_data("signature/ca.pem", &len);
+    char *hash = pf_test_read_data("signature/ca.pem.hash", &hlen);
+    char *sha1 = pf_test_read_data("signature/ca.pem.sha1", &flen);
+    unsigned char fp[PF_X509_FINGERPRINT_LEN];
+    char got[16], got_fp[2 * PF_X509_FINGERPRINT_LEN + 1];
+    uint32_t h = 0;
+    char *two;
+
+    (void)state;
+    assert_int_equal(pf_x509_subject_hash(pem, len, &h, fp, NULL, 0), 0);
+    (void)snprintf(got, sizeof(got), "%08x\n", (unsigned)h);
+    assert_true(hlen == strlen(got) && memcmp(hash, got, hlen) == 0);
+    for (size_t i = 0; i < PF_X509_FINGERPRINT_LEN; i++)
+        (void)snprintf(got_fp + 2 * i, 3, "%02x", fp[i]);
+    assert_true(flen == 2 * PF_X509_FINGERPRINT_LEN + 1 && memcmp(sha1, got_fp, flen - 1) == 0);
+    assert_int_equal(pf_x509_subject_hash("not a certificate\n", 18, &h, NULL, NULL, 0), -EINVAL);
+    two = pf_calloc(1, 2 * len + 1);
+    assert_non_null(two);
+    memcpy(two, pem, len);
+    memcpy(two + len, pem, len);
+    assert_int_equal(pf_x509_subject_hash(two, 2 * len, &h, NULL, NULL, 0), -EINVAL);
+    pf_free(two);
+    pf_free(pem);
+    pf_free(hash);
+    pf_free(sha1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rsa_algorithms),
         cmocka_unit_test(wrong_keys),
+        cmocka_unit_test(x509_subject_hash),
     };
 
     return cmocka_run_group_tests_name("signature", tests, NULL, NULL);

@@ -21,6 +21,7 @@
 #include "deb/apt_index.h"
 #include "deb/apt_plan.h"
 #include "deb/apt_sources.h"
+#include "deb/ca_certs.h"
 #include "deb/deb_apply.h"
 #include "deb/deb_engine.h"
 #include "deb/dpkg_db.h"
@@ -55,14 +56,14 @@ static bool has_suffix(const char *s, const char *suffix)
 }
 
 /* What the engine reads from the view: os-release, apt configuration and keyrings, the dpkg
- * database with its per-package file lists, stat overrides and diversions, and every file
- * under etc/ (a conffile's current content decides whether the user modified it; passwd and
+ * database with its per-package file lists, stat overrides and diversions, local CA
+ * certificates (deb/ca_certs.h), and every file under etc/ (a conffile's current content decides whether the user modified it; passwd and
  * group name the owners of stat overrides). */
 static bool deb_keep(const char *path, void *userdata)
 {
     (void)userdata;
     if (has_prefix(path, "etc/") || strcmp(path, "usr/lib/os-release") == 0 ||
-        has_prefix(path, "usr/share/keyrings/"))
+        has_prefix(path, "usr/share/keyrings/") || has_prefix(path, WORKER_CA_CERTS_LOCAL_DIR "/"))
         return true;
     if (strcmp(path, DPKG_STATUS) == 0 || has_prefix(path, DPKG_STATUSD "/") ||
         strcmp(path, WORKER_DPKG_STATOVERRIDE_FILE) == 0 ||
@@ -403,6 +404,15 @@ static int build_layer(struct worker_apt_fetcher *f, const struct worker_engine_
     r = worker_deb_apply(req->view, db, items, plan->n, &ao, w, errbuf, errlen);
     if (r < 0)
         goto out;
+    /* ca-certificates' postinst rebuilds the bundle and links; scripts never run, so the
+     * engine makes their result itself (deb/ca_certs.h). */
+    for (size_t i = 0; i < plan->n; i++) {
+        if (strcmp(plan->items[i].candidate->package, WORKER_CA_CERTS_PACKAGE) != 0)
+            continue;
+        r = worker_ca_certs_apply(req->view, items[i].deb_path, w, errbuf, errlen);
+        if (r < 0)
+            goto out;
+    }
     if (cancelled(req)) {
         r = pf_set_error(errbuf, errlen, -ECANCELED, "cancelled before writing the layer");
         goto out;

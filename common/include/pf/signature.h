@@ -46,4 +46,19 @@ int pf_signature_verify(const struct pf_signature_key *key, enum pf_signature_al
                         const struct pf_signature_part *parts, size_t n_parts, const void *sig,
                         size_t sig_len);
 
+/* Size of the SHA-1 fingerprint pf_x509_subject_hash() gives. */
+#define PF_X509_FINGERPRINT_LEN 20u
+
+/*
+ * Reads PEM text of `len` bytes the way `openssl rehash` reads a file in a certificate
+ * directory: it must hold exactly one certificate and no CRL. Sets *ret_hash to OpenSSL's
+ * subject name hash (the "new" style that `openssl x509 -hash` prints and hash links are named
+ * after) and, when ret_fp is not NULL, ret_fp to the SHA-1 fingerprint of the certificate's DER
+ * (rehash tells duplicates apart by it). Returns 0, -EINVAL when the text is not exactly one
+ * parseable certificate (reason in errbuf), or -ENOMEM. Outputs are untouched on failure.
+ */
+int pf_x509_subject_hash(const char *pem, size_t len, uint32_t *ret_hash,
+                         unsigned char ret_fp[PF_X509_FINGERPRINT_LEN], char *errbuf,
+                         size_t errlen);
+
 #endif

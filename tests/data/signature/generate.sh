@@ -16,3 +16,10 @@ rm -f rsa.key
 openssl ecparam -name prime256v1 -genkey -noout -out ec.key
 openssl ec -in ec.key -pubout -out ec.pub 2>/dev/null
 rm -f ec.key
+# A self-signed CA certificate and what the openssl tool says of it: the subject hash that
+# names its link in /etc/ssl/certs and its SHA-1 fingerprint (pf_x509_subject_hash()).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+    -subj "/C=XX/O=patchfleet test/CN=patchfleet hash test CA" -days 36500 -out ca.pem 2>/dev/null
+rm -f ca.key
+openssl x509 -hash -noout -in ca.pem > ca.pem.hash
+openssl x509 -noout -fingerprint -sha1 -in ca.pem | sed 's/.*=//; s/://g' | tr A-F a-f > ca.pem.sha1
