@@ -8,8 +8,8 @@
  * test patch_ca_certificates.sh compares the whole result with the real tools.
  */
 #include "pf_test.h"
+#include "pf_test_tar.h"
 
-#include "pf/archive.h"
 #include <unistd.h>
 
 #include "pf/signature.h"
@@ -17,47 +17,10 @@
 #include "image/layer_view.h"
 #include "image/layer_writer.h"
 
-#define CAP (1u << 20)
-
-struct tent {
-    const char *name;
-    char type; /* 'f', 'd', 'l' */
-    const char *data;
-};
-
-static char *mk_tar(const struct tent *ents, size_t n, size_t *ret_len)
-{
-    struct archive *a = archive_write_new();
-    char *buf = pf_malloc(CAP);
-    size_t used = 0;
-
-    assert_non_null(buf);
-    assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
-    assert_int_equal(archive_write_open_memory(a, buf, CAP, &used), ARCHIVE_OK);
-    for (size_t i = 0; i < n; i++) {
-        struct archive_entry *e = archive_entry_new();
-        size_t len = ents[i].type == 'f' ? strlen(ents[i].data) : 0;
-
-        archive_entry_set_pathname(e, ents[i].name);
-        archive_entry_set_perm(e, ents[i].type == 'd' ? 0755 : 0644);
-        archive_entry_set_filetype(e, ents[i].type == 'd'   ? AE_IFDIR
-                                      : ents[i].type == 'l' ? AE_IFLNK
-                                                            : AE_IFREG);
-        archive_entry_set_size(e, (la_int64_t)len);
-        if (ents[i].type == 'l')
-            archive_entry_set_symlink(e, ents[i].data);
-        assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
-        if (len)
-            assert_int_equal(archive_write_data(a, ents[i].data, len), (la_ssize_t)len);
-        archive_entry_free(e);
-    }
-    assert_int_equal(archive_write_close(a), ARCHIVE_OK);
-    archive_write_free(a);
-    *ret_len = used;
-    return buf;
-}
-
 /* The Debian engine's keep set, as far as this step reads it. */
+/* Image layers as the tests build them: directories 0755. */
+static const struct pf_test_tar_opts tar_opts = {.dir_mode = 0755};
+
 static bool keep(const char *path, void *userdata)
 {
     (void)userdata;
@@ -72,7 +35,7 @@ struct out {
 };
 
 /* Runs the step on a view of `ents` and reads the layer back into `o`. */
-static int run(const struct tent *ents, size_t n, struct out *o)
+static int run(const struct pf_test_tent *ents, size_t n, struct out *o)
 {
     struct worker_layer_view_options opts = {.keep = keep};
     struct worker_layer_view *view = NULL;
@@ -83,7 +46,7 @@ static int run(const struct tent *ents, size_t n, struct out *o)
     struct archive *a;
     struct archive_entry *e;
     size_t len;
-    char *tar = mk_tar(ents, n, &len);
+    char *tar = pf_test_tar(ents, n, &tar_opts, &len);
     int fd, r;
 
     assert_int_equal(worker_layer_view_new(&opts, &view), 0);
@@ -138,7 +101,7 @@ static const char *body(const struct out *o, const char *name)
 
 static void no_conf(void **state)
 {
-    static const struct tent ents[] = {
+    static const struct pf_test_tent ents[] = {
         {"etc/", 'd', NULL},
         {"etc/ssl/", 'd', NULL},
         {"etc/ssl/certs/", 'd', NULL},
@@ -156,7 +119,7 @@ static void upgrade(void **state)
     size_t blen, clen;
     char *b = pf_test_read_data("ca_certs/B.crt", &blen);
     char *c = pf_test_read_data("ca_certs/C.crt", &clen);
-    const struct tent ents[] = {
+    const struct pf_test_tent ents[] = {
         {"etc/", 'd', NULL},
         {"etc/ca-certificates.conf", 'f', "# comment\ntest/A.crt\ntest/B.crt\n"},
         {"etc/ssl/", 'd', NULL},

@@ -7,8 +7,8 @@
  * targets, content and whiteouts.
  */
 #include "pf_test.h"
+#include "pf_test_tar.h"
 
-#include "pf/archive.h"
 #include <unistd.h>
 
 #include "pf/strv.h"
@@ -17,16 +17,12 @@
 #include "image/layer_view.h"
 #include "image/layer_writer.h"
 
-#define CAP (1u << 20)
 #define MD5_SETTING1 "7d43cb06abb8273056a580aca18d8acb"
 #define MD5_SAME1 "5d5a2bac2daf6b6efb151f5f9c0fad12"
 #define MD5_SETTING2 "d86dd2060a29aeebf763501ad30702b1"
 
-struct tent {
-    const char *name;
-    char type; /* 'f', 'd', 'l' */
-    const char *data;
-};
+/* Layers and package members as the tests build them: directories 0750. */
+static const struct pf_test_tar_opts tar_opts = {.dir_mode = 0750};
 
 static const char untouched[] = "Package: aaa\n"
                                 "Status: install ok installed\n"
@@ -55,7 +51,7 @@ static const char untouched[] = "Package: aaa\n"
 static const char status_text[] = STATUS_TEXT("install");
 static const char status_held[] = STATUS_TEXT("hold");
 
-static const struct tent image[] = {
+static const struct pf_test_tent image[] = {
     {"./", 'd', NULL},
     {"etc/", 'd', NULL},
     {"etc/hello.conf", 'f', "setting=1\nuser edit\n"},
@@ -98,7 +94,7 @@ static const struct tent image[] = {
     {"var/lib/dpkg/info/zzz-other.list", 'f', "/.\n/usr/share/doc/hello/shared.txt\n"},
 };
 
-static const struct tent distroless[] = {
+static const struct pf_test_tent distroless[] = {
     {"./", 'd', NULL},
     {"lib", 'l', "usr/lib"},
     {"usr/lib/x86_64-linux-gnu/libfoo.so.1", 'f', "libfoo v1\n"},
@@ -110,38 +106,6 @@ static const struct tent distroless[] = {
      "9b5c47c2f633696e507e2bea25c4e31a  usr/lib/x86_64-linux-gnu/libfoo.so.1\n"},
     {"var/lib/dpkg/status.d/base", 'f', "Package: base-files\nVersion: 12\nArchitecture: amd64\n"},
 };
-
-static char *mk_tar(const struct tent *ents, size_t n, size_t *ret_len)
-{
-    struct archive *a = archive_write_new();
-    char *buf = pf_malloc(CAP);
-    size_t used = 0;
-
-    assert_non_null(buf);
-    assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
-    assert_int_equal(archive_write_open_memory(a, buf, CAP, &used), ARCHIVE_OK);
-    for (size_t i = 0; i < n; i++) {
-        struct archive_entry *e = archive_entry_new();
-        size_t len = ents[i].type == 'f' ? strlen(ents[i].data) : 0;
-
-        archive_entry_set_pathname(e, ents[i].name);
-        archive_entry_set_perm(e, ents[i].type == 'd' ? 0750 : 0644);
-        archive_entry_set_filetype(e, ents[i].type == 'd'   ? AE_IFDIR
-                                      : ents[i].type == 'l' ? AE_IFLNK
-                                                            : AE_IFREG);
-        archive_entry_set_size(e, (la_int64_t)len);
-        if (ents[i].type == 'l')
-            archive_entry_set_symlink(e, ents[i].data);
-        assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
-        if (len)
-            assert_int_equal(archive_write_data(a, ents[i].data, len), (la_ssize_t)len);
-        archive_entry_free(e);
-    }
-    assert_int_equal(archive_write_close(a), ARCHIVE_OK);
-    archive_write_free(a);
-    *ret_len = used;
-    return buf;
-}
 
 /* The engine's keep set: the dpkg database and everything under etc/. */
 static bool keep(const char *path, void *userdata)
@@ -156,7 +120,7 @@ struct fixture {
     struct worker_layer_writer *w;
 };
 
-static void fixture_init(struct fixture *f, const struct tent *ents, size_t n, bool statusd)
+static void fixture_init(struct fixture *f, const struct pf_test_tent *ents, size_t n, bool statusd)
 {
     struct worker_layer_view_options o = {.keep = keep};
     char eb[256] = "", *tar;
@@ -166,7 +130,7 @@ static void fixture_init(struct fixture *f, const struct tent *ents, size_t n, b
 
     memset(f, 0, sizeof(*f));
     assert_int_equal(worker_layer_view_new(&o, &f->view), 0);
-    tar = mk_tar(ents, n, &len);
+    tar = pf_test_tar(ents, n, &tar_opts, &len);
     assert_int_equal(worker_layer_view_apply_memory(f->view, tar, len, eb, sizeof(eb)), 0);
     pf_free(tar);
     if (statusd) {
@@ -527,7 +491,7 @@ static void test_package_size_bound(void **state)
 /* A held package whose admin deleted one conffile and edited another the distribution kept. */
 static void test_conffile_rules(void **state)
 {
-    struct tent ents[PF_ARRAY_SIZE(image)];
+    struct pf_test_tent ents[PF_ARRAY_SIZE(image)];
     struct fixture f;
     struct out o = {.n = 0};
     size_t n = 0;
@@ -614,7 +578,7 @@ static void test_refused(void **state)
  * through lib -> usr/lib); the hard link carries its target's; other files keep the archive's. */
 static void test_statoverride(void **state)
 {
-    struct tent ents[PF_ARRAY_SIZE(image) + 2];
+    struct pf_test_tent ents[PF_ARRAY_SIZE(image) + 2];
     struct worker_dpkg_statoverrides so;
     struct fixture f;
     struct out o = {.n = 0};
@@ -623,10 +587,12 @@ static void test_statoverride(void **state)
 
     (void)state;
     memcpy(ents, image, sizeof(image));
-    ents[PF_ARRAY_SIZE(image)] = (struct tent){"etc/group", 'f', "root:x:0:\nstaff:x:50:\n"};
-    ents[PF_ARRAY_SIZE(image) + 1] = (struct tent){"var/lib/dpkg/statoverride", 'f',
-                                                   "root staff 4750 /usr/bin/hello\n#7 #8 0600 "
-                                                   "/lib/x86_64-linux-gnu/libhello.so.1\n"};
+    ents[PF_ARRAY_SIZE(image)] = (struct pf_test_tent){"etc/group", 'f',
+                                                       "root:x:0:\nstaff:x:50:\n"};
+    ents[PF_ARRAY_SIZE(image) + 1] = (struct pf_test_tent){"var/lib/dpkg/statoverride", 'f',
+                                                           "root staff 4750 /usr/bin/hello\n#7 #8 "
+                                                           "0600 "
+                                                           "/lib/x86_64-linux-gnu/libhello.so.1\n"};
     fixture_init(&f, ents, PF_ARRAY_SIZE(ents), false);
     assert_int_equal(worker_dpkg_statoverrides_load(f.view, &so, eb, sizeof(eb)), 0);
     assert_int_equal(so.n, 2);
@@ -646,15 +612,15 @@ static void test_statoverride(void **state)
 /* A statoverride naming a group the image lacks: the load fails, naming file and line. */
 static void test_statoverride_unknown_group(void **state)
 {
-    struct tent ents[PF_ARRAY_SIZE(image) + 1];
+    struct pf_test_tent ents[PF_ARRAY_SIZE(image) + 1];
     struct worker_dpkg_statoverrides so;
     struct fixture f;
     char eb[256] = "";
 
     (void)state;
     memcpy(ents, image, sizeof(image));
-    ents[PF_ARRAY_SIZE(image)] = (struct tent){"var/lib/dpkg/statoverride", 'f',
-                                               "root crontab 2755 /usr/bin/hello\n"};
+    ents[PF_ARRAY_SIZE(image)] = (struct pf_test_tent){"var/lib/dpkg/statoverride", 'f',
+                                                       "root crontab 2755 /usr/bin/hello\n"};
     fixture_init(&f, ents, PF_ARRAY_SIZE(ents), false);
     assert_int_equal(worker_dpkg_statoverrides_load(f.view, &so, eb, sizeof(eb)), -EINVAL);
     assert_string_equal(eb, "/var/lib/dpkg/statoverride: statoverride line 1: 'crontab' is not "
@@ -668,7 +634,7 @@ static void test_statoverride_unknown_group(void **state)
  * administrator's old.txt stays. */
 static void test_diversions(void **state)
 {
-    struct tent ents[PF_ARRAY_SIZE(image) + 2];
+    struct pf_test_tent ents[PF_ARRAY_SIZE(image) + 2];
     struct worker_dpkg_diversions dv;
     struct fixture f;
     struct out o = {.n = 0};
@@ -678,12 +644,14 @@ static void test_diversions(void **state)
 
     (void)state;
     memcpy(ents, image, sizeof(image));
-    ents[PF_ARRAY_SIZE(image)] = (struct tent){"usr/share/doc/hello/old.txt.div", 'f', "old\n"};
+    ents[PF_ARRAY_SIZE(image)] = (struct pf_test_tent){"usr/share/doc/hello/old.txt.div", 'f',
+                                                       "old\n"};
     ents[PF_ARRAY_SIZE(image) + 1] =
-        (struct tent){"var/lib/dpkg/diversions", 'f',
-                      "/usr/share/doc/hello/old.txt\n/usr/share/doc/hello/old.txt.div\n:\n"
-                      "/usr/bin/hello\n/usr/bin/hello.distrib\nzzz-other\n"
-                      "/usr/share/doc/hello/new.txt\n/usr/share/doc/hello/new.txt.mine\nhello\n"};
+        (struct pf_test_tent){"var/lib/dpkg/diversions", 'f',
+                              "/usr/share/doc/hello/old.txt\n/usr/share/doc/hello/old.txt.div\n:\n"
+                              "/usr/bin/hello\n/usr/bin/hello.distrib\nzzz-other\n"
+                              "/usr/share/doc/hello/new.txt\n/usr/share/doc/hello/"
+                              "new.txt.mine\nhello\n"};
     fixture_init(&f, ents, PF_ARRAY_SIZE(ents), false);
     assert_int_equal(worker_dpkg_diversions_load(f.view, &dv, eb, sizeof(eb)), 0);
     assert_int_equal(dv.n, 3);

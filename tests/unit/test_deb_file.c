@@ -6,62 +6,16 @@
  * byte or name is wrong.
  */
 #include "pf_test.h"
+#include "pf_test_tar.h"
 
-#include "pf/archive.h"
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "deb/deb822.h"
 #include "deb/deb_file.h"
 
-#define CAP (1u << 20)
-
-struct tent {
-    const char *name;
-    char type; /* 'f' file, 'd' dir, 'l' symlink, 'h' hard link, 'p' fifo */
-    const char *data;
-};
-
-/* A tar of `ents`; every entry is 0644 unless `modes` gives its mode. */
-static char *mk_tar_modes(const struct tent *ents, const unsigned *modes, size_t n, size_t *ret_len)
-{
-    struct archive *a = archive_write_new();
-    char *buf = pf_malloc(CAP);
-    size_t used = 0;
-
-    assert_non_null(buf);
-    assert_int_equal(archive_write_set_format_gnutar(a), ARCHIVE_OK);
-    assert_int_equal(archive_write_open_memory(a, buf, CAP, &used), ARCHIVE_OK);
-    for (size_t i = 0; i < n; i++) {
-        struct archive_entry *e = archive_entry_new();
-        size_t len = ents[i].type == 'f' ? strlen(ents[i].data) : 0;
-
-        archive_entry_set_pathname(e, ents[i].name);
-        archive_entry_set_perm(e, modes ? modes[i] : 0644);
-        archive_entry_set_filetype(e, ents[i].type == 'd'   ? AE_IFDIR
-                                      : ents[i].type == 'l' ? AE_IFLNK
-                                      : ents[i].type == 'p' ? AE_IFIFO
-                                                            : AE_IFREG);
-        archive_entry_set_size(e, (la_int64_t)len);
-        if (ents[i].type == 'l')
-            archive_entry_set_symlink(e, ents[i].data);
-        if (ents[i].type == 'h')
-            archive_entry_set_hardlink(e, ents[i].data);
-        assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
-        if (len)
-            assert_int_equal(archive_write_data(a, ents[i].data, len), (la_ssize_t)len);
-        archive_entry_free(e);
-    }
-    assert_int_equal(archive_write_close(a), ARCHIVE_OK);
-    archive_write_free(a);
-    *ret_len = used;
-    return buf;
-}
-
-static char *mk_tar(const struct tent *ents, size_t n, size_t *ret_len)
-{
-    return mk_tar_modes(ents, NULL, n, ret_len);
-}
+/* .deb members as the tests build them: GNU tar headers, every entry 0644 unless given. */
+static const struct pf_test_tar_opts tar_opts = {.gnutar = true};
 
 static void ar_add(struct pf_buf *b, const char *name, const void *data, size_t len)
 {
@@ -75,22 +29,23 @@ static void ar_add(struct pf_buf *b, const char *name, const void *data, size_t 
         assert_int_equal(pf_buf_append(b, "\n", 1), 0);
 }
 
-static const struct tent good_control[] = {
+static const struct pf_test_tent good_control[] = {
     {"./", 'd', NULL},
     {"./control", 'f', "Package: evil\nVersion: 1\nArchitecture: all\n"},
 };
 
 /* Writes a .deb whose data.tar holds `data` to a temp file; returns its path (static). The
  * control entries have the modes `ctl_modes` (NULL: all 0644). */
-static const char *write_deb_modes(const char *magic, const char *version, const struct tent *ctl,
-                                   const unsigned *ctl_modes, size_t nctl, const struct tent *data,
-                                   size_t ndata)
+static const char *write_deb_modes(const char *magic, const char *version,
+                                   const struct pf_test_tent *ctl, const unsigned *ctl_modes,
+                                   size_t nctl, const struct pf_test_tent *data, size_t ndata)
 {
     static char path[64];
     struct pf_buf b = PF_BUF_INIT;
+    struct pf_test_tar_opts ctl_opts = {.gnutar = true, .modes = ctl_modes};
     size_t cl, dl;
-    char *c = mk_tar_modes(ctl, ctl_modes, nctl, &cl);
-    char *d = mk_tar(data, ndata, &dl);
+    char *c = pf_test_tar(ctl, nctl, &ctl_opts, &cl);
+    char *d = pf_test_tar(data, ndata, &tar_opts, &dl);
     int fd;
 
     assert_int_equal(pf_buf_appends(&b, magic), 0);
@@ -109,8 +64,8 @@ static const char *write_deb_modes(const char *magic, const char *version, const
     return path;
 }
 
-static const char *write_deb(const char *magic, const char *version, const struct tent *ctl,
-                             size_t nctl, const struct tent *data, size_t ndata)
+static const char *write_deb(const char *magic, const char *version, const struct pf_test_tent *ctl,
+                             size_t nctl, const struct pf_test_tent *data, size_t ndata)
 {
     return write_deb_modes(magic, version, ctl, NULL, nctl, data, ndata);
 }
@@ -201,8 +156,8 @@ static void test_zstd(void **state)
  * skipped; a member in a subdirectory is refused, as dpkg refuses it. */
 static void test_control_members(void **state)
 {
-    static const struct tent data[] = {{"./usr/", 'd', NULL}};
-    static const struct tent ctl[] = {
+    static const struct pf_test_tent data[] = {{"./usr/", 'd', NULL}};
+    static const struct pf_test_tent ctl[] = {
         {"./", 'd', NULL},
         {"./control", 'f', "Package: p\nVersion: 1\nArchitecture: all\n"},
         {"./postinst", 'f', "#!/bin/sh\nexit 0\n"},
@@ -214,7 +169,7 @@ static void test_control_members(void **state)
         {"./md5sums", 'f', ""},
         {"./symbols", 'f', "second\n"},
     };
-    static const struct tent sub[] = {
+    static const struct pf_test_tent sub[] = {
         {"./", 'd', NULL},
         {"./control", 'f', "Package: p\nVersion: 1\nArchitecture: all\n"},
         {"./sub/postinst", 'f', "#!/bin/sh\n"},
@@ -254,7 +209,7 @@ static void test_control_members(void **state)
 
 static void test_corrupt(void **state)
 {
-    static const struct tent data[] = {{"./usr/", 'd', NULL}};
+    static const struct pf_test_tent data[] = {{"./usr/", 'd', NULL}};
     struct worker_deb_file *d = NULL;
     char path[512], eb[256] = "";
     struct pf_buf b = PF_BUF_INIT;
@@ -303,7 +258,7 @@ static int noop(const struct worker_deb_data_entry *e, void *ctx, void *userdata
 static void test_hostile(void **state)
 {
     static const struct {
-        struct tent ent;
+        struct pf_test_tent ent;
         const char *msg;
     } cases[] = {
         {{"../etc/passwd", 'f', "x"}, "hostile data.tar entry '../etc/passwd'"},
@@ -313,8 +268,8 @@ static void test_hostile(void **state)
         {{"./x", 'h', "../etc/shadow"}, "hostile data.tar entry './x'"},
         {{"./fifo", 'p', NULL}, "hostile data.tar entry './fifo'"},
     };
-    static const struct tent bad_ctl[] = {{"../control", 'f', "Package: x\n"}};
-    static const struct tent data_ok[] = {{"./", 'd', NULL}};
+    static const struct pf_test_tent bad_ctl[] = {{"../control", 'f', "Package: x\n"}};
+    static const struct pf_test_tent data_ok[] = {{"./", 'd', NULL}};
     struct worker_deb_file *d = NULL;
     char eb[256];
     const char *p;
@@ -348,13 +303,13 @@ static void test_control_names(void **state)
         {"Package: x\nVersion: 1\nArchitecture: ../all\n",
          "control file: invalid Architecture '../all'"},
     };
-    static const struct tent data_ok[] = {{"./", 'd', NULL}};
+    static const struct pf_test_tent data_ok[] = {{"./", 'd', NULL}};
     struct worker_deb_file *d = NULL;
     char eb[256];
 
     (void)state;
     for (size_t i = 0; i < PF_ARRAY_SIZE(cases); i++) {
-        const struct tent ctl[] = {{"./", 'd', NULL}, {"./control", 'f', cases[i].control}};
+        const struct pf_test_tent ctl[] = {{"./", 'd', NULL}, {"./control", 'f', cases[i].control}};
         const char *p = write_deb("!<arch>\n", "2.0\n", ctl, 2, data_ok, 1);
 
         eb[0] = '\0';
